@@ -1,0 +1,90 @@
+"""Strict parsers for settings read from environment variables.
+
+A bad value stops start-up with a message that names the variable, what was
+wrong and what would be accepted, instead of a confusing failure later.
+"""
+
+import os
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_str(name: str, *, default: str | None = None) -> str | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip()
+
+
+def env_list(name: str, *, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    items = [item.strip() for item in raw.split(",")]
+    if any(item == "" for item in items):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} has an empty entry: give a comma-separated list "
+            "such as 'console.example.com,localhost'."
+        )
+    return items
+
+
+def env_database(name: str, *, default_sqlite_path: str) -> dict:
+    """A DATABASES['default'] entry: SQLite (WAL) unless the variable names a server."""
+    raw = env_str(name)
+    if raw is None:
+        return sqlite_database(default_sqlite_path)
+    try:
+        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a database URL ({error}); use e.g. "
+            "postgres://user:password@host:5432/dbname or sqlite:///path/db.sqlite3."
+        ) from error
+    engine = config.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        return sqlite_database(config["NAME"])
+    if not engine.endswith("postgresql"):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} names an engine SIM Console does not support; use postgres:// or sqlite://."
+        )
+    return config
+
+
+def sqlite_database(path: str) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        # A file, not shared-cache memory, so threaded tests see real WAL locking.
+        "TEST": {"NAME": path.removesuffix(".sqlite3") + "-test.sqlite3"},
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock when a transaction starts, so two
+            # writers queue instead of failing with "database is locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA cache_size=-64000;"
+            ),
+        },
+    }

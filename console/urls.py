@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from console import views as console_views
+from products import views as product_views
+from sims import views as sim_views
+
+urlpatterns = [
+    path("", console_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("products/<slug:slug>/", product_views.product_home, name="product_home"),
+    path("products/<slug:slug>/team/", product_views.team, name="team"),
+    path("products/<slug:slug>/team/add/", product_views.team_add, name="team_add"),
+    path("products/<slug:slug>/team/<int:member_id>/role/", product_views.team_role, name="team_role"),
+    path("products/<slug:slug>/team/<int:member_id>/remove/", product_views.team_remove, name="team_remove"),
+    path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
+    path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
+    path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
+    path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from products.models import Membership, Product
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "default_data_limit_mb", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "product", "role", "joined_at"]
+    list_filter = ["role", "product"]
+    search_fields = ["user__username", "user__email", "product__name"]
+    list_select_related = ["user", "product"]
+    autocomplete_fields = ["user", "product"]

@@ -1,0 +1,53 @@
+# Sourced by ./run and ./test: find Python 3.13, make .venv, install requirements,
+# and (as root) the Debian packages the console needs. Usage: bootstrap <requirements file> <debian packages...>
+set -euo pipefail
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.13 "$HOME/.pyenv/versions/3.13.0/bin/python" /root/.pyenv/versions/3.13*/bin/python /usr/local/bin/python3.13 /usr/bin/python3.13; do
+    if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1; then
+      if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+        command -v "$candidate"
+        return 0
+      fi
+    fi
+  done
+  return 1
+}
+
+install_debian_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Debian packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
+  else
+    echo "SIM Console needs these Debian packages: ${missing[*]}" >&2
+    echo "Install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+bootstrap() {
+  local requirements=$1
+  shift
+  install_debian_packages "$@"
+  if [ ! -x .venv/bin/python ]; then
+    local python
+    python=$(find_python) || {
+      echo "SIM Console needs Python 3.13. Install it (e.g. 'pyenv install 3.13.0') or set PYTHON=/path/to/python3.13." >&2
+      exit 1
+    }
+    echo "Creating .venv with $python"
+    "$python" -m venv .venv
+  fi
+  # Reinstall only when the requirements changed since the last install.
+  local stamp=".venv/.installed-$(cat requirements*.txt | sha1sum | cut -c1-12)-$(basename "$requirements")"
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+    touch "$stamp"
+  fi
+}

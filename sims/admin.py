@@ -1,0 +1,82 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from sims.lifecycle import Action, Actor, apply_action
+from sims.models import Sim, SimEvent
+
+
+def _lifecycle_admin_action(action: Action):
+    def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Sim]) -> None:
+        report = apply_action(sims=queryset, action=action, actor=Actor.for_user(request.user), reason="Django admin")
+        modeladmin.message_user(request, report.summary(), messages.SUCCESS if report.done else messages.WARNING)
+        for reason, count in report.refused_by_reason.most_common():
+            modeladmin.message_user(request, f"{count} refused: {reason}", messages.WARNING)
+
+    run.__name__ = f"lifecycle_{action.value}"
+    run.short_description = f"{action.label} selected SIMs"
+    return run
+
+
+class SimEventInline(admin.TabularInline):
+    model = SimEvent
+    extra = 0
+    can_delete = False
+    ordering = ["-id"]
+    fields = ["created_at", "action", "from_state", "to_state", "actor_kind", "actor_name", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Sim | None = None) -> bool:
+        return False
+
+
+@admin.register(Sim)
+class SimAdmin(admin.ModelAdmin):
+    list_display = ["iccid", "state", "product", "owner_user", "home_country", "data_limit_mb", "state_changed_at"]
+    list_filter = ["state", "home_country", "product"]
+    search_fields = ["iccid", "imsi", "msisdn"]
+    list_select_related = ["product", "owner_user"]
+    readonly_fields = [
+        "state",
+        "state_changed_at",
+        "first_activated_at",
+        "last_activated_at",
+        "activations_count",
+        "deactivations_count",
+        "created_at",
+    ]
+    raw_id_fields = ["product", "owner_user"]
+    # A million SIMs: no full count on every changelist page.
+    show_full_result_count = False
+    inlines = [SimEventInline]
+    actions = [
+        _lifecycle_admin_action(action)
+        for action in (
+            Action.PROVISION,
+            Action.ACTIVATE,
+            Action.DEACTIVATE,
+            Action.REACTIVATE,
+            Action.UNPAUSE,
+            Action.REMOVE,
+            Action.TERMINATE,
+        )
+    ]
+
+
+@admin.register(SimEvent)
+class SimEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "sim", "action", "from_state", "to_state", "actor_kind", "actor_name", "product"]
+    list_filter = ["action", "actor_kind", "to_state"]
+    search_fields = ["sim__iccid", "actor_name"]
+    list_select_related = ["sim", "product"]
+    show_full_result_count = False
+
+    # The audit trail is append-only: nobody edits or deletes it, not even in the admin.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SimEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SimEvent | None = None) -> bool:
+        return False

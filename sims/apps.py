@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SimsConfig(AppConfig):
+    name = "sims"
+    verbose_name = "SIMs"

@@ -1,0 +1,69 @@
+from django import forms
+from django_countries import countries
+
+from sims.iccid import normalise_iccid
+from sims.lifecycle import Action
+from sims.models import State
+
+MAX_DATA_LIMIT_MB = 1_000_000
+
+# The actions a person can take from the SIMs page, one SIM or many.
+CONSOLE_ACTIONS = [Action.SET_DATA_LIMIT, Action.DEACTIVATE, Action.REACTIVATE, Action.UNPAUSE, Action.REMOVE, Action.TERMINATE]
+
+
+class SimFilterForm(forms.Form):
+    state = forms.ChoiceField(choices=[("", "All states"), *State.choices], required=False)
+    country = forms.ChoiceField(choices=[("", "All countries"), *countries], required=False)
+    q = forms.CharField(label="ICCID", required=False, max_length=40)
+
+    def clean_q(self) -> str:
+        fragment = normalise_iccid(self.cleaned_data["q"])
+        if fragment and not fragment.isdigit():
+            raise forms.ValidationError("Search by digits of the ICCID (spaces and dashes are ignored).")
+        return fragment
+
+
+def data_limit_field(*, required: bool) -> forms.IntegerField:
+    return forms.IntegerField(
+        label="Data limit (MB)",
+        required=required,
+        min_value=1,
+        max_value=MAX_DATA_LIMIT_MB,
+        error_messages={
+            "required": "Enter a data limit in MB.",
+            "invalid": "Enter the data limit as a whole number of MB, such as 5 or 100.",
+            "min_value": "The data limit must be at least 1 MB.",
+            "max_value": f"The data limit can be at most {MAX_DATA_LIMIT_MB:,} MB.",
+        },
+    )
+
+
+class DataLimitForm(forms.Form):
+    data_limit_mb = data_limit_field(required=True)
+
+
+class BulkActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a.value, a.label) for a in CONSOLE_ACTIONS])
+    scope = forms.ChoiceField(choices=[("selected", "Selected SIMs"), ("matching", "All SIMs matching the filter")])
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    data_limit_mb = data_limit_field(required=False)
+    confirm_terminate = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Any integer is accepted here; the product's queryset decides which ids are real.
+        self.fields["ids"].valid_value = lambda value: True
+
+    def clean(self) -> dict:
+        data = super().clean()
+        action = data.get("action")
+        if data.get("scope") == "selected" and not data.get("ids"):
+            raise forms.ValidationError("Select at least one SIM, or choose all SIMs matching the filter.")
+        if action == Action.SET_DATA_LIMIT and data.get("data_limit_mb") is None:
+            self.add_error("data_limit_mb", "Enter the data limit in MB to set on these SIMs.")
+        if action == Action.TERMINATE and not data.get("confirm_terminate"):
+            self.add_error(
+                "confirm_terminate",
+                "Terminating is permanent: tick the box to confirm that these SIMs can never be used again.",
+            )
+        return data

@@ -1,0 +1,291 @@
+"""The SIM lifecycle: the state machine as data, and the one way to change a SIM.
+
+Every path that changes a SIM (console buttons, bulk actions, admin actions,
+management commands, tasks, the API) calls `apply_action`, so the rules,
+the audit trail and (later) billing follow every change.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from sims.models import Sim, SimEvent, State
+
+CHUNK_SIZE = 1000
+
+
+class Action(StrEnum):
+    PROVISION = "provision"
+    ACTIVATE = "activate"
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
+    DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
+    REMOVE = "remove"
+    TERMINATE = "terminate"
+    SET_DATA_LIMIT = "set_data_limit"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.PROVISION: "Provision",
+    Action.ACTIVATE: "Activate",
+    Action.PAUSE: "Pause",
+    Action.UNPAUSE: "Unpause",
+    Action.DEACTIVATE: "Deactivate",
+    Action.REACTIVATE: "Reactivate",
+    Action.REMOVE: "Remove from product",
+    Action.TERMINATE: "Terminate",
+    Action.SET_DATA_LIMIT: "Set data limit",
+}
+
+_LIVE_STATES = [state for state in State if state != State.TERMINATED]
+
+# action -> {state it applies to: state it leads to}. A state missing from an
+# action's row means the action is refused in that state.
+TRANSITIONS: dict[Action, dict[State, State]] = {
+    Action.PROVISION: {State.ISSUED: State.PROVISIONED},
+    Action.ACTIVATE: {State.ISSUED: State.ACTIVE, State.PROVISIONED: State.ACTIVE},
+    Action.PAUSE: {State.ACTIVE: State.PAUSED},
+    Action.UNPAUSE: {State.PAUSED: State.ACTIVE},
+    Action.DEACTIVATE: {
+        State.ACTIVE: State.SUSPENDED,
+        State.PAUSED: State.SUSPENDED,
+        State.PROVISIONED: State.SUSPENDED,
+    },
+    Action.REACTIVATE: {State.SUSPENDED: State.ACTIVE, State.PAUSED: State.ACTIVE},
+    # Removing a SIM from its product suspends it (if it was on the network) and releases it.
+    Action.REMOVE: {
+        State.ISSUED: State.ISSUED,
+        State.PROVISIONED: State.SUSPENDED,
+        State.ACTIVE: State.SUSPENDED,
+        State.PAUSED: State.SUSPENDED,
+        State.SUSPENDED: State.SUSPENDED,
+    },
+    Action.TERMINATE: {state: State.TERMINATED for state in _LIVE_STATES},
+    Action.SET_DATA_LIMIT: {state: state for state in _LIVE_STATES},
+}
+
+# Every change of state the lifecycle allows (DESIGN.md); the table above must stay inside it.
+ALLOWED_STATE_CHANGES: frozenset[tuple[State, State]] = frozenset(
+    {
+        (State.ISSUED, State.PROVISIONED),
+        (State.ISSUED, State.ACTIVE),
+        (State.PROVISIONED, State.ACTIVE),
+        (State.ACTIVE, State.PAUSED),
+        (State.PAUSED, State.ACTIVE),
+        (State.ACTIVE, State.SUSPENDED),
+        (State.PAUSED, State.SUSPENDED),
+        (State.PROVISIONED, State.SUSPENDED),
+        (State.SUSPENDED, State.ACTIVE),
+    }
+    | {(state, State.TERMINATED) for state in _LIVE_STATES}
+)
+
+_ON_NETWORK_BEFORE_SUSPEND = {State.ACTIVE, State.PAUSED, State.PROVISIONED}
+_ACTIVATED_FROM = {State.ISSUED, State.PROVISIONED, State.SUSPENDED}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, *, iccid: str, state: str, action: Action) -> None:
+        self.iccid, self.state, self.action = iccid, state, action
+        super().__init__(refusal_reason(state=state, action=action))
+
+
+def refusal_reason(*, state: str, action: Action) -> str:
+    allowed = [str(s) for s in TRANSITIONS[action]]
+    if state == State.TERMINATED:
+        return f"Cannot {action.label.lower()}: the SIM is terminated, and a terminated SIM never changes again."
+    return (
+        f"Cannot {action.label.lower()}: the SIM is {state}, "
+        f"and {action.label.lower()} applies only to {_join_or(allowed)} SIMs."
+    )
+
+
+def _join_or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str
+    name: str
+    user: Any = None
+
+    @classmethod
+    def for_user(cls, user: Any) -> "Actor":
+        return cls(kind=SimEvent.ActorKind.USER, name=user.get_username(), user=user)
+
+    @classmethod
+    def for_token(cls, token_name: str, user: Any = None) -> "Actor":
+        return cls(kind=SimEvent.ActorKind.TOKEN, name=token_name, user=user)
+
+    @classmethod
+    def system(cls, rule: str) -> "Actor":
+        return cls(kind=SimEvent.ActorKind.SYSTEM, name=rule)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sim_id: int
+    iccid: str
+    from_state: str
+    to_state: str | None = None
+    refused_reason: str = ""
+
+
+@dataclass
+class ActionReport:
+    action: Action
+    done: list[Outcome] = field(default_factory=list)
+    refused: list[Outcome] = field(default_factory=list)
+
+    @property
+    def refused_by_reason(self) -> Counter:
+        return Counter(outcome.refused_reason for outcome in self.refused)
+
+    def summary(self) -> str:
+        text = f"{self.action.label}: {len(self.done)} done"
+        if self.refused:
+            text += f", {len(self.refused)} refused"
+        return text + "."
+
+
+def apply_action(
+    *,
+    sims: Sim | QuerySet[Sim] | Iterable[int],
+    action: Action,
+    actor: Actor,
+    reason: str = "",
+    data_limit_mb: int | None = None,
+) -> ActionReport:
+    """Apply an action to one SIM (raises IllegalTransition) or to many (reports each)."""
+    action = Action(action)
+    if isinstance(sims, Sim):
+        report = _apply_in_chunks(Sim.objects.all(), [sims.pk], action, actor, reason, data_limit_mb)
+        if report.refused:
+            raise IllegalTransition(iccid=sims.iccid, state=report.refused[0].from_state, action=action)
+        sims.refresh_from_db()
+        return report
+    if isinstance(sims, QuerySet):
+        scope = sims.order_by()
+        ids = list(scope.values_list("pk", flat=True))
+    else:
+        scope = Sim.objects.all()
+        ids = list(dict.fromkeys(sims))
+    return _apply_in_chunks(scope, ids, action, actor, reason, data_limit_mb)
+
+
+def _apply_in_chunks(
+    scope: QuerySet[Sim],
+    ids: list[int],
+    action: Action,
+    actor: Actor,
+    reason: str,
+    data_limit_mb: int | None,
+) -> ActionReport:
+    if action == Action.SET_DATA_LIMIT and (data_limit_mb is None or data_limit_mb < 0):
+        raise ValueError("set_data_limit needs data_limit_mb, a whole number of MB, 0 or more")
+    report = ActionReport(action=action)
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        with transaction.atomic():
+            _apply_to_chunk(scope, chunk, action, actor, reason, data_limit_mb, report)
+    return report
+
+
+def _apply_to_chunk(
+    scope: QuerySet[Sim],
+    chunk: list[int],
+    action: Action,
+    actor: Actor,
+    reason: str,
+    data_limit_mb: int | None,
+    report: ActionReport,
+) -> None:
+    # Lock the rows (PostgreSQL; SQLite transactions are IMMEDIATE and so serial),
+    # then read their current state: a concurrent writer waits and sees ours.
+    rows = list(
+        scope.filter(pk__in=chunk)
+        .select_for_update(of=("self",))
+        .values_list("pk", "iccid", "state", "product_id", "data_limit_mb")
+    )
+    found = {row[0] for row in rows}
+    for missing in sorted(set(chunk) - found):
+        report.refused.append(
+            Outcome(sim_id=missing, iccid="", from_state="", refused_reason="The SIM is no longer in this product.")
+        )
+    now = timezone.now()
+    table = TRANSITIONS[action]
+    events: list[SimEvent] = []
+    by_from_state: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_from_state.setdefault(row[2], []).append(row)
+    for from_state, group in by_from_state.items():
+        to_state = table.get(State(from_state))
+        if to_state is None:
+            why = refusal_reason(state=from_state, action=action)
+            report.refused.extend(Outcome(r[0], r[1], from_state, refused_reason=why) for r in group)
+            continue
+        group_ids = [r[0] for r in group]
+        updated = Sim.objects.filter(pk__in=group_ids, state=from_state).update(
+            **_field_updates(action, State(from_state), to_state, now, data_limit_mb)
+        )
+        if updated != len(group_ids):
+            raise RuntimeError(f"{action}: {len(group_ids) - updated} SIMs changed state while locked")
+        for sim_id, iccid, _, product_id, old_limit in group:
+            events.append(
+                SimEvent(
+                    sim_id=sim_id,
+                    product_id=product_id,
+                    action=action,
+                    from_state=from_state,
+                    to_state=to_state,
+                    actor_kind=actor.kind,
+                    actor_user=actor.user,
+                    actor_name=actor.name,
+                    reason=reason or _default_reason(action, old_limit, data_limit_mb),
+                    created_at=now,
+                )
+            )
+            report.done.append(Outcome(sim_id, iccid, from_state, to_state))
+    SimEvent.objects.bulk_create(events)
+
+
+def _field_updates(
+    action: Action, from_state: State, to_state: State, now: datetime, data_limit_mb: int | None
+) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if from_state != to_state:
+        updates.update(state=to_state, state_changed_at=now)
+    if to_state == State.ACTIVE and from_state in _ACTIVATED_FROM:
+        updates.update(
+            activations_count=F("activations_count") + 1,
+            first_activated_at=Coalesce(F("first_activated_at"), now),
+            last_activated_at=now,
+        )
+    if to_state == State.SUSPENDED and from_state in _ON_NETWORK_BEFORE_SUSPEND:
+        updates.update(deactivations_count=F("deactivations_count") + 1)
+    if action == Action.REMOVE:
+        updates.update(product=None, owner_user=None)
+    if action == Action.SET_DATA_LIMIT:
+        updates.update(data_limit_mb=data_limit_mb)
+    return updates
+
+
+def _default_reason(action: Action, old_limit: int | None, new_limit: int | None) -> str:
+    if action == Action.SET_DATA_LIMIT:
+        before = "product default" if old_limit is None else f"{old_limit} MB"
+        return f"Data limit {before} -> {new_limit} MB"
+    return ""

@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+
+class State(models.TextChoices):
+    ISSUED = "issued", "Issued"
+    PROVISIONED = "provisioned", "Provisioned"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+
+
+class Sim(models.Model):
+    iccid = models.CharField("ICCID", max_length=20)
+    product = models.ForeignKey(
+        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="sims"
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sims",
+        help_text="A developer prototyping with this SIM outside any product.",
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.ISSUED)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    home_country = CountryField(blank=True)
+    data_limit_mb = models.PositiveIntegerField(
+        "data limit override (MB)", null=True, blank=True, help_text="Empty: the product's default."
+    )
+    imsi = models.CharField("IMSI", max_length=15, null=True, blank=True)
+    msisdn = models.CharField("MSISDN", max_length=15, null=True, blank=True)
+    first_activated_at = models.DateTimeField(null=True, blank=True)
+    last_activated_at = models.DateTimeField(null=True, blank=True)
+    activations_count = models.PositiveIntegerField(default=0)
+    deactivations_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SIM"
+        constraints = [
+            # A UniqueConstraint, not unique=True: on PostgreSQL the latter adds
+            # a second (pattern) index that costs seconds per million rows.
+            models.UniqueConstraint(fields=["iccid"], name="sim_iccid_unique"),
+            models.CheckConstraint(
+                condition=Q(product__isnull=True) | Q(owner_user__isnull=True),
+                name="sim_has_at_most_one_owner",
+            ),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="sim_state_is_known"),
+        ]
+        indexes = [
+            # The SIMs page lists a product's SIMs in ICCID order, optionally by state or country.
+            models.Index(fields=["product", "iccid"], name="sim_product_iccid"),
+            models.Index(fields=["product", "state", "iccid"], name="sim_product_state_iccid"),
+            models.Index(fields=["product", "home_country", "iccid"], name="sim_product_country_iccid"),
+            models.Index(fields=["owner_user", "iccid"], name="sim_owner_user_iccid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.iccid
+
+    @property
+    def effective_data_limit_mb(self) -> int:
+        if self.data_limit_mb is not None:
+            return self.data_limit_mb
+        if self.product is not None:
+            return self.product.effective_default_data_limit_mb
+        return settings.DEFAULT_DATA_LIMIT_MB
+
+
+class SimEvent(models.Model):
+    """One change of a SIM, append-only: written with the change, never edited."""
+
+    class ActorKind(models.TextChoices):
+        USER = "user", "User"
+        TOKEN = "token", "API token"
+        SYSTEM = "system", "System"
+
+    sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="events")
+    # The owning product when the event happened: history stays with the product after removal.
+    product = models.ForeignKey(
+        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="sim_events"
+    )
+    action = models.CharField(max_length=20)
+    from_state = models.CharField(max_length=12, choices=State.choices)
+    to_state = models.CharField(max_length=12, choices=State.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Username, token name or system rule, kept even if the user is deleted.
+    actor_name = models.CharField(max_length=150)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SIM event"
+        indexes = [
+            models.Index(fields=["sim", "id"], name="simevent_sim_id"),
+            models.Index(fields=["product", "created_at"], name="simevent_product_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sim_id}: {self.from_state} -> {self.to_state} ({self.action})"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_kind == self.ActorKind.SYSTEM:
+            return f"System ({self.actor_name})"
+        if self.actor_kind == self.ActorKind.TOKEN:
+            return f"API token {self.actor_name}"
+        return self.actor_name

@@ -1,0 +1,18 @@
+from django import template
+
+from sims.lifecycle import TRANSITIONS, Action
+from sims.models import State
+
+register = template.Library()
+
+
+@register.filter
+def allows(state: str, action: str) -> bool:
+    """Whether the lifecycle lets `action` apply to a SIM in `state`: menus show only what would work."""
+    return State(state) in TRANSITIONS[Action(action)]
+
+
+@register.filter
+def page_query(filter_query: str, number: int) -> str:
+    """'?state=active&page=3': the current filter with another page."""
+    return f"?{filter_query}&page={number}" if filter_query else f"?page={number}"

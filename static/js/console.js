@@ -1,0 +1,44 @@
+// Small behaviours the server cannot do: select rows, close menus, report failed htmx requests.
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target.matches("[data-select-page]")) {
+    document.querySelectorAll('input[name="ids"]').forEach((box) => { box.checked = target.checked; });
+  }
+  if (target.matches('[data-select-page], input[name="ids"]')) {
+    const selected = document.querySelectorAll('input[name="ids"]:checked').length;
+    document.querySelectorAll("[data-selected-count]").forEach((el) => { el.textContent = selected; });
+  }
+});
+
+// One open row menu at a time; a click elsewhere closes it.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.menu[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.removeAttribute("open");
+  });
+});
+
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  const box = document.getElementById("messages");
+  if (!box) return;
+  const text = {
+    403: "You are not allowed to do that in this product. Ask a product admin.",
+    404: "That SIM or product is not there any more (or not yours). Reload the page.",
+    405: "That action cannot be done this way.",
+  }[status] || `Something went wrong on the server (${status}); nothing was changed. Try again, or reload the page.`;
+  const div = document.createElement("div");
+  div.className = "message message-error";
+  div.setAttribute("role", "alert");
+  div.textContent = text;
+  box.replaceChildren(div);
+});
+
+document.addEventListener("htmx:sendError", () => {
+  const box = document.getElementById("messages");
+  if (!box) return;
+  const div = document.createElement("div");
+  div.className = "message message-error";
+  div.setAttribute("role", "alert");
+  div.textContent = "The console could not be reached; nothing was changed. Check your connection and try again.";
+  box.replaceChildren(div);
+});

@@ -1,0 +1,91 @@
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from products.models import Membership, Product
+from sims.iccid import luhn_check_digit
+from sims.models import Sim, State
+
+_serials = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Static files come from the source folders, with no collectstatic manifest.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+def make_iccid() -> str:
+    body = f"8901260{next(_serials):011d}"
+    return body + luhn_check_digit(body)
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password="pw")
+
+
+@pytest.fixture
+def product(db):
+    return Product.objects.create(name="Acme Trackers", slug="acme")
+
+
+@pytest.fixture
+def other_product(db):
+    return Product.objects.create(name="Other Fleet", slug="other")
+
+
+@pytest.fixture
+def owner(product):
+    """A product admin."""
+    user = make_user("owner")
+    Membership.objects.create(user=user, product=product, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def teammate(product):
+    """A member who is not an admin."""
+    user = make_user("teammate")
+    Membership.objects.create(user=user, product=product, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def outsider(other_product):
+    """Admin of another product, member of nothing of ours."""
+    user = make_user("outsider")
+    Membership.objects.create(user=user, product=other_product, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def make_sim(db):
+    def make(product=None, state=State.ACTIVE, **fields) -> Sim:
+        return Sim.objects.create(iccid=fields.pop("iccid", None) or make_iccid(), product=product, state=state, **fields)
+
+    return make
+
+
+@pytest.fixture
+def sim(product, make_sim):
+    return make_sim(product, home_country="US")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def teammate_client(client, teammate):
+    client.force_login(teammate)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
