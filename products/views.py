@@ -91,13 +91,14 @@ def team_remove(request: HttpRequest, slug: str, member_id: int) -> HttpResponse
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     target = get_object_or_404(membership.product.memberships.select_related("user"), pk=member_id)
+    leaving = target.pk == membership.pk
     try:
         remove_member(membership=target)
     except TeamError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"{target.user.get_username()} was removed from the team.")
-        if target.pk == membership.pk:
+        if leaving:
             return _leave(request)
     return _after_change(request, membership)
 

@@ -42,22 +42,32 @@ class DataLimitForm(forms.Form):
     data_limit_mb = data_limit_field(required=True)
 
 
+class SimIdsField(forms.Field):
+    """The SIM ids ticked on the page; the product's queryset decides which are real."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: list[str] | None) -> list[int]:
+        try:
+            return [int(item) for item in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("The selected SIMs were not understood: reload the page and select them again.")
+
+
 class BulkActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a.value, a.label) for a in CONSOLE_ACTIONS])
+    action = forms.ChoiceField(
+        choices=[(a.value, a.label) for a in CONSOLE_ACTIONS],
+        error_messages={"required": "Choose the action to apply to these SIMs."},
+    )
     scope = forms.ChoiceField(choices=[("selected", "Selected SIMs"), ("matching", "All SIMs matching the filter")])
-    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    ids = SimIdsField(required=False)
     data_limit_mb = data_limit_field(required=False)
     confirm_terminate = forms.BooleanField(required=False)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Any integer is accepted here; the product's queryset decides which ids are real.
-        self.fields["ids"].valid_value = lambda value: True
 
     def clean(self) -> dict:
         data = super().clean()
         action = data.get("action")
-        if data.get("scope") == "selected" and not data.get("ids"):
+        if data.get("scope") == "selected" and "ids" in data and not data["ids"]:
             raise forms.ValidationError("Select at least one SIM, or choose all SIMs matching the filter.")
         if action == Action.SET_DATA_LIMIT and data.get("data_limit_mb") is None:
             self.add_error("data_limit_mb", "Enter the data limit in MB to set on these SIMs.")

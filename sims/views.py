@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from products.access import get_membership_for_user
@@ -69,7 +70,7 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     return render(
         request,
         "sims/sim_detail.html",
-        {"product": membership.product, "membership": membership, "sim": sim, "events": events},
+        {"product": membership.product, "membership": membership, "sim": sim, "events": events, "actions": CONSOLE_ACTIONS},
     )
 
 
@@ -88,7 +89,15 @@ def sim_action(request: HttpRequest, slug: str, iccid: str, action: str) -> Http
     _run_row_action(request, sim, chosen)
     if request.htmx:
         return render(request, "sims/partials/row_result.html", {"product": product, "sim": sim, "actions": CONSOLE_ACTIONS})
-    return redirect(request.POST.get("next") or reverse("sim_detail", args=[product.slug, sim.iccid]))
+    return redirect(_safe_next(request) or reverse("sim_detail", args=[product.slug, sim.iccid]))
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """The 'next' page of a form, if it is on this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None
 
 
 def _run_row_action(request: HttpRequest, sim: Sim, action: Action) -> None:

@@ -89,3 +89,11 @@ def teammate_client(client, teammate):
 def outsider_client(client, outsider):
     client.force_login(outsider)
     return client
+
+
+def text_of(response) -> str:
+    """What a person reads on the page: tags dropped, whitespace collapsed."""
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())

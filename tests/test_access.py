@@ -1,0 +1,101 @@
+"""Every console URL, walked as a signed-out visitor, an outsider, a teammate and with the wrong method."""
+
+import pytest
+from django.urls import URLPattern, get_resolver, reverse
+
+from products.models import Membership
+from sims.models import SimEvent
+
+# The method each console view answers; the test below fails if a URL is added without a line here.
+METHODS = {
+    "home": "GET",
+    "product_home": "GET",
+    "team": "GET",
+    "team_add": "POST",
+    "team_role": "POST",
+    "team_remove": "POST",
+    "sim_list": "GET",
+    "sims_bulk": "POST",
+    "sim_detail": "GET",
+    "sim_action": "POST",
+}
+NOT_PRODUCT_PAGES = {"home"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
+PUBLIC = {"login", "logout", "password_change", "password_change_done"}
+
+
+def _console_patterns() -> list[URLPattern]:
+    return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
+
+
+def _url(name: str, product, sim, membership) -> str:
+    kwargs = {
+        "slug": product.slug,
+        "iccid": sim.iccid,
+        "action": "deactivate",
+        "member_id": membership.pk,
+    }
+    pattern = next(p for p in _console_patterns() if p.name == name)
+    return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
+
+
+def _request(client, method: str, url: str):
+    data = {"role": "member", "username_or_email": "nobody", "action": "deactivate", "scope": "matching"}
+    return client.get(url) if method == "GET" else client.post(url, data)
+
+
+def test_every_console_url_is_covered_here():
+    assert {p.name for p in _console_patterns()} == set(METHODS)
+
+
+@pytest.fixture
+def urls(product, sim, owner, teammate):
+    membership = Membership.objects.get(user=teammate)
+    return {name: _url(name, product, sim, membership) for name in METHODS}
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_signed_out_visitors_are_sent_to_sign_in(client, urls, name):
+    response = _request(client, METHODS[name], urls[name])
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("name", sorted(set(METHODS) - NOT_PRODUCT_PAGES))
+def test_an_outsider_gets_404_and_changes_nothing(outsider_client, urls, sim, name):
+    response = _request(outsider_client, METHODS[name], urls[name])
+    assert response.status_code == 404
+    sim.refresh_from_db()
+    assert sim.state == "active"
+    assert not SimEvent.objects.exists()
+
+
+@pytest.mark.parametrize("name", sorted(set(METHODS) - NOT_PRODUCT_PAGES))
+def test_an_outsider_gets_the_same_404_for_a_product_that_does_not_exist(outsider_client, urls, product, name):
+    response = _request(outsider_client, METHODS[name], urls[name].replace(product.slug, "no-such-product"))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_a_teammate_may_use_every_page_and_sim_action(teammate_client, urls, name):
+    response = _request(teammate_client, METHODS[name], urls[name])
+    if name in ADMIN_ONLY:
+        assert response.status_code == 403
+    else:
+        assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_the_wrong_http_method_gets_405(teammate_client, urls, name):
+    wrong = "POST" if METHODS[name] == "GET" else "GET"
+    response = _request(teammate_client, wrong, urls[name])
+    assert response.status_code == 405
+
+
+def test_a_sim_of_another_product_is_404_even_for_a_member(owner_client, product, other_product, make_sim):
+    foreign = make_sim(other_product)
+    assert owner_client.get(reverse("sim_detail", args=[product.slug, foreign.iccid])).status_code == 404
+    response = owner_client.post(reverse("sim_action", args=[product.slug, foreign.iccid, "terminate"]))
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.state == "active"

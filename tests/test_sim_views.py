@@ -1,0 +1,159 @@
+import pytest
+from django.urls import reverse
+
+from sims.models import Sim, SimEvent, State
+from tests.conftest import make_iccid
+
+
+def list_url(product, **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("sim_list", args=[product.slug]) + (f"?{query}" if query else "")
+
+
+def test_the_list_shows_only_this_products_sims_with_their_details(owner_client, product, other_product, make_sim):
+    mine = make_sim(product, home_country="DE", data_limit_mb=42)
+    theirs = make_sim(other_product)
+    page = owner_client.get(list_url(product)).content.decode()
+    assert mine.iccid in page and theirs.iccid not in page
+    assert "Germany" in page and "42 MB" in page and "Active" in page
+
+
+def test_the_effective_limit_is_the_products_default_else_5_mb(owner_client, product, make_sim):
+    make_sim(product)
+    assert "5 MB" in owner_client.get(list_url(product)).content.decode()
+    product.default_data_limit_mb = 25
+    product.save()
+    assert "25 MB" in owner_client.get(list_url(product)).content.decode()
+
+
+def test_filter_by_state_country_and_iccid_fragment(owner_client, product, make_sim):
+    a = make_sim(product, state=State.ACTIVE, home_country="US")
+    b = make_sim(product, state=State.SUSPENDED, home_country="US")
+    c = make_sim(product, state=State.SUSPENDED, home_country="FR")
+
+    def shown(**params) -> set[str]:
+        page = owner_client.get(list_url(product, **params)).content.decode()
+        return {s.iccid for s in (a, b, c) if s.iccid in page}
+
+    assert shown(state="suspended") == {b.iccid, c.iccid}
+    assert shown(state="suspended", country="FR") == {c.iccid}
+    assert shown(q=b.iccid[-8:]) == {b.iccid}
+    assert shown(q=f"{c.iccid[:4]} {c.iccid[4:8]}-{c.iccid[8:]}") == {c.iccid}
+
+
+def test_a_search_that_is_not_digits_says_so(owner_client, product, sim):
+    response = owner_client.get(list_url(product, q="abc"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Search by digits of the ICCID" in page
+    assert sim.iccid not in page
+
+
+def test_pagination_keeps_the_filter(owner_client, product, make_sim, settings):
+    settings.SIMS_PER_PAGE = 2
+    for _ in range(5):
+        make_sim(product, state=State.SUSPENDED)
+    make_sim(product, state=State.ACTIVE)
+    page = owner_client.get(list_url(product, state="suspended", page=2)).content.decode()
+    assert "Page 2 of 3" in page
+    assert "?state=suspended&amp;page=3" in page
+
+
+def test_a_nonsense_page_number_shows_a_real_page(owner_client, product, sim):
+    for page in ("abc", "-1", "99999"):
+        assert owner_client.get(list_url(product, page=page)).status_code == 200
+
+
+def test_htmx_filtering_returns_only_the_table(owner_client, product, sim):
+    response = owner_client.get(list_url(product), headers={"HX-Request": "true", "HX-Target": "sim-table"})
+    page = response.content.decode()
+    assert page.lstrip().startswith('<section id="sim-table"')
+    assert "<html" not in page
+
+
+@pytest.mark.parametrize("page_size", [10, 100])
+def test_the_list_query_count_does_not_grow_with_the_page_size(owner_client, product, settings, page_size, django_assert_max_num_queries):
+    settings.SIMS_PER_PAGE = page_size
+    Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, home_country="US") for _ in range(page_size)])
+    with django_assert_max_num_queries(6):  # session, user, membership, count, page
+        response = owner_client.get(list_url(product))
+    assert response.content.decode().count('name="ids"') == page_size
+
+
+def test_a_row_action_through_htmx_returns_the_new_row_and_a_message(owner_client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"])
+    response = owner_client.post(url, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.lstrip().startswith(f'<tr id="sim-{sim.pk}">')
+    assert "Suspended" in page
+    assert "deactivated; the SIM is now suspended" in page
+    assert 'hx-swap-oob="true"' in page
+    sim.refresh_from_db()
+    assert sim.state == State.SUSPENDED
+
+
+def test_a_row_action_without_htmx_redirects_and_flashes_the_result(owner_client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"])
+    response = owner_client.post(url, {"next": list_url(product)}, follow=True)
+    assert response.redirect_chain[-1][0] == list_url(product)
+    assert "deactivated" in response.content.decode()
+
+
+def test_a_redirect_to_another_site_is_not_followed(owner_client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"])
+    response = owner_client.post(url, {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("sim_detail", args=[product.slug, sim.iccid])
+
+
+def test_an_illegal_action_explains_itself_and_changes_nothing(owner_client, product, make_sim):
+    issued = make_sim(product, state=State.ISSUED)
+    url = reverse("sim_action", args=[product.slug, issued.iccid, "deactivate"])
+    page = owner_client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert "Cannot deactivate: the SIM is issued" in page
+    issued.refresh_from_db()
+    assert issued.state == State.ISSUED and not SimEvent.objects.exists()
+
+
+def test_double_clicking_an_action_changes_the_sim_once(owner_client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"])
+    owner_client.post(url, headers={"HX-Request": "true"})
+    second = owner_client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert "the SIM is suspended" in second
+    assert SimEvent.objects.filter(sim=sim).count() == 1
+
+
+@pytest.mark.parametrize(("value", "says"), [("", "Enter a data limit"), ("ten", "whole number"), ("0", "at least 1 MB"), ("99999999", "at most")])
+def test_a_nonsense_data_limit_is_refused_with_a_reason(owner_client, product, sim, value, says):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "set_data_limit"])
+    page = owner_client.post(url, {"data_limit_mb": value}, headers={"HX-Request": "true"}).content.decode()
+    assert says in page
+    sim.refresh_from_db()
+    assert sim.data_limit_mb is None
+
+
+def test_setting_a_data_limit_overrides_the_default(owner_client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "set_data_limit"])
+    page = owner_client.post(url, {"data_limit_mb": "12"}, headers={"HX-Request": "true"}).content.decode()
+    assert "12 MB" in page
+    sim.refresh_from_db()
+    assert sim.data_limit_mb == 12
+
+
+def test_an_unknown_action_is_404(owner_client, product, sim):
+    assert owner_client.post(reverse("sim_action", args=[product.slug, sim.iccid, "explode"])).status_code == 404
+    assert owner_client.post(reverse("sim_action", args=[product.slug, sim.iccid, "provision"])).status_code == 404
+
+
+def test_removing_a_sim_shows_it_left_the_product(owner_client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "remove"])
+    page = owner_client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert f"Removed from {product.name}" in page
+    assert owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).status_code == 404
+
+
+def test_the_sim_page_shows_details_and_history(owner_client, product, sim, owner):
+    owner_client.post(reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"]))
+    page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert sim.iccid in page and "United States of America" in page
+    assert "History" in page and "deactivate" in page and owner.username in page
+    assert "Reactivate" in page  # the action that now applies
