@@ -1,0 +1,61 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from sims.models import SimEvent, State
+
+
+@pytest.fixture
+def admin_client(client, db):
+    staff = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize("model", ["products/product", "products/membership", "sims/sim", "sims/simevent"])
+def test_every_changelist_opens_and_searches(admin_client, sim, model):
+    url = reverse(f"admin:{model.replace('/', '_')}_changelist")
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(url + f"?q={sim.iccid[-6:]}").status_code == 200
+
+
+def test_admin_finds_a_sim_by_iccid_fragment(admin_client, sim, make_sim, product):
+    other = make_sim(product)
+    page = admin_client.get(reverse("admin:sims_sim_changelist") + f"?q={sim.iccid[-7:]}").content.decode()
+    assert sim.iccid in page and other.iccid not in page
+
+
+def test_the_state_is_read_only_in_the_admin(admin_client, sim):
+    page = admin_client.get(reverse("admin:sims_sim_change", args=[sim.pk])).content.decode()
+    assert 'name="state"' not in page
+
+
+def test_admin_lifecycle_actions_go_through_the_lifecycle(admin_client, product, make_sim):
+    active = make_sim(product)
+    issued = make_sim(product, state=State.ISSUED)
+    response = admin_client.post(
+        reverse("admin:sims_sim_changelist"),
+        {"action": "lifecycle_deactivate", "_selected_action": [active.pk, issued.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Deactivate: 1 done, 1 refused." in page
+    assert "Cannot deactivate: the SIM is issued" in page
+    event = SimEvent.objects.get(sim=active)
+    assert (event.actor_name, event.reason) == ("root", "Django admin")
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted_in_the_admin(admin_client, sim, owner):
+    from sims.lifecycle import Action, Actor, apply_action
+
+    apply_action(sims=sim, action=Action.DEACTIVATE, actor=Actor.for_user(owner))
+    event = SimEvent.objects.get()
+    admin_client.post(reverse("admin:sims_simevent_change", args=[event.pk]), {"reason": "rewritten"})
+    assert admin_client.post(reverse("admin:sims_simevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert event.reason == ""
+
+
+def test_staff_pages_are_closed_to_non_staff(owner_client):
+    response = owner_client.get(reverse("admin:sims_sim_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,70 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from console.env import env_bool, env_database, env_list
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("0", False), ("off", False), ("", False)])
+def test_booleans_accept_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("DEBUG", raw)
+    assert env_bool("DEBUG", default=False) is expected
+
+
+def test_a_bad_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match=r"DEBUG='maybe' is not a boolean"):
+        env_bool("DEBUG", default=False)
+
+
+def test_a_list_with_an_empty_entry_is_refused(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "a.example,,b.example")
+    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
+        env_list("ALLOWED_HOSTS", default=[])
+    monkeypatch.setenv("ALLOWED_HOSTS", "a.example, b.example")
+    assert env_list("ALLOWED_HOSTS", default=[]) == ["a.example", "b.example"]
+
+
+def test_sqlite_is_the_default_and_runs_in_wal_mode(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = env_database("DATABASE_URL", default_sqlite_path="/tmp/x.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+
+
+def test_postgres_urls_are_parsed(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/console")
+    config = env_database("DATABASE_URL", default_sqlite_path="unused")
+    assert (config["ENGINE"], config["NAME"], config["HOST"]) == ("django.db.backends.postgresql", "console", "127.0.0.1")
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/db", "not a url"])
+def test_an_unsupported_database_url_names_the_variable(monkeypatch, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        env_database("DATABASE_URL", default_sqlite_path="unused")
+
+
+def _start(env: dict) -> subprocess.CompletedProcess:
+    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "console.settings", **env}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_start_up_stops_without_a_secret_key_in_production():
+    result = _start({"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_start_up_stops_on_a_bad_value_naming_it():
+    result = _start({"DEBUG": "sometimes"})
+    assert result.returncode != 0
+    assert "DEBUG='sometimes' is not a boolean" in result.stderr
+
+
+def test_start_up_works_with_good_production_values():
+    assert _start({"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "sims.example.com"}).returncode == 0
