@@ -1,0 +1,250 @@
+"""Server time of the SIMs page (sims.views.sim_list) at a million SIMs.
+
+Standalone, not part of the pytest run. It uses its own database, seeds it with
+`seed_demo --sims N` when the demo product has fewer SIMs, then times whole
+requests (middleware, view, queries, template) through Django's test Client.
+
+    .venv/bin/python bench/sim_list.py                      # SQLite in /tmp
+    .venv/bin/python bench/sim_list.py --database-url postgres://postgres@127.0.0.1:5432/bench_sim_list
+
+Cases whose p95 is over the target get their SQL printed, with per-query
+times and the database's plan for the slow queries.
+"""
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:////tmp/bench_sim_list.sqlite3"
+PRODUCT_SLUG = "acme-trackers"
+USERNAME = "demo"
+TARGET_P95_MS = 100.0
+SLOW_QUERY_MS = 5.0  # queries at least this slow get an EXPLAIN
+HTMX_HEADERS = {"HX-Request": "true", "HX-Target": "sim-table"}
+
+
+@dataclass
+class Case:
+    name: str
+    query: str  # the query string, without '?'
+    headers: dict[str, str] = field(default_factory=dict)
+    matched: int = 0
+    times_ms: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.times_ms, n=20, method="inclusive")[-1]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=f"default: {DEFAULT_DATABASE_URL}")
+    parser.add_argument("--sims", type=int, default=1_000_000, help="SIMs in the demo product (default 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed requests per case (default 30)")
+    return parser.parse_args()
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings"
+    os.environ["DEBUG"] = "1"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if Path(str(connection.settings_dict["NAME"])).resolve() == (ROOT / "db.sqlite3").resolve():
+        sys.exit("Refusing to run on the project's own db.sqlite3: pass another --database-url.")
+
+
+def demo_sim_count() -> int:
+    from sims.models import Sim
+
+    return Sim.objects.filter(product__slug=PRODUCT_SLUG).count()
+
+
+def prepare_database(sims: int) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if demo_sim_count() >= sims:
+        print(f"Database already holds {demo_sim_count():,} demo SIMs: not seeding.")
+        return
+    call_command("flush", verbosity=0, interactive=False)
+    started = time.perf_counter()
+    call_command("seed_demo", sims=sims, verbosity=0)
+    seeded = time.perf_counter() - started
+    started = time.perf_counter()
+    analyze()
+    print(f"Seeding {sims:,} SIMs took {seeded:.1f} s; ANALYZE took {time.perf_counter() - started:.1f} s.")
+
+
+def analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def build_cases() -> list[Case]:
+    from django.conf import settings
+    from django.core.paginator import Paginator
+
+    from products.models import Product
+    from sims.listing import filter_sims
+
+    product = Product.objects.get(slug=PRODUCT_SLUG)
+    num_pages = Paginator(filter_sims(product=product), settings.SIMS_PER_PAGE).num_pages
+    iccid = sample_iccid(product)
+    fragment = middle_digits(iccid)
+    tail = iccid[-7:-1]  # extra case: digits near the end match few SIMs, so the scan finds few rows
+    cases = [
+        Case("first page", ""),
+        Case("state=suspended", "state=suspended"),
+        Case(f"ICCID fragment {fragment}", f"q={fragment}"),
+        Case(f"ICCID fragment {tail} (extra)", f"q={tail}"),
+        Case(f"deep page {num_pages // 2:,}", f"page={num_pages // 2}"),
+        Case(f"last page {num_pages:,}", f"page={num_pages}"),
+        Case("first page, htmx fragment", "", HTMX_HEADERS),
+    ]
+    for case in cases:
+        params = dict(pair.split("=") for pair in case.query.split("&") if pair)
+        case.matched = filter_sims(
+            product=product, state=params.get("state", ""), fragment=params.get("q", "")
+        ).count()
+    return cases
+
+
+def sample_iccid(product: object) -> str:
+    """The ICCID of the SIM in the middle of the product's id range: an existing one."""
+    from django.db.models import Max, Min
+
+    from sims.models import Sim
+
+    sims = Sim.objects.filter(product=product)
+    bounds = sims.aggregate(low=Min("id"), high=Max("id"))
+    middle = (bounds["low"] + bounds["high"]) // 2
+    return sims.filter(id__gte=middle).order_by("id").values_list("iccid", flat=True)[0]
+
+
+def middle_digits(iccid: str, width: int = 6) -> str:
+    start = (len(iccid) - width) // 2
+    return iccid[start : start + width]
+
+
+def signed_in_client() -> object:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    # SERVER_NAME: 'testserver' is not in ALLOWED_HOSTS outside the test runner.
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(get_user_model().objects.get(username=USERNAME))
+    return client
+
+
+def page_url(case: Case) -> str:
+    from django.urls import reverse
+
+    url = reverse("sim_list", args=[PRODUCT_SLUG])
+    return f"{url}?{case.query}" if case.query else url
+
+
+def get(client: object, case: Case) -> float:
+    """One request; its time in ms."""
+    started = time.perf_counter()
+    response = client.get(page_url(case), headers=case.headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        sys.exit(f"{case.name}: HTTP {response.status_code}")
+    return elapsed
+
+
+def measure(client: object, case: Case, repeat: int) -> None:
+    get(client, case)  # warm-up
+    case.times_ms = [get(client, case) for _ in range(repeat)]
+
+
+def print_table(cases: list[Case], repeat: int) -> None:
+    from django.db import connection
+
+    print()
+    print(f"Database: {connection.vendor} ({connection.settings_dict['NAME']}), "
+          f"{demo_sim_count():,} SIMs in {PRODUCT_SLUG}, {repeat} requests per case")
+    print()
+    print(f"| {'case':<34} | {'rows matched':>12} | {'median ms':>9} | {'p95 ms':>8} | {'p95 < 100 ms':<12} |")
+    print(f"| {'-' * 34} | {'-' * 12}:| {'-' * 9}:| {'-' * 8}:| {'-' * 12} |")
+    for case in cases:
+        ok = "yes" if case.p95 < TARGET_P95_MS else "NO"
+        print(f"| {case.name:<34} | {case.matched:>12,} | {case.median:>9.1f} | {case.p95:>8.1f} | {ok:<12} |")
+    print()
+
+
+def explain_slow_cases(client: object, cases: list[Case]) -> None:
+    for case in cases:
+        if case.p95 >= TARGET_P95_MS:
+            explain_case(client, case)
+
+
+def explain_case(client: object, case: Case) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        total = get(client, case)
+    print(f"== {case.name}: GET {page_url(case)}  ({total:.1f} ms this request)")
+    for query in captured.captured_queries:
+        print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql']}")
+    for query in captured.captured_queries:
+        if float(query["time"]) * 1000 >= SLOW_QUERY_MS:
+            print(f"\n  Plan of the {float(query['time']) * 1000:.1f} ms query:")
+            for line in explain(query["sql"]):
+                print(f"    {line}")
+    print()
+
+
+def explain(sql: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return sqlite_plan(cursor.fetchall())
+
+
+def sqlite_plan(rows: list[tuple]) -> list[str]:
+    """EXPLAIN QUERY PLAN rows (id, parent, notused, detail) as an indented tree."""
+    depth = {0: -1}
+    lines = []
+    for node_id, parent, _, detail in rows:
+        depth[node_id] = depth.get(parent, -1) + 1
+        lines.append(f"{'  ' * depth[node_id]}{detail}")
+    return lines
+
+
+def main() -> None:
+    args = parse_args()
+    setup_django(args.database_url)
+    prepare_database(args.sims)
+    cases = build_cases()
+    client = signed_in_client()
+    for case in cases:
+        measure(client, case, args.repeat)
+    print_table(cases, args.repeat)
+    explain_slow_cases(client, cases)
+
+
+if __name__ == "__main__":
+    main()
