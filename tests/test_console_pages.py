@@ -49,3 +49,16 @@ def test_pages_fetch_nothing_from_outside_the_machine(owner_client, product, sim
         page = owner_client.get(url).content.decode()
         for attribute in ('src="http', "src='http", 'href="http', "src=\"//", 'href="//'):
             assert attribute not in page, url
+
+
+def test_a_signed_out_htmx_request_sends_the_whole_page_to_sign_in(client, product, sim):
+    url = reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"])
+    response = client.post(url, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("login") + "?next=")
+
+
+def test_the_team_page_answers_htmx_with_the_team_fragment_only(owner_client, product):
+    response = owner_client.get(reverse("team", args=[product.slug]), headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.lstrip().startswith('<section id="team"') and "<html" not in page
