@@ -170,9 +170,13 @@ def get(client: object, case: Case) -> float:
     return elapsed
 
 
-def measure(client: object, case: Case, repeat: int) -> None:
-    get(client, case)  # warm-up
-    case.times_ms = [get(client, case) for _ in range(repeat)]
+def measure(client: object, cases: list[Case], repeat: int) -> None:
+    """Warm up once per case, then time the cases in rounds, so drift in machine load hits them all alike."""
+    for case in cases:
+        get(client, case)
+    for _ in range(repeat):
+        for case in cases:
+            case.times_ms.append(get(client, case))
 
 
 def print_table(cases: list[Case], repeat: int) -> None:
@@ -181,6 +185,7 @@ def print_table(cases: list[Case], repeat: int) -> None:
     print()
     print(f"Database: {connection.vendor} ({connection.settings_dict['NAME']}), "
           f"{demo_sim_count():,} SIMs in {PRODUCT_SLUG}, {repeat} requests per case")
+    print("Load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count()))
     print()
     print(f"| {'case':<34} | {'rows matched':>12} | {'median ms':>9} | {'p95 ms':>8} | {'p95 < 100 ms':<12} |")
     print(f"| {'-' * 34} | {'-' * 12}:| {'-' * 9}:| {'-' * 8}:| {'-' * 12} |")
@@ -240,8 +245,7 @@ def main() -> None:
     prepare_database(args.sims)
     cases = build_cases()
     client = signed_in_client()
-    for case in cases:
-        measure(client, case, args.repeat)
+    measure(client, cases, args.repeat)
     print_table(cases, args.repeat)
     explain_slow_cases(client, cases)
 

@@ -112,6 +112,11 @@ STORAGES = {
     },
 }
 
+# Network-side effects go through this adapter; the simulator is built in.
+CARRIER_ADAPTER = env_str("CARRIER_ADAPTER", default="sims.carriers.simulator.SimulatorCarrier")
+# ICCIDs ending in one of these are refused by the simulator (demos and tests of carrier refusals).
+CARRIER_SIMULATOR_REFUSE_SUFFIXES = env_list("CARRIER_SIMULATOR_REFUSE_SUFFIXES", default=[])
+
 # The effective data limit of a SIM whose product sets no default (Particle's rule).
 DEFAULT_DATA_LIMIT_MB = 5
 SIMS_PER_PAGE = 50

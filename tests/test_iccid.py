@@ -54,3 +54,10 @@ def test_anything_typed_either_validates_or_says_why(raw):
         assert error.messages[0]
     else:
         assert iccid.isdigit() and len(iccid) in (19, 20) and iccid.startswith("89")
+
+
+def test_digits_of_other_scripts_are_not_an_iccid():
+    arabic_indic = "٨٩" + "٠" * 17
+    with pytest.raises(InvalidIccid) as error:
+        validate_iccid(arabic_indic)
+    assert error.value.code == "not_digits"

@@ -1,0 +1,139 @@
+"""Reading ICCIDs from what people give us: typed, pasted, or a .txt file with one per line.
+
+Every line gets a verdict (valid, invalid with the reason, a duplicate, or
+ignored because it holds no ICCID), so a bad line is reported, never lost.
+"""
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from sims.iccid import InvalidIccid, validate_iccid
+
+# A run of digits, single spaces or dashes allowed inside (8901 2600 0000 ... as printed on cards).
+_DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d)*")
+# Between ICCIDs in pasted text: new lines, commas, semicolons, tabs, pipes.
+_STRONG_SEPARATORS = re.compile(r"[\r\n,;\t|]+")
+_SPACES_DASHES = re.compile(r"[ \-]")
+
+VALID, INVALID, DUPLICATE, IGNORED = "valid", "invalid", "duplicate", "ignored"
+INVALID_SHOWN = 200
+
+
+class ImportInputError(Exception):
+    """The input as a whole cannot be read (not text, empty, too big)."""
+
+
+class LineVerdict(NamedTuple):
+    line_no: int
+    text: str
+    iccid: str | None
+    verdict: str
+    reason: str = ""
+
+
+@dataclass
+class ParsedInput:
+    iccids: list[str] = field(default_factory=list)
+    lines: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    invalid_examples: list[LineVerdict] = field(default_factory=list)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of an uploaded file as text: UTF-8 or UTF-16 (with or without a byte-order mark)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode(data[len(codecs.BOM_UTF8) :], "utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(data, "utf-16")
+    if _looks_like_utf16(data):
+        return _decode(data, "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+    if b"\x00" in data[:65536]:
+        raise ImportInputError("This file is not text (it holds binary data). Export the ICCIDs as a .txt file, one per line.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Spreadsheet exports in Windows-1252 still carry plain ASCII digits.
+        return data.decode("cp1252", errors="replace")
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    sample = data[:4096]
+    return len(sample) >= 4 and (sample[1::2].count(0) > len(sample) * 0.4 or sample[0::2].count(0) > len(sample) * 0.4)
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise ImportInputError(f"This file is not valid {encoding.upper()} text ({error.reason}). Save it as UTF-8 text.") from error
+
+
+def candidates_in(text: str) -> list[str]:
+    """ICCID-like numbers in a piece of text, spaces and dashes removed (10+ digits: shorter ones are other data)."""
+    found = []
+    for run in _DIGIT_RUN.findall(text):
+        digits = _SPACES_DASHES.sub("", run)
+        if len(digits) in (19, 20) or len(digits) >= 10 and " " not in run:
+            found.append(digits)
+        elif len(digits) >= 10:
+            # "8901... 8901..." on one pasted line: two numbers separated by a space.
+            found.extend(piece for piece in (_SPACES_DASHES.sub("", p) for p in run.split(" ")) if len(piece) >= 10)
+    return found
+
+
+def file_line_verdicts(text: str) -> Iterator[LineVerdict]:
+    """One verdict per line of a file: its first ICCID-like number counts, anything else is ignored."""
+    seen: set[str] = set()
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        bare = line.strip()
+        if bare.isdigit():  # most lines: just the ICCID
+            yield _verdict(line_no, line, bare, seen)
+            continue
+        candidates = candidates_in(line)
+        if not candidates:
+            yield LineVerdict(line_no, line, None, IGNORED)
+            continue
+        yield _verdict(line_no, line, candidates[0], seen)
+
+
+def pasted_verdicts(text: str) -> Iterator[LineVerdict]:
+    """One verdict per ICCID-like number in pasted text, whatever separates them."""
+    seen: set[str] = set()
+    number = 0
+    for chunk in _STRONG_SEPARATORS.split(text):
+        for candidate in candidates_in(chunk):
+            number += 1
+            yield _verdict(number, candidate, candidate, seen)
+
+
+def _verdict(line_no: int, line: str, candidate: str, seen: set[str]) -> LineVerdict:
+    try:
+        iccid = validate_iccid(candidate)
+    except InvalidIccid as error:
+        return LineVerdict(line_no, line, None, INVALID, error.messages[0])
+    if iccid in seen:
+        return LineVerdict(line_no, line, iccid, DUPLICATE, "Already earlier in this import.")
+    seen.add(iccid)
+    return LineVerdict(line_no, line, iccid, VALID)
+
+
+def summarise(verdicts: Iterator[LineVerdict]) -> ParsedInput:
+    parsed = ParsedInput()
+    for verdict in verdicts:
+        parsed.lines += 1
+        if verdict.verdict == VALID:
+            parsed.iccids.append(verdict.iccid)
+        elif verdict.verdict == INVALID:
+            parsed.invalid += 1
+            if len(parsed.invalid_examples) < INVALID_SHOWN:
+                parsed.invalid_examples.append(verdict)
+        elif verdict.verdict == DUPLICATE:
+            parsed.duplicates += 1
+        else:
+            parsed.ignored += 1
+    return parsed
