@@ -43,3 +43,28 @@ def reset_id_sequences(*model_classes: type[models.Model]) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def insert_ignoring_conflicts(model: type[models.Model], fields: list[str], rows: list[tuple], *, unique: str) -> None:
+    """Insert rows, skipping any whose `unique` column is already taken (by another import meanwhile)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    conflict = quote(model._meta.get_field(unique).column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY cannot skip conflicts: copy into a bare staging table, then insert from it.
+            staging = quote(f"staging_{model._meta.db_table}")
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT {columns} FROM {table} WITH NO DATA")
+            cursor.execute(f"TRUNCATE {staging}")
+            with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT ({conflict}) DO NOTHING")
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO NOTHING", rows
+            )

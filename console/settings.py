@@ -117,6 +117,10 @@ CARRIER_ADAPTER = env_str("CARRIER_ADAPTER", default="sims.carriers.simulator.Si
 # ICCIDs ending in one of these are refused by the simulator (demos and tests of carrier refusals).
 CARRIER_SIMULATOR_REFUSE_SUFFIXES = env_list("CARRIER_SIMULATOR_REFUSE_SUFFIXES", default=[])
 
+MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = "media/"  # never served: uploaded ICCID files are read by the import job only
+IMPORT_MAX_UPLOAD_MB = int(env_str("IMPORT_MAX_UPLOAD_MB", default="64"))
+
 # The effective data limit of a SIM whose product sets no default (Particle's rule).
 DEFAULT_DATA_LIMIT_MB = 5
 SIMS_PER_PAGE = 50

@@ -86,9 +86,9 @@ def candidates_in(text: str) -> list[str]:
     return found
 
 
-def file_line_verdicts(text: str) -> Iterator[LineVerdict]:
+def file_line_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVerdict]:
     """One verdict per line of a file: its first ICCID-like number counts, anything else is ignored."""
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for line_no, line in enumerate(text.splitlines(), start=1):
         bare = line.strip()
         if bare.isdigit():  # most lines: just the ICCID
@@ -101,9 +101,9 @@ def file_line_verdicts(text: str) -> Iterator[LineVerdict]:
         yield _verdict(line_no, line, candidates[0], seen)
 
 
-def pasted_verdicts(text: str) -> Iterator[LineVerdict]:
+def pasted_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVerdict]:
     """One verdict per ICCID-like number in pasted text, whatever separates them."""
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     number = 0
     for chunk in _STRONG_SEPARATORS.split(text):
         for candidate in candidates_in(chunk):

@@ -32,6 +32,7 @@ class Action(StrEnum):
     REMOVE = "remove"
     TERMINATE = "terminate"
     SET_DATA_LIMIT = "set_data_limit"
+    IMPORT = "import"
 
     @property
     def label(self) -> str:
@@ -48,6 +49,7 @@ ACTION_LABELS = {
     Action.REMOVE: "Remove from product",
     Action.TERMINATE: "Terminate",
     Action.SET_DATA_LIMIT: "Set data limit",
+    Action.IMPORT: "Import into product",
 }
 
 _LIVE_STATES = [state for state in State if state != State.TERMINATED]
@@ -75,6 +77,8 @@ TRANSITIONS: dict[Action, dict[State, State]] = {
     },
     Action.TERMINATE: {state: State.TERMINATED for state in _LIVE_STATES},
     Action.SET_DATA_LIMIT: {state: state for state in _LIVE_STATES},
+    # Importing a SIM into a product (from inventory, or a developer's own) activates it there.
+    Action.IMPORT: {state: State.ACTIVE for state in _LIVE_STATES},
 }
 
 # Every change of state the lifecycle allows (DESIGN.md); the table above must stay inside it.
@@ -169,11 +173,17 @@ def apply_action(
     actor: Actor,
     reason: str = "",
     data_limit_mb: int | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> ActionReport:
-    """Apply an action to one SIM (raises IllegalTransition) or to many (reports each)."""
+    """Apply an action to one SIM (raises IllegalTransition) or to many (reports each).
+
+    `changes` are more fields to set on every changed SIM (an import sets the product
+    and home country); the event is filed under the product the SIM ends up in.
+    """
     action = Action(action)
+    step = _Step(action, actor, reason, data_limit_mb, changes or {})
     if isinstance(sims, Sim):
-        report = _apply_in_chunks(Sim.objects.all(), [sims.pk], action, actor, reason, data_limit_mb)
+        report = _apply_in_chunks(Sim.objects.all(), [sims.pk], step)
         if report.refused:
             raise IllegalTransition(iccid=sims.iccid, state=report.refused[0].from_state, action=action)
         sims.refresh_from_db()
@@ -184,36 +194,31 @@ def apply_action(
     else:
         scope = Sim.objects.all()
         ids = list(dict.fromkeys(sims))
-    return _apply_in_chunks(scope, ids, action, actor, reason, data_limit_mb)
+    return _apply_in_chunks(scope, ids, step)
 
 
-def _apply_in_chunks(
-    scope: QuerySet[Sim],
-    ids: list[int],
-    action: Action,
-    actor: Actor,
-    reason: str,
-    data_limit_mb: int | None,
-) -> ActionReport:
-    if action == Action.SET_DATA_LIMIT and (data_limit_mb is None or data_limit_mb < 0):
+@dataclass(frozen=True)
+class _Step:
+    action: Action
+    actor: Actor
+    reason: str
+    data_limit_mb: int | None
+    changes: dict[str, Any]
+
+
+def _apply_in_chunks(scope: QuerySet[Sim], ids: list[int], step: _Step) -> ActionReport:
+    if step.action == Action.SET_DATA_LIMIT and (step.data_limit_mb is None or step.data_limit_mb < 0):
         raise ValueError("set_data_limit needs data_limit_mb, a whole number of MB, 0 or more")
-    report = ActionReport(action=action)
+    report = ActionReport(action=step.action)
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start : start + CHUNK_SIZE]
         with transaction.atomic():
-            _apply_to_chunk(scope, chunk, action, actor, reason, data_limit_mb, report)
+            _apply_to_chunk(scope, chunk, step, report)
     return report
 
 
-def _apply_to_chunk(
-    scope: QuerySet[Sim],
-    chunk: list[int],
-    action: Action,
-    actor: Actor,
-    reason: str,
-    data_limit_mb: int | None,
-    report: ActionReport,
-) -> None:
+def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report: ActionReport) -> None:
+    action, actor = step.action, step.actor
     # Lock the rows (PostgreSQL; SQLite transactions are IMMEDIATE and so serial),
     # then read their current state: a concurrent writer waits and sees ours.
     rows = list(
@@ -224,7 +229,7 @@ def _apply_to_chunk(
     found = {row[0] for row in rows}
     for missing in sorted(set(chunk) - found):
         report.refused.append(
-            Outcome(sim_id=missing, iccid="", from_state="", refused_reason="The SIM is no longer in this product.")
+            Outcome(sim_id=missing, iccid="", from_state="", refused_reason="The SIM was removed or moved meanwhile.")
         )
     now = timezone.now()
     table = TRANSITIONS[action]
@@ -240,7 +245,7 @@ def _apply_to_chunk(
             continue
         group_ids = [r[0] for r in group]
         updated = Sim.objects.filter(pk__in=group_ids, state=from_state).update(
-            **_field_updates(action, State(from_state), to_state, now, data_limit_mb)
+            **{**_field_updates(action, State(from_state), to_state, now, step.data_limit_mb), **step.changes}
         )
         if updated != len(group_ids):
             raise RuntimeError(f"{action}: {len(group_ids) - updated} SIMs changed state while locked")
@@ -248,14 +253,14 @@ def _apply_to_chunk(
             events.append(
                 SimEvent(
                     sim_id=sim_id,
-                    product_id=product_id,
+                    product_id=step.changes.get("product_id", product_id),
                     action=action,
                     from_state=from_state,
                     to_state=to_state,
                     actor_kind=actor.kind,
                     actor_user=actor.user,
                     actor_name=actor.name,
-                    reason=reason or _default_reason(action, old_limit, data_limit_mb),
+                    reason=step.reason or _default_reason(action, old_limit, step.data_limit_mb),
                     created_at=now,
                 )
             )

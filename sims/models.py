@@ -16,8 +16,9 @@ class State(models.TextChoices):
 
 class Sim(models.Model):
     iccid = models.CharField("ICCID", max_length=20)
+    # Indexed by the composite indexes below, which start with it.
     product = models.ForeignKey(
-        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="sims"
+        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="sims", db_index=False
     )
     owner_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -25,6 +26,7 @@ class Sim(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="sims",
+        db_index=False,
         help_text="A developer prototyping with this SIM outside any product.",
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.ISSUED)
@@ -39,6 +41,20 @@ class Sim(models.Model):
     last_activated_at = models.DateTimeField(null=True, blank=True)
     activations_count = models.PositiveIntegerField(default=0)
     deactivations_count = models.PositiveIntegerField(default=0)
+    promotion_ends_on = models.DateField(
+        null=True, blank=True, help_text="A developer's free 1 MB plan lasts until this day; a transfer ends it."
+    )
+    # The import batch that last brought this SIM into a product: finds the rows a batch created
+    # without a lookup table. No constraint: it is a marker, checked at commit for nothing.
+    import_batch = models.ForeignKey(
+        "sims.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -81,17 +97,17 @@ class SimEvent(models.Model):
         TOKEN = "token", "API token"
         SYSTEM = "system", "System"
 
-    sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="events")
+    sim = models.ForeignKey(Sim, on_delete=models.PROTECT, related_name="events", db_index=False)
     # The owning product when the event happened: history stays with the product after removal.
     product = models.ForeignKey(
-        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="sim_events"
+        "products.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="sim_events", db_index=False
     )
     action = models.CharField(max_length=20)
     from_state = models.CharField(max_length=12, choices=State.choices)
     to_state = models.CharField(max_length=12, choices=State.choices)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # Username, token name or system rule, kept even if the user is deleted.
     actor_name = models.CharField(max_length=150)
@@ -115,3 +131,76 @@ class SimEvent(models.Model):
         if self.actor_kind == self.ActorKind.TOKEN:
             return f"API token {self.actor_name}"
         return self.actor_name
+
+
+class ImportJob(models.Model):
+    """Importing and activating a list of ICCIDs into a product, as a resumable background job."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    country = CountryField(blank=True)
+    # The input exactly as given: typed or pasted ICCIDs, and an uploaded file.
+    typed_text = models.TextField(blank=True)
+    input_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    input_filename = models.CharField(max_length=200, blank=True)
+    # Filled when the input is read: the denominator of the progress bar.
+    lines = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    ignored = models.PositiveIntegerField(default=0)
+    # Outcomes, counted batch by batch in the batch's own transaction.
+    processed = models.PositiveIntegerField(default=0)
+    batches_done = models.PositiveIntegerField(default=0)
+    activated = models.PositiveIntegerField(default=0)
+    transferred = models.PositiveIntegerField(default=0)
+    already_in_product = models.PositiveIntegerField(default=0)
+    other_owner = models.PositiveIntegerField(default=0)
+    terminated = models.PositiveIntegerField(default=0)
+    carrier_refused = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["product", "-created_at"], name="importjob_product_recent")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} into {self.product_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE or not self.valid:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.processed * 100 // self.valid)
+
+
+class ImportBatch(models.Model):
+    """One committed batch of an import: written in the same transaction as its SIMs, events and charge,
+    so a batch is done exactly once even if a worker dies and another one resumes the job."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    # One letter per ICCID of the batch, in input order (see sims.importing.OUTCOMES).
+    outcomes = models.TextField()
+    carrier_refusals = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="importbatch_once_per_job")]
+        ordering = ["job", "number"]
