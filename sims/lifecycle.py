@@ -271,9 +271,9 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
 def _field_updates(
     action: Action, from_state: State, to_state: State, now: datetime, data_limit_mb: int | None
 ) -> dict[str, Any]:
-    updates: dict[str, Any] = {}
+    updates: dict[str, Any] = {"state": to_state}
     if from_state != to_state:
-        updates.update(state=to_state, state_changed_at=now)
+        updates.update(state_changed_at=now)
     if to_state == State.ACTIVE and from_state in _ACTIVATED_FROM:
         updates.update(
             activations_count=F("activations_count") + 1,
