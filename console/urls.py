@@ -4,6 +4,7 @@ from django.urls import path
 
 from console import views as console_views
 from products import views as product_views
+from sims import import_views
 from sims import views as sim_views
 
 urlpatterns = [
@@ -17,6 +18,13 @@ urlpatterns = [
     path("products/<slug:slug>/team/add/", product_views.team_add, name="team_add"),
     path("products/<slug:slug>/team/<int:member_id>/role/", product_views.team_role, name="team_role"),
     path("products/<slug:slug>/team/<int:member_id>/remove/", product_views.team_remove, name="team_remove"),
+    path("products/<slug:slug>/import/", import_views.import_start, name="import_start"),
+    path("products/<slug:slug>/import/check/", import_views.import_check, name="import_check"),
+    path("products/<slug:slug>/import/file/", import_views.import_file, name="import_file"),
+    path("products/<slug:slug>/import/<int:job_id>/", import_views.import_job, name="import_job"),
+    path("products/<slug:slug>/import/<int:job_id>/quote/", import_views.import_quote, name="import_quote"),
+    path("products/<slug:slug>/import/<int:job_id>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("products/<slug:slug>/import/<int:job_id>/outcomes.csv", import_views.import_outcomes_csv, name="import_outcomes_csv"),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),

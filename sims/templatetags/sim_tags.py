@@ -16,3 +16,13 @@ def allows(state: str, action: str) -> bool:
 def page_query(filter_query: str, number: int) -> str:
     """'?state=active&page=3': the current filter with another page."""
     return f"?{filter_query}&page={number}" if filter_query else f"?page={number}"
+
+
+@register.filter
+def duration(seconds: float) -> str:
+    """'about 3 min' for a time left; precise enough for a progress bar."""
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"

@@ -1,0 +1,212 @@
+"""The import pages of a product: build a queue, review it with a country and a price, watch it run."""
+
+import csv
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_countries import countries
+
+from products.access import get_membership_for_user
+from products.models import Membership
+from products.pricing import NoPriceForCountry, quote
+from sims.import_input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
+from sims.importing import (
+    ALREADY,
+    NEW,
+    OUTCOMES,
+    TRANSFERRED,
+    CannotConfirm,
+    classify,
+    confirm_import,
+    count_input,
+    outcome_rows,
+    review_import,
+    seconds_left,
+)
+from sims.models import ImportJob
+
+# What the queue tells the person about each ICCID as it arrives.
+QUEUE_VERDICTS = {
+    NEW: ("ok", "Ready to activate"),
+    TRANSFERRED: ("warn", "In your developer account: will be transferred to this product"),
+    ALREADY: ("muted", "Already in this product: will be skipped"),
+    "O": ("error", "Belongs to another product or person: will be refused"),
+    "X": ("error", "Terminated: will be refused"),
+}
+QUEUE_LIMIT = 5000
+
+
+def _get_job(membership: Membership, job_id: int) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.select_related("product", "created_by"), pk=job_id, product=membership.product)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_start(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    if request.method == "POST":
+        return _continue_to_review(request, membership)
+    recent = product.import_jobs.exclude(status=ImportJob.Status.DRAFT).select_related("created_by").order_by("-created_at")[:10]
+    return render(
+        request,
+        "sims/import_start.html",
+        {"product": product, "membership": membership, "recent": recent, "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB},
+    )
+
+
+def _continue_to_review(request: HttpRequest, membership: Membership) -> HttpResponse:
+    product = membership.product
+    typed = [iccid for iccid in request.POST.getlist("iccid") if iccid.strip()][:QUEUE_LIMIT]
+    job_id = request.POST.get("job", "")
+    if job_id.isdigit():
+        job = get_object_or_404(
+            ImportJob, pk=int(job_id), product=product, created_by=request.user, status=ImportJob.Status.DRAFT
+        )
+    elif typed:
+        job = ImportJob.objects.create(product=product, created_by=request.user)
+    else:
+        messages.error(request, "The queue is empty: type, paste or drop some ICCIDs first.")
+        return redirect("import_start", slug=product.slug)
+    job.typed_text = "\n".join(typed)
+    job.save(update_fields=["typed_text"])
+    count_input(job)
+    return redirect("import_job", slug=product.slug, job_id=job.pk)
+
+
+@require_POST
+@login_required
+def import_check(request: HttpRequest, slug: str) -> HttpResponse:
+    """Verdicts for ICCIDs typed or pasted into the queue (htmx appends them)."""
+    membership = get_membership_for_user(request, slug)
+    queued = set(request.POST.getlist("iccid"))
+    verdicts = list(pasted_verdicts(request.POST.get("text", "")))[:QUEUE_LIMIT]
+    valid = [v.iccid for v in verdicts if v.verdict == VALID and v.iccid not in queued]
+    owners = classify(product=membership.product, user=request.user, iccids=valid)
+    items = []
+    for verdict in verdicts:
+        if verdict.verdict == INVALID:
+            items.append({"text": verdict.text, "tone": "error", "says": verdict.reason})
+        elif verdict.iccid in queued or verdict.verdict != VALID:
+            items.append({"text": verdict.iccid, "tone": "muted", "says": "Already in the queue"})
+        else:
+            tone, says = QUEUE_VERDICTS[owners[verdict.iccid]]
+            items.append({"text": verdict.iccid, "tone": tone, "says": says, "iccid": verdict.iccid})
+    if not verdicts:
+        items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
+    return render(request, "sims/partials/queue_items.html", {"items": items})
+
+
+@require_POST
+@login_required
+def import_file(request: HttpRequest, slug: str) -> HttpResponse:
+    """A dropped .txt file: stored as a draft import, answered with a summary of its lines."""
+    membership = get_membership_for_user(request, slug)
+    upload = request.FILES.get("file")
+    error = _file_problem(upload)
+    if error is None:
+        data = upload.read()
+        try:
+            parsed = summarise(file_line_verdicts(decode_text(data)))
+        except ImportInputError as problem:
+            error = str(problem)
+    if error:
+        return render(request, "sims/partials/file_summary.html", {"error": error}, status=400)
+    job = ImportJob.objects.create(product=membership.product, created_by=request.user, input_filename=upload.name[:200])
+    job.input_file.save(f"import-{job.pk}.txt", ContentFile(data), save=True)
+    return render(request, "sims/partials/file_summary.html", {"job": job, "parsed": parsed, "filename": upload.name})
+
+
+def _file_problem(upload) -> str | None:
+    if upload is None:
+        return "Choose a .txt file with one ICCID per line."
+    if upload.size > settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024:
+        return f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB: the limit is {settings.IMPORT_MAX_UPLOAD_MB} MB. Split it into smaller files."
+    if upload.size == 0:
+        return f"{upload.name} is empty. Choose the file with your ICCIDs, one per line."
+    return None
+
+
+@require_GET
+@login_required
+def import_job(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    job = _get_job(membership, job_id)
+    context = {"product": membership.product, "membership": membership, "job": job}
+    if job.status == ImportJob.Status.DRAFT:
+        context.update(review=review_import(job), countries=countries, outcomes=OUTCOMES)
+        return render(request, "sims/import_review.html", context)
+    context.update(_progress_context(job))
+    template = "sims/import_progress.html"
+    if request.htmx:
+        template += "#progress"
+    return render(request, template, context)
+
+
+def _progress_context(job: ImportJob) -> dict:
+    rows = [(OUTCOMES[code][1], getattr(job, OUTCOMES[code][0]), code) for code in OUTCOMES]
+    return {"outcome_counts": rows, "seconds_left": seconds_left(job), "now": timezone.now()}
+
+
+@require_GET
+@login_required
+def import_quote(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    job = _get_job(membership, job_id)
+    country = request.GET.get("country", "")
+    context = {"country": country}
+    if country:
+        try:
+            context["quote"] = quote(country=country, sims=int(request.GET.get("sims", job.valid) or 0), today=timezone.localdate())
+        except (NoPriceForCountry, ValueError) as error:
+            context["error"] = str(error)
+    return render(request, "sims/partials/quote.html", context)
+
+
+@require_POST
+@login_required
+def import_confirm(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    job = _get_job(membership, job_id)
+    country = request.POST.get("country", "")
+    if country not in countries:
+        messages.error(request, "Choose the home country of these SIMs: the country they will operate in most.")
+    else:
+        try:
+            confirm_import(job=job, country=country)
+        except (CannotConfirm, NoPriceForCountry) as error:
+            messages.error(request, str(error))
+    return redirect("import_job", slug=membership.product.slug, job_id=job.pk)
+
+
+@require_GET
+@login_required
+def import_outcomes_csv(request: HttpRequest, slug: str, job_id: int) -> StreamingHttpResponse:
+    membership = get_membership_for_user(request, slug)
+    job = _get_job(membership, job_id)
+    response = StreamingHttpResponse(_csv_lines(outcome_rows(job)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-outcomes.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow([_inert(cell) for cell in row])
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
