@@ -336,6 +336,10 @@ def import_iccids(*, product: Product, user, text: str, country: str, source_nam
     job = ImportJob.objects.create(product=product, created_by=user, input_filename=source_name)
     job.input_file.save(f"import-{job.pk}.txt", ContentFile(text.encode("utf-8")), save=True)
     count_input(job)
+    if job.valid == 0:  # nothing to activate: a finished job that did nothing, with its counts
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, country=country, finished_at=timezone.now())
+        job.refresh_from_db()
+        return job
     confirm_import(job=job, country=country, enqueue=False)
     return run_import(job_id=job.pk)
 

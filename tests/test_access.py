@@ -3,8 +3,10 @@
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from products.models import Membership
-from sims.models import SimEvent
+from sims.models import ImportJob, SimEvent
 
 # The method each console view answers; the test below fails if a URL is added without a line here.
 METHODS = {
@@ -18,6 +20,23 @@ METHODS = {
     "sims_bulk": "POST",
     "sim_detail": "GET",
     "sim_action": "POST",
+    "import_start": "GET,POST",
+    "import_check": "POST",
+    "import_file": "POST",
+    "import_job": "GET",
+    "import_quote": "GET",
+    "import_confirm": "POST",
+    "import_outcomes_csv": "GET",
+}
+# What each POST sends: a sensible form, so a teammate's request succeeds.
+POST_DATA = {
+    "team_add": {"username_or_email": "nobody", "role": "member"},
+    "team_role": {"role": "member"},
+    "sims_bulk": {"action": "deactivate", "scope": "matching"},
+    "import_start": {"iccid": ["89012600000000000017"]},
+    "import_check": {"text": "8901260000000000017"},
+    "import_file": {"file": "see _request"},
+    "import_confirm": {"country": "DE"},
 }
 NOT_PRODUCT_PAGES = {"home"}
 ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
@@ -28,20 +47,28 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
 
 
-def _url(name: str, product, sim, membership) -> str:
+def _url(name: str, product, sim, membership, job) -> str:
     kwargs = {
         "slug": product.slug,
         "iccid": sim.iccid,
         "action": "deactivate",
         "member_id": membership.pk,
+        "job_id": job.pk,
     }
     pattern = next(p for p in _console_patterns() if p.name == name)
     return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
 
 
-def _request(client, method: str, url: str):
-    data = {"role": "member", "username_or_email": "nobody", "action": "deactivate", "scope": "matching"}
-    return client.get(url) if method == "GET" else client.post(url, data)
+def _request(client, method: str, url: str, name: str = ""):
+    method = method.split(",")[0]
+    if method == "GET":
+        return client.get(url)
+    if method == "DELETE":
+        return client.delete(url)
+    data = dict(POST_DATA.get(name, {}))
+    if name == "import_file":
+        data["file"] = SimpleUploadedFile("sims.txt", b"8901260000000000017\n")
+    return client.post(url, data)
 
 
 def test_every_console_url_is_covered_here():
@@ -51,19 +78,20 @@ def test_every_console_url_is_covered_here():
 @pytest.fixture
 def urls(product, sim, owner, teammate):
     membership = Membership.objects.get(user=teammate)
-    return {name: _url(name, product, sim, membership) for name in METHODS}
+    job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
+    return {name: _url(name, product, sim, membership, job) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)
 def test_signed_out_visitors_are_sent_to_sign_in(client, urls, name):
-    response = _request(client, METHODS[name], urls[name])
+    response = _request(client, METHODS[name], urls[name], name)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login") + "?next=")
 
 
 @pytest.mark.parametrize("name", sorted(set(METHODS) - NOT_PRODUCT_PAGES))
 def test_an_outsider_gets_404_and_changes_nothing(outsider_client, urls, sim, name):
-    response = _request(outsider_client, METHODS[name], urls[name])
+    response = _request(outsider_client, METHODS[name], urls[name], name)
     assert response.status_code == 404
     sim.refresh_from_db()
     assert sim.state == "active"
@@ -72,13 +100,13 @@ def test_an_outsider_gets_404_and_changes_nothing(outsider_client, urls, sim, na
 
 @pytest.mark.parametrize("name", sorted(set(METHODS) - NOT_PRODUCT_PAGES))
 def test_an_outsider_gets_the_same_404_for_a_product_that_does_not_exist(outsider_client, urls, product, name):
-    response = _request(outsider_client, METHODS[name], urls[name].replace(product.slug, "no-such-product"))
+    response = _request(outsider_client, METHODS[name], urls[name].replace(product.slug, "no-such-product"), name)
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("name", METHODS)
 def test_a_teammate_may_use_every_page_and_sim_action(teammate_client, urls, name):
-    response = _request(teammate_client, METHODS[name], urls[name])
+    response = _request(teammate_client, METHODS[name], urls[name], name)
     if name in ADMIN_ONLY:
         assert response.status_code == 403
     else:
@@ -87,8 +115,8 @@ def test_a_teammate_may_use_every_page_and_sim_action(teammate_client, urls, nam
 
 @pytest.mark.parametrize("name", METHODS)
 def test_the_wrong_http_method_gets_405(teammate_client, urls, name):
-    wrong = "POST" if METHODS[name] == "GET" else "GET"
-    response = _request(teammate_client, wrong, urls[name])
+    wrong = {"GET": "POST", "POST": "GET"}.get(METHODS[name], "DELETE")
+    response = _request(teammate_client, wrong, urls[name], name)
     assert response.status_code == 405
 
 

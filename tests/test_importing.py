@@ -1,0 +1,197 @@
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from products.models import Charge, Product
+from products.pricing import quote
+from sims import importing
+from sims.importing import CannotConfirm, confirm_import, import_iccids, outcome_rows, run_import
+from sims.lifecycle import ALLOWED_STATE_CHANGES
+from sims.models import ImportJob, Sim, SimEvent, State
+from tests.conftest import make_iccid, make_user
+
+
+def lines(*iccids: str) -> str:
+    return "\n".join(iccids)
+
+
+def outcomes_by_iccid(job: ImportJob) -> dict[str, str]:
+    """Each ICCID's outcome, from the first line that names it (later ones are duplicates)."""
+    found: dict[str, str] = {}
+    for row in list(outcome_rows(job))[1:]:
+        if row[3]:
+            found.setdefault(row[3], row[4])
+    return found
+
+
+def test_new_sims_become_active_in_the_product_with_an_event_and_a_first_month_charge(product, owner):
+    new = [make_iccid() for _ in range(3)]
+    job = import_iccids(product=product, user=owner, text=lines(*new), country="DE")
+    assert (job.status, job.activated) == ("done", 3)
+    for sim in Sim.objects.filter(iccid__in=new):
+        assert (sim.product, sim.state, sim.home_country.code, sim.data_limit_mb) == (product, State.ACTIVE, "DE", 5)
+        assert (sim.activations_count, sim.first_activated_at is not None) == (1, True)
+        event = sim.events.get()
+        assert (event.action, event.from_state, event.to_state, event.actor_user) == ("import", "issued", "active", owner)
+    charge = Charge.objects.get(product=product)
+    unit = quote(country="DE", sims=1, today=charge.created_at.date()).unit_first_month
+    assert (charge.kind, charge.quantity, charge.unit_price, charge.amount) == ("first_month", 3, unit, (unit * 3).quantize(Decimal("0.01")))
+
+
+def test_the_products_default_data_limit_is_given_to_imported_sims(product, owner):
+    product.default_data_limit_mb = 40
+    product.save()
+    iccid = make_iccid()
+    import_iccids(product=product, user=owner, text=iccid, country="US")
+    assert Sim.objects.get(iccid=iccid).data_limit_mb == 40
+
+
+def test_every_outcome_of_the_review_list(product, other_product, owner, make_sim, settings):
+    stranger = make_user("stranger")
+    mine = make_sim(None, state=State.SUSPENDED, owner_user=owner, promotion_ends_on="2027-01-01")
+    inventory = make_sim(None, state=State.ISSUED)
+    already = make_sim(product)
+    theirs = make_sim(other_product)
+    strangers = make_sim(None, owner_user=stranger)
+    dead = make_sim(None, state=State.TERMINATED)
+    refused = make_iccid()
+    settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES = [refused]
+    new = make_iccid()
+    text = lines(new, mine.iccid, inventory.iccid, already.iccid, theirs.iccid, strangers.iccid, dead.iccid, refused, "89012600000000000X", new)
+
+    job = import_iccids(product=product, user=owner, text=text, country="FR")
+
+    got = outcomes_by_iccid(job)
+    assert got[new] == "activated" and got[inventory.iccid] == "activated"
+    assert got[mine.iccid] == "transferred"
+    assert got[already.iccid] == "already_in_product"
+    assert got[theirs.iccid] == got[strangers.iccid] == "other_owner"
+    assert got[dead.iccid] == "terminated"
+    assert got[refused] == "carrier_refused"
+    assert (job.activated, job.transferred, job.already_in_product, job.other_owner, job.terminated, job.carrier_refused) == (2, 1, 1, 2, 1, 1)
+    assert (job.invalid, job.duplicates) == (1, 1)
+    mine.refresh_from_db()
+    assert (mine.product, mine.owner_user, mine.state, mine.promotion_ends_on) == (product, None, State.ACTIVE, None)
+    theirs.refresh_from_db()
+    strangers.refresh_from_db()
+    assert theirs.product == other_product and strangers.owner_user == stranger
+    assert not Sim.objects.filter(iccid=refused).exists()
+    rows = list(outcome_rows(job))
+    assert any(row[3] == refused and "carrier refused" in row[5] for row in rows)
+    assert any(row[4] == "invalid" and "has 17 digits" in row[5] for row in rows)
+    assert Charge.objects.get(product=product).quantity == 3
+
+
+def test_the_same_file_twice_creates_no_second_sim_event_or_charge(product, owner):
+    text = lines(*(make_iccid() for _ in range(5)))
+    import_iccids(product=product, user=owner, text=text, country="US")
+    again = import_iccids(product=product, user=owner, text=text, country="US")
+    assert (again.activated, again.already_in_product) == (0, 5)
+    assert Sim.objects.filter(product=product).count() == 5
+    assert SimEvent.objects.count() == 5
+    assert Charge.objects.count() == 1
+
+
+def test_confirming_twice_queues_once(product, owner):
+    job = ImportJob.objects.create(product=product, created_by=owner, typed_text=make_iccid(), valid=1)
+    confirm_import(job=job, country="US", enqueue=False)
+    with pytest.raises(CannotConfirm, match="already confirmed"):
+        confirm_import(job=job, country="US", enqueue=False)
+
+
+def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_a_rerun_finishes_it(product, owner, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 4)
+    iccids = [make_iccid() for _ in range(10)]
+    job = ImportJob.objects.create(product=product, created_by=owner, typed_text=lines(*iccids))
+    importing.count_input(job)
+    confirm_import(job=job, country="US", enqueue=False)
+
+    calls = {"n": 0}
+    real_activate = importing.get_carrier().__class__.activate
+
+    def dies_on_the_second_batch(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("worker lost its connection")
+        return real_activate(self, batch)
+
+    monkeypatch.setattr("sims.carriers.simulator.SimulatorCarrier.activate", dies_on_the_second_batch)
+    with pytest.raises(ConnectionError):
+        run_import(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.batches_done, job.processed, job.activated) == ("failed", 1, 4, 4)
+    assert Sim.objects.count() == SimEvent.objects.count() == 4
+    assert Charge.objects.get().quantity == 4
+
+    finished = run_import(job_id=job.pk)
+    assert (finished.status, finished.activated, finished.processed) == ("done", 10, 10)
+    assert set(Sim.objects.values_list("iccid", flat=True)) == set(iccids)
+    assert SimEvent.objects.count() == 10
+    assert sorted(Charge.objects.values_list("quantity", flat=True)) == [2, 4, 4]
+    assert run_import(job_id=job.pk).activated == 10  # running a finished job again does nothing
+
+
+def test_import_sims_command_prints_a_summary_and_fails_only_when_nothing_is_imported(product, owner, tmp_path, capsys):
+    file = tmp_path / "sims.txt"
+    file.write_text(lines(make_iccid(), make_iccid(), "junk", "8901"))
+    call_command("import_sims", str(file), product=product.slug, country="de")
+    out = capsys.readouterr().out
+    assert "4 lines: 2 activated" in out and "1 invalid" in out and "1 ignored" in out
+    file.write_text("nothing useful\n")
+    with pytest.raises(CommandError, match="Nothing could be imported"):
+        call_command("import_sims", str(file), product=product.slug, country="DE")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ({"product": "nope", "country": "DE"}, "No product"),
+        ({"product": "acme", "country": "XX"}, "ISO 3166-1 alpha-2"),
+    ],
+)
+def test_import_sims_command_explains_bad_arguments(product, owner, tmp_path, args, says):
+    file = tmp_path / "sims.txt"
+    file.write_text(make_iccid())
+    with pytest.raises(CommandError, match=says):
+        call_command("import_sims", str(file), **args)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_overlapping_files_at_once_never_give_a_sim_two_owners(monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 7)
+    first, second = Product.objects.create(name="A", slug="a"), Product.objects.create(name="B", slug="b")
+    user = make_user("importer")
+    shared = [make_iccid() for _ in range(60)]
+    jobs = []
+    for product, own in ((first, [make_iccid() for _ in range(10)]), (second, [make_iccid() for _ in range(10)])):
+        job = ImportJob.objects.create(product=product, created_by=user, typed_text=lines(*(own + shared)))
+        importing.count_input(job)
+        confirm_import(job=job, country="US", enqueue=False)
+        jobs.append(job)
+    errors = []
+
+    def run(job_id: int) -> None:
+        try:
+            run_import(job_id=job_id)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job.pk,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    done = [ImportJob.objects.get(pk=job.pk) for job in jobs]
+    assert sum(job.activated for job in done) == 80  # each shared SIM went to exactly one product
+    assert sum(job.other_owner for job in done) == 60
+    assert Sim.objects.count() == 80 and SimEvent.objects.count() == 80
+    assert sum(Charge.objects.values_list("quantity", flat=True)) == 80
+    for sim in Sim.objects.all():
+        event = sim.events.get()
+        assert event.product_id == sim.product_id and (event.from_state, event.to_state) in ALLOWED_STATE_CHANGES
