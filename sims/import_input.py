@@ -106,7 +106,10 @@ def pasted_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVer
     seen = set() if seen is None else seen
     number = 0
     for chunk in _STRONG_SEPARATORS.split(text):
-        for candidate in candidates_in(chunk):
+        candidates = candidates_in(chunk)
+        if not candidates and any(char.isdigit() for char in chunk):
+            candidates = [chunk.strip()]  # too short to be an ICCID: its verdict says so
+        for candidate in candidates:
             number += 1
             yield _verdict(number, candidate, candidate, seen)
 
