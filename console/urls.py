@@ -4,7 +4,7 @@ from django.urls import path
 
 from console import views as console_views
 from products import views as product_views
-from sims import import_views
+from sims import developer_views, import_views
 from sims import views as sim_views
 
 urlpatterns = [
@@ -29,5 +29,8 @@ urlpatterns = [
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
+    path("sims/", developer_views.my_sims, name="my_sims"),
+    path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),
+    path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
     path("admin/", admin.site.urls),
 ]

@@ -27,7 +27,12 @@ METHODS = {
     "import_quote": "GET",
     "import_confirm": "POST",
     "import_outcomes_csv": "GET",
+    "my_sims": "GET",
+    "my_sim_action": "POST",
+    "my_sim_to_product": "POST",
 }
+# A teammate's own developer SIM: the outsider must not reach it either.
+DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
 # What each POST sends: a sensible form, so a teammate's request succeeds.
 POST_DATA = {
     "team_add": {"username_or_email": "nobody", "role": "member"},
@@ -37,8 +42,9 @@ POST_DATA = {
     "import_check": {"text": "8901260000000000017"},
     "import_file": {"file": "see _request"},
     "import_confirm": {"country": "DE"},
+    "my_sim_to_product": {"product": "acme"},
 }
-NOT_PRODUCT_PAGES = {"home"}
+NOT_PRODUCT_PAGES = {"home", "my_sims"}
 ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done"}
 
@@ -47,10 +53,10 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
 
 
-def _url(name: str, product, sim, membership, job) -> str:
+def _url(name: str, product, sim, membership, job, own_sim) -> str:
     kwargs = {
         "slug": product.slug,
-        "iccid": sim.iccid,
+        "iccid": own_sim.iccid if name in DEVELOPER_PAGES else sim.iccid,
         "action": "deactivate",
         "member_id": membership.pk,
         "job_id": job.pk,
@@ -76,10 +82,11 @@ def test_every_console_url_is_covered_here():
 
 
 @pytest.fixture
-def urls(product, sim, owner, teammate):
+def urls(product, sim, owner, teammate, make_sim):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
-    return {name: _url(name, product, sim, membership, job) for name in METHODS}
+    own_sim = make_sim(None, owner_user=teammate)
+    return {name: _url(name, product, sim, membership, job, own_sim) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)
@@ -98,7 +105,7 @@ def test_an_outsider_gets_404_and_changes_nothing(outsider_client, urls, sim, na
     assert not SimEvent.objects.exists()
 
 
-@pytest.mark.parametrize("name", sorted(set(METHODS) - NOT_PRODUCT_PAGES))
+@pytest.mark.parametrize("name", sorted(set(METHODS) - NOT_PRODUCT_PAGES - DEVELOPER_PAGES))
 def test_an_outsider_gets_the_same_404_for_a_product_that_does_not_exist(outsider_client, urls, product, name):
     response = _request(outsider_client, METHODS[name], urls[name].replace(product.slug, "no-such-product"), name)
     assert response.status_code == 404

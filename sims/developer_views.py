@@ -1,0 +1,83 @@
+"""My SIMs: the SIMs a developer owns personally, outside any product, while prototyping."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_countries import countries
+
+from products.models import Membership
+from sims.importing import count_input
+from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
+from sims.models import ImportJob, Sim
+
+PROMOTION_MONTHS = 3
+DEVELOPER_ACTIONS = {Action.ACTIVATE, Action.DEACTIVATE, Action.REACTIVATE}
+
+
+def _get_own_sim(request: HttpRequest, iccid: str) -> Sim:
+    return get_object_or_404(Sim, owner_user=request.user, iccid=iccid)
+
+
+@require_GET
+@login_required
+def my_sims(request: HttpRequest) -> HttpResponse:
+    sims = Sim.objects.filter(owner_user=request.user).order_by("iccid")[:500]
+    products = Membership.objects.filter(user=request.user).select_related("product").order_by("product__name")
+    return render(request, "sims/my_sims.html", {"sims": sims, "countries": countries, "memberships": products})
+
+
+@require_POST
+@login_required
+def my_sim_action(request: HttpRequest, iccid: str, action: str) -> HttpResponse:
+    sim = _get_own_sim(request, iccid)
+    try:
+        chosen = Action(action)
+    except ValueError:
+        chosen = None
+    if chosen not in DEVELOPER_ACTIONS:
+        messages.error(request, "That is not something you can do to your own SIM here.")
+        return redirect("my_sims")
+    changes = {}
+    if chosen == Action.ACTIVATE:
+        country = request.POST.get("country", "")
+        if country not in countries:
+            messages.error(request, f"{sim.iccid}: choose the home country the SIM will operate in most.")
+            return redirect("my_sims")
+        changes["home_country"] = country
+        if sim.first_activated_at is None:
+            changes["promotion_ends_on"] = _months_later(timezone.localdate(), PROMOTION_MONTHS)
+    try:
+        apply_action(sims=sim, action=chosen, actor=Actor.for_user(request.user), changes=changes)
+    except IllegalTransition as error:
+        messages.error(request, f"{sim.iccid}: {error}")
+    else:
+        note = f" Free 1 MB plan until {sim.promotion_ends_on:%-d %b %Y}." if "promotion_ends_on" in changes else ""
+        messages.success(request, f"{sim.iccid} is now {sim.state}.{note}")
+    return redirect("my_sims")
+
+
+@require_POST
+@login_required
+def my_sim_to_product(request: HttpRequest, iccid: str) -> HttpResponse:
+    """Start an import of this SIM into one of my products: the review shows the transfer."""
+    sim = _get_own_sim(request, iccid)
+    membership = get_object_or_404(Membership.objects.select_related("product"), user=request.user, product__slug=request.POST.get("product", ""))
+    job = ImportJob.objects.create(product=membership.product, created_by=request.user, typed_text=sim.iccid)
+    count_input(job)
+    return redirect("import_job", slug=membership.product.slug, job_id=job.pk)
+
+
+def _months_later(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):  # the 31st of a shorter month: its last day
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
