@@ -32,6 +32,15 @@ def make_user(username: str):
 
 
 @pytest.fixture
+def prices(db):
+    """The data migration's prices, for transactional tests: their flush empties every table."""
+    from products.default_prices import fill_default_prices
+    from products.models import RateZone, ZoneCountry
+
+    fill_default_prices(RateZone, ZoneCountry)
+
+
+@pytest.fixture
 def product(db):
     return Product.objects.create(name="Acme Trackers", slug="acme")
 

@@ -160,7 +160,7 @@ def test_import_sims_command_explains_bad_arguments(product, owner, tmp_path, ar
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_imports_of_overlapping_files_at_once_never_give_a_sim_two_owners(monkeypatch):
+def test_two_imports_of_overlapping_files_at_once_never_give_a_sim_two_owners(monkeypatch, prices):
     monkeypatch.setattr(importing, "BATCH_SIZE", 7)
     first, second = Product.objects.create(name="A", slug="a"), Product.objects.create(name="B", slug="b")
     user = make_user("importer")

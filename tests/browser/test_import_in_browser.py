@@ -49,7 +49,7 @@ def worker():
 
 
 @pytest.fixture
-def product(transactional_db):
+def product(transactional_db, prices):
     product = Product.objects.create(name="Acme Asset Trackers", slug="acme-trackers")
     Membership.objects.create(user=make_user("demo"), product=product, role=Membership.Role.ADMIN)
     return product
