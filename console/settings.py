@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import env_bool, env_database, env_list, env_str
+from console.env import env_bool, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -116,10 +116,14 @@ STORAGES = {
 CARRIER_ADAPTER = env_str("CARRIER_ADAPTER", default="sims.carriers.simulator.SimulatorCarrier")
 # ICCIDs ending in one of these are refused by the simulator (demos and tests of carrier refusals).
 CARRIER_SIMULATOR_REFUSE_SUFFIXES = env_list("CARRIER_SIMULATOR_REFUSE_SUFFIXES", default=[])
+# Network latency the simulator adds to each call, as a real carrier's API has.
+CARRIER_SIMULATOR_DELAY_MS = env_int("CARRIER_SIMULATOR_DELAY_MS", default=0)
 
 MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"  # never served: uploaded ICCID files are read by the import job only
-IMPORT_MAX_UPLOAD_MB = int(env_str("IMPORT_MAX_UPLOAD_MB", default="64"))
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", default=64)
+# ICCIDs per import batch: one transaction, one carrier call, one charge line each.
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=5000)
 
 # The effective data limit of a SIM whose product sets no default (Particle's rule).
 DEFAULT_DATA_LIMIT_MB = 5

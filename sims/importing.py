@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,7 +34,6 @@ from sims.import_input import (
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
 
-BATCH_SIZE = 5000
 EXAMPLES_SHOWN = 50
 
 # What happened to each valid ICCID: one letter per ICCID in ImportBatch.outcomes.
@@ -79,8 +79,9 @@ def count_input(job: ImportJob) -> None:
 def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
     """What importing would do to each ICCID, from who owns it now (no locks: a preview)."""
     verdicts: dict[str, str] = {}
-    for start in range(0, len(iccids), BATCH_SIZE):
-        chunk = iccids[start : start + BATCH_SIZE]
+    size = settings.IMPORT_BATCH_SIZE
+    for start in range(0, len(iccids), size):
+        chunk = iccids[start : start + size]
         existing = _existing(chunk, lock=False)
         for iccid in chunk:
             verdicts[iccid] = _classify_one(existing.get(iccid), product, user)
@@ -153,7 +154,12 @@ def confirm_import(*, job: ImportJob, country: str, enqueue: bool = True) -> Non
         quote(country=country, sims=1, today=timezone.localdate())  # refuses a country without a price
         now = timezone.now()
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.QUEUED, country=country, confirmed_at=now, updated_at=now
+            status=ImportJob.Status.QUEUED,
+            country=country,
+            confirmed_at=now,
+            updated_at=now,
+            # Fixed for the job's life: a resumed job must cut the same batches.
+            batch_size=settings.IMPORT_BATCH_SIZE,
         )
         if enqueue:
             transaction.on_commit(lambda: enqueue_import(job.pk))
@@ -177,9 +183,10 @@ def run_import(*, job_id: int) -> ImportJob:
         iccids = job_iccids(job)
         price = quote(country=job.country.code, sims=1, today=timezone.localdate())
         carrier = get_carrier()
-        for number, start in enumerate(range(0, len(iccids), BATCH_SIZE)):
+        size = job.batch_size
+        for number, start in enumerate(range(0, len(iccids), size)):
             if number >= job.batches_done:
-                _run_batch(job, number, iccids[start : start + BATCH_SIZE], price, carrier)
+                _run_batch(job, number, iccids[start : start + size], price, carrier)
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}", updated_at=timezone.now()

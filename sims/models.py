@@ -159,6 +159,7 @@ class ImportJob(models.Model):
     ignored = models.PositiveIntegerField(default=0)
     # Outcomes, counted batch by batch in the batch's own transaction.
     processed = models.PositiveIntegerField(default=0)
+    batch_size = models.PositiveIntegerField(default=5000)
     batches_done = models.PositiveIntegerField(default=0)
     activated = models.PositiveIntegerField(default=0)
     transferred = models.PositiveIntegerField(default=0)

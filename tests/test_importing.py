@@ -102,8 +102,8 @@ def test_confirming_twice_queues_once(product, owner):
         confirm_import(job=job, country="US", enqueue=False)
 
 
-def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_a_rerun_finishes_it(product, owner, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH_SIZE", 4)
+def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_a_rerun_finishes_it(product, owner, monkeypatch, settings):
+    settings.IMPORT_BATCH_SIZE = 4
     iccids = [make_iccid() for _ in range(10)]
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text=lines(*iccids))
     importing.count_input(job)
@@ -160,8 +160,8 @@ def test_import_sims_command_explains_bad_arguments(product, owner, tmp_path, ar
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_imports_of_overlapping_files_at_once_never_give_a_sim_two_owners(monkeypatch, prices):
-    monkeypatch.setattr(importing, "BATCH_SIZE", 7)
+def test_two_imports_of_overlapping_files_at_once_never_give_a_sim_two_owners(settings, prices):
+    settings.IMPORT_BATCH_SIZE = 7
     first, second = Product.objects.create(name="A", slug="a"), Product.objects.create(name="B", slug="b")
     user = make_user("importer")
     shared = [make_iccid() for _ in range(60)]

@@ -1,5 +1,7 @@
 """The built-in carrier: accepts valid ICCIDs, refuses the ones it is told to, keeps no state."""
 
+import time
+
 from django.conf import settings
 
 from sims.iccid import is_valid_iccid
@@ -9,6 +11,7 @@ class SimulatorCarrier:
     name = "Simulator"
 
     def activate(self, iccids: list[str]) -> dict[str, str]:
+        time.sleep(settings.CARRIER_SIMULATOR_DELAY_MS / 1000)
         refused_suffixes = tuple(settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES)
         refused: dict[str, str] = {}
         for iccid in iccids:

@@ -1,14 +1,6 @@
 """Importing in a real browser, with a real task worker: drop a file, pick a country, confirm, watch it run."""
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from django.db import connection
 from playwright.sync_api import expect
 
 from products.models import Membership, Product
@@ -17,35 +9,12 @@ from sims.models import Sim, State
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 FILE_SIMS = 12_000
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
-def worker():
-    """`manage.py db_worker` on the test database, as ./run starts it."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DEBUG": "0",
-        "SECRET_KEY": "browser-test",
-        "MEDIA_ROOT": settings.MEDIA_ROOT,
-    }
-    env.pop("PYTEST_VERSION", None)
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    yield process
-    process.terminate()
-    process.wait(timeout=10)
+def worker(start_worker):
+    return start_worker()
 
 
 @pytest.fixture
