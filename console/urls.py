@@ -27,6 +27,7 @@ urlpatterns = [
     path("products/<slug:slug>/import/<int:job_id>/outcomes.csv", import_views.import_outcomes_csv, name="import_outcomes_csv"),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
+    path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
     path("sims/", developer_views.my_sims, name="my_sims"),

@@ -1,7 +1,12 @@
-"""The product's SIM list: filters, ICCID search and pagination that stay fast at a million SIMs."""
+"""The product's SIM list: filters, ICCID search and pagination that stay fast at a million SIMs.
 
-from django.conf import settings
-from django.core.paginator import Page, Paginator
+Pages are cut by ICCID (keyset pagination: "the 50 after this ICCID"), so the last
+page costs what the first does; OFFSET would read every row before it. The count
+of matching SIMs is its own request, so the rows never wait for it.
+"""
+
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from products.models import Product
@@ -19,13 +24,34 @@ def filter_sims(*, product: Product, state: str = "", country: str = "", fragmen
         sims = sims.filter(iccid__startswith=fragment)
     elif fragment:
         sims = sims.filter(iccid__contains=fragment)
-    return sims.order_by("iccid")
+    return sims
 
 
-def page_of_sims(*, product: Product, sims: QuerySet[Sim], page_number: str | int | None) -> Page:
-    paginator = Paginator(sims, settings.SIMS_PER_PAGE)
-    page = paginator.get_page(page_number)
-    page.object_list = list(page.object_list)
-    for sim in page.object_list:
+@dataclass
+class SimPage:
+    sims: list[Sim]
+    has_previous: bool
+    has_next: bool
+
+    @property
+    def first_iccid(self) -> str:
+        return self.sims[0].iccid if self.sims else ""
+
+    @property
+    def last_iccid(self) -> str:
+        return self.sims[-1].iccid if self.sims else ""
+
+
+def page_of_sims(*, product: Product, sims: QuerySet[Sim], per_page: int, after: str = "", before: str = "", last: bool = False) -> SimPage:
+    """The page after (or before) an ICCID, the first page, or the last one."""
+    if before or last:
+        backwards = sims.filter(iccid__lt=before) if before else sims
+        rows = list(backwards.order_by("-iccid")[: per_page + 1])
+        page = SimPage(sims=rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=bool(before))
+    else:
+        forwards = sims.filter(iccid__gt=after) if after else sims
+        rows = list(forwards.order_by("iccid")[: per_page + 1])
+        page = SimPage(sims=rows[:per_page], has_previous=bool(after), has_next=len(rows) > per_page)
+    for sim in page.sims:
         sim.product = product  # the effective data limit reads the product's default: no query per row
     return page

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -34,7 +35,14 @@ def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form, sims = _filtered(product, request.GET)
-    page = page_of_sims(product=product, sims=sims, page_number=request.GET.get("page"))
+    page = page_of_sims(
+        product=product,
+        sims=sims,
+        per_page=settings.SIMS_PER_PAGE,
+        after=_cursor(request.GET.get("after")),
+        before=_cursor(request.GET.get("before")),
+        last=request.GET.get("last") == "1",
+    )
     template = "sims/sim_list.html"
     if request.htmx and request.htmx.target == "sim-table":
         template += "#table"
@@ -47,15 +55,39 @@ def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_form": form,
             "page": page,
             "filter_query": _filter_query(request.GET),
+            "page_query": _page_query(request.GET),
             "actions": CONSOLE_ACTIONS,
         },
     )
 
 
+@require_GET
+@login_required
+def sim_count(request: HttpRequest, slug: str) -> HttpResponse:
+    """How many SIMs match the filter: fetched after the rows, so they never wait for it."""
+    membership = get_membership_for_user(request, slug)
+    _, sims = _filtered(membership.product, request.GET)
+    return render(request, "sims/partials/sim_count.html", {"count": sims.count()})
+
+
+def _cursor(value: str | None) -> str:
+    """An ICCID to page from; anything else means the first page."""
+    return value if value and value.isdigit() and len(value) <= 22 else ""
+
+
 def _filter_query(params: QueryDict) -> str:
-    """The current filter as a query string, for pagination links and 'all matching'."""
+    """The current filter as a query string, for page links, the count and 'all matching'."""
     kept = QueryDict(mutable=True)
     for name in ("state", "country", "q"):
+        if params.get(name):
+            kept[name] = params[name]
+    return kept.urlencode()
+
+
+def _page_query(params: QueryDict) -> str:
+    """The current filter and page, to reload this very page after a bulk action."""
+    kept = QueryDict(_filter_query(params), mutable=True)
+    for name in ("after", "before", "last"):
         if params.get(name):
             kept[name] = params[name]
     return kept.urlencode()

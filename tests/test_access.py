@@ -18,6 +18,7 @@ METHODS = {
     "team_remove": "POST",
     "sim_list": "GET",
     "sims_bulk": "POST",
+    "sim_count": "GET",
     "sim_detail": "GET",
     "sim_action": "POST",
     "import_start": "GET,POST",

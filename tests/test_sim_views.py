@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from sims.models import Sim, SimEvent, State
-from tests.conftest import make_iccid
+from tests.conftest import make_iccid, text_of
 
 
 def list_url(product, **params) -> str:
@@ -49,19 +49,36 @@ def test_a_search_that_is_not_digits_says_so(owner_client, product, sim):
     assert sim.iccid not in page
 
 
-def test_pagination_keeps_the_filter(owner_client, product, make_sim, settings):
+def test_pages_go_forward_and_back_by_iccid_and_keep_the_filter(owner_client, product, make_sim, settings):
     settings.SIMS_PER_PAGE = 2
-    for _ in range(5):
-        make_sim(product, state=State.SUSPENDED)
+    suspended = sorted(make_sim(product, state=State.SUSPENDED).iccid for _ in range(5))
     make_sim(product, state=State.ACTIVE)
-    page = owner_client.get(list_url(product, state="suspended", page=2)).content.decode()
-    assert "Page 2 of 3" in page
-    assert "?state=suspended&amp;page=3" in page
+
+    def shown(**params) -> list[str]:
+        page = owner_client.get(list_url(product, **params)).content.decode()
+        return [iccid for iccid in suspended if f'aria-label="Select {iccid}"' in page]
+
+    assert shown(state="suspended") == suspended[:2]
+    assert shown(state="suspended", after=suspended[1]) == suspended[2:4]
+    assert shown(state="suspended", before=suspended[2]) == suspended[:2]
+    assert shown(state="suspended", last=1) == suspended[3:]
+    page = owner_client.get(list_url(product, state="suspended", after=suspended[1])).content.decode()
+    assert f"?state=suspended&amp;after={suspended[3]}" in page  # Next keeps the filter
+    assert f"?state=suspended&amp;before={suspended[2]}" in page  # and so does Previous
 
 
-def test_a_nonsense_page_number_shows_a_real_page(owner_client, product, sim):
-    for page in ("abc", "-1", "99999"):
-        assert owner_client.get(list_url(product, page=page)).status_code == 200
+def test_the_count_of_matching_sims_comes_in_its_own_request(owner_client, product, make_sim):
+    for _ in range(3):
+        make_sim(product, state=State.SUSPENDED)
+    make_sim(product)
+    page = text_of(owner_client.get(reverse("sim_count", args=[product.slug]) + "?state=suspended", headers={"HX-Request": "true"}))
+    assert "3 SIMs" in page
+
+
+def test_a_nonsense_cursor_shows_the_first_page(owner_client, product, sim):
+    for params in ({"after": "abc"}, {"before": "-1"}, {"after": "9" * 40}, {"last": "yes"}):
+        response = owner_client.get(list_url(product, **params))
+        assert response.status_code == 200 and sim.iccid in response.content.decode()
 
 
 def test_htmx_filtering_returns_only_the_table(owner_client, product, sim):
@@ -75,7 +92,7 @@ def test_htmx_filtering_returns_only_the_table(owner_client, product, sim):
 def test_the_list_query_count_does_not_grow_with_the_page_size(owner_client, product, settings, page_size, django_assert_max_num_queries):
     settings.SIMS_PER_PAGE = page_size
     Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, home_country="US") for _ in range(page_size)])
-    with django_assert_max_num_queries(6):  # session, user, membership, count, page
+    with django_assert_max_num_queries(4):  # session, user, membership, page
         response = owner_client.get(list_url(product))
     assert response.content.decode().count('name="ids"') == page_size
 

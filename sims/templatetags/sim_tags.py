@@ -13,9 +13,10 @@ def allows(state: str, action: str) -> bool:
 
 
 @register.filter
-def page_query(filter_query: str, number: int) -> str:
-    """'?state=active&page=3': the current filter with another page."""
-    return f"?{filter_query}&page={number}" if filter_query else f"?page={number}"
+def with_cursor(filter_query: str, cursor: str) -> str:
+    """'?state=active&after=8901...': the current filter at another page."""
+    query = "&".join(part for part in (filter_query, cursor) if part)
+    return f"?{query}"
 
 
 @register.filter
