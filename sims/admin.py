@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import Sim, SimEvent
+from sims.models import ImportJob, Sim, SimEvent
 
 
 def _lifecycle_admin_action(action: Action):
@@ -79,4 +79,16 @@ class SimEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: SimEvent | None = None) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "product", "created_by", "status", "country", "valid", "processed", "activated", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["product__name", "created_by__username", "input_filename"]
+    list_select_related = ["product", "created_by"]
+    readonly_fields = [field.name for field in ImportJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -12,7 +12,10 @@ def admin_client(client, db):
     return client
 
 
-@pytest.mark.parametrize("model", ["products/product", "products/membership", "sims/sim", "sims/simevent"])
+@pytest.mark.parametrize(
+    "model",
+    ["products/product", "products/membership", "products/ratezone", "products/zonecountry", "products/charge", "sims/sim", "sims/simevent", "sims/importjob"],
+)
 def test_every_changelist_opens_and_searches(admin_client, sim, model):
     url = reverse(f"admin:{model.replace('/', '_')}_changelist")
     assert admin_client.get(url).status_code == 200
@@ -59,3 +62,11 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_in_the_admin(admin_client, 
 def test_staff_pages_are_closed_to_non_staff(owner_client):
     response = owner_client.get(reverse("admin:sims_sim_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_prices_are_editable_in_the_admin(admin_client):
+    from products.models import RateZone
+
+    zone = RateZone.objects.get(code="Z1")
+    page = admin_client.get(reverse("admin:products_ratezone_change", args=[zone.pk])).content.decode()
+    assert 'name="plan_monthly_price"' in page
