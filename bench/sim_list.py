@@ -4,6 +4,9 @@ Standalone, not part of the pytest run. It uses its own database, seeds it with
 `seed_demo --sims N` when the demo product has fewer SIMs, then times whole
 requests (middleware, view, queries, template) through Django's test Client.
 
+The list pages by ICCID (?after=, ?last=1) and loads the count of matching SIMs
+in a second request (the sim_count view): both are timed.
+
     .venv/bin/python bench/sim_list.py                      # SQLite in /tmp
     .venv/bin/python bench/sim_list.py --database-url postgres://postgres@127.0.0.1:5432/bench_sim_list
 
@@ -11,14 +14,21 @@ Cases whose p95 is over the target get their SQL printed, with per-query
 times and the database's plan for the slow queries.
 """
 
+from __future__ import annotations
+
 import argparse
-import math
 import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from products.models import Product
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:////tmp/bench_sim_list.sqlite3"
@@ -34,12 +44,18 @@ class Case:
     name: str
     query: str  # the query string, without '?'
     headers: dict[str, str] = field(default_factory=dict)
+    view: str = "sim_list"  # or "sim_count", the request the page makes for its count
     matched: int = 0
     times_ms: list[float] = field(default_factory=list)
+    sql_ms: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.times_ms)
+
+    @property
+    def sql_median(self) -> float:
+        return statistics.median(self.sql_ms)
 
     @property
     def p95(self) -> float:
@@ -98,14 +114,10 @@ def analyze() -> None:
 
 
 def build_cases() -> list[Case]:
-    from django.conf import settings
-    from django.core.paginator import Paginator
-
     from products.models import Product
     from sims.listing import filter_sims
 
     product = Product.objects.get(slug=PRODUCT_SLUG)
-    num_pages = Paginator(filter_sims(product=product), settings.SIMS_PER_PAGE).num_pages
     iccid = sample_iccid(product)
     fragment = middle_digits(iccid)
     tail = iccid[-7:-1]  # extra: digits near the end match few SIMs, the worst case for a scan
@@ -115,9 +127,12 @@ def build_cases() -> list[Case]:
         Case(f"ICCID fragment {fragment}", f"q={fragment}"),
         Case(f"ICCID fragment {tail} (extra)", f"q={tail}"),
         Case("whole ICCID (extra)", f"q={iccid}"),
-        Case(f"deep page {num_pages // 2:,}", f"page={num_pages // 2}"),
-        Case(f"last page {num_pages:,}", f"page={num_pages}"),
+        Case("deep page (after the middle ICCID)", f"after={middle_of_list(product)}"),
+        Case("last page", "last=1"),
         Case("first page, htmx fragment", "", HTMX_HEADERS),
+        Case("count: all", "", view="sim_count"),
+        Case("count: state=suspended", "state=suspended", view="sim_count"),
+        Case(f"count: ICCID fragment {fragment}", f"q={fragment}", view="sim_count"),
     ]
     for case in cases:
         params = dict(pair.split("=") for pair in case.query.split("&") if pair)
@@ -127,7 +142,7 @@ def build_cases() -> list[Case]:
     return cases
 
 
-def sample_iccid(product: object) -> str:
+def sample_iccid(product: Product) -> str:
     """The ICCID of the SIM in the middle of the product's id range: an existing one."""
     from django.db.models import Max, Min
 
@@ -139,12 +154,20 @@ def sample_iccid(product: object) -> str:
     return sims.filter(id__gte=middle).order_by("id").values_list("iccid", flat=True)[0]
 
 
+def middle_of_list(product: Product) -> str:
+    """The ICCID half way down the list: ?after= it is the page a 'page N/2 of N' link would show."""
+    from sims.listing import filter_sims
+
+    sims = filter_sims(product=product).order_by("iccid")
+    return sims.values_list("iccid", flat=True)[sims.count() // 2 - 1]
+
+
 def middle_digits(iccid: str, width: int = 6) -> str:
     start = (len(iccid) - width) // 2
     return iccid[start : start + width]
 
 
-def signed_in_client() -> object:
+def signed_in_client() -> Client:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -157,27 +180,37 @@ def signed_in_client() -> object:
 def page_url(case: Case) -> str:
     from django.urls import reverse
 
-    url = reverse("sim_list", args=[PRODUCT_SLUG])
+    url = reverse(case.view, args=[PRODUCT_SLUG])
     return f"{url}?{case.query}" if case.query else url
 
 
-def get(client: object, case: Case) -> float:
-    """One request; its time in ms."""
-    started = time.perf_counter()
-    response = client.get(page_url(case), headers=case.headers)
-    elapsed = (time.perf_counter() - started) * 1000
+def get(client: Client, case: Case) -> tuple[float, list[dict]]:
+    """One request: its time in ms, and the queries it ran (DEBUG logs them anyway)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = client.get(page_url(case), headers=case.headers)
+        elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         sys.exit(f"{case.name}: HTTP {response.status_code}")
-    return elapsed
+    return elapsed, captured.captured_queries
 
 
-def measure(client: object, cases: list[Case], repeat: int) -> None:
+def query_ms(query: dict) -> float:
+    return float(query["time"]) * 1000
+
+
+def measure(client: Client, cases: list[Case], repeat: int) -> None:
     """Warm up once per case, then time the cases in rounds, so drift in machine load hits them all alike."""
     for case in cases:
         get(client, case)
     for _ in range(repeat):
         for case in cases:
-            case.times_ms.append(get(client, case))
+            elapsed, queries = get(client, case)
+            case.times_ms.append(elapsed)
+            case.sql_ms.append(sum(query_ms(query) for query in queries))
 
 
 def print_table(cases: list[Case], repeat: int) -> None:
@@ -188,32 +221,29 @@ def print_table(cases: list[Case], repeat: int) -> None:
           f"{demo_sim_count():,} SIMs in {PRODUCT_SLUG}, {repeat} requests per case")
     print("Load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count()))
     print()
-    print(f"| {'case':<34} | {'rows matched':>12} | {'median ms':>9} | {'p95 ms':>8} | {'p95 < 100 ms':<12} |")
-    print(f"| {'-' * 34} | {'-' * 12}:| {'-' * 9}:| {'-' * 8}:| {'-' * 12} |")
+    print(f"| {'case':<34} | {'rows matched':>12} | {'median ms':>9} | {'p95 ms':>8} | {'of which SQL (median)':>21} | {'p95 < 100 ms':<12} |")
+    print(f"| {'-' * 34} | {'-' * 12}:| {'-' * 9}:| {'-' * 8}:| {'-' * 21}:| {'-' * 12} |")
     for case in cases:
         ok = "yes" if case.p95 < TARGET_P95_MS else "NO"
-        print(f"| {case.name:<34} | {case.matched:>12,} | {case.median:>9.1f} | {case.p95:>8.1f} | {ok:<12} |")
+        print(f"| {case.name:<34} | {case.matched:>12,} | {case.median:>9.1f} | {case.p95:>8.1f} | "
+              f"{case.sql_median:>21.1f} | {ok:<12} |")
     print()
 
 
-def explain_slow_cases(client: object, cases: list[Case]) -> None:
+def explain_slow_cases(client: Client, cases: list[Case]) -> None:
     for case in cases:
         if case.p95 >= TARGET_P95_MS:
             explain_case(client, case)
 
 
-def explain_case(client: object, case: Case) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        total = get(client, case)
+def explain_case(client: Client, case: Case) -> None:
+    total, queries = get(client, case)
     print(f"== {case.name}: GET {page_url(case)}  ({total:.1f} ms this request)")
-    for query in captured.captured_queries:
-        print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql']}")
-    for query in captured.captured_queries:
-        if float(query["time"]) * 1000 >= SLOW_QUERY_MS:
-            print(f"\n  Plan of the {float(query['time']) * 1000:.1f} ms query:")
+    for query in queries:
+        print(f"  {query_ms(query):8.1f} ms  {query['sql']}")
+    for query in queries:
+        if query_ms(query) >= SLOW_QUERY_MS:
+            print(f"\n  Plan of the {query_ms(query):.1f} ms query:")
             for line in explain(query["sql"]):
                 print(f"    {line}")
     print()

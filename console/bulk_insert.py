@@ -5,6 +5,7 @@ queries (MEASUREMENTS.md: ~100 s per million SIMs against ~5-8 s here).
 Callers give plain tuples already in database form (see `db_datetime`).
 """
 
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -56,7 +57,8 @@ def insert_ignoring_conflicts(model: type[models.Model], fields: list[str], rows
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY cannot skip conflicts: copy into a bare staging table, then insert from it.
-            staging = quote(f"staging_{model._meta.db_table}")
+            # The name follows the columns: a connection kept across a schema change gets a new one.
+            staging = quote(f"staging_{model._meta.db_table}_{zlib.crc32(columns.encode()):08x}")
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT {columns} FROM {table} WITH NO DATA")
             cursor.execute(f"TRUNCATE {staging}")
             with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
