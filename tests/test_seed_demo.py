@@ -37,3 +37,9 @@ def test_new_sims_after_seeding_get_fresh_ids(db):
     sim = Sim.objects.create(iccid=make_iccid())  # an id from the sequence, past the seeded ones
     assert sim.pk > Sim.objects.exclude(pk=sim.pk).order_by("-pk").first().pk
     assert SimEvent.objects.create(sim=sim, action="x", from_state="issued", to_state="issued", actor_kind="system", actor_name="t").pk
+
+
+def test_if_empty_leaves_a_database_with_products_alone(db, product, capsys):
+    call_command("seed_demo", sims=10, if_empty=True)
+    assert "no demo data added" in capsys.readouterr().out
+    assert not Product.objects.filter(slug="acme-trackers").exists()

@@ -46,10 +46,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--sims", type=int, default=2000, help="SIMs in the demo product (default 2,000).")
         parser.add_argument("--seed", type=int, default=7, help="Random seed, for a repeatable fleet.")
+        parser.add_argument("--if-empty", action="store_true", help="Only when the database has no product at all.")
 
-    def handle(self, *args, sims: int, seed: int, **options) -> None:
+    def handle(self, *args, sims: int, seed: int, if_empty: bool, **options) -> None:
         if sims < 0:
             raise CommandError("--sims must be 0 or more.")
+        if if_empty and Product.objects.exists():
+            self.stdout.write("The database already has products; no demo data added.")
+            return
         if Product.objects.filter(slug=DEMO_PRODUCT_SLUG).exists():
             self.stdout.write("Demo data is already there; nothing was added.")
             self._print_sign_in()
