@@ -228,6 +228,10 @@ def print_table(cases: list[Case], repeat: int) -> None:
         print(f"| {case.name:<34} | {case.matched:>12,} | {case.median:>9.1f} | {case.p95:>8.1f} | "
               f"{case.sql_median:>21.1f} | {ok:<12} |")
     print()
+    if connection.vendor == "sqlite":
+        print("SQLite: Django times execute(), which runs a query only to its first row; the rest of a scan")
+        print("happens while rows are fetched and is missing from the SQL column (it is in the total).")
+        print()
 
 
 def explain_slow_cases(client: Client, cases: list[Case]) -> None:

@@ -40,7 +40,9 @@ def zone_for_country(country: str) -> RateZone:
     try:
         return ZoneCountry.objects.select_related("zone").get(country=country).zone
     except ZoneCountry.DoesNotExist:
-        raise NoPriceForCountry(f"There is no data plan price for the country {country!r}: an admin can add it to a rate zone.")
+        raise NoPriceForCountry(
+            f"There is no data plan price for the country {country!r}: an admin can add it to a rate zone."
+        ) from None
 
 
 def first_month_days(today: date) -> tuple[int, int]:

@@ -51,7 +51,9 @@ class SimIdsField(forms.Field):
         try:
             return [int(item) for item in value or []]
         except (TypeError, ValueError):
-            raise forms.ValidationError("The selected SIMs were not understood: reload the page and select them again.")
+            raise forms.ValidationError(
+                "The selected SIMs were not understood: reload the page and select them again."
+            ) from None
 
 
 class BulkActionForm(forms.Form):

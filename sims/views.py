@@ -112,11 +112,8 @@ def sim_action(request: HttpRequest, slug: str, iccid: str, action: str) -> Http
     membership = get_membership_for_user(request, slug)
     product = membership.product
     sim = _get_sim_for_product(product, iccid)
-    try:
-        chosen = Action(action)
-    except ValueError:
-        raise Http404("No such action.")
-    if chosen not in CONSOLE_ACTIONS:
+    chosen = next((known for known in CONSOLE_ACTIONS if known.value == action), None)
+    if chosen is None:
         raise Http404("No such action.")
     _run_row_action(request, sim, chosen)
     if request.htmx:

@@ -1,6 +1,5 @@
 from django.urls import reverse
 
-from products.models import Membership, Product
 from tests.conftest import make_user, text_of
 
 

@@ -30,9 +30,9 @@ class Command(BaseCommand):
         try:
             text = decode_text(file.read_bytes())
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.")
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         except ImportInputError as error:
-            raise CommandError(f"{file}: {error}")
+            raise CommandError(f"{file}: {error}") from None
         job = import_iccids(product=target, user=self._importer(target, user), text=text, country=country, source_name=file.name)
         counts = [f"{getattr(job, OUTCOMES[code][0])} {OUTCOMES[code][0]}" for code in OUTCOMES]
         counts += [f"{job.invalid} invalid", f"{job.duplicates} duplicates", f"{job.ignored} ignored"]

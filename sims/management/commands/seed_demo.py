@@ -139,7 +139,7 @@ class Command(BaseCommand):
              "data limit" if action == "pause" else actor.get_username(),
              "Data limit reached" if action == "pause" else "Demo data",
              db_datetime(at))
-            for (action, from_state, to_state), at in zip(history, times)
+            for (action, from_state, to_state), at in zip(history, times, strict=True)
         ]
         country = rng.choice(COUNTRIES) if state != State.ISSUED else ""
         limit = rng.choice([1, 20, 50, 100]) if rng.random() < 0.05 else None
