@@ -86,6 +86,8 @@ def sqlite_database(path: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Keep connections (and SQLite's page cache) between requests, as for PostgreSQL.
+        "CONN_MAX_AGE": 600,
         # A file, not shared-cache memory, so threaded tests see real WAL locking.
         "TEST": {"NAME": path.removesuffix(".sqlite3") + "-test.sqlite3"},
         "OPTIONS": {

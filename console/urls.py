@@ -29,6 +29,7 @@ urlpatterns = [
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
+    path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),

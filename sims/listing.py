@@ -12,6 +12,9 @@ from django.db.models import QuerySet
 from products.models import Product
 from sims.models import Sim
 
+# "89" followed by this many digits or more is read as the start of an ICCID.
+PREFIX_SEARCH_DIGITS = 6
+
 
 def filter_sims(*, product: Product, state: str = "", country: str = "", fragment: str = "") -> QuerySet[Sim]:
     sims = Sim.objects.filter(product=product)
@@ -19,10 +22,12 @@ def filter_sims(*, product: Product, state: str = "", country: str = "", fragmen
         sims = sims.filter(state=state)
     if country:
         sims = sims.filter(home_country=country)
-    if len(fragment) >= 19:
-        # A whole ICCID (or more): the unique index answers at once.
-        sims = sims.filter(iccid__startswith=fragment)
+    if fragment.startswith("89") and len(fragment) >= PREFIX_SEARCH_DIGITS:
+        # The start of an ICCID (or all of it): a range on the (product, iccid) index.
+        # LIKE 'x%' would not use it (SQLite's LIKE ignores case; PostgreSQL's collation).
+        sims = sims.filter(iccid__gte=fragment, iccid__lt=fragment + ":")  # ":" sorts right after "9"
     elif fragment:
+        # Digits from the middle or the end: no index can help, the product's SIMs are read.
         sims = sims.filter(iccid__contains=fragment)
     return sims
 

@@ -20,6 +20,7 @@ METHODS = {
     "sims_bulk": "POST",
     "sim_count": "GET",
     "sim_detail": "GET",
+    "sim_menu": "GET",
     "sim_action": "POST",
     "import_start": "GET,POST",
     "import_check": "POST",

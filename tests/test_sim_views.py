@@ -174,3 +174,23 @@ def test_the_sim_page_shows_details_and_history(owner_client, product, sim, owne
     assert sim.iccid in page and "United States of America" in page
     assert "History" in page and "deactivate" in page and owner.username in page
     assert "Reactivate" in page  # the action that now applies
+
+
+def test_a_rows_menu_offers_only_the_actions_its_state_allows(owner_client, product, make_sim):
+    paused = make_sim(product, state=State.PAUSED)
+    page = text_of(owner_client.get(reverse("sim_menu", args=[product.slug, paused.iccid]), headers={"HX-Request": "true"}))
+    assert "Unpause" in page and "Deactivate" in page and "Terminate" in page
+    assert "Reactivate" not in page  # for a paused SIM, unpausing is the way back
+    dead = make_sim(product, state=State.TERMINATED)
+    page = text_of(owner_client.get(reverse("sim_menu", args=[product.slug, dead.iccid])))
+    assert "never changes again" in page and "Deactivate" not in page
+
+
+def test_searching_the_start_of_an_iccid_uses_a_range_and_finds_it(owner_client, product, make_sim):
+    sim = make_sim(product)
+    other = make_sim(product)
+    for fragment in (sim.iccid, sim.iccid[:12]):
+        page = owner_client.get(list_url(product, q=fragment)).content.decode()
+        assert f'aria-label="Select {sim.iccid}"' in page
+    page = owner_client.get(list_url(product, q=sim.iccid)).content.decode()
+    assert f'aria-label="Select {other.iccid}"' not in page

@@ -62,6 +62,7 @@ def test_filter_then_act_on_a_row_without_reloading(page, live_server, fleet, sc
     first_row = page.locator("#sim-table tbody tr").first
     iccid = first_row.locator("td.mono").inner_text()
     first_row.locator("summary.button").click()
+    expect(first_row.get_by_role("button", name="Deactivate")).to_be_visible()  # the menu loads on opening
     screenshot("04-row-menu", full_page=False)
     first_row.get_by_role("button", name="Deactivate").click()
     row = page.locator(f"tr:has-text('{iccid}')")
