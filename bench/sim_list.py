@@ -127,6 +127,7 @@ def build_cases() -> list[Case]:
         Case(f"ICCID fragment {fragment}", f"q={fragment}"),
         Case(f"ICCID fragment {tail} (extra)", f"q={tail}"),
         Case("whole ICCID (extra)", f"q={iccid}"),
+        Case(f"ICCID start {iccid[:12]} (extra)", f"q={iccid[:12]}"),
         Case("deep page (after the middle ICCID)", f"after={middle_of_list(product)}"),
         Case("last page", "last=1"),
         Case("first page, htmx fragment", "", HTMX_HEADERS),
