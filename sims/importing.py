@@ -31,7 +31,7 @@ from sims.import_input import (
     file_line_verdicts,
     pasted_verdicts,
 )
-from sims.lifecycle import Action, Actor, apply_action
+from sims.lifecycle import EVENT_FIELDS, Action, Actor, apply_action
 from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
 
 EXAMPLES_SHOWN = 50
@@ -355,4 +355,3 @@ NEW_SIM_FIELDS = [
     "iccid", "product", "state", "state_changed_at", "home_country", "data_limit_mb",
     "first_activated_at", "last_activated_at", "activations_count", "deactivations_count", "import_batch", "created_at",
 ]
-EVENT_FIELDS = ["sim", "product", "action", "from_state", "to_state", "actor_kind", "actor_user", "actor_name", "reason", "created_at"]

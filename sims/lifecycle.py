@@ -17,9 +17,11 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from console.bulk_insert import bulk_insert, db_datetime
 from sims.models import Sim, SimEvent, State
 
 CHUNK_SIZE = 1000
+EVENT_FIELDS = ["sim", "product", "action", "from_state", "to_state", "actor_kind", "actor_user", "actor_name", "reason", "created_at"]
 
 
 class Action(StrEnum):
@@ -232,8 +234,9 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
             Outcome(sim_id=missing, iccid="", from_state="", refused_reason="The SIM was removed or moved meanwhile.")
         )
     now = timezone.now()
+    stored_now = db_datetime(now)
     table = TRANSITIONS[action]
-    events: list[SimEvent] = []
+    events: list[tuple] = []
     by_from_state: dict[str, list[tuple]] = {}
     for row in rows:
         by_from_state.setdefault(row[2], []).append(row)
@@ -251,21 +254,22 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
             raise RuntimeError(f"{action}: {len(group_ids) - updated} SIMs changed state while locked")
         for sim_id, iccid, _, product_id, old_limit in group:
             events.append(
-                SimEvent(
-                    sim_id=sim_id,
-                    product_id=step.changes.get("product_id", product_id),
-                    action=action,
-                    from_state=from_state,
-                    to_state=to_state,
-                    actor_kind=actor.kind,
-                    actor_user=actor.user,
-                    actor_name=actor.name,
-                    reason=step.reason or _default_reason(action, old_limit, step.data_limit_mb),
-                    created_at=now,
+                (
+                    sim_id,
+                    step.changes.get("product_id", product_id),
+                    action.value,
+                    from_state,
+                    to_state.value,
+                    actor.kind,
+                    actor.user.pk if actor.user else None,
+                    actor.name,
+                    step.reason or _default_reason(action, old_limit, step.data_limit_mb),
+                    stored_now,
                 )
             )
             report.done.append(Outcome(sim_id, iccid, from_state, to_state))
-    SimEvent.objects.bulk_create(events)
+    # Plain rows, not model objects: building those was two thirds of a bulk action's time.
+    bulk_insert(SimEvent, EVENT_FIELDS, events)
 
 
 def _field_updates(

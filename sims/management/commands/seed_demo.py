@@ -13,6 +13,7 @@ from django.utils import timezone
 from console.bulk_insert import bulk_insert, db_datetime, reset_id_sequences
 from products.models import Membership, Product
 from sims.iccid import luhn_check_digit
+from sims.lifecycle import EVENT_FIELDS
 from sims.models import Sim, SimEvent, State
 
 DEMO_USERNAME = "demo"
@@ -156,9 +157,5 @@ class Command(BaseCommand):
 SIM_FIELDS = [
     "id", "iccid", "product", "owner_user", "state", "state_changed_at", "home_country", "data_limit_mb",
     "imsi", "msisdn", "first_activated_at", "last_activated_at", "activations_count", "deactivations_count",
-    "created_at",
-]
-EVENT_FIELDS = [
-    "sim", "product", "action", "from_state", "to_state", "actor_kind", "actor_user", "actor_name", "reason",
     "created_at",
 ]
