@@ -125,6 +125,11 @@ IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", default=64)
 # ICCIDs per import batch: one transaction, one carrier call, one charge line each.
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=5000)
 
+# Webcam scanning: frames the import page sends a few times a second.
+SCAN_MAX_FRAME_BYTES = env_int("SCAN_MAX_FRAME_BYTES", default=4_000_000)
+SCAN_MAX_FRAME_PIXELS = env_int("SCAN_MAX_FRAME_PIXELS", default=3840 * 2160)
+SCAN_FRAMES_PER_SECOND = env_int("SCAN_FRAMES_PER_SECOND", default=8, minimum=1)
+
 # The effective data limit of a SIM whose product sets no default (Particle's rule).
 DEFAULT_DATA_LIMIT_MB = 5
 SIMS_PER_PAGE = 50

@@ -21,6 +21,7 @@ urlpatterns = [
     path("products/<slug:slug>/import/", import_views.import_start, name="import_start"),
     path("products/<slug:slug>/import/check/", import_views.import_check, name="import_check"),
     path("products/<slug:slug>/import/file/", import_views.import_file, name="import_file"),
+    path("products/<slug:slug>/import/scan/", import_views.import_scan, name="import_scan"),
     path("products/<slug:slug>/import/<int:job_id>/", import_views.import_job, name="import_job"),
     path("products/<slug:slug>/import/<int:job_id>/quote/", import_views.import_quote, name="import_quote"),
     path("products/<slug:slug>/import/<int:job_id>/confirm/", import_views.import_confirm, name="import_confirm"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
+from console.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
 from products.pricing import NoPriceForCountry, quote
@@ -30,7 +31,9 @@ from sims.importing import (
     review_import,
     seconds_left,
 )
+from sims.frames import FrameError, load_frame
 from sims.models import ImportJob
+from sims.scanning import read_iccid
 
 # What the queue tells the person about each ICCID as it arrives.
 QUEUE_VERDICTS = {
@@ -102,6 +105,30 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
     if not verdicts:
         items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
     return render(request, "sims/partials/queue_items.html", {"items": items})
+
+
+@require_POST
+@login_required
+def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
+    """One camera frame from the scanner: the queue item of the ICCID read in it, or 204 when none is."""
+    membership = get_membership_for_user(request, slug)
+    if not allow(f"scan:{request.user.pk}", per_second=settings.SCAN_FRAMES_PER_SECOND):
+        response = HttpResponse("Too many frames: the scanner slows down for a second.", status=429, content_type="text/plain")
+        response["Retry-After"] = "1"
+        return response
+    upload = request.FILES.get("frame")
+    if upload is None:
+        return HttpResponse("Send the frame as a file field named 'frame'.", status=400, content_type="text/plain")
+    try:
+        iccid = read_iccid(load_frame(upload.read()))
+    except FrameError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    if iccid is None:
+        return HttpResponse(status=204)
+    code = classify(product=membership.product, user=request.user, iccids=[iccid])[iccid]
+    tone, says = QUEUE_VERDICTS[code]
+    item = {"text": iccid, "tone": tone, "says": says, "iccid": iccid}
+    return render(request, "sims/partials/queue_items.html", {"items": [item]})
 
 
 @require_POST

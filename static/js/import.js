@@ -14,6 +14,7 @@
   }
 
   document.addEventListener("htmx:afterSettle", refreshQueue);
+  document.addEventListener("queue-changed", refreshQueue);
   document.addEventListener("DOMContentLoaded", refreshQueue);
 
   document.addEventListener("htmx:afterRequest", (event) => {

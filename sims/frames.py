@@ -1,0 +1,87 @@
+"""Camera frames sent by the scanner: checked before they are decoded.
+
+The size of an image is read from its header, so a small file that would
+decompress into a huge bitmap (a decompression bomb) is refused before any
+pixel is decoded.
+"""
+
+import struct
+
+import cv2
+import numpy as np
+from django.conf import settings
+
+
+class FrameError(Exception):
+    """A frame we will not decode; the message says why and what to send instead."""
+
+
+def frame_format(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    raise FrameError("The frame is not a JPEG, PNG or WebP image.")
+
+
+def image_size(data: bytes, kind: str) -> tuple[int, int]:
+    """(width, height) from the image's header, without decoding it."""
+    try:
+        if kind == "png":
+            return struct.unpack(">II", data[16:24])
+        if kind == "webp":
+            return _webp_size(data)
+        return _jpeg_size(data)
+    except (struct.error, IndexError, ValueError):
+        raise FrameError("The image is damaged: its header cannot be read.") from None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    position = 2
+    while position + 9 < len(data):
+        if data[position] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[position + 1]
+        length = struct.unpack(">H", data[position + 2 : position + 4])[0]
+        # Start-of-frame markers carry the size; C4, C8 and CC are other tables.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[position + 5 : position + 9])
+            return width, height
+        position += 2 + length
+    raise ValueError("no frame header")
+
+
+def _webp_size(data: bytes) -> tuple[int, int]:
+    chunk = data[12:16]
+    if chunk == b"VP8X":
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    if chunk == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 ":
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    raise ValueError("unknown WebP chunk")
+
+
+def load_frame(data: bytes) -> np.ndarray:
+    """The frame as a grayscale image, or FrameError saying why not."""
+    if len(data) > settings.SCAN_MAX_FRAME_BYTES:
+        raise FrameError(
+            f"The frame is {len(data) / 1_000_000:.1f} MB; the limit is {settings.SCAN_MAX_FRAME_BYTES / 1_000_000:.0f} MB. "
+            "Send the region around the guide box as JPEG."
+        )
+    kind = frame_format(data)
+    width, height = image_size(data, kind)
+    if width * height > settings.SCAN_MAX_FRAME_PIXELS or width == 0 or height == 0:
+        raise FrameError(
+            f"The frame is {width} x {height} pixels; at most {settings.SCAN_MAX_FRAME_PIXELS:,} pixels are accepted."
+        )
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise FrameError("The image is damaged and cannot be decoded.")
+    return image

@@ -1,0 +1,80 @@
+"""Scanning for real: Chromium's fake camera plays a card image; the ICCID must reach the queue."""
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+from playwright.sync_api import expect
+
+from products.models import Membership, Product
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser.fake_camera import write_y4m
+from tests.conftest import make_iccid, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def card_frame(iccid: str | None) -> np.ndarray:
+    """A 1280x720 camera frame: a white carrier card on a desk, its barcode in the guide box."""
+    frame = np.full((720, 1280), 70, dtype=np.uint8)
+    cv2.rectangle(frame, (180, 200), (1100, 540), 245, thickness=-1)
+    if iccid:
+        bars = np.array(zxingcpp.create_barcode(iccid, zxingcpp.BarcodeFormat.Code128).to_image(scale=3))
+        height, width = bars.shape
+        top, left = 360 - height // 2, 640 - width // 2
+        frame[top : top + height, left : left + width] = bars
+        cv2.putText(frame, iccid, (left, top + height + 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 2)
+    return frame
+
+
+@pytest.fixture
+def camera_page(tmp_path, live_server, playwright):
+    """A browser whose camera films the given frame; signed in to a product."""
+    product = Product.objects.create(name="Acme Asset Trackers", slug="acme-trackers")
+    Membership.objects.create(user=make_user("demo"), product=product, role=Membership.Role.ADMIN)
+    opened = []
+
+    def open_with(frame: np.ndarray):
+        video = write_y4m(frame, tmp_path / "card.y4m")
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
+        )
+        opened.append(browser)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "demo")
+        page.fill("#id_password", "pw")
+        page.click("button:has-text('Sign in')")
+        page.goto(f"{live_server.url}/products/acme-trackers/import/")
+        return page
+
+    yield open_with
+    for browser in opened:
+        browser.close()
+
+
+def test_a_scanned_card_puts_its_iccid_in_the_queue_once(camera_page):
+    iccid = make_iccid()
+    page = camera_page(card_frame(iccid))
+    page.get_by_role("button", name="Scan barcodes with the camera").click()
+    expect(page.locator("[data-scan-status]")).to_contain_text("Camera on (1280 x 720)")
+    item = page.locator(f'#queue li[data-iccid="{iccid}"]')
+    expect(item).to_contain_text("Ready to activate", timeout=15_000)
+    expect(page.locator("[data-scan-status]")).to_contain_text("already in the queue", timeout=10_000)
+    assert page.locator("#queue li").count() == 1  # read again and again, queued once
+    expect(page.locator("[data-queue-count]")).to_have_text("1")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "14-scanner-read.png"), full_page=True)
+    page.get_by_role("button", name="Stop scanning").click()
+    expect(page.locator("[data-scan-view]")).to_be_hidden()
+    assert page.evaluate("document.querySelector('[data-scan-video]').srcObject") is None  # camera released
+
+
+def test_a_card_without_a_barcode_gives_no_iccid(camera_page):
+    page = camera_page(card_frame(None))
+    page.get_by_role("button", name="Scan barcodes with the camera").click()
+    expect(page.locator("[data-scan-status]")).to_contain_text("Looking for a barcode")
+    page.wait_for_timeout(3000)  # a dozen frames sent and decoded
+    assert page.locator("#queue li").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "15-scanner-empty.png"), full_page=True)

@@ -1,0 +1,92 @@
+"""The frame endpoint of the webcam scanner: only sane images are decoded, bad ones get 400, never 500."""
+
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from sims.frames import FrameError, image_size
+from tests.conftest import text_of
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    cache.clear()
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+def send(client, product, data: bytes, name: str = "frame.jpg"):
+    return client.post(reverse("import_scan", args=[product.slug]), {"frame": SimpleUploadedFile(name, data)})
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims a size: enough for a decompression bomb's header."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return b"\x89PNG\r\n\x1a\n" + chunk + zlib.compress(b"\x00" * 1000)
+
+
+def test_a_frame_without_a_barcode_answers_204(owner_client, product):
+    blank = np.full((480, 640), 200, dtype=np.uint8)
+    assert send(owner_client, product, jpeg(blank)).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"just some text, not an image", "not a JPEG, PNG or WebP"),
+        (b"GIF89a" + b"\x00" * 100, "not a JPEG, PNG or WebP"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "damaged"),
+        (png_header(100_000, 100_000), "100000 x 100000 pixels"),
+        (b"\xff\xd8\xff\xdb\x00\x04\x00\x00\xff\xc0\x00\x11\x08\x01\xe0\x02\x80" + b"\x17" * 200, "damaged"),
+    ],
+    ids=["text", "gif", "truncated-jpeg", "decompression-bomb", "corrupt-jpeg"],
+)
+def test_bad_frames_get_400_with_a_reason(owner_client, product, data, says):
+    response = send(owner_client, product, data)
+    assert response.status_code == 400
+    assert says in response.content.decode()
+
+
+def test_an_oversized_frame_is_refused_before_decoding(owner_client, product, settings):
+    settings.SCAN_MAX_FRAME_BYTES = 10_000
+    noisy = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
+    response = send(owner_client, product, jpeg(noisy))
+    assert response.status_code == 400 and "the limit is" in response.content.decode()
+
+
+def test_a_frame_is_required(owner_client, product):
+    response = owner_client.post(reverse("import_scan", args=[product.slug]))
+    assert response.status_code == 400 and "frame" in response.content.decode()
+
+
+def test_frames_are_rate_limited_per_user(owner_client, product, settings):
+    settings.SCAN_FRAMES_PER_SECOND = 3
+    blank = jpeg(np.full((120, 160), 200, dtype=np.uint8))
+    statuses = [send(owner_client, product, blank).status_code for _ in range(8)]
+    assert 429 in statuses
+    limited = send(owner_client, product, blank)
+    if limited.status_code == 429:
+        assert limited["Retry-After"] == "1"
+
+
+def test_image_sizes_are_read_from_headers():
+    image = np.zeros((37, 53, 3), dtype=np.uint8)
+    assert image_size(jpeg(image), "jpeg") == (53, 37)
+    assert image_size(cv2.imencode(".png", image)[1].tobytes(), "png") == (53, 37)
+    assert image_size(cv2.imencode(".webp", image)[1].tobytes(), "webp") == (53, 37)
+    with pytest.raises(FrameError):
+        image_size(b"\xff\xd8\xff", "jpeg")
+
+
+def test_an_outsider_cannot_scan_into_our_product(outsider_client, product):
+    blank = jpeg(np.full((120, 160), 200, dtype=np.uint8))
+    assert send(outsider_client, product, blank).status_code == 404
