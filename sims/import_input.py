@@ -5,6 +5,7 @@ ignored because it holds no ICCID), so a bad line is reported, never lost.
 """
 
 import codecs
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,7 +90,9 @@ def candidates_in(text: str) -> list[str]:
 def file_line_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVerdict]:
     """One verdict per line of a file: its first ICCID-like number counts, anything else is ignored."""
     seen = set() if seen is None else seen
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    # Line by line (CR, LF or CRLF), never a list of a million lines in memory.
+    for line_no, line in enumerate(io.StringIO(text, newline=None), start=1):
+        line = line.rstrip("\n")
         bare = line.strip()
         if bare.isdigit():  # most lines: just the ICCID
             yield _verdict(line_no, line, bare, seen)

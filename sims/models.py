@@ -72,7 +72,10 @@ class Sim(models.Model):
             models.Index(fields=["product", "iccid"], name="sim_product_iccid"),
             models.Index(fields=["product", "state", "iccid"], name="sim_product_state_iccid"),
             models.Index(fields=["product", "home_country", "iccid"], name="sim_product_country_iccid"),
-            models.Index(fields=["owner_user", "iccid"], name="sim_owner_user_iccid"),
+            # Only developers' own SIMs: product SIMs, the millions, skip this index.
+            models.Index(
+                fields=["owner_user", "iccid"], name="sim_owner_user_iccid", condition=Q(owner_user__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
