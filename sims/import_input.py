@@ -5,7 +5,6 @@ ignored because it holds no ICCID), so a bad line is reported, never lost.
 """
 
 import codecs
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from sims.iccid import InvalidIccid, validate_iccid
 
 # A run of digits, single spaces or dashes allowed inside (8901 2600 0000 ... as printed on cards).
 _DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d)*")
+_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n)|([^\r\n]+)\Z")
 # Between ICCIDs in pasted text: new lines, commas, semicolons, tabs, pipes.
 _STRONG_SEPARATORS = re.compile(r"[\r\n,;\t|]+")
 _SPACES_DASHES = re.compile(r"[ \-]")
@@ -90,9 +90,7 @@ def candidates_in(text: str) -> list[str]:
 def file_line_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVerdict]:
     """One verdict per line of a file: its first ICCID-like number counts, anything else is ignored."""
     seen = set() if seen is None else seen
-    # Line by line (CR, LF or CRLF), never a list of a million lines in memory.
-    for line_no, line in enumerate(io.StringIO(text, newline=None), start=1):
-        line = line.rstrip("\n")
+    for line_no, line in enumerate(_lines(text), start=1):
         bare = line.strip()
         if bare.isdigit():  # most lines: just the ICCID
             yield _verdict(line_no, line, bare, seen)
@@ -102,6 +100,13 @@ def file_line_verdicts(text: str, seen: set[str] | None = None) -> Iterator[Line
             yield LineVerdict(line_no, line, None, IGNORED)
             continue
         yield _verdict(line_no, line, candidates[0], seen)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """Lines ended by CR, LF or CRLF, one at a time: never a list of a million lines in memory
+    (nor a copy of the text, which io.StringIO would make)."""
+    for match in _LINE.finditer(text):
+        yield match.group(1) if match.group(1) is not None else match.group(2)
 
 
 def pasted_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVerdict]:
