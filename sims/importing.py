@@ -345,12 +345,13 @@ def seconds_left(job: ImportJob) -> float | None:
     return elapsed / job.processed * (job.valid - job.processed)
 
 
-def import_iccids(*, product: Product, user, text: str, country: str, source_name: str = "") -> ImportJob:
-    """Import a list of ICCIDs (a file's text) at once, as the command line and tests do."""
+def import_iccids(*, product: Product, user, data: bytes | str, country: str, source_name: str = "") -> ImportJob:
+    """Import a file of ICCIDs (its bytes, or text) at once, as the command line and tests do."""
     from django.core.files.base import ContentFile
 
     job = ImportJob.objects.create(product=product, created_by=user, input_filename=source_name)
-    job.input_file.save(f"import-{job.pk}.txt", ContentFile(text.encode("utf-8")), save=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    job.input_file.save(f"import-{job.pk}.txt", ContentFile(raw), save=True)
     count_input(job)
     if job.valid == 0:  # nothing to activate: a finished job that did nothing, with its counts
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, country=country, finished_at=timezone.now())

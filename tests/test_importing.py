@@ -29,7 +29,7 @@ def outcomes_by_iccid(job: ImportJob) -> dict[str, str]:
 
 def test_new_sims_become_active_in_the_product_with_an_event_and_a_first_month_charge(product, owner):
     new = [make_iccid() for _ in range(3)]
-    job = import_iccids(product=product, user=owner, text=lines(*new), country="DE")
+    job = import_iccids(product=product, user=owner, data=lines(*new), country="DE")
     assert (job.status, job.activated) == ("done", 3)
     for sim in Sim.objects.filter(iccid__in=new):
         assert (sim.product, sim.state, sim.home_country.code, sim.data_limit_mb) == (product, State.ACTIVE, "DE", 5)
@@ -45,7 +45,7 @@ def test_the_products_default_data_limit_is_given_to_imported_sims(product, owne
     product.default_data_limit_mb = 40
     product.save()
     iccid = make_iccid()
-    import_iccids(product=product, user=owner, text=iccid, country="US")
+    import_iccids(product=product, user=owner, data=iccid, country="US")
     assert Sim.objects.get(iccid=iccid).data_limit_mb == 40
 
 
@@ -62,7 +62,7 @@ def test_every_outcome_of_the_review_list(product, other_product, owner, make_si
     new = make_iccid()
     text = lines(new, mine.iccid, inventory.iccid, already.iccid, theirs.iccid, strangers.iccid, dead.iccid, refused, "89012600000000000X", new)
 
-    job = import_iccids(product=product, user=owner, text=text, country="FR")
+    job = import_iccids(product=product, user=owner, data=text, country="FR")
 
     got = outcomes_by_iccid(job)
     assert got[new] == "activated" and got[inventory.iccid] == "activated"
@@ -87,8 +87,8 @@ def test_every_outcome_of_the_review_list(product, other_product, owner, make_si
 
 def test_the_same_file_twice_creates_no_second_sim_event_or_charge(product, owner):
     text = lines(*(make_iccid() for _ in range(5)))
-    import_iccids(product=product, user=owner, text=text, country="US")
-    again = import_iccids(product=product, user=owner, text=text, country="US")
+    import_iccids(product=product, user=owner, data=text, country="US")
+    again = import_iccids(product=product, user=owner, data=text, country="US")
     assert (again.activated, again.already_in_product) == (0, 5)
     assert Sim.objects.filter(product=product).count() == 5
     assert SimEvent.objects.count() == 5
