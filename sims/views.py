@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ def _get_sim_for_product(product: Product, iccid: str) -> Sim:
     return get_object_or_404(Sim.objects.select_related("product"), product=product, iccid=iccid)
 
 
-def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, object]:
+def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, QuerySet[Sim]]:
     form = SimFilterForm(params)
     if not form.is_valid():
         return form, Sim.objects.none()

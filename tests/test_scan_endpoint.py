@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from sims.frames import FrameError, image_size
-from tests.conftest import text_of
 
 
 @pytest.fixture(autouse=True)
