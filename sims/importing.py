@@ -89,6 +89,18 @@ def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
 
 
 def _existing(iccids: list[str], *, lock: bool) -> dict[str, tuple]:
+    """Who owns these ICCIDs now: (iccid, id, product, owner user, state) by ICCID."""
+    if connection.vendor == "postgresql":
+        # One array parameter: psycopg re-parses a query of 5,000 placeholders on every call,
+        # and the planner reads `= ANY(array)` straight off the unique index.
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(Sim._meta.db_table)
+            cursor.execute(
+                f"SELECT iccid, id, product_id, owner_user_id, state FROM {table} WHERE iccid = ANY(%s)"
+                + (" FOR UPDATE" if lock else ""),
+                [list(iccids)],
+            )
+            return {row[0]: row for row in cursor.fetchall()}
     rows = Sim.objects.filter(iccid__in=iccids)
     if lock:
         rows = rows.select_for_update()
