@@ -21,7 +21,9 @@ from sims.import_input import INVALID, VALID, ImportInputError, decode_text, fil
 from sims.importing import (
     ALREADY,
     NEW,
+    OTHER_OWNER,
     OUTCOMES,
+    TERMINATED,
     TRANSFERRED,
     CannotConfirm,
     classify,
@@ -40,8 +42,8 @@ QUEUE_VERDICTS = {
     NEW: ("ok", "Ready to activate"),
     TRANSFERRED: ("warn", "In your developer account: will be transferred to this product"),
     ALREADY: ("muted", "Already in this product: will be skipped"),
-    "O": ("error", "Belongs to another product or person: will be refused"),
-    "X": ("error", "Terminated: will be refused"),
+    OTHER_OWNER: ("error", "Belongs to another product or person: will be refused"),
+    TERMINATED: ("error", "Terminated: will be refused"),
 }
 QUEUE_LIMIT = 5000
 
@@ -100,8 +102,7 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
         elif verdict.iccid in queued or verdict.verdict != VALID:
             items.append({"text": verdict.iccid, "tone": "muted", "says": "Already in the queue"})
         else:
-            tone, says = QUEUE_VERDICTS[owners[verdict.iccid]]
-            items.append({"text": verdict.iccid, "tone": tone, "says": says, "iccid": verdict.iccid})
+            items.append(_queue_item(verdict.iccid, owners[verdict.iccid]))
     if not verdicts:
         items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
     return render(request, "sims/partials/queue_items.html", {"items": items})
@@ -126,9 +127,13 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     if iccid is None:
         return HttpResponse(status=204)
     code = classify(product=membership.product, user=request.user, iccids=[iccid])[iccid]
+    return render(request, "sims/partials/queue_items.html", {"items": [_queue_item(iccid, code)]})
+
+
+def _queue_item(iccid: str, code: str) -> dict:
+    """A queued ICCID with what importing would do to it, typed or scanned alike."""
     tone, says = QUEUE_VERDICTS[code]
-    item = {"text": iccid, "tone": tone, "says": says, "iccid": iccid}
-    return render(request, "sims/partials/queue_items.html", {"items": [item]})
+    return {"text": iccid, "tone": tone, "says": says, "iccid": iccid}
 
 
 @require_POST
