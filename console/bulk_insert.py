@@ -21,19 +21,25 @@ def db_datetime(value: datetime | None) -> object:
 
 
 def bulk_insert(model: type[models.Model], fields: list[str], rows: Iterable[tuple]) -> int:
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    columns = [model._meta.get_field(name).column for name in fields]
+    return insert_rows(model._meta.db_table, columns, rows)
+
+
+def insert_rows(table: str, columns: list[str], rows: Iterable[tuple]) -> int:
+    """Insert plain tuples into any table (a model's, or a temporary staging table)."""
+    quote = connection.ops.quote_name
+    table, column_list = quote(table), ", ".join(quote(column) for column in columns)
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
                     count += 1
         else:
-            placeholders = ", ".join(["%s"] * len(fields))
+            placeholders = ", ".join(["%s"] * len(columns))
             rows = list(rows)
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
+            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
             count = len(rows)
     return count
 

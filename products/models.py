@@ -11,6 +11,20 @@ class Product(models.Model):
         blank=True,
         help_text="Applied to SIMs imported from now on. Empty means the console default (5 MB).",
     )
+    # Automatic triggers (Aeris): a provisioned SIM becomes active at the first rule it reaches.
+    # Empty turns a rule off. The defaults are the seed's.
+    trigger_data_kb = models.PositiveIntegerField(
+        "data (KB)", null=True, blank=True, default=5, help_text="Activate once a SIM has used this much data."
+    )
+    trigger_sms = models.PositiveIntegerField(
+        "SMS", null=True, blank=True, default=2, help_text="Activate once a SIM has sent this many SMS."
+    )
+    trigger_traffic_days = models.PositiveIntegerField(
+        "traffic days", null=True, blank=True, default=5, help_text="Activate once a SIM has had traffic on this many days."
+    )
+    trigger_months = models.PositiveIntegerField(
+        "months provisioned", null=True, blank=True, default=6, help_text="Activate this many months after provisioning."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,7 +1,5 @@
 """My SIMs: the SIMs a developer owns personally, outside any product, while prototyping."""
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
+from console.calendar import months_later
 from products.models import Membership
 from sims.importing import count_input
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
@@ -50,7 +49,7 @@ def my_sim_action(request: HttpRequest, iccid: str, action: str) -> HttpResponse
             return redirect("my_sims")
         changes["home_country"] = country
         if sim.first_activated_at is None:
-            changes["promotion_ends_on"] = _months_later(timezone.localdate(), PROMOTION_MONTHS)
+            changes["promotion_ends_on"] = months_later(timezone.localdate(), PROMOTION_MONTHS)
     try:
         apply_action(sims=sim, action=chosen, actor=Actor.for_user(request.user), changes=changes)
     except IllegalTransition as error:
@@ -70,14 +69,3 @@ def my_sim_to_product(request: HttpRequest, iccid: str) -> HttpResponse:
     job = ImportJob.objects.create(product=membership.product, created_by=request.user, typed_text=sim.iccid)
     count_input(job)
     return redirect("import_job", slug=membership.product.slug, job_id=job.pk)
-
-
-def _months_later(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):  # the 31st of a shorter month: its last day
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has a 28th")

@@ -174,6 +174,7 @@ def apply_action(
     action: Action,
     actor: Actor,
     reason: str = "",
+    reasons: dict[int, str] | None = None,
     data_limit_mb: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> ActionReport:
@@ -181,9 +182,10 @@ def apply_action(
 
     `changes` are more fields to set on every changed SIM (an import sets the product
     and home country); the event is filed under the product the SIM ends up in.
+    `reasons` gives some SIMs (by id) a reason of their own, such as the usage that paused each.
     """
     action = Action(action)
-    step = _Step(action, actor, reason, data_limit_mb, changes or {})
+    step = _Step(action, actor, reason, reasons or {}, data_limit_mb, changes or {})
     if isinstance(sims, Sim):
         report = _apply_in_chunks(Sim.objects.all(), [sims.pk], step)
         if report.refused:
@@ -204,6 +206,7 @@ class _Step:
     action: Action
     actor: Actor
     reason: str
+    reasons: dict[int, str]
     data_limit_mb: int | None
     changes: dict[str, Any]
 
@@ -263,7 +266,7 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
                     actor.kind,
                     actor.user.pk if actor.user else None,
                     actor.name,
-                    step.reason or _default_reason(action, old_limit, step.data_limit_mb),
+                    step.reasons.get(sim_id) or step.reason or _default_reason(action, old_limit, step.data_limit_mb),
                     stored_now,
                 )
             )

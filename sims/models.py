@@ -206,3 +206,83 @@ class ImportBatch(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "number"], name="importbatch_once_per_job")]
         ordering = ["job", "number"]
+
+
+class UsageRecord(models.Model):
+    """A carrier's usage record as delivered. Its record id makes ingestion idempotent;
+    pages never read this table (they read the daily rollups below)."""
+
+    record_id = models.CharField(max_length=64)
+    # No constraints or indexes beyond the record id: a million rows an hour must go in fast.
+    sim = models.ForeignKey(Sim, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    product = models.ForeignKey(
+        "products.Product", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    bytes_up = models.PositiveBigIntegerField()
+    bytes_down = models.PositiveBigIntegerField()
+    sms = models.PositiveIntegerField()
+    country = CountryField(blank=True, help_text="Visited country.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record_id"], name="usagerecord_id_unique")]
+
+    def __str__(self) -> str:
+        return self.record_id
+
+
+class SimDailyUsage(models.Model):
+    """A SIM's usage on one day (UTC), summed from its records: what limits, triggers and charts read."""
+
+    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+")
+    # The product the SIM belonged to when the usage arrived.
+    product = models.ForeignKey(
+        "products.Product", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    day = models.DateField()
+    bytes = models.PositiveBigIntegerField(default=0)
+    sms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "SIM daily usage"
+        constraints = [models.UniqueConstraint(fields=["sim", "day"], name="simdailyusage_once_per_day")]
+        indexes = [models.Index(fields=["product", "day"], name="simdailyusage_product_day")]
+
+
+class ProductDailyUsage(models.Model):
+    """A product's usage on one day in one visited country: the fleet page and billing read this."""
+
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    day = models.DateField()
+    country = CountryField(blank=True)
+    bytes = models.PositiveBigIntegerField(default=0)
+    sms = models.PositiveIntegerField(default=0)
+    records = models.PositiveIntegerField(default=0)
+    # The end of the newest record counted: the fleet page's "as of".
+    newest_record_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "product daily usage"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "day", "country"], name="productdailyusage_once_per_day")
+        ]
+
+
+class UsageSpike(models.Model):
+    """A SIM whose usage on a day was far above its own recent baseline (see sims/spikes.py)."""
+
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+", db_index=False)
+    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, related_name="spikes", db_index=False)
+    day = models.DateField()
+    bytes = models.PositiveBigIntegerField()
+    baseline_bytes = models.PositiveBigIntegerField(help_text="Median of the 14 days before.")
+    spread_bytes = models.PositiveBigIntegerField(help_text="Median absolute deviation of those 14 days.")
+    factor = models.FloatField(help_text="The day's usage over the baseline.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sim", "day"], name="usagespike_once_per_day")]
+        indexes = [models.Index(fields=["product", "day"], name="usagespike_product_day")]

@@ -2,7 +2,7 @@ from datetime import date
 
 from django.urls import reverse
 
-from sims.developer_views import _months_later
+from console.calendar import months_later
 from sims.models import ImportJob, SimEvent, State
 from tests.conftest import text_of
 
@@ -67,5 +67,5 @@ def test_moving_into_a_product_i_am_not_in_is_404(owner_client, owner, other_pro
 
 
 def test_three_months_later_lands_on_a_real_day():
-    assert _months_later(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert _months_later(date(2026, 1, 15), 3) == date(2026, 4, 15)
+    assert months_later(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert months_later(date(2026, 1, 15), 3) == date(2026, 4, 15)

@@ -1,0 +1,108 @@
+"""Data limits: a SIM's effective limit (its own, else its product's default, else the console's),
+pausing at it, and unpausing under it or when a new billing period begins."""
+
+from datetime import datetime, time
+from itertools import batched
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from console.calendar import billing_period_start
+from console.units import MB, human_bytes
+from products.models import Product
+from sims.lifecycle import Action, Actor, apply_action
+from sims.models import Sim, SimDailyUsage, State
+
+LIMIT_RULE = "data limit"
+NEW_PERIOD_RULE = "new billing period"
+# SQLite allows 32,766 parameters in a statement, PostgreSQL 65,535.
+IDS_PER_QUERY = 10_000
+
+
+def pause_sims_over_limit(*, sims_sql: str, sims_params: list, now: datetime) -> int:
+    """Pause the active SIMs among `sims_sql` (a subquery of SIM ids) whose usage this period reached their limit."""
+    period_start = billing_period_start(now)
+    over = _sims_against_limit(sims_sql, sims_params, state=State.ACTIVE, at_or_over=True, now=now)
+    if not over:
+        return 0
+    reasons = {
+        sim_id: f"Data limit of {limit_mb} MB reached: {human_bytes(used)} used since {period_start:%b} 1."
+        for sim_id, limit_mb, used in over
+    }
+    report = apply_action(sims=list(reasons), action=Action.PAUSE, actor=Actor.system(LIMIT_RULE), reasons=reasons)
+    return len(report.done)
+
+
+def pause_if_over_limit(*, sim_ids: list[int], now: datetime | None = None) -> int:
+    """After a limit was lowered: pause at once what is already over it."""
+    now = now or timezone.now()
+    return sum(
+        pause_sims_over_limit(sims_sql=_placeholders(chunk), sims_params=list(chunk), now=now)
+        for chunk in batched(sim_ids, IDS_PER_QUERY)
+    )
+
+
+def unpause_within_limit(*, sim_ids: list[int], actor: Actor, now: datetime | None = None) -> int:
+    """After a limit was raised: unpause the paused SIMs whose usage this period is now under it."""
+    now = now or timezone.now()
+    unpaused = 0
+    for chunk in batched(sim_ids, IDS_PER_QUERY):
+        under = _sims_against_limit(_placeholders(chunk), list(chunk), state=State.PAUSED, at_or_over=False, now=now)
+        reasons = {
+            sim_id: f"Data limit raised to {limit_mb} MB, above this period's {human_bytes(used)}."
+            for sim_id, limit_mb, used in under
+        }
+        unpaused += len(apply_action(sims=list(reasons), action=Action.UNPAUSE, actor=actor, reasons=reasons).done)
+    return unpaused
+
+
+def unpause_for_new_period(*, now: datetime | None = None) -> int:
+    """A new billing period starts every SIM's usage from zero: SIMs paused before it run again."""
+    now = now or timezone.now()
+    period_start = billing_period_start(now)
+    began = datetime.combine(period_start, time(), tzinfo=timezone.UTC)
+    paused_before = Sim.objects.filter(state=State.PAUSED, state_changed_at__lt=began)
+    report = apply_action(
+        sims=paused_before,
+        action=Action.UNPAUSE,
+        actor=Actor.system(NEW_PERIOD_RULE),
+        reason=f"A new billing period began on {period_start:%b} 1; usage counts from zero again.",
+    )
+    return len(report.done)
+
+
+def period_usage(sim_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:
+    """Bytes each SIM used this billing period (SIMs without usage are missing)."""
+    period_start = billing_period_start(now or timezone.now())
+    rows = SimDailyUsage.objects.filter(sim_id__in=sim_ids, day__gte=period_start).values_list("sim_id", "bytes")
+    totals: dict[int, int] = {}
+    for sim_id, amount in rows:
+        totals[sim_id] = totals.get(sim_id, 0) + amount
+    return totals
+
+
+def _sims_against_limit(
+    sims_sql: str, sims_params: list, *, state: State, at_or_over: bool, now: datetime
+) -> list[tuple[int, int, int]]:
+    """(SIM id, effective limit in MB, bytes used this period) of the SIMs in `state` at/over or under their limit."""
+    used = (
+        f"COALESCE((SELECT SUM(d.bytes) FROM {SimDailyUsage._meta.db_table} d "
+        "WHERE d.sim_id = s.id AND d.day >= %s), 0)"
+    )
+    limit_mb = "COALESCE(s.data_limit_mb, p.default_data_limit_mb, %s)"
+    compare = ">=" if at_or_over else "<"
+    period_start = connection.ops.adapt_datefield_value(billing_period_start(now))
+    default_mb = settings.DEFAULT_DATA_LIMIT_MB
+    sql = (
+        f"SELECT id, limit_mb, used FROM (SELECT s.id AS id, {limit_mb} AS limit_mb, {used} AS used "
+        f"FROM {Sim._meta.db_table} s LEFT JOIN {Product._meta.db_table} p ON p.id = s.product_id "
+        f"WHERE s.state = %s AND s.id IN ({sims_sql})) AS candidates WHERE used {compare} limit_mb * {MB}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [default_mb, period_start, state.value, *sims_params])
+        return cursor.fetchall()
+
+
+def _placeholders(ids: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(["%s"] * len(ids))

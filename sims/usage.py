@@ -1,0 +1,233 @@
+"""Usage records in: stored once by record id, rolled up per SIM and per product per day,
+with data limits and automatic triggers enforced in the same transaction.
+
+Every source (the carrier adapter, `ingest_usage FILE`, the carrier push endpoint)
+hands `ingest_usage` the same `UsageRow`s. Each chunk goes through a temporary
+staging table so that the work is a handful of set-based statements, not a query
+per record.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import batched
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_countries import countries
+
+from console.bulk_insert import insert_rows
+from console.calendar import billing_period_start
+from sims.limits import pause_sims_over_limit
+from sims.models import ProductDailyUsage, Sim, SimDailyUsage, State, UsageRecord
+from sims.triggers import apply_provisioning_triggers
+
+CHUNK_SIZE = 50_000
+# A sender's clock may run a little ahead; further ahead is a wrong time, not a fast network.
+CLOCK_SKEW = timedelta(minutes=5)
+RECORD_ID_MAX = UsageRecord._meta.get_field("record_id").max_length
+STAGING = "usage_staging"
+STAGED_COLUMNS = [
+    "line", "record_id", "iccid", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country", "day",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    record_id: str
+    iccid: str
+    started_at: datetime
+    ended_at: datetime
+    bytes_up: int
+    bytes_down: int
+    sms: int
+    country: str = ""
+    # Where the row came from (a file's line number), for the report.
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    record_id: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    received: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    paused: int = 0
+    activated: int = 0
+
+    def reject(self, *, line: int, record_id: str, reason: str) -> None:
+        self.rejected.append(Rejection(line, record_id, reason))
+
+    def summary(self) -> str:
+        text = (
+            f"{self.received:,} records: {self.ingested:,} ingested, {self.duplicates:,} already ingested, "
+            f"{len(self.rejected):,} rejected"
+        )
+        if self.paused or self.activated:
+            text += f"; {self.paused:,} SIMs paused at their data limit, {self.activated:,} activated by a trigger"
+        return text + "."
+
+
+def problem_with(row: UsageRow, now: datetime) -> str | None:
+    """What is wrong with a record on its own, in words a sender can act on (None: nothing)."""
+    if not row.record_id:
+        return "The record has no record id; every record needs a unique one."
+    if len(row.record_id) > RECORD_ID_MAX:
+        return f"The record id is longer than {RECORD_ID_MAX} characters."
+    if min(row.bytes_up, row.bytes_down, row.sms) < 0:
+        return "Bytes and SMS counts cannot be negative."
+    if row.ended_at < row.started_at:
+        return "The record ends before it starts."
+    if row.ended_at > now + CLOCK_SKEW:
+        return f"The record ends in the future ({row.ended_at:%Y-%m-%d %H:%M} UTC); check the sender's clock."
+    if row.country and row.country not in countries:
+        return f"{row.country!r} is not an ISO 3166 country code (use two letters, such as DE)."
+    return None
+
+
+def ingest_usage(rows: Iterable[UsageRow], *, now: datetime | None = None) -> IngestReport:
+    """Store new records, skip ones seen before, roll them up and enforce limits and triggers."""
+    now = now or timezone.now()
+    report = IngestReport()
+    for chunk in batched(rows, CHUNK_SIZE):
+        _ingest_chunk(list(_acceptable(chunk, now, report)), now, report)
+    return report
+
+
+def _acceptable(chunk: Iterable[UsageRow], now: datetime, report: IngestReport) -> Iterator[UsageRow]:
+    seen: set[str] = set()
+    for row in chunk:
+        report.received += 1
+        problem = problem_with(row, now)
+        if problem:
+            report.reject(line=row.line, record_id=row.record_id, reason=problem)
+        elif row.record_id in seen:
+            report.duplicates += 1
+        else:
+            seen.add(row.record_id)
+            yield row
+
+
+def _ingest_chunk(rows: list[UsageRow], now: datetime, report: IngestReport) -> None:
+    if not rows:
+        return
+    with transaction.atomic():
+        _take_ingestion_lock()
+        _stage(rows)
+        for line, record_id, iccid in _attach_sims():
+            report.reject(
+                line=line, record_id=record_id, reason=f"No SIM has ICCID {iccid}; import the SIM before its usage."
+            )
+        report.duplicates += _drop_known_records()
+        report.ingested += _store_and_roll_up(now)
+        period_start = billing_period_start(now)
+        report.paused += pause_sims_over_limit(
+            sims_sql=f"SELECT sim_id FROM {STAGING} WHERE day >= %s", sims_params=[period_start], now=now
+        )
+        report.activated += apply_provisioning_triggers(sim_ids=_staged_sims_in_state(State.PROVISIONED), now=now)
+
+
+def _take_ingestion_lock() -> None:
+    """One ingestion at a time decides which record ids are new (SQLite's write lock does this already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {UsageRecord._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _stage(rows: list[UsageRow]) -> None:
+    timestamp = "timestamp with time zone"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (line integer, record_id varchar(64), iccid varchar(32), "
+            f"sim_id bigint, product_id bigint, started_at {timestamp}, ended_at {timestamp}, "
+            "bytes_up bigint, bytes_down bigint, sms integer, country varchar(2), day date)"
+        )
+        cursor.execute(f"DELETE FROM {STAGING}")
+    adapt_time, adapt_day = connection.ops.adapt_datetimefield_value, connection.ops.adapt_datefield_value
+    insert_rows(
+        STAGING,
+        STAGED_COLUMNS,
+        (
+            (
+                row.line, row.record_id, row.iccid, adapt_time(row.started_at), adapt_time(row.ended_at),
+                row.bytes_up, row.bytes_down, row.sms, row.country, adapt_day(_usage_day(row.started_at)),
+            )  # fmt: skip
+            for row in rows
+        ),
+    )
+
+
+def _usage_day(started_at: datetime) -> date:
+    """A record counts on the UTC day it starts."""
+    return started_at.astimezone(timezone.UTC).date() if timezone.is_aware(started_at) else started_at.date()
+
+
+def _attach_sims() -> list[tuple]:
+    """Fill in each staged record's SIM and product; drop and return the ones with an unknown ICCID."""
+    sim = Sim._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {STAGING} SET sim_id = {sim}.id, product_id = {sim}.product_id FROM {sim} "
+            f"WHERE {sim}.iccid = {STAGING}.iccid"
+        )
+        cursor.execute(f"SELECT line, record_id, iccid FROM {STAGING} WHERE sim_id IS NULL ORDER BY line")
+        unknown = cursor.fetchall()
+        cursor.execute(f"DELETE FROM {STAGING} WHERE sim_id IS NULL")
+    return unknown
+
+
+def _drop_known_records() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {STAGING} WHERE EXISTS "
+            f"(SELECT 1 FROM {UsageRecord._meta.db_table} r WHERE r.record_id = {STAGING}.record_id)"
+        )
+        return cursor.rowcount
+
+
+def _store_and_roll_up(now: datetime) -> int:
+    records, sim_days, product_days = (
+        UsageRecord._meta.db_table,
+        SimDailyUsage._meta.db_table,
+        ProductDailyUsage._meta.db_table,
+    )
+    later = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {records} (record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, "
+            "sms, country, received_at) SELECT record_id, sim_id, product_id, started_at, ended_at, bytes_up, "
+            f"bytes_down, sms, country, %s FROM {STAGING} WHERE true",
+            [connection.ops.adapt_datetimefield_value(now)],
+        )
+        stored = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {sim_days} (sim_id, product_id, day, bytes, sms) "
+            f"SELECT sim_id, MAX(product_id), day, SUM(bytes_up + bytes_down), SUM(sms) FROM {STAGING} WHERE true "
+            "GROUP BY sim_id, day "
+            f"ON CONFLICT (sim_id, day) DO UPDATE SET bytes = {sim_days}.bytes + excluded.bytes, "
+            f"sms = {sim_days}.sms + excluded.sms"
+        )
+        cursor.execute(
+            f"INSERT INTO {product_days} (product_id, day, country, bytes, sms, records, newest_record_at) "
+            f"SELECT product_id, day, country, SUM(bytes_up + bytes_down), SUM(sms), COUNT(*), MAX(ended_at) "
+            f"FROM {STAGING} WHERE product_id IS NOT NULL GROUP BY product_id, day, country "
+            f"ON CONFLICT (product_id, day, country) DO UPDATE SET bytes = {product_days}.bytes + excluded.bytes, "
+            f"sms = {product_days}.sms + excluded.sms, records = {product_days}.records + excluded.records, "
+            f"newest_record_at = {later}({product_days}.newest_record_at, excluded.newest_record_at)"
+        )
+    return stored
+
+
+def _staged_sims_in_state(state: State) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Sim._meta.db_table} WHERE state = %s AND id IN (SELECT sim_id FROM {STAGING})", [state.value]
+        )
+        return [row[0] for row in cursor.fetchall()]
