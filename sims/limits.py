@@ -12,7 +12,7 @@ from console.calendar import billing_period_start
 from console.units import MB, human_bytes
 from products.models import Product
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import Sim, SimDailyUsage, State
+from sims.models import Sim, SimPeriodUsage, State
 
 LIMIT_RULE = "data limit"
 NEW_PERIOD_RULE = "new billing period"
@@ -75,32 +75,25 @@ def unpause_for_new_period(*, now: datetime | None = None) -> int:
 def period_usage(sim_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:
     """Bytes each SIM used this billing period (SIMs without usage are missing)."""
     period_start = billing_period_start(now or timezone.now())
-    rows = SimDailyUsage.objects.filter(sim_id__in=sim_ids, day__gte=period_start).values_list("sim_id", "bytes")
-    totals: dict[int, int] = {}
-    for sim_id, amount in rows:
-        totals[sim_id] = totals.get(sim_id, 0) + amount
-    return totals
+    rows = SimPeriodUsage.objects.filter(sim_id__in=sim_ids, period=period_start).values_list("sim_id", "bytes")
+    return dict(rows)
 
 
 def _sims_against_limit(
     sims_sql: str, sims_params: list, *, state: State, at_or_over: bool, now: datetime
 ) -> list[tuple[int, int, int]]:
     """(SIM id, effective limit in MB, bytes used this period) of the SIMs in `state` at/over or under their limit."""
-    used = (
-        f"COALESCE((SELECT SUM(d.bytes) FROM {SimDailyUsage._meta.db_table} d "
-        "WHERE d.sim_id = s.id AND d.day >= %s), 0)"
-    )
     limit_mb = "COALESCE(s.data_limit_mb, p.default_data_limit_mb, %s)"
     compare = ">=" if at_or_over else "<"
     period_start = connection.ops.adapt_datefield_value(billing_period_start(now))
-    default_mb = settings.DEFAULT_DATA_LIMIT_MB
     sql = (
-        f"SELECT id, limit_mb, used FROM (SELECT s.id AS id, {limit_mb} AS limit_mb, {used} AS used "
+        f"SELECT id, limit_mb, used FROM (SELECT s.id AS id, {limit_mb} AS limit_mb, COALESCE(u.bytes, 0) AS used "
         f"FROM {Sim._meta.db_table} s LEFT JOIN {Product._meta.db_table} p ON p.id = s.product_id "
+        f"LEFT JOIN {SimPeriodUsage._meta.db_table} u ON u.sim_id = s.id AND u.period = %s "
         f"WHERE s.state = %s AND s.id IN ({sims_sql})) AS candidates WHERE used {compare} limit_mb * {MB}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [default_mb, period_start, state.value, *sims_params])
+        cursor.execute(sql, [settings.DEFAULT_DATA_LIMIT_MB, period_start, state.value, *sims_params])
         return cursor.fetchall()
 
 

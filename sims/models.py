@@ -251,6 +251,19 @@ class SimDailyUsage(models.Model):
         indexes = [models.Index(fields=["product", "day"], name="simdailyusage_product_day")]
 
 
+class SimPeriodUsage(models.Model):
+    """A SIM's usage in one billing period (a calendar month, UTC): what its data limit is held against."""
+
+    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+")
+    period = models.DateField(help_text="The first day of the billing period.")
+    bytes = models.PositiveBigIntegerField(default=0)
+    sms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "SIM usage per billing period"
+        constraints = [models.UniqueConstraint(fields=["sim", "period"], name="simperiodusage_once_per_period")]
+
+
 class ProductDailyUsage(models.Model):
     """A product's usage on one day in one visited country: the fleet page and billing read this."""
 
