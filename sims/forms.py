@@ -15,6 +15,7 @@ class SimFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "All states"), *State.choices], required=False)
     country = forms.ChoiceField(choices=[("", "All countries"), *countries], required=False)
     q = forms.CharField(label="ICCID", required=False, max_length=40)
+    spikes = forms.BooleanField(label="Spiking", required=False)
 
     def clean_q(self) -> str:
         fragment = normalise_iccid(self.cleaned_data["q"])
@@ -38,8 +39,13 @@ def data_limit_field(*, required: bool) -> forms.IntegerField:
     )
 
 
+def unpause_field() -> forms.BooleanField:
+    return forms.BooleanField(label="Unpause if the new limit is above this period's usage", required=False)
+
+
 class DataLimitForm(forms.Form):
     data_limit_mb = data_limit_field(required=True)
+    unpause = unpause_field()
 
 
 class SimIdsField(forms.Field):
@@ -64,6 +70,7 @@ class BulkActionForm(forms.Form):
     scope = forms.ChoiceField(choices=[("selected", "Selected SIMs"), ("matching", "All SIMs matching the filter")])
     ids = SimIdsField(required=False)
     data_limit_mb = data_limit_field(required=False)
+    unpause = unpause_field()
     confirm_terminate = forms.BooleanField(required=False)
 
     def clean(self) -> dict:
