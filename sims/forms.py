@@ -1,4 +1,10 @@
+from functools import lru_cache
+
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django_countries import countries
 
 from sims.iccid import normalise_iccid
@@ -11,9 +17,31 @@ MAX_DATA_LIMIT_MB = 1_000_000
 CONSOLE_ACTIONS = [Action.SET_DATA_LIMIT, Action.DEACTIVATE, Action.REACTIVATE, Action.UNPAUSE, Action.REMOVE, Action.TERMINATE]
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    return [("", "All countries"), *countries]
+
+
+@lru_cache(maxsize=512)
+def _country_options(language: str | None, selected: str) -> SafeString:
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>', ((code, " selected" if code == selected else "", name) for code, name in _country_choices())
+    )
+
+
+class CountrySelect(forms.Select):
+    """The ~250 countries rendered once per language and choice: through Django's widget templates
+    they took 23 ms, half of the SIMs page."""
+
+    def render(self, name: str, value: object, attrs: dict | None = None, renderer: object = None) -> SafeString:
+        selected = "" if value is None else str(value)
+        # Anything but a country shows "All countries" (the filter says it is wrong) and adds no cache entry.
+        options = _country_options(get_language(), selected if selected in countries else "")
+        return mark_safe(f'<select name="{escape(name)}"{flatatt(self.build_attrs(self.attrs, attrs))}>{options}</select>')  # noqa: S308
+
+
 class SimFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "All states"), *State.choices], required=False)
-    country = forms.ChoiceField(choices=[("", "All countries"), *countries], required=False)
+    country = forms.ChoiceField(choices=_country_choices, required=False, widget=CountrySelect)
     q = forms.CharField(label="ICCID", required=False, max_length=40)
     spikes = forms.BooleanField(label="Spiking", required=False)
 

@@ -148,6 +148,16 @@ def test_the_sims_page_shows_the_fleet_header(owner_client, product, make_sim):
     assert reverse("fleet_active_sims", args=[product.slug]) in html  # the count comes in its own request
 
 
+def test_the_country_filter_keeps_its_choice_with_the_faster_select(owner_client, product, sim):
+    html = owner_client.get(list_url(product, "country=FR")).content.decode()
+    assert '<option value="FR" selected>France</option>' in html
+    assert '<option value="DE">Germany</option>' in html
+    assert html.count(" selected>") == 2  # the country, and "All states"
+    unknown = owner_client.get(list_url(product, "country=XX")).content.decode()
+    assert unknown.split('name="country"')[1].split("</select>")[0].count("selected>") == 1
+    assert '<option value="" selected>All countries</option>' in unknown
+
+
 def test_a_product_without_usage_says_so(owner_client, product, sim):
     assert "no usage yet this period" in text_of(owner_client.get(list_url(product)))
 
