@@ -85,14 +85,19 @@ def build_cases() -> list[Case]:
     spiking_iccid = UsageSpike.objects.filter(product__slug=PRODUCT_SLUG).order_by("-factor").values_list(
         "sim__iccid", flat=True
     )[0]
+    from products.fleet import active_sim_count
+    from products.models import Product
+
+    product = Product.objects.get(slug=PRODUCT_SLUG)
+    sims, spiking, active = product.sims.count(), UsageSpike.objects.filter(product=product).count(), active_sim_count(product)
     return [
-        Case("SIMs page, fleet header + spikes", ""),
-        Case("SIMs table, htmx fragment", "", HTMX_HEADERS),
-        Case("spikes=1 (full page)", "spikes=1"),
-        Case("spikes=1 (htmx table)", "spikes=1", HTMX_HEADERS),
-        Case("count: spikes=1", "spikes=1", view="sim_count"),
-        Case("active SIMs (header's request)", "", view="fleet_active_sims"),
-        Case("SIM page with 60-day chart", f"iccid={spiking_iccid}", view="sim_detail"),
+        Case("SIMs page, fleet header + spikes", "", matched=sims),
+        Case("SIMs table, htmx fragment", "", HTMX_HEADERS, matched=sims),
+        Case("spikes=1 (full page)", "spikes=1", matched=spiking),
+        Case("spikes=1 (htmx table)", "spikes=1", HTMX_HEADERS, matched=spiking),
+        Case("count: spikes=1", "spikes=1", view="sim_count", matched=spiking),
+        Case("active SIMs (header's request)", "", view="fleet_active_sims", matched=active),
+        Case("SIM page with 60-day chart", f"iccid={spiking_iccid}", view="sim_detail", matched=1),
     ]
 
 
