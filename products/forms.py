@@ -1,6 +1,8 @@
 from django import forms
+from django.core.validators import MinValueValidator
 
-from products.models import Membership
+from products.models import Membership, Product
+from sims.forms import data_limit_field
 
 
 class AddMemberForm(forms.Form):
@@ -10,3 +12,37 @@ class AddMemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TriggersForm(forms.ModelForm):
+    """Automatic triggers: empty turns a rule off."""
+
+    class Meta:
+        model = Product
+        fields = ["trigger_data_kb", "trigger_sms", "trigger_traffic_days", "trigger_months"]
+        labels = {
+            "trigger_data_kb": "Data used (KB)",
+            "trigger_sms": "SMS sent",
+            "trigger_traffic_days": "Days with traffic",
+            "trigger_months": "Months since provisioning",
+        }
+        help_texts = {
+            "trigger_data_kb": "Activate once a SIM has used this many KB since provisioning. Seed default: 5 KB.",
+            "trigger_sms": "Activate once a SIM has sent this many SMS since provisioning. Seed default: 2.",
+            "trigger_traffic_days": "Activate once a SIM has had traffic on this many days. Seed default: 5.",
+            "trigger_months": "Activate this many months after provisioning, traffic or not. Seed default: 6.",
+        }
+        widgets = {name: forms.NumberInput(attrs={"min": 1, "placeholder": "off"}) for name in fields}
+
+    def __init__(self, *args, read_only: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.min_value = 1
+            field.validators.append(MinValueValidator(1, "Use 1 or more, or leave it empty to turn the rule off."))
+            field.disabled = read_only
+
+
+class DefaultDataLimitForm(forms.Form):
+    """The product's default, copied onto each SIM as it is imported; empty: the console's default."""
+
+    data_limit_mb = data_limit_field(required=False)

@@ -1,15 +1,20 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from products.access import get_membership_for_user, require_product_admin
-from products.forms import AddMemberForm, RoleForm
+from products.fleet import active_sim_count
+from products.forms import AddMemberForm, DefaultDataLimitForm, RoleForm, TriggersForm
 from products.models import Membership
 from products.team import TeamError, add_member, change_role, remove_member
+
+log = logging.getLogger(__name__)
 
 
 @require_GET
@@ -114,3 +119,72 @@ def _after_change(request: HttpRequest, membership: Membership) -> HttpResponse:
         membership.refresh_from_db()
         return _render_team(request, membership, AddMemberForm())
     return redirect("team", slug=membership.product.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def product_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The automatic triggers: product admins edit them, members read them."""
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    if request.method == "GET":
+        return _render_settings(request, membership, TriggersForm(instance=product, read_only=not membership.is_admin))
+    require_product_admin(membership)
+    form = TriggersForm(request.POST, instance=product)
+    if not form.is_valid():
+        return _render_settings(request, membership, form, status=400)
+    if form.changed_data:
+        # The form has set the fields on the product already.
+        product.save(update_fields=form.changed_data)
+    log.info(
+        "automatic triggers of product %s changed by %s: %s",
+        product.slug, request.user.get_username(), {name: form.cleaned_data[name] for name in form.changed_data},
+    )  # fmt: skip
+    messages.success(request, "Automatic triggers saved: they apply from the next usage that arrives.")
+    if request.htmx:
+        return _render_settings(request, membership, TriggersForm(instance=product))
+    return redirect("product_settings", slug=product.slug)
+
+
+def _render_settings(request: HttpRequest, membership: Membership, form: TriggersForm, status: int = 200) -> HttpResponse:
+    template = "products/settings.html"
+    if request.htmx:
+        template += "#triggers"
+    return render(
+        request, template, {"product": membership.product, "membership": membership, "form": form}, status=status
+    )
+
+
+@require_GET
+@login_required
+def fleet_active_sims(request: HttpRequest, slug: str) -> HttpResponse:
+    """The fleet header's count of active SIMs: it reads the SIM table, so it comes after the page."""
+    membership = get_membership_for_user(request, slug)
+    return render(request, "sims/partials/fleet_active.html", {"active": active_sim_count(membership.product)})
+
+
+@require_POST
+@login_required
+def product_data_limit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The product's default data limit, for SIMs imported from now on (any member may set it, as in Particle)."""
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    form = DefaultDataLimitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"The default data limit was not changed: {form.errors['data_limit_mb'][0]}")
+        return redirect("sim_list", slug=product.slug)
+    before = product.default_data_limit_mb
+    product.default_data_limit_mb = form.cleaned_data["data_limit_mb"]
+    product.save(update_fields=["default_data_limit_mb"])
+    # Not a SIM event per SIM (a product may have millions): a log line and a message say who changed it.
+    log.info(
+        "default data limit of product %s changed from %s to %s MB by %s",
+        product.slug, before, product.default_data_limit_mb, request.user.get_username(),
+    )  # fmt: skip
+    messages.success(
+        request,
+        f"Default data limit of {product.name} set to {product.effective_default_data_limit_mb} MB"
+        f"{'' if product.default_data_limit_mb is not None else ' (the console default)'}, "
+        "for SIMs imported from now on. SIMs already in the product keep their own limit.",
+    )
+    return redirect("sim_list", slug=product.slug)

@@ -1,17 +1,19 @@
 """Data limits: a SIM's effective limit (its own, else its product's default, else the console's),
 pausing at it, and unpausing under it or when a new billing period begins."""
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from itertools import batched
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from console.calendar import billing_period_start
 from console.units import MB, human_bytes
 from products.models import Product
-from sims.lifecycle import Action, Actor, apply_action
+from sims.lifecycle import Action, ActionReport, Actor, apply_action
 from sims.models import Sim, SimPeriodUsage, State
 
 LIMIT_RULE = "data limit"
@@ -70,6 +72,32 @@ def unpause_for_new_period(*, now: datetime | None = None) -> int:
         reason=f"A new billing period began on {period_start:%b} 1; usage counts from zero again.",
     )
     return len(report.done)
+
+
+@dataclass(frozen=True)
+class LimitChange:
+    report: ActionReport
+    # SIMs paused at once because the new limit is at or under their usage this period.
+    paused: int
+    # Paused SIMs that run again because the new limit is above their usage.
+    unpaused: int
+
+
+def set_data_limit(
+    *, sims: Sim | QuerySet[Sim] | list[int], data_limit_mb: int, actor: Actor, unpause: bool, now: datetime | None = None
+) -> LimitChange:
+    """Set SIMs' own data limit, then pause what is over it and, if asked, unpause what is now under it.
+
+    One SIM raises IllegalTransition like apply_action (and is refreshed); a list is reported SIM by SIM.
+    """
+    now = now or timezone.now()
+    report = apply_action(sims=sims, action=Action.SET_DATA_LIMIT, actor=actor, data_limit_mb=data_limit_mb)
+    changed = [outcome.sim_id for outcome in report.done]
+    paused = pause_if_over_limit(sim_ids=changed, now=now)
+    unpaused = unpause_within_limit(sim_ids=changed, actor=actor, now=now) if unpause else 0
+    if isinstance(sims, Sim) and (paused or unpaused):
+        sims.refresh_from_db()
+    return LimitChange(report=report, paused=paused, unpaused=unpaused)
 
 
 def period_usage(sim_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:

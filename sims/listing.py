@@ -6,18 +6,25 @@ of matching SIMs is its own request, so the rows never wait for it.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import QuerySet
 
 from products.models import Product
-from sims.models import Sim
+from sims.models import Sim, UsageSpike
 
 # "89" followed by this many digits or more is read as the start of an ICCID.
 PREFIX_SEARCH_DIGITS = 6
 
 
-def filter_sims(*, product: Product, state: str = "", country: str = "", fragment: str = "") -> QuerySet[Sim]:
+def filter_sims(
+    *, product: Product, state: str = "", country: str = "", fragment: str = "", spiking_on: date | None = None
+) -> QuerySet[Sim]:
     sims = Sim.objects.filter(product=product)
+    if spiking_on is not None:
+        # A day's spikes are few (its index gives them); the SIMs are then looked up by id.
+        spiking = UsageSpike.objects.filter(product=product, day=spiking_on).values("sim_id")
+        sims = sims.filter(pk__in=spiking)
     if state:
         sims = sims.filter(state=state)
     if country:

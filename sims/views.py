@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -5,17 +7,27 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from console.calendar import billing_period_start
+from console.charts import DayUsage
+from console.units import MB, human_bytes
 from products.access import get_membership_for_user
+from products.fleet import fleet_summary
+from products.forms import DefaultDataLimitForm
 from products.models import Product
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
+from sims.limits import LimitChange, period_usage, set_data_limit
 from sims.listing import filter_sims, page_of_sims
-from sims.models import Sim
+from sims.models import Sim, SimDailyUsage
+from sims.spikes import latest_spike_day
 
 REFUSED_ICCIDS_SHOWN = 20
+# A SIM's page charts this many days, today included.
+CHART_DAYS = 60
 
 
 def _get_sim_for_product(product: Product, iccid: str) -> Sim:
@@ -27,7 +39,15 @@ def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, Query
     if not form.is_valid():
         return form, Sim.objects.none()
     data = form.cleaned_data
-    return form, filter_sims(product=product, state=data["state"], country=data["country"], fragment=data["q"])
+    spiking_on = None
+    if data["spikes"]:
+        spiking_on = latest_spike_day(product, today=timezone.now().date())
+        if spiking_on is None:
+            return form, Sim.objects.none()
+    sims = filter_sims(
+        product=product, state=data["state"], country=data["country"], fragment=data["q"], spiking_on=spiking_on
+    )
+    return form, sims
 
 
 @require_GET
@@ -44,22 +64,21 @@ def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
         before=_cursor(request.GET.get("before")),
         last=request.GET.get("last") == "1",
     )
+    context = {
+        "product": product,
+        "membership": membership,
+        "filter_form": form,
+        "page": page,
+        "filter_query": _filter_query(request.GET),
+        "page_query": _page_query(request.GET),
+        "actions": CONSOLE_ACTIONS,
+    }
     template = "sims/sim_list.html"
     if request.htmx and request.htmx.target == "sim-table":
         template += "#table"
-    return render(
-        request,
-        template,
-        {
-            "product": product,
-            "membership": membership,
-            "filter_form": form,
-            "page": page,
-            "filter_query": _filter_query(request.GET),
-            "page_query": _page_query(request.GET),
-            "actions": CONSOLE_ACTIONS,
-        },
-    )
+    else:
+        context.update(fleet=fleet_summary(product, now=timezone.now()), default_limit_form=DefaultDataLimitForm())
+    return render(request, template, context)
 
 
 @require_GET
@@ -79,7 +98,7 @@ def _cursor(value: str | None) -> str:
 def _filter_query(params: QueryDict) -> str:
     """The current filter as a query string, for page links, the count and 'all matching'."""
     kept = QueryDict(mutable=True)
-    for name in ("state", "country", "q"):
+    for name in ("state", "country", "q", "spikes"):
         if params.get(name):
             kept[name] = params[name]
     return kept.urlencode()
@@ -100,11 +119,30 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     sim = _get_sim_for_product(membership.product, iccid)
     events = sim.events.select_related("actor_user").order_by("-id")[:200]
+    today = timezone.now().date()
+    days = _daily_usage(sim, today)
+    period_start = billing_period_start(timezone.now())
     return render(
         request,
         "sims/sim_detail.html",
-        {"product": membership.product, "membership": membership, "sim": sim, "events": events, "actions": CONSOLE_ACTIONS},
+        {
+            "product": membership.product,
+            "membership": membership,
+            "sim": sim,
+            "events": events,
+            "actions": CONSOLE_ACTIONS,
+            "days": days,
+            "period_start": period_start,
+            "period_used": sum(d.bytes or 0 for d in days if d.day >= period_start),
+        },
     )
+
+
+def _daily_usage(sim: Sim, today: date) -> list[DayUsage]:
+    """The SIM's usage on each of the last CHART_DAYS days (a month is at most 31: the period is in them)."""
+    first = today - timedelta(days=CHART_DAYS - 1)
+    amounts = dict(SimDailyUsage.objects.filter(sim=sim, day__gte=first, day__lte=today).values_list("day", "bytes"))
+    return [DayUsage(day=day, bytes=amounts.get(day, 0)) for day in (first + timedelta(days=n) for n in range(CHART_DAYS))]
 
 
 @require_GET
@@ -113,7 +151,13 @@ def sim_menu(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     """A row's actions, loaded when its menu opens: fifty menus in every page would cost 20 ms."""
     membership = get_membership_for_user(request, slug)
     sim = _get_sim_for_product(membership.product, iccid)
-    context = {"product": membership.product, "sim": sim, "actions": CONSOLE_ACTIONS, "in_row": True}
+    context = {
+        "product": membership.product,
+        "sim": sim,
+        "actions": CONSOLE_ACTIONS,
+        "in_row": True,
+        "period_used": period_usage([sim.pk]).get(sim.pk, 0),
+    }
     return render(request, "sims/partials/sim_actions.html", context)
 
 
@@ -141,19 +185,46 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 
 def _run_row_action(request: HttpRequest, sim: Sim, action: Action) -> None:
-    data_limit_mb = None
     if action == Action.SET_DATA_LIMIT:
-        form = DataLimitForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, f"{sim.iccid}: {form.errors['data_limit_mb'][0]}")
-            return
-        data_limit_mb = form.cleaned_data["data_limit_mb"]
+        _set_sim_limit(request, sim)
+        return
     try:
-        apply_action(sims=sim, action=action, actor=Actor.for_user(request.user), data_limit_mb=data_limit_mb)
+        apply_action(sims=sim, action=action, actor=Actor.for_user(request.user))
     except IllegalTransition as error:
         messages.error(request, f"{sim.iccid}: {error}")
         return
     messages.success(request, f"{sim.iccid}: {_done_message(action, sim)}")
+
+
+def _set_sim_limit(request: HttpRequest, sim: Sim) -> None:
+    form = DataLimitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{sim.iccid}: {form.errors['data_limit_mb'][0]}")
+        return
+    data = form.cleaned_data
+    was_paused = sim.state == "paused"
+    try:
+        change = set_data_limit(
+            sims=sim, data_limit_mb=data["data_limit_mb"], actor=Actor.for_user(request.user), unpause=data["unpause"]
+        )
+    except IllegalTransition as error:
+        messages.error(request, f"{sim.iccid}: {error}")
+        return
+    text = f"{sim.iccid}: data limit set to {sim.data_limit_mb} MB"
+    used = period_usage([sim.pk]).get(sim.pk, 0)
+    if change.paused:
+        text += f"; paused at once: {human_bytes(used)} used this period reaches it."
+    elif change.unpaused:
+        text += f"; unpaused: {human_bytes(used)} used this period is under it."
+    elif was_paused:
+        under = used < sim.data_limit_mb * MB
+        text += (
+            "; still paused (unpause it when you are ready)." if under
+            else f"; still paused: {human_bytes(used)} used this period reaches it."
+        )  # fmt: skip
+    else:
+        text += "."
+    messages.success(request, text)
 
 
 _DONE = {
@@ -166,9 +237,13 @@ _DONE = {
 
 
 def _done_message(action: Action, sim: Sim) -> str:
-    if action == Action.SET_DATA_LIMIT:
-        return f"data limit set to {sim.data_limit_mb} MB."
     return f"{_DONE[action]}; the SIM is now {sim.state}."
+
+
+def _limit_summary(change: LimitChange | None) -> str:
+    if change is None or not (change.paused or change.unpaused):
+        return ""
+    return f" {change.paused:,} paused at once (at or over the new limit), {change.unpaused:,} unpaused (now under it)."
 
 
 @require_POST
@@ -187,15 +262,17 @@ def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             _, sims = _filtered(product, request.POST)
             requested = None
-        report = apply_action(
-            sims=sims,
-            action=Action(data["action"]),
-            actor=Actor.for_user(request.user),
-            data_limit_mb=data.get("data_limit_mb"),
-        )
+        action, actor = Action(data["action"]), Actor.for_user(request.user)
+        change = None
+        if action == Action.SET_DATA_LIMIT:
+            change = set_data_limit(sims=sims, data_limit_mb=data["data_limit_mb"], actor=actor, unpause=data["unpause"])
+            report = change.report
+        else:
+            report = apply_action(sims=sims, action=action, actor=actor)
         handled = len(report.done) + len(report.refused)
         context.update(
             report=report,
+            limit_change=change,
             not_found=(len(requested) - handled) if requested is not None else 0,
             refused_groups=[
                 (reason, count, [o.iccid for o in report.refused if o.refused_reason == reason][:REFUSED_ICCIDS_SHOWN])
@@ -208,7 +285,7 @@ def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
         response["HX-Trigger"] = "sims-changed"
         return response
     if status == 200:
-        messages.success(request, context["report"].summary())
+        messages.success(request, context["report"].summary() + _limit_summary(context["limit_change"]))
     else:
         for errors in form.errors.values():
             for error in errors:

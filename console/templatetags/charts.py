@@ -1,0 +1,51 @@
+"""The usage charts of the console, as template tags: one drawing (console/charts.py), several sizes."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from django import template
+
+from console.charts import DayUsage, daily_bars, usage_against_limit
+from console.units import MB, human_bytes
+
+register = template.Library()
+
+
+@register.inclusion_tag("console/partials/daily_bars.html")
+def sparkline(days: Sequence[DayUsage], what: str = "Daily data usage") -> dict:
+    """A small chart of a month's days, for a header."""
+    return {"chart": daily_bars(days, width=360, height=48, what=what), "css_class": "sparkline", "with_scale": True}
+
+
+@register.inclusion_tag("console/partials/daily_bars.html")
+def daily_chart(days: Sequence[DayUsage], what: str = "Daily data usage", highlight_from: date | None = None) -> dict:
+    """A wider chart with its scale, for a page of its own; days before `highlight_from` are drawn paler."""
+    chart = daily_bars(days, width=720, height=120, what=what, highlight_from=highlight_from)
+    return {"chart": chart, "css_class": "daily-chart", "with_scale": True}
+
+
+@register.inclusion_tag("console/partials/usage_bar.html")
+def usage_bar(used: int, limit_mb: int) -> dict:
+    """Bytes used against a limit in MB: a bar and its numbers ("3.2 MB of 5 MB")."""
+    return {"bar": usage_against_limit(used, limit_mb * MB), "limit_mb": limit_mb}
+
+
+@register.filter
+def data_amount(amount: int | float | None) -> str:
+    """Bytes as people read them: 740 B, 5.2 KB, 12.4 MB, 3.10 GB (decimal units, as carriers bill)."""
+    return human_bytes(amount or 0)
+
+
+@register.filter
+def factor(value: float) -> str:
+    """How many times the usual: ×3.4 under ten, ×67 or ×1,200 above."""
+    return f"×{value:.1f}" if value < 10 else f"×{value:,.0f}"
+
+
+@register.filter
+def megabytes(amount: int | None) -> str:
+    """A fleet's usage in MB, as carriers and Particle state it: 0 MB, 299.2 MB, 41,250 MB."""
+    value = (amount or 0) / MB
+    if not value:
+        return "0 MB"
+    return f"{value:,.1f} MB" if value < 1000 else f"{value:,.0f} MB"
