@@ -26,6 +26,10 @@ CHUNK_SIZE = 50_000
 # A sender's clock may run a little ahead; further ahead is a wrong time, not a fast network.
 CLOCK_SKEW = timedelta(minutes=5)
 RECORD_ID_MAX = UsageRecord._meta.get_field("record_id").max_length
+# Far above any real record (a terabyte, a million SMS in one session) and far below what the
+# bigint and integer columns, and their daily sums, can hold: a bigger count is a broken sender.
+RECORD_BYTES_MAX = 10**12
+RECORD_SMS_MAX = 10**6
 STAGING = "usage_staging"
 STAGED_COLUMNS = [
     "line", "record_id", "iccid", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country", "day",
@@ -83,6 +87,8 @@ def problem_with(row: UsageRow, now: datetime) -> str | None:
         return f"The record id is longer than {RECORD_ID_MAX} characters."
     if min(row.bytes_up, row.bytes_down, row.sms) < 0:
         return "Bytes and SMS counts cannot be negative."
+    if max(row.bytes_up, row.bytes_down) > RECORD_BYTES_MAX or row.sms > RECORD_SMS_MAX:
+        return f"Counts over {RECORD_BYTES_MAX:,} bytes or {RECORD_SMS_MAX:,} SMS in one record are not plausible; check the sender."
     if row.ended_at < row.started_at:
         return "The record ends before it starts."
     if row.ended_at > now + CLOCK_SKEW:
