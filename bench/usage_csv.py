@@ -29,6 +29,7 @@ django.setup()
 
 from sims.iccid import luhn_check_digit
 from sims.import_input import open_text
+from sims import usage_fields
 from sims.usage_csv import HEADER, UsageCsv
 
 
@@ -73,6 +74,7 @@ def main() -> None:
 
     timed("decode and split (csv module)", options.rows, split_only)
     timed("parse into UsageRows", options.rows, parse)
+    usage_fields._checked_iccids.clear()  # count the cache of checked ICCIDs as it fills
     tracemalloc.start()
     parse()
     print(f"peak memory traced while parsing: {tracemalloc.get_traced_memory()[1] / 1e6:.1f} MB")
