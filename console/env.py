@@ -5,12 +5,15 @@ wrong and what would be accepted, instead of a confusing failure later.
 """
 
 import os
+import re
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# What an HTTP Authorization header may carry after "Bearer " (RFC 6750's b64token).
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def env_bool(name: str, *, default: bool) -> bool:
@@ -32,6 +35,25 @@ def env_str(name: str, *, default: str | None = None) -> str | None:
     if raw is None or raw.strip() == "":
         return default
     return raw.strip()
+
+
+def env_secret(name: str, *, min_length: int) -> str:
+    """A shared secret such as a bearer token: unset or empty means the feature is off ("")."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return ""
+    value = raw.strip()
+    if len(value) < min_length:
+        raise ImproperlyConfigured(
+            f"{name} is {len(value)} characters long: use at least {min_length} random ones "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))'), or leave it empty to turn it off."
+        )
+    if not _TOKEN68.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} holds characters a bearer token cannot carry: use letters, digits and - . _ ~ + / "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    return value
 
 
 def env_int(name: str, *, default: int, minimum: int = 0) -> int:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import env_bool, env_database, env_int, env_list, env_str
+from console.env import env_bool, env_database, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -118,6 +118,11 @@ CARRIER_ADAPTER = env_str("CARRIER_ADAPTER", default="sims.carriers.simulator.Si
 CARRIER_SIMULATOR_REFUSE_SUFFIXES = env_list("CARRIER_SIMULATOR_REFUSE_SUFFIXES", default=[])
 # Network latency the simulator adds to each call, as a real carrier's API has.
 CARRIER_SIMULATOR_DELAY_MS = env_int("CARRIER_SIMULATOR_DELAY_MS", default=0)
+
+# The carrier pushes usage to /carrier/usage/ with "Authorization: Bearer <this>"; empty: no push endpoint.
+CARRIER_PUSH_TOKEN = env_secret("CARRIER_PUSH_TOKEN", min_length=32)
+# The largest push body accepted (about 4,000 records a MB).
+CARRIER_PUSH_MAX_MB = env_int("CARRIER_PUSH_MAX_MB", default=8, minimum=1)
 
 MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"  # never served: uploaded ICCID files are read by the import job only

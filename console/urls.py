@@ -4,7 +4,7 @@ from django.urls import path
 
 from console import views as console_views
 from products import views as product_views
-from sims import developer_views, import_views
+from sims import carrier_views, developer_views, import_views
 from sims import views as sim_views
 
 urlpatterns = [
@@ -38,5 +38,6 @@ urlpatterns = [
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
+    path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),
     path("admin/", admin.site.urls),
 ]

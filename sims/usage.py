@@ -26,6 +26,10 @@ CHUNK_SIZE = 100_000
 # A sender's clock may run a little ahead; further ahead is a wrong time, not a fast network.
 CLOCK_SKEW = timedelta(minutes=5)
 RECORD_ID_MAX = UsageRecord._meta.get_field("record_id").max_length
+# Far above any real record (a terabyte, a million SMS in one session) and far below what the
+# bigint and integer columns, and their daily sums, can hold: a bigger count is a broken sender.
+RECORD_BYTES_MAX = 10**12
+RECORD_SMS_MAX = 10**6
 STAGING = "usage_staging"
 STAGED_COLUMNS = [
     "record_id", "sim_id", "product_id", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country", "day",
@@ -35,7 +39,9 @@ STAGED_COLUMNS = [
 IDS_PER_QUERY = 10_000
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which makes
+# building one 4-5 times slower (~3 s of a 1M-row file's parse); nothing changes a row anyway.
+@dataclass
 class UsageRow:
     record_id: str
     iccid: str
@@ -86,6 +92,8 @@ def problem_with(row: UsageRow, now: datetime) -> str | None:
         return f"The record id is longer than {RECORD_ID_MAX} characters."
     if min(row.bytes_up, row.bytes_down, row.sms) < 0:
         return "Bytes and SMS counts cannot be negative."
+    if max(row.bytes_up, row.bytes_down) > RECORD_BYTES_MAX or row.sms > RECORD_SMS_MAX:
+        return f"Counts over {RECORD_BYTES_MAX:,} bytes or {RECORD_SMS_MAX:,} SMS in one record are not plausible; check the sender."
     if row.started_at.tzinfo is None or row.ended_at.tzinfo is None:
         return "The record's times have no time zone; give them in UTC or with an offset."
     if row.ended_at < row.started_at:

@@ -1,4 +1,5 @@
-"""Every console URL, walked as a signed-out visitor, an outsider, a teammate and with the wrong method."""
+"""Every console URL, walked as a signed-out visitor, an outsider, a teammate and with the wrong method;
+the endpoints for machines, which take a token instead of a session, likewise."""
 
 import cv2
 import numpy as np
@@ -52,15 +53,23 @@ POST_DATA = {
     "import_file": {"file": "see _request"},
     "import_confirm": {"country": "DE"},
     "my_sim_to_product": {"product": "acme"},
+    "carrier_usage_push": {"records": []},
 }
 NOT_PRODUCT_PAGES = {"home", "my_sims"}
 ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUBLIC = {"login", "logout", "password_change", "password_change_done"}
+# Endpoints for machines, not people: a bearer token instead of a session, tested below and in their own module.
+TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
+PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
+
+
+def _named_patterns() -> list[URLPattern]:
+    return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name]
 
 
 def _console_patterns() -> list[URLPattern]:
-    return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
+    return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
 def _url(name: str, product, sim, membership, job, own_sim) -> str:
@@ -75,12 +84,14 @@ def _url(name: str, product, sim, membership, job, own_sim) -> str:
     return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
 
 
-def _request(client, method: str, url: str, name: str = ""):
+def _request(client, method: str, url: str, name: str = "", **headers):
     method = method.split(",")[0]
     if method == "GET":
-        return client.get(url)
+        return client.get(url, **headers)
     if method == "DELETE":
-        return client.delete(url)
+        return client.delete(url, **headers)
+    if name in TOKEN_ENDPOINTS:
+        return client.post(url, POST_DATA[name], content_type="application/json", **headers)
     data = dict(POST_DATA.get(name, {}))
     if name == "import_file":
         data["file"] = SimpleUploadedFile("sims.txt", b"8901260000000000017\n")
@@ -91,6 +102,35 @@ def _request(client, method: str, url: str, name: str = ""):
 
 def test_every_console_url_is_covered_here():
     assert {p.name for p in _console_patterns()} == set(METHODS)
+    assert set(TOKEN_ENDPOINTS) <= {p.name for p in _named_patterns()}
+
+
+@pytest.fixture
+def push_token(settings):
+    settings.CARRIER_PUSH_TOKEN = PUSH_TOKEN
+
+
+@pytest.mark.parametrize("name", TOKEN_ENDPOINTS)
+def test_a_token_endpoint_answers_401_not_a_sign_in_page_to_a_visitor(client, push_token, db, name):
+    response = _request(client, TOKEN_ENDPOINTS[name], reverse(name), name)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("name", TOKEN_ENDPOINTS)
+def test_a_signed_in_session_is_no_substitute_for_the_token(teammate_client, push_token, sim, name):
+    response = _request(teammate_client, TOKEN_ENDPOINTS[name], reverse(name), name)
+    assert response.status_code == 401
+    sim.refresh_from_db()
+    assert sim.state == "active"
+    assert not SimEvent.objects.exists()
+
+
+@pytest.mark.parametrize("name", TOKEN_ENDPOINTS)
+def test_a_token_endpoint_with_the_token_and_the_wrong_method_gets_405(client, push_token, db, name):
+    wrong = {"GET": "POST", "POST": "GET"}[TOKEN_ENDPOINTS[name]]
+    response = _request(client, wrong, reverse(name), name, HTTP_AUTHORIZATION=f"Bearer {PUSH_TOKEN}")
+    assert response.status_code == 405
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import env_bool, env_database, env_list
+from console.env import env_bool, env_database, env_list, env_secret
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("0", False), ("off", False), ("", False)])
@@ -25,6 +25,29 @@ def test_a_list_with_an_empty_entry_is_refused(monkeypatch):
         env_list("ALLOWED_HOSTS", default=[])
     monkeypatch.setenv("ALLOWED_HOSTS", "a.example, b.example")
     assert env_list("ALLOWED_HOSTS", default=[]) == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_an_unset_or_empty_secret_turns_the_feature_off(monkeypatch, raw):
+    if raw is None:
+        monkeypatch.delenv("CARRIER_PUSH_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("CARRIER_PUSH_TOKEN", raw)
+    assert env_secret("CARRIER_PUSH_TOKEN", min_length=32) == ""
+
+
+def test_a_short_secret_stops_start_up_and_says_how_to_make_one(monkeypatch):
+    monkeypatch.setenv("CARRIER_PUSH_TOKEN", "secret")
+    with pytest.raises(ImproperlyConfigured, match=r"CARRIER_PUSH_TOKEN is 6 characters long: use at least 32 .*token_urlsafe"):
+        env_secret("CARRIER_PUSH_TOKEN", min_length=32)
+
+
+def test_a_secret_a_bearer_header_cannot_carry_is_refused(monkeypatch):
+    monkeypatch.setenv("CARRIER_PUSH_TOKEN", "a long secret with spaces in it, 40 chars")
+    with pytest.raises(ImproperlyConfigured, match="CARRIER_PUSH_TOKEN holds characters a bearer token cannot carry"):
+        env_secret("CARRIER_PUSH_TOKEN", min_length=32)
+    monkeypatch.setenv("CARRIER_PUSH_TOKEN", " Zx9-_.~+/Zx9-_.~+/Zx9-_.~+/Zx9-_.~+/== ")
+    assert env_secret("CARRIER_PUSH_TOKEN", min_length=32) == "Zx9-_.~+/Zx9-_.~+/Zx9-_.~+/Zx9-_.~+/=="
 
 
 def test_sqlite_is_the_default_and_runs_in_wal_mode(monkeypatch):

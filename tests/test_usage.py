@@ -75,6 +75,8 @@ def test_a_record_id_twice_in_one_delivery_counts_once(active_sim):
     [
         ({"iccid": "8901260999999999990"}, "No SIM has ICCID 8901260999999999990"),
         ({"bytes_up": -5}, "cannot be negative"),
+        ({"bytes_up": 10**13}, "not plausible"),
+        ({"sms": 10**7}, "not plausible"),
         ({"ended_at": NOW + timedelta(hours=2)}, "in the future"),
         ({"record_id": ""}, "no record id"),
         ({"country": "XX"}, "not an ISO 3166 country code"),

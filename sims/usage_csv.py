@@ -1,0 +1,101 @@
+"""Usage records from a CSV file, read as a stream: a file of a million rows is never held in memory.
+
+The header row names the columns (any order, extra ones ignored):
+record_id,iccid,start,end,bytes_up,bytes_down,sms,country (country may be left out).
+A row that cannot be read becomes a rejection with its line number; the rest go to `ingest_usage`.
+"""
+
+import csv
+from collections.abc import Iterator
+from datetime import datetime
+from operator import itemgetter
+from typing import BinaryIO
+
+from sims.import_input import NotText, open_text
+from sims.usage import IngestReport, Rejection, UsageRow, ingest_usage
+from sims.usage_fields import FIELDS, REQUIRED_FIELDS, FieldError, usage_row
+
+HEADER = ",".join(FIELDS)
+
+
+class UsageFileError(Exception):
+    """The file as a whole cannot be read (not text, empty, a required column missing)."""
+
+
+class UsageCsv:
+    """An open usage CSV whose header has been checked; `rows()` yields its records once."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        try:
+            self._reader = csv.reader(open_text(stream))
+        except NotText:
+            raise UsageFileError(f"This file is not text (it holds binary data): export the usage as CSV with the header {HEADER}.") from None
+        self.rejected: list[Rejection] = []
+        self._values = self._read_header()
+
+    def _read_header(self) -> itemgetter:
+        header = next(self._reader, None)
+        while header == []:  # blank lines before the header
+            header = next(self._reader, None)
+        if header is None:
+            raise UsageFileError(f"The file is empty: a usage CSV starts with the header row {HEADER}.")
+        names = [name.strip().lower() for name in header]
+        missing = [name for name in REQUIRED_FIELDS if name not in names]
+        if missing:
+            raise UsageFileError(
+                f"The header row has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}: "
+                f"it must name {HEADER} (in any order; country may be left out)."
+            )
+        twice = sorted({name for name in names if name in FIELDS and names.count(name) > 1})
+        if twice:
+            raise UsageFileError(f"The header row names {', '.join(twice)} more than once: keep one column of each.")
+        self._width = len(header)
+        positions = [names.index(name) for name in REQUIRED_FIELDS]
+        self._has_country = "country" in names
+        if self._has_country:
+            positions.append(names.index("country"))
+        return itemgetter(*positions)
+
+    def rows(self) -> Iterator[UsageRow]:
+        """Each readable row as a UsageRow; each unreadable one joins `rejected`."""
+        reader, values, width, has_country = self._reader, self._values, self._width, self._has_country
+        line = reader.line_num
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                self._reject(reader.line_num, f"This line is not valid CSV ({error}); check its quotes.")
+                line = reader.line_num
+                continue
+            first_line, line = line + 1, reader.line_num
+            if len(fields) != width:
+                if any(field.strip() for field in fields):
+                    self._reject(
+                        first_line,
+                        f"This row has {len(fields)} fields where the header has {width}: "
+                        "check for a missing or extra comma, and quote fields that contain one.",
+                    )
+                continue  # a blank line is not a record
+            picked = values(fields)
+            try:
+                yield usage_row(picked if has_country else (*picked, ""), line=first_line)
+            except FieldError as error:
+                if any(field.strip() for field in fields):  # a row of empty cells is not a record either
+                    self._reject(first_line, str(error), record_id=picked[0].strip())
+
+    def _reject(self, line: int, reason: str, *, record_id: str = "") -> None:
+        self.rejected.append(Rejection(line, record_id, reason))
+
+
+def ingest_usage_csv(stream: BinaryIO, *, now: datetime | None = None) -> IngestReport:
+    """Ingest a usage CSV; the report's rejections, unreadable rows included, are in line order.
+
+    Raises UsageFileError, before anything is ingested, when the file as a whole cannot be read.
+    """
+    usage = UsageCsv(stream)
+    report = ingest_usage(usage.rows(), now=now)
+    report.received += len(usage.rejected)
+    report.rejected = sorted(report.rejected + usage.rejected, key=lambda rejection: rejection.line)
+    return report

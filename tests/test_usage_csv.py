@@ -1,0 +1,215 @@
+import codecs
+import io
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from console.units import MB
+from sims.models import ProductDailyUsage, SimDailyUsage, State, UsageRecord
+from sims.usage_csv import UsageCsv, UsageFileError, ingest_usage_csv
+from tests.conftest import make_iccid
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+HEADER = "record_id,iccid,start,end,bytes_up,bytes_down,sms,country"
+UNKNOWN = make_iccid()  # a valid ICCID no SIM has
+
+
+def line(record_id: str, iccid: str, *, start: str = "2026-11-20T09:00:00Z", end: str = "2026-11-20T09:30:00Z",
+         up: object = 250_000, down: object = 750_000, sms: object = 0, country: str = "de") -> str:  # fmt: skip
+    return f"{record_id},{iccid},{start},{end},{up},{down},{sms},{country}"
+
+
+def csv_bytes(*lines: str, header: str = HEADER, newline: str = "\n") -> bytes:
+    return newline.join([header, *lines, ""]).encode()
+
+
+def ingest(data: bytes, now: datetime = NOW):
+    return ingest_usage_csv(io.BytesIO(data), now=now)
+
+
+@pytest.fixture
+def active_sim(product, make_sim):
+    return make_sim(product, state=State.ACTIVE)
+
+
+def test_each_bad_row_is_reported_with_its_line_and_reason_and_the_rest_go_in(product, active_sim):
+    sim = active_sim.iccid
+    data = csv_bytes(
+        line("r1", sim),  # line 2
+        "r2,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2".format(sim=sim),  # 3: two fields short
+        line("r3", UNKNOWN),  # 4
+        line("r4", sim, up=-5),  # 5
+        line("r5", sim, start="2026-11-20T18:00:00Z", end="2026-11-20T18:30:00Z"),  # 6: six hours ahead
+        line("r1", sim, up=1, down=1),  # 7: r1 again
+        line("r6", sim, up=100_000, down=400_000),  # 8
+        line("r7", sim, start="yesterday"),  # 9
+        line("r8", sim, down="12kB"),  # 10
+        line("r9", sim[:-1] + str((int(sim[-1]) + 1) % 10)),  # 11: a mistyped last digit
+    )
+
+    report = ingest(data)
+
+    reasons = {rejection.line: rejection.reason for rejection in report.rejected}
+    assert sorted(reasons) == [3, 4, 5, 6, 9, 10, 11]
+    assert "6 fields where the header has 8" in reasons[3]
+    assert f"No SIM has ICCID {UNKNOWN}; import the SIM before its usage." == reasons[4]
+    assert "cannot be negative" in reasons[5]
+    assert "in the future" in reasons[6] and "check the sender's clock" in reasons[6]
+    assert reasons[9].startswith("start: 'yesterday' is not an ISO 8601 time: write it as 2026-11-20T14:05:00Z")
+    assert reasons[10].startswith("bytes_down: '12kB' is not a whole number")
+    assert reasons[11].startswith("iccid:") and "Luhn" in reasons[11]
+    assert (report.received, report.ingested, report.duplicates) == (10, 2, 1)
+    # r1 and r6 only, r1 once: 1 MB + 0.5 MB.
+    assert UsageRecord.objects.count() == 2
+    assert SimDailyUsage.objects.get(sim=active_sim).bytes == 1_500_000
+    assert ProductDailyUsage.objects.get(product=product).records == 2
+
+
+def test_the_same_file_twice_changes_nothing(product, active_sim):
+    data = csv_bytes(line("r1", active_sim.iccid), line("r2", active_sim.iccid, sms=3), line("r3", UNKNOWN))
+    first = ingest(data)
+
+    again = ingest(data)
+
+    assert (first.ingested, again.ingested, again.duplicates, len(again.rejected)) == (2, 0, 2, 1)
+    assert UsageRecord.objects.count() == 2
+    day = SimDailyUsage.objects.get(sim=active_sim)
+    assert (day.bytes, day.sms) == (2 * MB, 3)
+    assert ProductDailyUsage.objects.get(product=product).records == 2
+
+
+def test_a_sim_over_its_limit_is_paused_by_the_file(product, make_sim):
+    small = make_sim(product, data_limit_mb=1)
+
+    report = ingest(csv_bytes(line("r1", small.iccid, up=600_000, down=600_000)))
+
+    small.refresh_from_db()
+    assert (report.paused, small.state) == (1, State.PAUSED)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: codecs.BOM_UTF8 + text.replace("\n", "\r\n").encode(),
+        lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        lambda text: codecs.BOM_UTF16_BE + text.replace("\n", "\r\n").encode("utf-16-be"),
+        lambda text: text.encode("utf-16-le"),
+        lambda text: text.encode("cp1252"),
+        lambda text: text.replace("\n", "\r").encode(),
+    ],
+    ids=["utf8-bom-crlf", "utf16le-bom", "utf16be-bom-crlf", "utf16le-bare", "cp1252", "old-mac-line-ends"],
+)
+def test_spreadsheet_encodings_and_line_ends_read_the_same(active_sim, encode):
+    text = "\n".join([HEADER + ",note", line("r1", active_sim.iccid) + ",Café", line("r2", active_sim.iccid) + ",Zürich", ""])
+
+    report = ingest(encode(text))
+
+    assert (report.ingested, report.rejected) == (2, [])
+    assert SimDailyUsage.objects.get(sim=active_sim).bytes == 2 * MB
+
+
+def test_columns_may_come_in_any_order_with_extra_ones_and_without_country(product, active_sim):
+    header = "ICCID, bytes_down ,sms,operator,bytes_up,end,start,record_id"
+    row = f'{active_sim.iccid},750000,1,"Telekom, DE",250000,2026-11-20T09:30:00,2026-11-20T09:00:00,r1'
+
+    report = ingest(csv_bytes(row, header=header))
+
+    assert (report.ingested, report.rejected) == (1, [])
+    record = UsageRecord.objects.get()
+    assert (record.bytes_up, record.bytes_down, record.sms, record.country) == (250_000, 750_000, 1, "")
+
+
+def test_a_time_without_an_offset_is_utc_and_one_with_an_offset_counts_on_its_utc_day(active_sim):
+    ingest(
+        csv_bytes(
+            line("naive", active_sim.iccid, start="2026-11-19T23:30:00", end="2026-11-19T23:50:00"),
+            line("offset", active_sim.iccid, start="2026-11-20T00:30:00+02:00", end="2026-11-20T00:50:00+02:00"),
+        )
+    )
+
+    assert UsageRecord.objects.get(record_id="naive").started_at == datetime(2026, 11, 19, 23, 30, tzinfo=UTC)
+    assert UsageRecord.objects.get(record_id="offset").started_at == datetime(2026, 11, 19, 22, 30, tzinfo=UTC)
+    assert list(SimDailyUsage.objects.values_list("day", "bytes")) == [(date(2026, 11, 19), 2 * MB)]
+
+
+def test_the_country_is_read_in_any_case(active_sim):
+    ingest(csv_bytes(line("r1", active_sim.iccid, country=" at ")))
+
+    assert UsageRecord.objects.get().country == "AT"
+
+
+def test_a_year_typo_is_refused_rather_than_counted_in_the_distant_past(active_sim):
+    report = ingest(csv_bytes(line("r1", active_sim.iccid, start="0226-11-20T09:00:00Z")))
+
+    assert [r.reason for r in report.rejected] == ["start: '0226-11-20T09:00:00Z' is before 2000: check the year."]
+
+
+def test_an_implausibly_large_count_is_refused_instead_of_overflowing_the_database(active_sim):
+    report = ingest(csv_bytes(line("r1", active_sim.iccid, down=10**19), line("r2", active_sim.iccid, sms=10**10)))
+
+    assert [r.line for r in report.rejected] == [2, 3]
+    assert "not plausible" in report.rejected[0].reason
+    assert not UsageRecord.objects.exists()
+
+
+def test_blank_lines_and_rows_of_empty_cells_are_skipped_silently(active_sim):
+    report = ingest(csv_bytes("", line("r1", active_sim.iccid), ",,,,,,,", "   ", ""))
+
+    assert (report.received, report.ingested, report.rejected) == (1, 1, [])
+
+
+def test_a_header_without_records_ingests_nothing_and_rejects_nothing(db):
+    report = ingest(csv_bytes())
+
+    assert (report.received, report.rejected) == (0, [])
+
+
+@pytest.mark.parametrize("data", [b"", b"\r\n\r\n", codecs.BOM_UTF8])
+def test_an_empty_file_is_an_error_that_shows_the_header_to_write(db, data):
+    with pytest.raises(UsageFileError, match=f"The file is empty: a usage CSV starts with the header row {HEADER}"):
+        ingest(data)
+
+
+def test_a_missing_column_is_an_error_that_names_it(db):
+    with pytest.raises(UsageFileError, match="The header row has no bytes_down column"):
+        ingest(csv_bytes(header=HEADER.replace(",bytes_down", "")))
+    with pytest.raises(UsageFileError, match="no start, end columns"):
+        ingest(csv_bytes(header="record_id,iccid,bytes_up,bytes_down,sms"))
+
+
+def test_a_file_without_a_header_row_is_an_error_not_a_million_rejections(active_sim):
+    with pytest.raises(UsageFileError, match="The header row has no record_id, iccid, start"):
+        ingest(line("r1", active_sim.iccid).encode() + b"\n")
+    assert not UsageRecord.objects.exists()
+
+
+def test_a_binary_file_is_an_error(db):
+    with pytest.raises(UsageFileError, match="not text"):
+        ingest(b"PK\x03\x04\x00\x00binary zip")
+
+
+def test_a_big_file_is_read_as_a_stream_not_held_in_memory(db):
+    rows, fleet = 50_000, [make_iccid() for _ in range(500)]
+    data = csv_bytes(*(line(f"r{n}", fleet[n % 500]) for n in range(rows)))
+    assert len(data) > 4_000_000
+
+    tracemalloc.start()
+    try:
+        usage = UsageCsv(io.BytesIO(data))
+        read = sum(1 for _ in usage.rows())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert (read, usage.rejected) == (rows, [])
+    # The decoded text alone would take 4 MB (a list of its rows far more): the 1 MB read buffer
+    # stays well under that.
+    assert peak < 3_000_000
+
+
+def test_a_record_ending_within_the_clock_skew_is_accepted(active_sim):
+    soon = NOW + timedelta(minutes=4)
+    report = ingest(csv_bytes(line("r1", active_sim.iccid, start=NOW.isoformat(), end=soon.isoformat())))
+
+    assert report.ingested == 1
