@@ -119,6 +119,9 @@ CARRIER_SIMULATOR_REFUSE_SUFFIXES = env_list("CARRIER_SIMULATOR_REFUSE_SUFFIXES"
 # Network latency the simulator adds to each call, as a real carrier's API has.
 CARRIER_SIMULATOR_DELAY_MS = env_int("CARRIER_SIMULATOR_DELAY_MS", default=0)
 
+# The task worker fetches usage from the carrier and runs the periodic rules this often.
+USAGE_FETCH_MINUTES = env_int("USAGE_FETCH_MINUTES", default=15, minimum=1)
+
 MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"  # never served: uploaded ICCID files are read by the import job only
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", default=64)
