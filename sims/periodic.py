@@ -9,7 +9,7 @@ that fails does not end the chain; `usage_tick --schedule` (run by ./run) starts
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,15 +20,9 @@ from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
 from sims.limits import unpause_for_new_period
 from sims.models import Sim, State, UsageTick
+from sims.spikes import detect_spikes
 from sims.triggers import activate_long_provisioned
 from sims.usage import ingest_usage
-
-try:
-    from sims.spikes import detect_spikes
-except ModuleNotFoundError:
-    # SPIKES CALL SITE: sims/spikes.py comes from the lead's branch of issue 5. Until it is merged
-    # the periodic work skips spike detection; once it is, this fallback can go.
-    detect_spikes = None
 
 # The seed: usage records may arrive up to an hour late. Ingestion skips records it has, so
 # fetching the last hour again costs a little and loses nothing.
@@ -89,7 +83,10 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     )
     unpaused = unpause_for_new_period(now=now)
     activated = activate_long_provisioned(now=now)
-    spikes = detect_yesterdays_spikes(now=now)
+    # Yesterday is final once its late records could all be in: until then each tick looks again
+    # (detection replaces its own findings); afterwards a tick of a big fleet skips the work.
+    midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
+    spikes = detect_yesterdays_spikes(now=now) if tick.usage_since < midnight + LATE_RECORDS else "yesterday checked"
     tick.usage_until = now
     tick.finished_at = timezone.now()
     tick.summary = (
@@ -100,9 +97,7 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
 
 
 def detect_yesterdays_spikes(*, now: datetime) -> str:
-    if detect_spikes is None:
-        return "spike detection not installed"
-    return f"spikes: {detect_spikes(day=now.date() - timedelta(days=1))}"
+    return f"{detect_spikes(day=now.date() - timedelta(days=1)):,} spikes yesterday"
 
 
 def last_fetch_until(*, default: datetime) -> datetime:

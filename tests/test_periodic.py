@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from sims.carriers.simulator import Profile
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import SimDailyUsage, SimEvent, State, UsageRecord, UsageTick
+from sims.models import SimDailyUsage, SimEvent, State, UsageRecord, UsageSpike, UsageTick
 from sims.periodic import current_slot, ensure_ticks_queued, queue_tick, run_periodic_work, run_scheduled_tick
 from tests.conftest import make_iccid
 
@@ -91,6 +91,20 @@ def test_a_tick_activates_sims_provisioned_longer_than_the_time_rule(product, ma
     long_ago.refresh_from_db(), recent.refresh_from_db()
     assert (long_ago.state, recent.state) == (State.ACTIVE, State.PROVISIONED)
     assert SimEvent.objects.get(sim=long_ago, action="activate").actor_name == "trigger: time"
+
+
+def test_a_tick_flags_yesterdays_spikes(product, make_sim):
+    sim = make_sim(product)
+    for days_ago in range(2, 16):
+        SimDailyUsage.objects.create(sim=sim, product=product, day=NOW.date() - timedelta(days=days_ago), bytes=100_000)
+    SimDailyUsage.objects.create(sim=sim, product=product, day=NOW.date() - timedelta(days=1), bytes=5_000_000)
+    just_after_midnight = datetime(2026, 11, 18, 0, 15, tzinfo=UTC)
+
+    assert "1 spikes yesterday" in run_periodic_work(now=just_after_midnight)
+    assert UsageSpike.objects.get().sim == sim
+    # Once yesterday's late records are all in, later ticks leave it alone.
+    run_periodic_work(now=NOW - timedelta(minutes=15))
+    assert "yesterday checked" in run_periodic_work(now=NOW)
 
 
 def test_a_tick_of_a_large_fleet_costs_a_bounded_number_of_queries(product, make_sim, django_assert_max_num_queries):

@@ -7,7 +7,7 @@ from products.models import Product
 from sims.iccid import is_valid_iccid
 from sims.lifecycle import ALLOWED_STATE_CHANGES
 from sims.limits import period_usage
-from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimEvent, State, UsageRecord, UsageTick
+from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimEvent, State, UsageRecord, UsageSpike, UsageTick
 from sims.periodic import run_periodic_work
 from tests.conftest import make_iccid
 
@@ -89,6 +89,12 @@ def test_the_first_usage_tick_after_seeding_counts_no_day_twice(db):
     after = dict(SimDailyUsage.objects.filter(day__lt=AS_OF.date()).values_list("id", "bytes"))
     assert after == before
     assert UsageRecord.objects.filter(record_id__regex=r"-\d{10}$", started_at__lt=datetime(2026, 11, 20, tzinfo=UTC)).count() == 0
+
+
+def test_seed_demo_leaves_a_few_spikes_yesterday(db):
+    call_command("seed_demo", sims=600, as_of=AS_OF)
+    spikes = UsageSpike.objects.filter(product__slug="acme-trackers", day=AS_OF.date() - timedelta(days=1))
+    assert 1 <= spikes.count() <= 30 and all(spike.factor >= 3 for spike in spikes)
 
 
 def test_seed_demo_without_usage_days_ingests_none(db):

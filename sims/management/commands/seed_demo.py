@@ -202,7 +202,7 @@ def seed_usage_history(*, days: int, now: datetime, sims_with_usage: int | None 
         summary=f"seed_demo's history: {report.summary()}"[:300],
     )  # fmt: skip
     spikes = detect_yesterdays_spikes(now=now)
-    return f"{report.summary()} {Sim.objects.filter(state=State.PAUSED).count():,} SIMs paused at their limit; {spikes}."
+    return f"{report.summary()} {Sim.objects.filter(state=State.PAUSED).count():,} SIMs paused at their limit, {spikes}."
 
 
 def _history_records(first_day: datetime, switch: datetime, now: datetime, limit: int | None) -> Iterator[UsageRow]:
