@@ -48,23 +48,25 @@ class SimulatorCarrier:
     ) -> Iterator[UsageRow]:
         if step not in (HOUR, DAY):
             raise ValueError("The simulator makes records of an hour or of a day.")
-        slots = [Slot(start, step) for start in _record_starts(since, until, step)]
+        slots = [Slot(start, step, until) for start in _record_starts(since, until, step)]
         if not slots:
             return
         for iccid, home in sims:
             profile = Profile.of(iccid, home)
             if profile.daily_bytes:
-                yield from profile.records(slots, until)
+                yield from profile.records(slots)
 
 
 class Slot:
     """One record's time span, with what every SIM's record for it shares (worked out once per call)."""
 
-    __slots__ = ("day_key", "ended_at", "hour", "is_day", "key", "stamp", "started_at")
+    __slots__ = ("day_key", "ended_at", "hour", "hours_to_arrive", "is_day", "key", "stamp", "started_at")
 
-    def __init__(self, started_at: datetime, step: timedelta) -> None:
+    def __init__(self, started_at: datetime, step: timedelta, until: datetime) -> None:
         self.started_at, self.ended_at, self.is_day = started_at, started_at + step, step == DAY
         self.hour = started_at.hour
+        # Records reach the carrier up to an hour after they end (the seed warns so): how long this one had.
+        self.hours_to_arrive = (until - self.ended_at) / HOUR
         self.stamp = f"{started_at:%Y%m%d}" if self.is_day else f"{started_at:%Y%m%d%H}"
         self.key = f"|{started_at:%Y%m%d%H}".encode()
         self.day_key = f"|{started_at:%Y%m%d}".encode()
@@ -84,10 +86,10 @@ def _record_starts(since: datetime, until: datetime, step: timedelta) -> Iterato
         end += step
 
 
-def _fractions(key: bytes) -> tuple[float, float, float, float]:
-    """Four independent numbers in [0, 1), a pure function of the key."""
-    value = int.from_bytes(blake2b(key, digest_size=8).digest())
-    return (value >> 48) / 65536, (value >> 32 & 0xFFFF) / 65536, (value >> 16 & 0xFFFF) / 65536, (value & 0xFFFF) / 65536
+def _fractions(key: bytes, count: int = 4) -> list[float]:
+    """Independent numbers in [0, 1) (4 or 8), a pure function of the key."""
+    value = int.from_bytes(blake2b(key, digest_size=2 * count).digest())
+    return [(value >> shift & 0xFFFF) / 65536 for shift in range(16 * count - 16, -1, -16)]
 
 
 class Profile:
@@ -112,9 +114,9 @@ class Profile:
             daily = int(20 * KB * 20**size)  # 20-400 KB a day
         return cls(iccid, home, daily, 0.3 + 0.4 * up, habits < ROAMER_SHARE, habits > 1 - TEXTER_SHARE)
 
-    def day(self, day_key: bytes) -> tuple[float, str]:
-        """This day's traffic over the SIM's norm, and the country it is in."""
-        spike, level, roam, _ = _fractions(self.key + day_key)
+    def day(self, day_key: bytes) -> tuple[float, str, list[float]]:
+        """This day's traffic over the SIM's norm, the country it is in, and numbers for a day record."""
+        spike, level, roam, _, *for_record = _fractions(self.key + day_key, 8)
         if spike < SPIKE_DAY_SHARE:
             factor = 10 + 40 * level
         elif spike > 0.93:
@@ -122,15 +124,18 @@ class Profile:
         else:
             factor = 0.5 + level
         roaming = self.roamer and roam < ROAMING_DAY_SHARE
-        return factor, (NEIGHBOURS.get(self.home, "") if roaming else "") or self.home
+        return factor, (NEIGHBOURS.get(self.home, "") if roaming else "") or self.home, for_record
 
-    def records(self, slots: list[Slot], until: datetime) -> Iterator[UsageRow]:
-        day_key, factor, country = b"", 0.0, ""
+    def records(self, slots: list[Slot]) -> Iterator[UsageRow]:
+        day_key, factor, country, for_day_record = b"", 0.0, "", []
         for slot in slots:
             if slot.day_key != day_key:
                 day_key = slot.day_key
-                factor, country = self.day(day_key)
-            happens, amount, sms_roll, late = _fractions(self.key + slot.key)
+                factor, country, for_day_record = self.day(day_key)
+            # A day record takes its numbers from the day's hash: one hash per record, the costly part.
+            happens, amount, sms_roll, late = for_day_record if slot.is_day else _fractions(self.key + slot.key)
+            if late > slot.hours_to_arrive:
+                continue
             if slot.is_day:
                 total = self.daily_bytes * factor * (0.9 + 0.2 * amount)
                 sms = int(sms_roll * 10) if self.texter and sms_roll < 0.4 else 0
@@ -142,9 +147,6 @@ class Profile:
                     continue
                 total = self.daily_bytes * factor * weight / 24 / chance * (0.5 + amount)
                 sms = 1 + int(sms_roll * 200) % 2 if self.texter and sms_roll < 0.02 else 0
-            # Records reach us up to an hour after they end, as the seed warns.
-            if slot.ended_at + timedelta(minutes=60 * late) > until:
-                continue
             total = int(total)
             if total or sms:
                 up = int(total * self.up_share)
