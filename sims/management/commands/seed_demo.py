@@ -227,8 +227,9 @@ def _history_records(first_day: datetime, switch: datetime, now: datetime, limit
             on_network = state in (State.ACTIVE, State.PAUSED)
             end = now if on_network else changed_at
             if start < min(end, switch):
-                # Day records end at midnight: an hour more lets the carrier have the last one (it may come late).
-                windows[start, min(end, switch) + (HOUR if end > switch else 0 * HOUR), DAY].append((iccid, country))
+                # Day records end at midnight: asked an hour later, the carrier has the last one (it may come late).
+                until = switch + HOUR if end > switch else end
+                windows[start, until, DAY].append((iccid, country))
             if on_network:
                 windows[max(switch, activated_at.replace(minute=0, second=0, microsecond=0)), now, HOUR].append((iccid, country))
         for (since, until, step), group in windows.items():
