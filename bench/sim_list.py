@@ -99,7 +99,7 @@ def prepare_database(sims: int) -> None:
         return
     call_command("flush", verbosity=0, interactive=False)
     started = time.perf_counter()
-    call_command("seed_demo", sims=sims, verbosity=0)
+    call_command("seed_demo", sims=sims, usage_days=0, verbosity=0)
     seeded = time.perf_counter() - started
     started = time.perf_counter()
     analyze()

@@ -299,3 +299,25 @@ class UsageSpike(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sim", "day"], name="usagespike_once_per_day")]
         indexes = [models.Index(fields=["product", "day"], name="usagespike_product_day")]
+
+
+class UsageTick(models.Model):
+    """One run of the periodic work (sims/periodic.py): fetching usage from the carrier, unpausing
+    for a new period, time triggers, spikes. A scheduled tick owns its slot (unique), so however
+    many workers finish ticks at once, each slot is queued once; a tick run by hand has none.
+    The newest `usage_until` of a finished tick is where the next fetch starts (less an hour)."""
+
+    slot = models.DateTimeField(null=True, blank=True, help_text="When the scheduled tick is due; empty: run by hand.")
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    usage_since = models.DateTimeField(null=True, blank=True)
+    usage_until = models.DateTimeField(null=True, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["slot"], name="usagetick_once_per_slot")]
+        indexes = [models.Index(fields=["usage_until"], name="usagetick_usage_until")]
+
+    def __str__(self) -> str:
+        return f"Usage tick {self.slot or 'by hand'}"
