@@ -36,6 +36,9 @@ STAGED_COLUMNS = [
     "record_id", "sim_id", "product_id", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country", "day",
     "period",
 ]  # fmt: skip
+STAGED_PG_TYPES = [
+    "varchar", "int8", "int8", "timestamptz", "timestamptz", "int8", "int8", "int4", "varchar", "date", "date",
+]  # fmt: skip
 # SQLite allows 32,766 parameters in a statement, PostgreSQL 65,535.
 IDS_PER_QUERY = 10_000
 
@@ -170,10 +173,11 @@ def _ingest_chunk(rows: list[tuple[UsageRow, tuple]], now: datetime, report: Ing
     if not rows:
         return
     with transaction.atomic():
-        _take_ingestion_lock()
         _stage(rows)
-        report.duplicates += _drop_known_records()
-        report.ingested += _store_and_roll_up(now)
+        stored = _store_new_records(now)
+        report.duplicates += len(rows) - stored
+        report.ingested += stored
+        _roll_up()
         report.paused += pause_sims_over_limit(
             sims_sql=f"SELECT DISTINCT sim_id FROM {STAGING} WHERE period = %s",
             sims_params=[connection.ops.adapt_datefield_value(billing_period_start(now))],
@@ -181,13 +185,6 @@ def _ingest_chunk(rows: list[tuple[UsageRow, tuple]], now: datetime, report: Ing
         )
         provisioned = {sim_id for _, (sim_id, _, state) in rows if state == State.PROVISIONED}
         report.activated += apply_provisioning_triggers(sim_ids=sorted(provisioned), now=now)
-
-
-def _take_ingestion_lock() -> None:
-    """One ingestion at a time decides which record ids are new (SQLite's write lock does this already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {UsageRecord._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def _stage(rows: list[tuple[UsageRow, tuple]]) -> None:
@@ -210,7 +207,7 @@ def _stage(rows: list[tuple[UsageRow, tuple]]) -> None:
                 row.bytes_up, row.bytes_down, row.sms, row.country, as_stored(day), as_stored(day.replace(day=1)),
             )  # fmt: skip
         )
-    insert_rows(STAGING, STAGED_COLUMNS, staged)
+    insert_rows(STAGING, STAGED_COLUMNS, staged, pg_types=STAGED_PG_TYPES)
 
 
 def _stored_form() -> Callable[[date | datetime], object]:
@@ -238,31 +235,38 @@ def _usage_day(started_at: datetime) -> date:
     return started_at.date()
 
 
-def _drop_known_records() -> int:
+def _store_new_records(now: datetime) -> int:
+    """Store the staged records whose id is new and drop the others from staging, so the
+    rollups count each record once, even with two ingestions at once. Returns how many were new."""
+    records = UsageRecord._meta.db_table
+    columns = "record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country"
+    received_at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH new AS (INSERT INTO {records} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING} "
+                "ON CONFLICT (record_id) DO NOTHING RETURNING record_id) "
+                f"DELETE FROM {STAGING} WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.record_id = {STAGING}.record_id)",
+                [received_at],
+            )
+            cursor.execute(f"SELECT COUNT(*) FROM {STAGING}")
+            return cursor.fetchone()[0]
+        # SQLite: the transaction holds the database's write lock, so no one else inserts meanwhile.
         cursor.execute(
-            f"DELETE FROM {STAGING} WHERE EXISTS "
-            f"(SELECT 1 FROM {UsageRecord._meta.db_table} r WHERE r.record_id = {STAGING}.record_id)"
+            f"DELETE FROM {STAGING} WHERE EXISTS (SELECT 1 FROM {records} r WHERE r.record_id = {STAGING}.record_id)"
         )
+        cursor.execute(f"INSERT INTO {records} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING}", [received_at])
         return cursor.rowcount
 
 
-def _store_and_roll_up(now: datetime) -> int:
-    records, sim_days, sim_periods, product_days = (
-        UsageRecord._meta.db_table,
+def _roll_up() -> None:
+    sim_days, sim_periods, product_days = (
         SimDailyUsage._meta.db_table,
         SimPeriodUsage._meta.db_table,
         ProductDailyUsage._meta.db_table,
     )
     later = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {records} (record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, "
-            "sms, country, received_at) SELECT record_id, sim_id, product_id, started_at, ended_at, bytes_up, "
-            f"bytes_down, sms, country, %s FROM {STAGING} WHERE true",
-            [connection.ops.adapt_datetimefield_value(now)],
-        )
-        stored = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {sim_days} (sim_id, product_id, day, bytes, sms) "
             f"SELECT sim_id, MAX(product_id), day, SUM(bytes_up + bytes_down), SUM(sms) FROM {STAGING} WHERE true "
@@ -285,4 +289,3 @@ def _store_and_roll_up(now: datetime) -> int:
             f"sms = {product_days}.sms + excluded.sms, records = {product_days}.records + excluded.records, "
             f"newest_record_at = {later}({product_days}.newest_record_at, excluded.newest_record_at)"
         )
-    return stored
