@@ -3,23 +3,69 @@
 Pages are cut by ICCID (keyset pagination: "the 50 after this ICCID"), so the last
 page costs what the first does; OFFSET would read every row before it. The count
 of matching SIMs is its own request, so the rows never wait for it.
+
+An ICCID search matches digits anywhere in the ICCID. No index finds a substring,
+but the ICCIDs of a fleet are few runs of consecutive serial numbers, so they
+start in few ways: the SIMs that contain "036421" are those that start with
+"036421", or with one of the product's distinct first digits then "036421", or
+with one of its distinct first two digits then "036421", and so on. Each of those
+beginnings is a range of the (product, iccid) index. The distinct beginnings are
+found by a skip scan (one index probe each), and the search becomes a list of
+ranges that are read and counted without reading the rest of the product. It
+costs nothing at import: no other index, no other table.
 """
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from products.models import Product
 from sims.models import Sim, UsageSpike
 
-# "89" followed by this many digits or more is read as the start of an ICCID.
-PREFIX_SEARCH_DIGITS = 6
+ICCID_MAX_DIGITS = 20
+DIGITS = "0123456789"
+# A product whose ICCIDs start in more distinct ways than this (a very short fragment, or
+# ICCIDs from all over) is searched by reading its ICCIDs: correct, slower at a million.
+# Each beginning costs an index probe and ten lookups of whole 20-digit ICCIDs.
+MAX_ICCID_BEGINNINGS = 300
+# ":" sorts right after "9": "123" <= an ICCID starting with "123" < "123:".
+AFTER_DIGITS = ":"
 
 
-def filter_sims(
+@dataclass(frozen=True)
+class SimSelection:
+    """The SIMs a filter of the SIMs page selects."""
+
+    product: Product
+    sims: QuerySet[Sim]  # by product, state and country
+    fragment: str
+    # Where the ICCIDs containing the fragment start: each is a range of the index, none inside
+    # another. None when there is no fragment, or when the search reads the product's ICCIDs.
+    starts: tuple[str, ...] | None
+
+    @property
+    def queryset(self) -> QuerySet[Sim]:
+        """All the matching SIMs, for a bulk action or anything else that wants them all."""
+        if self.starts is not None:
+            return self.sims.filter(pk__in=_ids_in_ranges(self.product, self.starts)) if self.starts else self.sims.none()
+        if self.fragment:
+            return self.sims.filter(iccid__contains=self.fragment)
+        return self.sims
+
+    def count(self) -> int:
+        if self.starts is None:
+            return self.queryset.count()
+        return sum(_count_per_range(self.sims, self.starts).values())
+
+
+def select_sims(
     *, product: Product, state: str = "", country: str = "", fragment: str = "", spiking_on: date | None = None
-) -> QuerySet[Sim]:
+) -> SimSelection:
     sims = Sim.objects.filter(product=product)
     if spiking_on is not None:
         # A day's spikes are few (its index gives them); the SIMs are then looked up by id.
@@ -29,14 +75,125 @@ def filter_sims(
         sims = sims.filter(state=state)
     if country:
         sims = sims.filter(home_country=country)
-    if fragment.startswith("89") and len(fragment) >= PREFIX_SEARCH_DIGITS:
-        # The start of an ICCID (or all of it): a range on the (product, iccid) index.
-        # LIKE 'x%' would not use it (SQLite's LIKE ignores case; PostgreSQL's collation).
-        sims = sims.filter(iccid__gte=fragment, iccid__lt=fragment + ":")  # ":" sorts right after "9"
-    elif fragment:
-        # Digits from the middle or the end: no index can help, the product's SIMs are read.
-        sims = sims.filter(iccid__contains=fragment)
-    return sims
+    starts = _starts_of_iccids_containing(product, fragment) if fragment else None
+    return SimSelection(product=product, sims=sims, fragment=fragment, starts=starts)
+
+
+def filter_sims(*, product: Product, state: str = "", country: str = "", fragment: str = "") -> QuerySet[Sim]:
+    return select_sims(product=product, state=state, country=country, fragment=fragment).queryset
+
+
+def _starts_of_iccids_containing(product: Product, fragment: str) -> tuple[str, ...] | None:
+    """The beginnings that the product's ICCIDs containing the fragment start with, none a prefix of
+    another; None if the product's ICCIDs start in too many ways to list."""
+    if len(fragment) > ICCID_MAX_DIGITS:
+        return ()
+    # At the last offset, the fragment ends a 20-digit ICCID: a whole ICCID to look up, one of
+    # ten after each beginning one digit shorter. Listing beginnings that deep would take ten
+    # times the probes, and most fleets have no 20-digit ICCID at all.
+    depth = ICCID_MAX_DIGITS - 1 - len(fragment)
+    beginnings = _distinct_beginnings(product, depth=depth, limit=MAX_ICCID_BEGINNINGS + 1) if depth >= 0 else [""]
+    if len(beginnings) > MAX_ICCID_BEGINNINGS:
+        return None
+    candidates = {beginning[:offset] + fragment for beginning in beginnings for offset in range(len(beginning) + 1)}
+    whole = [beginning[:depth] + digit + fragment for beginning in beginnings if len(beginning) >= depth for digit in DIGITS]
+    candidates.update(_existing_iccids(product, whole))
+    starts: list[str] = []
+    for candidate in sorted(candidates):
+        # Sorted, an ICCID start is followed by the starts it contains: keep the outer one only.
+        if not (starts and candidate.startswith(starts[-1])):
+            starts.append(candidate)
+    return tuple(starts)
+
+
+def _existing_iccids(product: Product, iccids: list[str]) -> list[str]:
+    """Which of these ICCIDs the product has. Thousands of them: one parameter, not thousands."""
+    if not iccids:
+        return []
+    table = connection.ops.quote_name(Sim._meta.db_table)
+    if connection.vendor == "postgresql":
+        listed, parameter = "iccid = ANY(%s)", iccids
+    else:
+        listed, parameter = "iccid IN (SELECT value FROM json_each(%s))", json.dumps(iccids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT iccid FROM {table} WHERE product_id = %s AND {listed}", [product.pk, parameter])
+        return [iccid for (iccid,) in cursor.fetchall()]
+
+
+def _distinct_beginnings(product: Product, *, depth: int, limit: int) -> list[str]:
+    """The distinct first `depth` digits of the product's ICCIDs (or whole ICCIDs, if shorter),
+    by a skip scan of the (product, iccid) index: one probe per beginning, at most `limit`."""
+    table = connection.ops.quote_name(Sim._meta.db_table)
+    # After a beginning of full depth, skip every ICCID that starts with it; after a whole
+    # (shorter) ICCID, only that one, as a longer ICCID may start with it.
+    sql = f"""
+        WITH RECURSIVE beginning(digits, n) AS (
+            SELECT (SELECT substr(MIN(iccid), 1, %s) FROM {table} WHERE product_id = %s), 1
+            UNION ALL
+            SELECT (
+                SELECT substr(MIN(iccid), 1, %s) FROM {table}
+                WHERE product_id = %s
+                  AND iccid > beginning.digits || CASE WHEN length(beginning.digits) = %s THEN '{AFTER_DIGITS}' ELSE '' END
+            ), beginning.n + 1
+            FROM beginning WHERE beginning.digits IS NOT NULL AND beginning.n < %s
+        )
+        SELECT digits FROM beginning WHERE digits IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [depth, product.pk, depth, product.pk, depth, limit])
+        return [digits for (digits,) in cursor.fetchall()]
+
+
+def _ranges(starts: Sequence[str]) -> tuple[str, list[str]]:
+    """A common table expression of the index ranges, one row (low, high) per start."""
+    values = ", ".join(["(%s, %s)"] * len(starts))
+    return f"ranges(low, high) AS (VALUES {values})", [bound for start in starts for bound in (start, start + AFTER_DIGITS)]
+
+
+def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL:
+    """The ids of the product's SIMs in these ranges, as a subquery: a range read of the index per start.
+    (An OR of the ranges would do, but SQLite answers one of more than a few dozen by reading
+    the whole product, and refuses one of a thousand.)"""
+    ranges, params = _ranges(starts)
+    table = connection.ops.quote_name(Sim._meta.db_table)
+    # CROSS JOIN: SQLite then reads the ranges first, not the product's SIMs in the index order.
+    sql = f"""
+        WITH {ranges}
+        SELECT sim.id FROM ranges CROSS JOIN {table} AS sim
+        WHERE sim.product_id = %s AND sim.iccid >= ranges.low AND sim.iccid < ranges.high
+    """
+    return RawSQL(sql, [*params, product.pk])
+
+
+def _per_range(
+    sims: QuerySet[Sim], starts: Sequence[str], aggregate: str, *, order: str = "", limit: int | None = None
+) -> dict[str, object]:
+    """An aggregate of the ICCIDs in each range (the first `limit` in this order, if given), in one
+    statement: an index range read per start, most of them empty."""
+    if not starts:
+        return {}
+    in_range = sims.filter(iccid__gte=RawSQL("ranges.low", ()), iccid__lt=RawSQL("ranges.high", ()))
+    # The ICCID, not the id: the (product[, state or country], iccid) index alone answers it.
+    in_range = in_range.order_by(*([order] if order else [])).values("iccid")
+    if limit is not None:
+        in_range = in_range[:limit]
+    subquery, subquery_params = in_range.query.sql_with_params()
+    ranges, params = _ranges(starts)
+    sql = f"WITH {ranges} SELECT ranges.low, (SELECT {aggregate} FROM ({subquery}) AS matching) FROM ranges"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *subquery_params])
+        return dict(cursor.fetchall())
+
+
+def _count_per_range(sims: QuerySet[Sim], starts: Sequence[str]) -> dict[str, int]:
+    return _per_range(sims, starts, "COUNT(*)")
+
+
+def _first_iccids_per_range(sims: QuerySet[Sim], starts: Sequence[str], *, order: str, limit: int) -> list[str]:
+    """The first `limit` ICCIDs in this order of each range, all ranges together."""
+    joined = "string_agg(iccid, ',')" if connection.vendor == "postgresql" else "group_concat(iccid, ',')"
+    per_range = _per_range(sims, starts, joined, order=order, limit=limit)
+    return [iccid for iccids in per_range.values() if iccids for iccid in str(iccids).split(",")]
 
 
 @dataclass
@@ -54,16 +211,29 @@ class SimPage:
         return self.sims[-1].iccid if self.sims else ""
 
 
-def page_of_sims(*, product: Product, sims: QuerySet[Sim], per_page: int, after: str = "", before: str = "", last: bool = False) -> SimPage:
+def page_of_sims(
+    *, selection: SimSelection, per_page: int, after: str = "", before: str = "", last: bool = False
+) -> SimPage:
     """The page after (or before) an ICCID, the first page, or the last one."""
     if before or last:
-        backwards = sims.filter(iccid__lt=before) if before else sims
-        rows = list(backwards.order_by("-iccid")[: per_page + 1])
+        backwards = selection.sims.filter(iccid__lt=before) if before else selection.sims
+        rows = _first_rows(backwards, selection, "-iccid", per_page + 1)
         page = SimPage(sims=rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=bool(before))
     else:
-        forwards = sims.filter(iccid__gt=after) if after else sims
-        rows = list(forwards.order_by("iccid")[: per_page + 1])
+        forwards = selection.sims.filter(iccid__gt=after) if after else selection.sims
+        rows = _first_rows(forwards, selection, "iccid", per_page + 1)
         page = SimPage(sims=rows[:per_page], has_previous=bool(after), has_next=len(rows) > per_page)
     for sim in page.sims:
-        sim.product = product  # the effective data limit reads the product's default: no query per row
+        sim.product = selection.product  # the effective data limit reads the product's default: no query per row
     return page
+
+
+def _first_rows(sims: QuerySet[Sim], selection: SimSelection, order: str, limit: int) -> list[Sim]:
+    """The first `limit` SIMs in this order that match the search."""
+    if selection.starts is None:
+        matching = sims.filter(iccid__contains=selection.fragment) if selection.fragment else sims
+        return list(matching.order_by(order)[:limit])
+    # The first rows of the page are among the first rows of each range: a few hundred ICCIDs in
+    # one statement, then the page's rows by ICCID. A range's thousands of rows are never read.
+    iccids = sorted(_first_iccids_per_range(sims, selection.starts, order=order, limit=limit), reverse=order.startswith("-"))
+    return list(sims.filter(iccid__in=iccids[:limit]).order_by(order)) if iccids else []

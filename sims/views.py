@@ -3,7 +3,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from products.models import Product
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
 from sims.limits import LimitChange, period_usage, set_data_limit
-from sims.listing import filter_sims, page_of_sims
+from sims.listing import SimSelection, page_of_sims, select_sims
 from sims.models import Sim, SimDailyUsage
 from sims.spikes import latest_spike_day
 
@@ -34,20 +33,20 @@ def _get_sim_for_product(product: Product, iccid: str) -> Sim:
     return get_object_or_404(Sim.objects.select_related("product"), product=product, iccid=iccid)
 
 
-def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, QuerySet[Sim]]:
+def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSelection]:
     form = SimFilterForm(params)
     if not form.is_valid():
-        return form, Sim.objects.none()
+        return form, SimSelection(product=product, sims=Sim.objects.none(), fragment="", starts=None)
     data = form.cleaned_data
     spiking_on = None
     if data["spikes"]:
         spiking_on = latest_spike_day(product, today=timezone.now().date())
         if spiking_on is None:
-            return form, Sim.objects.none()
-    sims = filter_sims(
+            return form, SimSelection(product=product, sims=Sim.objects.none(), fragment="", starts=None)
+    selection = select_sims(
         product=product, state=data["state"], country=data["country"], fragment=data["q"], spiking_on=spiking_on
     )
-    return form, sims
+    return form, selection
 
 
 @require_GET
@@ -55,10 +54,9 @@ def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, Query
 def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
-    form, sims = _filtered(product, request.GET)
+    form, selection = _filtered(product, request.GET)
     page = page_of_sims(
-        product=product,
-        sims=sims,
+        selection=selection,
         per_page=settings.SIMS_PER_PAGE,
         after=_cursor(request.GET.get("after")),
         before=_cursor(request.GET.get("before")),
@@ -86,8 +84,8 @@ def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
 def sim_count(request: HttpRequest, slug: str) -> HttpResponse:
     """How many SIMs match the filter: fetched after the rows, so they never wait for it."""
     membership = get_membership_for_user(request, slug)
-    _, sims = _filtered(membership.product, request.GET)
-    return render(request, "sims/partials/sim_count.html", {"count": sims.count()})
+    _, selection = _filtered(membership.product, request.GET)
+    return render(request, "sims/partials/sim_count.html", {"count": selection.count()})
 
 
 def _cursor(value: str | None) -> str:
@@ -260,7 +258,8 @@ def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
             requested = set(data["ids"])
             sims = Sim.objects.filter(product=product, pk__in=requested)
         else:
-            _, sims = _filtered(product, request.POST)
+            _, selection = _filtered(product, request.POST)
+            sims = selection.queryset
             requested = None
         action, actor = Action(data["action"]), Actor.for_user(request.user)
         change = None

@@ -187,6 +187,21 @@ def test_a_rows_menu_offers_only_the_actions_its_state_allows(owner_client, prod
     assert "never changes again" in page and "Deactivate" not in page
 
 
+def test_a_search_finds_digits_anywhere_in_the_iccid_and_counts_them(owner_client, product, other_product, make_sim):
+    start = make_sim(product, iccid="8944501234567890128")
+    middle = make_sim(product, iccid="8901260894450000012")
+    end = make_sim(product, iccid="8901260000000894450")
+    make_sim(product, iccid="8901260000000000017")
+    make_sim(other_product, iccid="8901260000000894451")
+    page = owner_client.get(list_url(product, q="894450")).content.decode()
+    assert [iccid for iccid in (start.iccid, middle.iccid, end.iccid) if f'aria-label="Select {iccid}"' in page] == [
+        start.iccid, middle.iccid, end.iccid
+    ]
+    assert "contain these digits, anywhere" in page
+    count = text_of(owner_client.get(reverse("sim_count", args=[product.slug]) + "?q=894450", headers={"HX-Request": "true"}))
+    assert "3 SIMs" in count
+
+
 def test_searching_the_start_of_an_iccid_uses_a_range_and_finds_it(owner_client, product, make_sim):
     sim = make_sim(product)
     other = make_sim(product)
