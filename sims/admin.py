@@ -3,7 +3,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import ImportJob, Sim, SimEvent
+from sims.models import (
+    ImportBatch,
+    ImportJob,
+    ProductDailyUsage,
+    Sim,
+    SimDailyUsage,
+    SimEvent,
+    SimPeriodUsage,
+    UsageRecord,
+    UsageSpike,
+    UsageTick,
+)
 
 
 def _lifecycle_admin_action(action: Action):
@@ -92,3 +103,71 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Usage comes from the carrier and the rules: the admin shows it and never edits it.
+    Tables of millions of rows: no full count under the list, ids rather than joined names."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyAdmin):
+    list_display = ["record_id", "sim_id", "product_id", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country"]
+    search_fields = ["=record_id"]
+    ordering = ["-id"]
+
+
+@admin.register(SimDailyUsage)
+class SimDailyUsageAdmin(ReadOnlyAdmin):
+    list_display = ["sim_id", "product_id", "day", "bytes", "sms"]
+    list_filter = ["day"]
+    search_fields = ["=sim__iccid"]
+    ordering = ["-day", "sim_id"]
+
+
+@admin.register(SimPeriodUsage)
+class SimPeriodUsageAdmin(ReadOnlyAdmin):
+    list_display = ["sim_id", "period", "bytes", "sms"]
+    search_fields = ["=sim__iccid"]
+    ordering = ["-period", "sim_id"]
+
+
+@admin.register(ProductDailyUsage)
+class ProductDailyUsageAdmin(ReadOnlyAdmin):
+    list_display = ["product", "day", "country", "bytes", "sms", "records", "newest_record_at"]
+    list_filter = ["product", "country"]
+    list_select_related = ["product"]
+    ordering = ["-day", "product_id", "country"]
+
+
+@admin.register(UsageSpike)
+class UsageSpikeAdmin(ReadOnlyAdmin):
+    list_display = ["day", "sim", "product", "bytes", "baseline_bytes", "factor"]
+    list_filter = ["day", "product"]
+    list_select_related = ["sim", "product"]
+    search_fields = ["=sim__iccid"]
+    ordering = ["-day", "-factor"]
+
+
+@admin.register(UsageTick)
+class UsageTickAdmin(ReadOnlyAdmin):
+    list_display = ["slot", "queued_at", "started_at", "finished_at", "usage_since", "usage_until", "summary"]
+    ordering = ["-queued_at"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["job", "number", "created_at"]
+    list_select_related = ["job"]
+    ordering = ["-job_id", "number"]

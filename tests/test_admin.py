@@ -1,8 +1,15 @@
+from datetime import timedelta
+
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from sims.models import SimEvent, State
+from sims.models import SimEvent, State, UsageRecord
+from sims.spikes import detect_spikes
+from sims.usage import UsageRow, ingest_usage
+from tests.test_usage import NOW
 
 
 @pytest.fixture
@@ -12,14 +19,33 @@ def admin_client(client, db):
     return client
 
 
-@pytest.mark.parametrize(
-    "model",
-    ["products/product", "products/membership", "products/ratezone", "products/zonecountry", "products/charge", "sims/sim", "sims/simevent", "sims/importjob"],
+OUR_MODELS = sorted(
+    f"{model._meta.app_label}/{model._meta.model_name}"
+    for model in admin.site._registry
+    if model._meta.app_label in ("products", "sims")
 )
+
+
+def test_every_model_of_ours_is_in_the_admin():
+    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "sims")}
+    assert registered <= set(admin.site._registry)
+
+
+@pytest.mark.parametrize("model", OUR_MODELS)
 def test_every_changelist_opens_and_searches(admin_client, sim, model):
+    ingest_usage([UsageRow("r1", sim.iccid, NOW - timedelta(hours=2), NOW - timedelta(hours=1), 10, 20, 1, "US")], now=NOW)
+    detect_spikes(day=NOW.date())
     url = reverse(f"admin:{model.replace('/', '_')}_changelist")
     assert admin_client.get(url).status_code == 200
     assert admin_client.get(url + f"?q={sim.iccid[-6:]}").status_code == 200
+
+
+def test_usage_is_read_only_in_the_admin(admin_client, sim):
+    ingest_usage([UsageRow("r1", sim.iccid, NOW - timedelta(hours=2), NOW - timedelta(hours=1), 10, 20, 1, "US")], now=NOW)
+    record = UsageRecord.objects.get()
+    assert admin_client.get(reverse("admin:sims_usagerecord_add")).status_code == 403
+    assert admin_client.post(reverse("admin:sims_usagerecord_delete", args=[record.pk]), {"post": "yes"}).status_code == 403
+    assert UsageRecord.objects.count() == 1
 
 
 def test_admin_finds_a_sim_by_iccid_fragment(admin_client, sim, make_sim, product):
