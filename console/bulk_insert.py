@@ -1,11 +1,12 @@
-"""Insert many rows fast: COPY on PostgreSQL, one executemany on SQLite.
+"""Insert many rows fast: COPY on PostgreSQL, one executemany on SQLite; or, for rows that
+differ in one column only, one set-based INSERT ... SELECT over a list sent as one parameter.
 
 The ORM's bulk_create spends its time building model objects and compiling
 queries (MEASUREMENTS.md: ~100 s per million SIMs against ~5-8 s here).
-Callers give plain tuples already in database form (see `db_datetime`).
+Callers give plain values already in database form (see `db_datetime`).
 """
 
-import zlib
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -46,27 +47,70 @@ def reset_id_sequences(*model_classes: type[models.Model]) -> None:
             cursor.execute(statement)
 
 
-def insert_ignoring_conflicts(model: type[models.Model], fields: list[str], rows: list[tuple], *, unique: str) -> None:
-    """Insert rows, skipping any whose `unique` column is already taken (by another import meanwhile)."""
-    if not rows:
-        return
+def list_parameter(field: models.Field, values: list) -> tuple[str, object]:
+    """A list of values as ONE query parameter, and the SQL that reads it as rows of one column, `value`.
+
+    One parameter, not one per value: psycopg re-parses a statement of thousands of placeholders
+    on every call, and SQLite allows at most 32,766 of them.
+    """
+    if connection.vendor == "postgresql":
+        return f"unnest(%s::{field.cast_db_type(connection)}[]) AS value", list(values)
+    return "json_each(%s)", json.dumps(values)
+
+
+def in_list(field: models.Field, values: list) -> tuple[str, object]:
+    """`column IN values` with the values as one parameter; PostgreSQL reads `= ANY(array)` straight off an index."""
+    column = connection.ops.quote_name(field.column)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{field.cast_db_type(connection)}[])", list(values)
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(values)
+
+
+def insert_per_value(
+    model: type[models.Model], *, field: str, values: list, same: dict[str, object], skip_conflicts_on: str | None = None
+) -> int:
+    """Insert one row per value of `field`, the other columns the same for all (`same`, in database form),
+    in one statement: the rows are built by the database, not sent one by one. Returns the rows inserted.
+
+    The rows go in in the order of `values`: give them in index order (sorted) and each index
+    page is written once per call, not once per row.
+    """
+    relation, parameter = list_parameter(model._meta.get_field(field), values)
+    return insert_select(
+        model, field=field, select="value", source=relation, params=[parameter], same=same, skip_conflicts_on=skip_conflicts_on
+    )
+
+
+def insert_select(
+    model: type[models.Model],
+    *,
+    field: str,
+    select: str,
+    source: str,
+    where: str = "true",
+    params: list,
+    same: dict[str, object],
+    skip_conflicts_on: str | None = None,
+) -> int:
+    """INSERT INTO model (field, *same) SELECT select, *same FROM source WHERE where [ON CONFLICT DO NOTHING];
+    the rows inserted. `params` are those of `source` and `where`."""
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    conflict = quote(model._meta.get_field(unique).column)
+    meta = model._meta
+    others = [meta.get_field(name) for name in same]
+    columns = ", ".join(quote(f.column) for f in [meta.get_field(field), *others])
+    selected = ", ".join([select, *(_typed_placeholder(f) for f in others)])
+    # Always a WHERE (if only `true`): SQLite's parser would read ON CONFLICT as a join's ON without it.
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {selected} FROM {source} WHERE {where}"
+    if skip_conflicts_on:
+        sql += f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY cannot skip conflicts: copy into a bare staging table, then insert from it.
-            # The name follows the columns: a connection kept across a schema change gets a new one.
-            staging = quote(f"staging_{model._meta.db_table}_{zlib.crc32(columns.encode()):08x}")
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT {columns} FROM {table} WITH NO DATA")
-            cursor.execute(f"TRUNCATE {staging}")
-            with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT ({conflict}) DO NOTHING")
-        else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO NOTHING", rows
-            )
+        cursor.execute(sql, [*same.values(), *params])
+        return cursor.rowcount
+
+
+def _typed_placeholder(field: models.Field) -> str:
+    # PostgreSQL types an untyped parameter in a SELECT list as text, which no integer or
+    # timestamp column takes; SQLite's CAST would turn a date's text into a number.
+    if connection.vendor == "postgresql":
+        return f"%s::{field.cast_db_type(connection)}"
+    return "%s"

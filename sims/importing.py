@@ -7,17 +7,19 @@ mid-batch leaves nothing half-done; whoever runs the job next starts at the firs
 batch not committed, so nothing is activated, evented or charged twice.
 """
 
+import itertools
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
-from console.bulk_insert import bulk_insert, db_datetime, insert_ignoring_conflicts
+from console.bulk_insert import db_datetime, in_list, insert_per_value, insert_select
 from products.models import Charge, Product
 from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
@@ -31,10 +33,13 @@ from sims.import_input import (
     file_line_verdicts,
     pasted_verdicts,
 )
-from sims.lifecycle import EVENT_FIELDS, Action, Actor, apply_action
+from sims.lifecycle import Action, Actor, apply_action
 from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
 
 EXAMPLES_SHOWN = 50
+# SIMs already known (inventory, transfers) go through the lifecycle this many at a time:
+# a batch may hold more than the 32,766 parameters SQLite allows in one query.
+EXISTING_CHUNK = 10_000
 
 # What happened to each valid ICCID: one letter per ICCID in ImportBatch.outcomes.
 ACTIVATED, TRANSFERRED, ALREADY, OTHER_OWNER, TERMINATED, CARRIER_REFUSED = "A", "T", "S", "O", "X", "C"
@@ -64,16 +69,29 @@ def job_verdicts(job: ImportJob) -> Iterator[tuple[str, LineVerdict]]:
 
 
 def job_iccids(job: ImportJob) -> list[str]:
-    return [verdict.iccid for _, verdict in job_verdicts(job) if verdict.verdict == VALID]
+    """The job's valid ICCIDs in batch order."""
+    return in_batch_order(job, [verdict.iccid for _, verdict in job_verdicts(job) if verdict.verdict == VALID])
 
 
-def count_input(job: ImportJob) -> None:
-    """Count the job's lines by verdict (the progress bar's denominator)."""
-    counts = Counter(verdict.verdict for _, verdict in job_verdicts(job))
+def in_batch_order(job: ImportJob, iccids: list[str]) -> list[str]:
+    """The valid ICCIDs (in input order) in the order the job cuts them into batches: sorted, so that
+    each batch inserts into a narrow range of every ICCID index instead of all over it."""
+    return sorted(iccids) if job.batches_in_iccid_order else iccids
+
+
+def count_input(job: ImportJob) -> list[str]:
+    """Count the job's lines by verdict (the progress bar's denominator); its valid ICCIDs, in input order."""
+    counts: Counter = Counter()
+    iccids = []
+    for _, verdict in job_verdicts(job):
+        counts[verdict.verdict] += 1
+        if verdict.verdict == VALID:
+            iccids.append(verdict.iccid)
     job.lines = sum(counts.values())
     job.valid, job.invalid = counts[VALID], counts[INVALID]
     job.duplicates, job.ignored = counts[DUPLICATE], counts[IGNORED]
     job.save(update_fields=["lines", "valid", "invalid", "duplicates", "ignored"])
+    return iccids
 
 
 def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
@@ -90,21 +108,15 @@ def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
 
 def _existing(iccids: list[str], *, lock: bool) -> dict[str, tuple]:
     """Who owns these ICCIDs now: (iccid, id, product, owner user, state) by ICCID."""
-    if connection.vendor == "postgresql":
-        # One array parameter: psycopg re-parses a query of 5,000 placeholders on every call,
-        # and the planner reads `= ANY(array)` straight off the unique index.
-        with connection.cursor() as cursor:
-            table = connection.ops.quote_name(Sim._meta.db_table)
-            cursor.execute(
-                f"SELECT iccid, id, product_id, owner_user_id, state FROM {table} WHERE iccid = ANY(%s)"
-                + (" FOR UPDATE" if lock else ""),
-                [list(iccids)],
-            )
-            return {row[0]: row for row in cursor.fetchall()}
-    rows = Sim.objects.filter(iccid__in=iccids)
-    if lock:
-        rows = rows.select_for_update()
-    return {row[0]: row for row in rows.values_list("iccid", "pk", "product_id", "owner_user_id", "state")}
+    condition, parameter = in_list(Sim._meta.get_field("iccid"), sorted(iccids))
+    table = connection.ops.quote_name(Sim._meta.db_table)
+    with connection.cursor() as cursor:
+        # SQLite has no row locks: its IMMEDIATE transactions are serial anyway.
+        lock_clause = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+        cursor.execute(
+            f"SELECT iccid, id, product_id, owner_user_id, state FROM {table} WHERE {condition}{lock_clause}", [parameter]
+        )
+        return {row[0]: row for row in cursor.fetchall()}
 
 
 def _classify_one(row: tuple | None, product: Product, user) -> str:
@@ -184,8 +196,9 @@ def enqueue_import(job_id: int) -> None:
     run_import_job.enqueue(job_id)
 
 
-def run_import(*, job_id: int) -> ImportJob:
-    """Run (or resume) a confirmed job to its end."""
+def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
+    """Run (or resume) a confirmed job to its end. `iccids`: the job's valid ICCIDs in input order,
+    when the caller has just read them (a file of a million lines is then parsed once, not twice)."""
     job = ImportJob.objects.select_related("product", "created_by").get(pk=job_id)
     if job.status in (ImportJob.Status.DRAFT, ImportJob.Status.DONE):
         return job
@@ -193,7 +206,7 @@ def run_import(*, job_id: int) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, started_at=job.started_at or now, updated_at=now)
     _checkpoint_less_often()
     try:
-        iccids = job_iccids(job)
+        iccids = job_iccids(job) if iccids is None else in_batch_order(job, iccids)
         price = quote(country=job.country.code, sims=1, today=timezone.localdate())
         carrier = get_carrier()
         size = job.batch_size
@@ -260,23 +273,60 @@ def _sim_defaults(job: ImportJob) -> dict:
 
 
 def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: dict[str, str]) -> None:
-    """SIMs the console has never seen: insert them active, marked with the batch, in bulk."""
+    """SIMs the console has never seen: inserted active, with their import events, in two set-based statements."""
     if not iccids:
         return
     now = db_datetime(timezone.now())
     defaults = _sim_defaults(job)
-    rows = [
-        (iccid, defaults["product_id"], State.ACTIVE, now, defaults["home_country"], defaults["data_limit_mb"], now, now, 1, 0, batch.pk, now)
-        for iccid in iccids
-    ]
-    insert_ignoring_conflicts(Sim, NEW_SIM_FIELDS, rows, unique="iccid")
-    created = dict(Sim.objects.filter(iccid__in=iccids, import_batch=batch).values_list("iccid", "pk"))
+    # Ids only grow: every row this batch inserts has an id above this one (and the batch's mark).
+    last_id_before = Sim.objects.aggregate(last=Max("id"))["last"] or 0
+    inserted = insert_per_value(
+        Sim,
+        field="iccid",
+        # In ICCID order: the indexes that hold the ICCID are then written page by page, and two
+        # imports inserting the same ICCIDs wait for each other in one order, never in a circle.
+        values=sorted(iccids),
+        same={
+            "product": defaults["product_id"],
+            "state": State.ACTIVE.value,
+            "state_changed_at": now,
+            "home_country": defaults["home_country"],
+            "data_limit_mb": defaults["data_limit_mb"],
+            "first_activated_at": now,
+            "last_activated_at": now,
+            "activations_count": 1,
+            "deactivations_count": 0,
+            "import_batch": batch.pk,
+            "created_at": now,
+        },
+        # Another import may have inserted some since we looked: those are left to it.
+        skip_conflicts_on="iccid",
+    )
     actor = Actor.for_user(job.created_by)
-    events = [
-        (sim_id, job.product_id, Action.IMPORT.value, State.ISSUED.value, State.ACTIVE.value, actor.kind, actor.user.pk, actor.name, f"Import #{job.pk}", now)
-        for sim_id in created.values()
-    ]
-    bulk_insert(SimEvent, EVENT_FIELDS, events)
+    insert_select(
+        SimEvent,
+        field="sim",
+        select="id",
+        source=connection.ops.quote_name(Sim._meta.db_table),
+        # The rows just inserted: a range of ids (SQLite's rowids; PostgreSQL's primary key), read in order.
+        where="import_batch_id = %s AND id > %s",
+        params=[batch.pk, last_id_before],
+        same={
+            "product": job.product_id,
+            "action": Action.IMPORT.value,
+            "from_state": State.ISSUED.value,
+            "to_state": State.ACTIVE.value,
+            "actor_kind": actor.kind,
+            "actor_user": actor.user.pk,
+            "actor_name": actor.name,
+            "reason": f"Import #{job.pk}",
+            "created_at": now,
+        },
+    )
+    if inserted == len(iccids):
+        created = set(iccids)
+    else:  # some were taken meanwhile
+        created = set(Sim.objects.filter(import_batch=batch, id__gt=last_id_before).values_list("iccid", flat=True))
     for iccid in iccids:
         codes[iccid] = ACTIVATED if iccid in created else OTHER_OWNER
     taken_meanwhile = [iccid for iccid in iccids if iccid not in created]
@@ -294,18 +344,22 @@ def _activate_existing(
     if not iccids:
         return
     by_id = {existing[iccid][1]: iccid for iccid in iccids}
-    report = apply_action(
-        # Still where we saw them: nobody else's in between.
-        sims=Sim.objects.filter(pk__in=list(by_id), product=None, owner_user=job.created_by if transfer else None),
-        action=Action.IMPORT,
-        actor=Actor.for_user(job.created_by),
-        reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
-        changes=_sim_defaults(job),
-    )
-    for outcome in report.done:
-        codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
-    for outcome in report.refused:
-        codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
+    ids = sorted(by_id)
+    for start in range(0, len(ids), EXISTING_CHUNK):
+        report = apply_action(
+            # Still where we saw them: nobody else's in between.
+            sims=Sim.objects.filter(
+                pk__in=ids[start : start + EXISTING_CHUNK], product=None, owner_user=job.created_by if transfer else None
+            ),
+            action=Action.IMPORT,
+            actor=Actor.for_user(job.created_by),
+            reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
+            changes=_sim_defaults(job),
+        )
+        for outcome in report.done:
+            codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
+        for outcome in report.refused:
+            codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
 
 
 def _charge_first_month(job: ImportJob, batch: ImportBatch, price: Quote, quantity: int) -> None:
@@ -331,22 +385,30 @@ def _charge_first_month(job: ImportJob, batch: ImportBatch, price: Quote, quanti
 def outcome_rows(job: ImportJob) -> Iterator[list[str]]:
     """Every input line with what happened to it, in input order (the CSV at the end of an import)."""
     yield ["source", "line", "input", "iccid", "outcome", "reason"]
-    batches = iter(job.batches.order_by("number"))
-    outcomes, refusals, position = "", {}, 0
+    batches = list(job.batches.order_by("number").values_list("outcomes", "carrier_refusals"))
+    outcomes = "".join(batch_outcomes for batch_outcomes, _ in batches)  # one letter per ICCID, in batch order
+    refusals = {iccid: reason for _, batch_refusals in batches for iccid, reason in batch_refusals.items()}
+    position_of = _batch_position(job)
     for source, verdict in job_verdicts(job):
         if verdict.verdict != VALID:
             label = {INVALID: "invalid", DUPLICATE: "duplicate", IGNORED: "ignored: no ICCID on this line"}[verdict.verdict]
             yield [source, str(verdict.line_no), verdict.text, verdict.iccid or "", label, verdict.reason]
             continue
-        if position == len(outcomes):
-            batch = next(batches, None)
-            outcomes, refusals, position = (batch.outcomes, batch.carrier_refusals, 0) if batch else ("", {}, 0)
-        if not outcomes:
+        position = position_of(verdict.iccid)
+        if position >= len(outcomes):
             yield [source, str(verdict.line_no), verdict.text, verdict.iccid, "not processed yet", ""]
             continue
         code = outcomes[position]
-        position += 1
         yield [source, str(verdict.line_no), verdict.text, verdict.iccid, OUTCOMES[code][0], refusals.get(verdict.iccid, OUTCOMES[code][1])]
+
+
+def _batch_position(job: ImportJob) -> Callable[[str], int]:
+    """Where each valid ICCID, taken in input order, stands in the job's batch order."""
+    if job.batches_in_iccid_order:
+        ordered = job_iccids(job)
+        return lambda iccid: bisect_left(ordered, iccid)
+    positions = itertools.count()
+    return lambda iccid: next(positions)
 
 
 def seconds_left(job: ImportJob) -> float | None:
@@ -364,16 +426,11 @@ def import_iccids(*, product: Product, user, data: bytes | str, country: str, so
     job = ImportJob.objects.create(product=product, created_by=user, input_filename=source_name)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     job.input_file.save(f"import-{job.pk}.txt", ContentFile(raw), save=True)
-    count_input(job)
+    iccids = count_input(job)
     if job.valid == 0:  # nothing to activate: a finished job that did nothing, with its counts
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, country=country, finished_at=timezone.now())
         job.refresh_from_db()
         return job
     confirm_import(job=job, country=country, enqueue=False)
-    return run_import(job_id=job.pk)
+    return run_import(job_id=job.pk, iccids=iccids)
 
-
-NEW_SIM_FIELDS = [
-    "iccid", "product", "state", "state_changed_at", "home_country", "data_limit_mb",
-    "first_activated_at", "last_activated_at", "activations_count", "deactivations_count", "import_batch", "created_at",
-]
