@@ -1,5 +1,5 @@
 """Insert many rows fast: COPY on PostgreSQL, one executemany on SQLite; or, for rows that
-differ in one column only, one set-based INSERT ... SELECT over a list sent as one parameter.
+differ in one column only, one INSERT ... SELECT over a list sent as one parameter.
 
 The ORM's bulk_create spends its time building model objects and compiling
 queries (MEASUREMENTS.md: ~100 s per million SIMs against ~5-8 s here).
@@ -66,34 +66,18 @@ def in_list(field: models.Field, values: list) -> tuple[str, object]:
     return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(values)
 
 
-def insert_per_value(
-    model: type[models.Model], *, field: str, values: list, same: dict[str, object], skip_conflicts_on: str | None = None
-) -> int:
-    """Insert one row per value of `field`, the other columns the same for all (`same`, in database form),
-    in one statement: the rows are built by the database, not sent one by one. Returns the rows inserted.
-
-    The rows go in in the order of `values`: give them in index order (sorted) and each index
-    page is written once per call, not once per row.
-    """
-    relation, parameter = list_parameter(model._meta.get_field(field), values)
-    return insert_select(
-        model, field=field, select="value", source=relation, params=[parameter], same=same, skip_conflicts_on=skip_conflicts_on
-    )
-
-
-def insert_select(
+def insert_select_sql(
     model: type[models.Model],
     *,
     field: str,
     select: str,
     source: str,
     where: str = "true",
-    params: list,
     same: dict[str, object],
     skip_conflicts_on: str | None = None,
-) -> int:
-    """INSERT INTO model (field, *same) SELECT select, *same FROM source WHERE where [ON CONFLICT DO NOTHING];
-    the rows inserted. `params` are those of `source` and `where`."""
+) -> tuple[str, list]:
+    """INSERT INTO model (field, *same) SELECT select, *same FROM source WHERE where [ON CONFLICT DO NOTHING],
+    and the parameters of `same`: those of `source` and `where`, if any, follow them."""
     quote = connection.ops.quote_name
     meta = model._meta
     others = [meta.get_field(name) for name in same]
@@ -103,9 +87,7 @@ def insert_select(
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {selected} FROM {source} WHERE {where}"
     if skip_conflicts_on:
         sql += f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*same.values(), *params])
-        return cursor.rowcount
+    return sql, list(same.values())
 
 
 def _typed_placeholder(field: models.Field) -> str:

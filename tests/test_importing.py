@@ -125,6 +125,25 @@ def test_sims_already_known_are_activated_a_chunk_at_a_time(product, owner, make
     assert Sim.objects.filter(product=product, state=State.ACTIVE).count() == SimEvent.objects.count() == 6
 
 
+def test_sims_another_import_inserts_while_the_carrier_answers_are_left_to_it(product, other_product, owner, monkeypatch):
+    ours, theirs, here = make_iccid(), make_iccid(), make_iccid()
+    real_activate = importing.get_carrier().__class__.activate
+
+    def another_import_meanwhile(self, iccids):
+        Sim.objects.create(iccid=theirs, product=other_product, state=State.ACTIVE)
+        Sim.objects.create(iccid=here, product=product, state=State.ACTIVE)
+        return real_activate(self, iccids)
+
+    monkeypatch.setattr("sims.carriers.simulator.SimulatorCarrier.activate", another_import_meanwhile)
+    job = import_iccids(product=product, user=owner, data=lines(ours, theirs, here), country="US")
+
+    assert outcomes_by_iccid(job) == {ours: "activated", theirs: "other_owner", here: "already_in_product"}
+    assert (job.activated, job.other_owner, job.already_in_product) == (1, 1, 1)
+    assert Sim.objects.get(iccid=theirs).product == other_product
+    assert list(SimEvent.objects.values_list("sim__iccid", flat=True)) == [ours]
+    assert Charge.objects.get().quantity == 1
+
+
 def test_the_same_file_twice_creates_no_second_sim_event_or_charge(product, owner):
     text = lines(*(make_iccid() for _ in range(5)))
     import_iccids(product=product, user=owner, data=text, country="US")
