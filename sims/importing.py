@@ -19,7 +19,7 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from console.bulk_insert import db_datetime, in_list
+from console.bulk_insert import db_datetime
 from products.models import Charge, Product
 from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
@@ -33,7 +33,7 @@ from sims.import_input import (
     file_line_verdicts,
     pasted_verdicts,
 )
-from sims.import_sql import insert_sims_with_events
+from sims.import_sql import find_sims, insert_sims_with_events
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
 
@@ -97,34 +97,15 @@ def count_input(job: ImportJob) -> list[str]:
 
 def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
     """What importing would do to each ICCID, from who owns it now (no locks: a preview)."""
-    verdicts: dict[str, str] = {}
+    verdicts: dict[str, str] = dict.fromkeys(iccids, NEW)  # in input order
     size = settings.IMPORT_BATCH_SIZE
-    for start in range(0, len(iccids), size):
-        chunk = iccids[start : start + size]
-        existing = _existing(chunk, lock=False)
+    ordered = sorted(iccids)  # chunks of neighbouring ICCIDs: narrow ranges of the index
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
+        existing = find_sims(chunk, lock=False)
         for iccid in chunk:
             verdicts[iccid] = _classify_one(existing.get(iccid), product.pk, user.pk)
     return verdicts
-
-
-def _existing(iccids: list[str], *, lock: bool) -> dict[str, tuple]:
-    """Who owns these ICCIDs now: (iccid, id, product, owner user, state, import batch) by ICCID."""
-    if not iccids:
-        return {}
-    ordered = sorted(iccids)
-    condition, parameter = in_list(Sim._meta.get_field("iccid"), ordered)
-    table = connection.ops.quote_name(Sim._meta.db_table)
-    # SQLite has no row locks: its IMMEDIATE transactions are serial anyway.
-    lock_clause = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        # A batch is a range of ICCIDs: the range keeps PostgreSQL on the index (without it, past a few
-        # hundred thousand SIMs, it reads the whole table for 50,000 ICCIDs), and costs nothing when empty.
-        cursor.execute(
-            f"SELECT iccid, id, product_id, owner_user_id, state, import_batch_id FROM {table} "
-            f"WHERE iccid >= %s AND iccid <= %s AND {condition}{lock_clause}",
-            [ordered[0], ordered[-1], parameter],
-        )
-        return {row[0]: row for row in cursor.fetchall()}
 
 
 def _classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
@@ -251,7 +232,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         if locked.batches_done > number:
             return
         batch = ImportBatch.objects.create(job=job, number=number, outcomes="")
-        existing = _existing(iccids, lock=True)
+        existing = find_sims(iccids, lock=True)
         codes = {iccid: _classify_one(existing.get(iccid), job.product_id, job.created_by_id) for iccid in iccids}
         wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
         refusals = carrier.activate(wanted)
@@ -323,7 +304,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
         codes[iccid] = ACTIVATED
     if inserted < len(iccids):
         # Another import inserted some between our read and our insert: say what they are now.
-        now_there = _existing(iccids, lock=True)
+        now_there = find_sims(iccids, lock=True)
         for iccid in iccids:
             row = now_there.get(iccid)
             if row is None or row[5] != batch.pk:

@@ -144,6 +144,17 @@ def test_sims_another_import_inserts_while_the_carrier_answers_are_left_to_it(pr
     assert Charge.objects.get().quantity == 1
 
 
+@pytest.mark.parametrize("others_in_range", [2, 8])
+def test_sims_between_a_batchs_iccids_are_told_apart_from_the_batchs_own(product, owner, make_sim, others_in_range):
+    iccids = [make_iccid() for _ in range(others_in_range + 2)]
+    first, *between, last = iccids
+    for iccid in between:
+        make_sim(product, iccid=iccid)
+    # Three ICCIDs whose range holds 2 SIMs (read from the range) or 8, more than twice the batch (one by one).
+    job = import_iccids(product=product, user=owner, data=lines(first, between[1], last), country="US")
+    assert outcomes_by_iccid(job) == {first: "activated", between[1]: "already_in_product", last: "activated"}
+
+
 def test_the_same_file_twice_creates_no_second_sim_event_or_charge(product, owner):
     text = lines(*(make_iccid() for _ in range(5)))
     import_iccids(product=product, user=owner, data=text, country="US")
