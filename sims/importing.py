@@ -233,7 +233,10 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             return
         batch = ImportBatch.objects.create(job=job, number=number, outcomes="")
         existing = find_sims(iccids, lock=True)
-        codes = {iccid: _classify_one(existing.get(iccid), job.product_id, job.created_by_id) for iccid in iccids}
+        # In batch order; NEW but for the SIMs already known (built without a Python loop over the batch).
+        codes = dict.fromkeys(iccids, NEW)
+        for iccid, row in existing.items():
+            codes[iccid] = _classify_one(row, job.product_id, job.created_by_id)
         wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
         refusals = carrier.activate(wanted)
         for iccid in refusals:
@@ -242,9 +245,9 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         from_inventory = [i for i in wanted if codes[i] == NEW and i in existing]
         _activate_existing(job, from_inventory, codes, existing, transfer=False)
         _activate_existing(job, [i for i in wanted if codes[i] == TRANSFERRED], codes, existing, transfer=True)
-        tally = Counter(codes[iccid] for iccid in iccids)
+        tally = Counter(codes.values())
         _charge_first_month(job, batch, price, tally[ACTIVATED] + tally[TRANSFERRED])
-        batch.outcomes = "".join(codes[iccid] for iccid in iccids)
+        batch.outcomes = "".join(codes.values())
         batch.carrier_refusals = refusals
         batch.save(update_fields=["outcomes", "carrier_refusals"])
         ImportJob.objects.filter(pk=job.pk).update(
@@ -300,8 +303,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
             "created_at": now,
         },
     )
-    for iccid in iccids:
-        codes[iccid] = ACTIVATED
+    codes.update(dict.fromkeys(iccids, ACTIVATED))
     if inserted < len(iccids):
         # Another import inserted some between our read and our insert: say what they are now.
         now_there = find_sims(iccids, lock=True)
