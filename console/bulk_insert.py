@@ -56,7 +56,8 @@ def list_parameter(field: models.Field, values: list) -> tuple[str, str]:
     """
     parameter = json.dumps(values)
     if connection.vendor == "postgresql":
-        return f"(SELECT value::{field.cast_db_type(connection)} AS value FROM json_array_elements_text(%s::json) AS value) AS list", parameter
+        typed = f"value::{field.cast_db_type(connection)} AS value"
+        return f"(SELECT {typed} FROM json_array_elements_text(%s::json) AS value) AS list", parameter
     return "json_each(%s)", parameter
 
 
