@@ -252,19 +252,33 @@ def preload(product_id: int, iccids: list[str]) -> float:
 # --- the import ---------------------------------------------------------------
 
 
+# Linux records, at exec, the peak memory of the process a child was forked from: a child of
+# this process (which holds the whole file) reported this process's peak, not its own (a bare
+# `python -c pass` "used" 217 MB). So a small launcher forks the command, and reports its child's.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as peak:
+    peak.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measure(command: list[str]) -> Measured:
-    """Run a command; its wall time and its own peak RSS (wait4 gives one child's rusage)."""
-    with tempfile.TemporaryFile() as out:
+    """Run a command; its wall time and its own peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile() as peak:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.run([sys.executable, "-c", LAUNCHER, peak.name, *command], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         output = out.read().decode(errors="replace").strip()
+        peak_kib = int(Path(peak.name).read_text() or 0)
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
-    return Measured(seconds, usage.ru_maxrss / 1024, output)  # ru_maxrss is in KiB on Linux
+    return Measured(seconds, peak_kib / 1024, output)  # ru_maxrss is in KiB on Linux
 
 
 def import_command(path: Path, slug: str, profile: Path | None) -> list[str]:

@@ -1,11 +1,12 @@
-"""Insert many rows fast: COPY on PostgreSQL, one executemany on SQLite.
+"""Insert many rows fast: COPY on PostgreSQL, one executemany on SQLite; or, for rows that
+differ in one column only, one INSERT ... SELECT over a list sent as one parameter.
 
 The ORM's bulk_create spends its time building model objects and compiling
 queries (MEASUREMENTS.md: ~100 s per million SIMs against ~5-8 s here).
-Callers give plain tuples already in database form (see `db_datetime`).
+Callers give plain values already in database form (see `db_datetime`).
 """
 
-import zlib
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -59,27 +60,53 @@ def reset_id_sequences(*model_classes: type[models.Model]) -> None:
             cursor.execute(statement)
 
 
-def insert_ignoring_conflicts(model: type[models.Model], fields: list[str], rows: list[tuple], *, unique: str) -> None:
-    """Insert rows, skipping any whose `unique` column is already taken (by another import meanwhile)."""
-    if not rows:
-        return
+def list_parameter(field: models.Field, values: list) -> tuple[str, str]:
+    """A list of values as ONE query parameter (a JSON array), and the SQL that reads it as rows
+    of one column, `value`, of the field's type.
+
+    One parameter, not one per value: SQLite allows at most 32,766 of them. JSON, not an array:
+    psycopg quotes an array's items one by one in Python (seconds per million), a string at once.
+    """
+    parameter = json.dumps(values)
+    if connection.vendor == "postgresql":
+        typed = f"value::{field.cast_db_type(connection)} AS value"
+        return f"(SELECT {typed} FROM json_array_elements_text(%s::json) AS value) AS list", parameter
+    return "json_each(%s)", parameter
+
+
+def in_list(field: models.Field, values: list) -> tuple[str, str]:
+    """`column IN values`, the values as one parameter (see `list_parameter`)."""
+    relation, parameter = list_parameter(field, values)
+    return f"{connection.ops.quote_name(field.column)} IN (SELECT value FROM {relation})", parameter
+
+
+def insert_select_sql(
+    model: type[models.Model],
+    *,
+    field: str,
+    select: str,
+    source: str,
+    where: str = "true",
+    same: dict[str, object],
+    skip_conflicts_on: str | None = None,
+) -> tuple[str, list]:
+    """INSERT INTO model (field, *same) SELECT select, *same FROM source WHERE where [ON CONFLICT DO NOTHING],
+    and the parameters of `same`: those of `source` and `where`, if any, follow them."""
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    conflict = quote(model._meta.get_field(unique).column)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY cannot skip conflicts: copy into a bare staging table, then insert from it.
-            # The name follows the columns: a connection kept across a schema change gets a new one.
-            staging = quote(f"staging_{model._meta.db_table}_{zlib.crc32(columns.encode()):08x}")
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT {columns} FROM {table} WITH NO DATA")
-            cursor.execute(f"TRUNCATE {staging}")
-            with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT ({conflict}) DO NOTHING")
-        else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO NOTHING", rows
-            )
+    meta = model._meta
+    others = [meta.get_field(name) for name in same]
+    columns = ", ".join(quote(f.column) for f in [meta.get_field(field), *others])
+    selected = ", ".join([select, *(_typed_placeholder(f) for f in others)])
+    # Always a WHERE (if only `true`): SQLite's parser would read ON CONFLICT as a join's ON without it.
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {selected} FROM {source} WHERE {where}"
+    if skip_conflicts_on:
+        sql += f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING"
+    return sql, list(same.values())
+
+
+def _typed_placeholder(field: models.Field) -> str:
+    # PostgreSQL types an untyped parameter in a SELECT list as text, which no integer or
+    # timestamp column takes; SQLite's CAST would turn a date's text into a number.
+    if connection.vendor == "postgresql":
+        return f"%s::{field.cast_db_type(connection)}"
+    return "%s"

@@ -130,7 +130,7 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"  # never served: uploaded ICCID files are read by the import job only
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", default=64)
 # ICCIDs per import batch: one transaction, one carrier call, one charge line each.
-IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=5000)
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=50_000)
 
 # Webcam scanning: frames the import page sends a few times a second.
 SCAN_MAX_FRAME_BYTES = env_int("SCAN_MAX_FRAME_BYTES", default=4_000_000)

@@ -19,6 +19,7 @@ _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n)|([^\r\n]+)\Z")
 # Between ICCIDs in pasted text: new lines, commas, semicolons, tabs, pipes.
 _STRONG_SEPARATORS = re.compile(r"[\r\n,;\t|]+")
 _SPACES_DASHES = re.compile(r"[ \-]")
+_BLOCK = 1 << 20  # characters of the file split at a time
 
 VALID, INVALID, DUPLICATE, IGNORED = "valid", "invalid", "duplicate", "ignored"
 INVALID_SHOWN = 200
@@ -170,9 +171,22 @@ def file_line_verdicts(text: str, seen: set[str] | None = None) -> Iterator[Line
 
 def _lines(text: str) -> Iterator[str]:
     """Lines ended by CR, LF or CRLF, one at a time: never a list of a million lines in memory
-    (nor a copy of the text, which io.StringIO would make)."""
-    for match in _LINE.finditer(text):
-        yield match.group(1) if match.group(1) is not None else match.group(2)
+    (nor a copy of the text, which io.StringIO would make). A block of whole lines at a time
+    without a CR is split on LF in C: three times faster than the regular expression."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + _BLOCK)
+        end = len(text) if end == -1 else end + 1
+        block = text[start:end]
+        start = end
+        if "\r" in block:
+            for match in _LINE.finditer(block):
+                yield match.group(1) if match.group(1) is not None else match.group(2)
+            continue
+        lines = block.split("\n")
+        if block.endswith("\n"):
+            lines.pop()  # the empty string after the last line end
+        yield from lines
 
 
 def pasted_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVerdict]:

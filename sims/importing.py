@@ -7,17 +7,19 @@ mid-batch leaves nothing half-done; whoever runs the job next starts at the firs
 batch not committed, so nothing is activated, evented or charged twice.
 """
 
+import itertools
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from console.bulk_insert import bulk_insert, db_datetime, insert_ignoring_conflicts
+from console.bulk_insert import db_datetime
 from products.models import Charge, Product
 from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
@@ -31,10 +33,14 @@ from sims.import_input import (
     file_line_verdicts,
     pasted_verdicts,
 )
-from sims.lifecycle import EVENT_FIELDS, Action, Actor, apply_action
+from sims.import_sql import find_sims, insert_sims_with_events
+from sims.lifecycle import Action, Actor, apply_action
 from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
 
 EXAMPLES_SHOWN = 50
+# SIMs already known (inventory, transfers) go through the lifecycle this many at a time:
+# a batch may hold more than the 32,766 parameters SQLite allows in one query.
+EXISTING_CHUNK = 10_000
 
 # What happened to each valid ICCID: one letter per ICCID in ImportBatch.outcomes.
 ACTIVATED, TRANSFERRED, ALREADY, OTHER_OWNER, TERMINATED, CARRIER_REFUSED = "A", "T", "S", "O", "X", "C"
@@ -64,60 +70,55 @@ def job_verdicts(job: ImportJob) -> Iterator[tuple[str, LineVerdict]]:
 
 
 def job_iccids(job: ImportJob) -> list[str]:
-    return [verdict.iccid for _, verdict in job_verdicts(job) if verdict.verdict == VALID]
+    """The job's valid ICCIDs in batch order."""
+    return in_batch_order(job, [verdict.iccid for _, verdict in job_verdicts(job) if verdict.verdict == VALID])
 
 
-def count_input(job: ImportJob) -> None:
-    """Count the job's lines by verdict (the progress bar's denominator)."""
-    counts = Counter(verdict.verdict for _, verdict in job_verdicts(job))
+def in_batch_order(job: ImportJob, iccids: list[str]) -> list[str]:
+    """The valid ICCIDs (in input order) in the order the job cuts them into batches: sorted, so that
+    each batch inserts into a narrow range of every ICCID index instead of all over it."""
+    return sorted(iccids) if job.batches_in_iccid_order else iccids
+
+
+def count_input(job: ImportJob) -> list[str]:
+    """Count the job's lines by verdict (the progress bar's denominator); its valid ICCIDs, in input order."""
+    counts: Counter = Counter()
+    iccids = []
+    for _, verdict in job_verdicts(job):
+        counts[verdict.verdict] += 1
+        if verdict.verdict == VALID:
+            iccids.append(verdict.iccid)
     job.lines = sum(counts.values())
     job.valid, job.invalid = counts[VALID], counts[INVALID]
     job.duplicates, job.ignored = counts[DUPLICATE], counts[IGNORED]
     job.save(update_fields=["lines", "valid", "invalid", "duplicates", "ignored"])
+    return iccids
 
 
 def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
     """What importing would do to each ICCID, from who owns it now (no locks: a preview)."""
-    verdicts: dict[str, str] = {}
+    verdicts: dict[str, str] = dict.fromkeys(iccids, NEW)  # in input order
     size = settings.IMPORT_BATCH_SIZE
-    for start in range(0, len(iccids), size):
-        chunk = iccids[start : start + size]
-        existing = _existing(chunk, lock=False)
+    ordered = sorted(iccids)  # chunks of neighbouring ICCIDs: narrow ranges of the index
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
+        existing = find_sims(chunk, lock=False)
         for iccid in chunk:
-            verdicts[iccid] = _classify_one(existing.get(iccid), product, user)
+            verdicts[iccid] = _classify_one(existing.get(iccid), product.pk, user.pk)
     return verdicts
 
 
-def _existing(iccids: list[str], *, lock: bool) -> dict[str, tuple]:
-    """Who owns these ICCIDs now: (iccid, id, product, owner user, state) by ICCID."""
-    if connection.vendor == "postgresql":
-        # One array parameter: psycopg re-parses a query of 5,000 placeholders on every call,
-        # and the planner reads `= ANY(array)` straight off the unique index.
-        with connection.cursor() as cursor:
-            table = connection.ops.quote_name(Sim._meta.db_table)
-            cursor.execute(
-                f"SELECT iccid, id, product_id, owner_user_id, state FROM {table} WHERE iccid = ANY(%s)"
-                + (" FOR UPDATE" if lock else ""),
-                [list(iccids)],
-            )
-            return {row[0]: row for row in cursor.fetchall()}
-    rows = Sim.objects.filter(iccid__in=iccids)
-    if lock:
-        rows = rows.select_for_update()
-    return {row[0]: row for row in rows.values_list("iccid", "pk", "product_id", "owner_user_id", "state")}
-
-
-def _classify_one(row: tuple | None, product: Product, user) -> str:
+def _classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
     if row is None:
         return NEW
-    _, _, product_id, owner_user_id, state = row
+    _, _, owner_product_id, owner_user_id, state, _ = row
     if state == State.TERMINATED:
         return TERMINATED
-    if product_id == product.pk:
+    if owner_product_id == product_id:
         return ALREADY
-    if product_id is None and owner_user_id is None:
+    if owner_product_id is None and owner_user_id is None:
         return NEW  # waiting in inventory
-    if product_id is None and owner_user_id == user.pk:
+    if owner_product_id is None and owner_user_id == user_id:
         return TRANSFERRED
     return OTHER_OWNER
 
@@ -184,22 +185,25 @@ def enqueue_import(job_id: int) -> None:
     run_import_job.enqueue(job_id)
 
 
-def run_import(*, job_id: int) -> ImportJob:
-    """Run (or resume) a confirmed job to its end."""
+def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
+    """Run (or resume) a confirmed job to its end. `iccids`: the job's valid ICCIDs in input order,
+    when the caller has just read them (a file of a million lines is then parsed once, not twice)."""
     job = ImportJob.objects.select_related("product", "created_by").get(pk=job_id)
     if job.status in (ImportJob.Status.DRAFT, ImportJob.Status.DONE):
         return job
     now = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, started_at=job.started_at or now, updated_at=now)
-    _checkpoint_less_often()
+    _tune_sqlite_for_import()
     try:
-        iccids = job_iccids(job)
+        iccids = job_iccids(job) if iccids is None else in_batch_order(job, iccids)
         price = quote(country=job.country.code, sims=1, today=timezone.localdate())
         carrier = get_carrier()
         size = job.batch_size
         for number, start in enumerate(range(0, len(iccids), size)):
             if number >= job.batches_done:
                 _run_batch(job, number, iccids[start : start + size], price, carrier)
+                # Under DEBUG every statement is kept, and a batch's carry 50,000 ICCIDs each.
+                reset_queries()
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}", updated_at=timezone.now()
@@ -210,12 +214,15 @@ def run_import(*, job_id: int) -> ImportJob:
     return job
 
 
-def _checkpoint_less_often() -> None:
+def _tune_sqlite_for_import() -> None:
     """SQLite: let the write-ahead log grow to ~80 MB between checkpoints during an import,
-    instead of rewriting the same index pages into the database after every batch."""
+    instead of rewriting the same index pages into the database after every batch; and a page
+    cache of 16 MB, not 64: batches in ICCID order write a few thousand pages each, and the
+    import's peak memory is otherwise a quarter cache."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint=20000")
+            cursor.execute("PRAGMA cache_size=-16000")
 
 
 def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, carrier) -> None:
@@ -225,8 +232,11 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         if locked.batches_done > number:
             return
         batch = ImportBatch.objects.create(job=job, number=number, outcomes="")
-        existing = _existing(iccids, lock=True)
-        codes = {iccid: _classify_one(existing.get(iccid), job.product, job.created_by) for iccid in iccids}
+        existing = find_sims(iccids, lock=True)
+        # In batch order; NEW but for the SIMs already known (built without a Python loop over the batch).
+        codes = dict.fromkeys(iccids, NEW)
+        for iccid, row in existing.items():
+            codes[iccid] = _classify_one(row, job.product_id, job.created_by_id)
         wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
         refusals = carrier.activate(wanted)
         for iccid in refusals:
@@ -235,9 +245,9 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         from_inventory = [i for i in wanted if codes[i] == NEW and i in existing]
         _activate_existing(job, from_inventory, codes, existing, transfer=False)
         _activate_existing(job, [i for i in wanted if codes[i] == TRANSFERRED], codes, existing, transfer=True)
-        tally = Counter(codes[iccid] for iccid in iccids)
+        tally = Counter(codes.values())
         _charge_first_month(job, batch, price, tally[ACTIVATED] + tally[TRANSFERRED])
-        batch.outcomes = "".join(codes[iccid] for iccid in iccids)
+        batch.outcomes = "".join(codes.values())
         batch.carrier_refusals = refusals
         batch.save(update_fields=["outcomes", "carrier_refusals"])
         ImportJob.objects.filter(pk=job.pk).update(
@@ -260,31 +270,48 @@ def _sim_defaults(job: ImportJob) -> dict:
 
 
 def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: dict[str, str]) -> None:
-    """SIMs the console has never seen: insert them active, marked with the batch, in bulk."""
+    """SIMs the console has never seen: inserted active, each with its import event."""
     if not iccids:
         return
     now = db_datetime(timezone.now())
     defaults = _sim_defaults(job)
-    rows = [
-        (iccid, defaults["product_id"], State.ACTIVE, now, defaults["home_country"], defaults["data_limit_mb"], now, now, 1, 0, batch.pk, now)
-        for iccid in iccids
-    ]
-    insert_ignoring_conflicts(Sim, NEW_SIM_FIELDS, rows, unique="iccid")
-    created = dict(Sim.objects.filter(iccid__in=iccids, import_batch=batch).values_list("iccid", "pk"))
     actor = Actor.for_user(job.created_by)
-    events = [
-        (sim_id, job.product_id, Action.IMPORT.value, State.ISSUED.value, State.ACTIVE.value, actor.kind, actor.user.pk, actor.name, f"Import #{job.pk}", now)
-        for sim_id in created.values()
-    ]
-    bulk_insert(SimEvent, EVENT_FIELDS, events)
-    for iccid in iccids:
-        codes[iccid] = ACTIVATED if iccid in created else OTHER_OWNER
-    taken_meanwhile = [iccid for iccid in iccids if iccid not in created]
-    if taken_meanwhile:
-        # Another import inserted these between our read and our insert: say what they are now.
-        for iccid, row in _existing(taken_meanwhile, lock=True).items():
-            code = _classify_one(row, job.product, job.created_by)
-            codes[iccid] = code if code in (ALREADY, TERMINATED) else OTHER_OWNER
+    inserted = insert_sims_with_events(
+        iccids=sorted(iccids),
+        sim={
+            "product": defaults["product_id"],
+            "state": State.ACTIVE.value,
+            "state_changed_at": now,
+            "home_country": defaults["home_country"],
+            "data_limit_mb": defaults["data_limit_mb"],
+            "first_activated_at": now,
+            "last_activated_at": now,
+            "activations_count": 1,
+            "deactivations_count": 0,
+            "import_batch": batch.pk,
+            "created_at": now,
+        },
+        event={
+            "product": job.product_id,
+            "action": Action.IMPORT.value,
+            "from_state": State.ISSUED.value,
+            "to_state": State.ACTIVE.value,
+            "actor_kind": actor.kind,
+            "actor_user": actor.user.pk,
+            "actor_name": actor.name,
+            "reason": f"Import #{job.pk}",
+            "created_at": now,
+        },
+    )
+    codes.update(dict.fromkeys(iccids, ACTIVATED))
+    if inserted < len(iccids):
+        # Another import inserted some between our read and our insert: say what they are now.
+        now_there = find_sims(iccids, lock=True)
+        for iccid in iccids:
+            row = now_there.get(iccid)
+            if row is None or row[5] != batch.pk:
+                code = _classify_one(row, job.product_id, job.created_by_id)
+                codes[iccid] = code if code in (ALREADY, TERMINATED) else OTHER_OWNER
 
 
 def _activate_existing(
@@ -294,18 +321,22 @@ def _activate_existing(
     if not iccids:
         return
     by_id = {existing[iccid][1]: iccid for iccid in iccids}
-    report = apply_action(
-        # Still where we saw them: nobody else's in between.
-        sims=Sim.objects.filter(pk__in=list(by_id), product=None, owner_user=job.created_by if transfer else None),
-        action=Action.IMPORT,
-        actor=Actor.for_user(job.created_by),
-        reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
-        changes=_sim_defaults(job),
-    )
-    for outcome in report.done:
-        codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
-    for outcome in report.refused:
-        codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
+    ids = sorted(by_id)
+    for start in range(0, len(ids), EXISTING_CHUNK):
+        report = apply_action(
+            # Still where we saw them: nobody else's in between.
+            sims=Sim.objects.filter(
+                pk__in=ids[start : start + EXISTING_CHUNK], product=None, owner_user=job.created_by if transfer else None
+            ),
+            action=Action.IMPORT,
+            actor=Actor.for_user(job.created_by),
+            reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
+            changes=_sim_defaults(job),
+        )
+        for outcome in report.done:
+            codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
+        for outcome in report.refused:
+            codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
 
 
 def _charge_first_month(job: ImportJob, batch: ImportBatch, price: Quote, quantity: int) -> None:
@@ -331,22 +362,30 @@ def _charge_first_month(job: ImportJob, batch: ImportBatch, price: Quote, quanti
 def outcome_rows(job: ImportJob) -> Iterator[list[str]]:
     """Every input line with what happened to it, in input order (the CSV at the end of an import)."""
     yield ["source", "line", "input", "iccid", "outcome", "reason"]
-    batches = iter(job.batches.order_by("number"))
-    outcomes, refusals, position = "", {}, 0
+    batches = list(job.batches.order_by("number").values_list("outcomes", "carrier_refusals"))
+    outcomes = "".join(batch_outcomes for batch_outcomes, _ in batches)  # one letter per ICCID, in batch order
+    refusals = {iccid: reason for _, batch_refusals in batches for iccid, reason in batch_refusals.items()}
+    position_of = _batch_position(job)
     for source, verdict in job_verdicts(job):
         if verdict.verdict != VALID:
             label = {INVALID: "invalid", DUPLICATE: "duplicate", IGNORED: "ignored: no ICCID on this line"}[verdict.verdict]
             yield [source, str(verdict.line_no), verdict.text, verdict.iccid or "", label, verdict.reason]
             continue
-        if position == len(outcomes):
-            batch = next(batches, None)
-            outcomes, refusals, position = (batch.outcomes, batch.carrier_refusals, 0) if batch else ("", {}, 0)
-        if not outcomes:
+        position = position_of(verdict.iccid)
+        if position >= len(outcomes):
             yield [source, str(verdict.line_no), verdict.text, verdict.iccid, "not processed yet", ""]
             continue
         code = outcomes[position]
-        position += 1
         yield [source, str(verdict.line_no), verdict.text, verdict.iccid, OUTCOMES[code][0], refusals.get(verdict.iccid, OUTCOMES[code][1])]
+
+
+def _batch_position(job: ImportJob) -> Callable[[str], int]:
+    """Where each valid ICCID, taken in input order, stands in the job's batch order."""
+    if job.batches_in_iccid_order:
+        ordered = job_iccids(job)
+        return lambda iccid: bisect_left(ordered, iccid)
+    positions = itertools.count()
+    return lambda iccid: next(positions)
 
 
 def seconds_left(job: ImportJob) -> float | None:
@@ -364,16 +403,11 @@ def import_iccids(*, product: Product, user, data: bytes | str, country: str, so
     job = ImportJob.objects.create(product=product, created_by=user, input_filename=source_name)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     job.input_file.save(f"import-{job.pk}.txt", ContentFile(raw), save=True)
-    count_input(job)
+    iccids = count_input(job)
     if job.valid == 0:  # nothing to activate: a finished job that did nothing, with its counts
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, country=country, finished_at=timezone.now())
         job.refresh_from_db()
         return job
     confirm_import(job=job, country=country, enqueue=False)
-    return run_import(job_id=job.pk)
+    return run_import(job_id=job.pk, iccids=iccids)
 
-
-NEW_SIM_FIELDS = [
-    "iccid", "product", "state", "state_changed_at", "home_country", "data_limit_mb",
-    "first_activated_at", "last_activated_at", "activations_count", "deactivations_count", "import_batch", "created_at",
-]

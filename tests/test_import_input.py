@@ -90,3 +90,15 @@ def test_any_bytes_either_read_as_text_or_are_refused_with_a_reason(data):
 def test_any_pasted_text_gives_verdicts_without_crashing(text):
     for verdict in pasted_verdicts(text):
         assert verdict.verdict != VALID or len(verdict.iccid) in (19, 20)
+
+
+@given(st.text(alphabet="ab\r\n", max_size=40), st.integers(min_value=1, max_value=8))
+def test_lines_split_in_blocks_are_the_lines_of_the_whole_text(text, block):
+    from sims import import_input
+
+    whole = [m.group(1) if m.group(1) is not None else m.group(2) for m in import_input._LINE.finditer(text)]
+    original, import_input._BLOCK = import_input._BLOCK, block
+    try:
+        assert list(import_input._lines(text)) == whole
+    finally:
+        import_input._BLOCK = original

@@ -85,6 +85,76 @@ def test_every_outcome_of_the_review_list(product, other_product, owner, make_si
     assert Charge.objects.get(product=product).quantity == 3
 
 
+def test_batches_are_cut_in_iccid_order_and_the_csv_keeps_the_input_order(product, owner, make_sim, settings):
+    settings.IMPORT_BATCH_SIZE = 3
+    iccids = [make_iccid() for _ in range(8)]
+    already = make_sim(product, iccid=iccids[5])
+    shuffled = [iccids[i] for i in (6, 0, 5, 3, 7, 1, 4, 2)]
+
+    job = import_iccids(product=product, user=owner, data=lines(*shuffled), country="US")
+
+    assert [batch.outcomes for batch in job.batches.order_by("number")] == ["AAA", "AAS", "AA"]
+    rows = list(outcome_rows(job))[1:]
+    assert [row[3] for row in rows] == shuffled
+    assert [row[4] for row in rows] == ["activated", "activated", "already_in_product"] + ["activated"] * 5
+    assert Sim.objects.get(iccid=already.iccid).events.count() == 0
+    events = SimEvent.objects.filter(product=product).select_related("sim")
+    assert sorted(event.sim.iccid for event in events) == sorted(set(iccids) - {already.iccid})
+
+
+def test_a_job_cut_in_input_order_before_the_upgrade_resumes_and_reports_in_input_order(product, owner, make_sim):
+    iccids = [make_iccid() for _ in range(6)][::-1]  # input order is not ICCID order
+    make_sim(product, iccid=iccids[0])
+    job = ImportJob.objects.create(product=product, created_by=owner, typed_text=lines(*iccids), batches_in_iccid_order=False)
+    importing.count_input(job)
+    confirm_import(job=job, country="US", enqueue=False)
+    ImportJob.objects.filter(pk=job.pk).update(batch_size=4)
+
+    done = run_import(job_id=job.pk)
+
+    assert [batch.outcomes for batch in done.batches.order_by("number")] == ["SAAA", "AA"]
+    assert [row[4] for row in list(outcome_rows(done))[1:]] == ["already_in_product"] + ["activated"] * 5
+
+
+def test_sims_already_known_are_activated_a_chunk_at_a_time(product, owner, make_sim, monkeypatch):
+    monkeypatch.setattr(importing, "EXISTING_CHUNK", 2)
+    inventory = [make_sim(None, state=State.ISSUED) for _ in range(3)]
+    mine = [make_sim(None, state=State.SUSPENDED, owner_user=owner) for _ in range(3)]
+    job = import_iccids(product=product, user=owner, data=lines(*(sim.iccid for sim in inventory + mine)), country="US")
+    assert (job.activated, job.transferred) == (3, 3)
+    assert Sim.objects.filter(product=product, state=State.ACTIVE).count() == SimEvent.objects.count() == 6
+
+
+def test_sims_another_import_inserts_while_the_carrier_answers_are_left_to_it(product, other_product, owner, monkeypatch):
+    ours, theirs, here = make_iccid(), make_iccid(), make_iccid()
+    real_activate = importing.get_carrier().__class__.activate
+
+    def another_import_meanwhile(self, iccids):
+        Sim.objects.create(iccid=theirs, product=other_product, state=State.ACTIVE)
+        Sim.objects.create(iccid=here, product=product, state=State.ACTIVE)
+        return real_activate(self, iccids)
+
+    monkeypatch.setattr("sims.carriers.simulator.SimulatorCarrier.activate", another_import_meanwhile)
+    job = import_iccids(product=product, user=owner, data=lines(ours, theirs, here), country="US")
+
+    assert outcomes_by_iccid(job) == {ours: "activated", theirs: "other_owner", here: "already_in_product"}
+    assert (job.activated, job.other_owner, job.already_in_product) == (1, 1, 1)
+    assert Sim.objects.get(iccid=theirs).product == other_product
+    assert list(SimEvent.objects.values_list("sim__iccid", flat=True)) == [ours]
+    assert Charge.objects.get().quantity == 1
+
+
+@pytest.mark.parametrize("others_in_range", [2, 8])
+def test_sims_between_a_batchs_iccids_are_told_apart_from_the_batchs_own(product, owner, make_sim, others_in_range):
+    iccids = [make_iccid() for _ in range(others_in_range + 2)]
+    first, *between, last = iccids
+    for iccid in between:
+        make_sim(product, iccid=iccid)
+    # Three ICCIDs whose range holds 2 SIMs (read from the range) or 8, more than twice the batch (one by one).
+    job = import_iccids(product=product, user=owner, data=lines(first, between[1], last), country="US")
+    assert outcomes_by_iccid(job) == {first: "activated", between[1]: "already_in_product", last: "activated"}
+
+
 def test_the_same_file_twice_creates_no_second_sim_event_or_charge(product, owner):
     text = lines(*(make_iccid() for _ in range(5)))
     import_iccids(product=product, user=owner, data=text, country="US")
