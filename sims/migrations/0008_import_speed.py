@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('products', '0004_default_rate_zones'),
-        ('sims', '0005_partial_owner_index'),
+        ('sims', '0007_usage_tick'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
