@@ -61,6 +61,7 @@ def carrier_usage_push(request: HttpRequest) -> HttpResponse:
             "received": report.received,
             "ingested": report.ingested,
             "duplicates": report.duplicates,
+            "rejected_count": report.rejected_count,
             "rejected": [
                 {"index": rejected.line - 1, "record_id": rejected.record_id, "reason": rejected.reason}
                 for rejected in report.rejected

@@ -66,22 +66,31 @@ class Rejection:
     reason: str
 
 
+# A file of a million bad rows reports them all in its count, and the first ones in detail:
+# its memory stays bounded.
+MAX_LISTED_REJECTIONS = 10_000
+
+
 @dataclass
 class IngestReport:
     received: int = 0
     ingested: int = 0
     duplicates: int = 0
+    # Every rejected record counts; the first MAX_LISTED_REJECTIONS are listed with their reason.
+    rejected_count: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     paused: int = 0
     activated: int = 0
 
     def reject(self, *, line: int, record_id: str, reason: str) -> None:
-        self.rejected.append(Rejection(line, record_id, reason))
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_LISTED_REJECTIONS:
+            self.rejected.append(Rejection(line, record_id, reason))
 
     def summary(self) -> str:
         text = (
             f"{self.received:,} records: {self.ingested:,} ingested, {self.duplicates:,} already ingested, "
-            f"{len(self.rejected):,} rejected"
+            f"{self.rejected_count:,} rejected"
         )
         if self.paused or self.activated:
             text += f"; {self.paused:,} SIMs paused at their data limit, {self.activated:,} activated by a trigger"

@@ -11,6 +11,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import BinaryIO
 
+from sims import usage as usage_module
 from sims.import_input import NotText, open_text
 from sims.usage import IngestReport, Rejection, UsageRow, ingest_usage
 from sims.usage_fields import FIELDS, REQUIRED_FIELDS, FieldError, usage_row
@@ -31,6 +32,7 @@ class UsageCsv:
         except NotText:
             raise UsageFileError(f"This file is not text (it holds binary data): export the usage as CSV with the header {HEADER}.") from None
         self.rejected: list[Rejection] = []
+        self.rejected_count = 0
         self._values = self._read_header()
 
     def _read_header(self) -> itemgetter:
@@ -86,7 +88,9 @@ class UsageCsv:
                     self._reject(first_line, str(error), record_id=picked[0].strip())
 
     def _reject(self, line: int, reason: str, *, record_id: str = "") -> None:
-        self.rejected.append(Rejection(line, record_id, reason))
+        self.rejected_count += 1
+        if len(self.rejected) < usage_module.MAX_LISTED_REJECTIONS:
+            self.rejected.append(Rejection(line, record_id, reason))
 
 
 def ingest_usage_csv(stream: BinaryIO, *, now: datetime | None = None) -> IngestReport:
@@ -96,6 +100,8 @@ def ingest_usage_csv(stream: BinaryIO, *, now: datetime | None = None) -> Ingest
     """
     usage = UsageCsv(stream)
     report = ingest_usage(usage.rows(), now=now)
-    report.received += len(usage.rejected)
-    report.rejected = sorted(report.rejected + usage.rejected, key=lambda rejection: rejection.line)
+    report.received += usage.rejected_count
+    report.rejected_count += usage.rejected_count
+    listed = sorted(report.rejected + usage.rejected, key=lambda rejection: rejection.line)
+    report.rejected = listed[: usage_module.MAX_LISTED_REJECTIONS]
     return report

@@ -60,6 +60,7 @@ def test_a_good_push_ingests_and_pauses_a_sim_over_its_limit(client, sim):
         "received": 3,
         "ingested": 2,
         "duplicates": 0,
+        "rejected_count": 1,
         "rejected": [{"index": 2, "record_id": "r3", "reason": f"No SIM has ICCID {UNKNOWN}; import the SIM before its usage."}],
         "paused": 1,
         "activated": 0,

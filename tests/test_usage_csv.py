@@ -213,3 +213,15 @@ def test_a_record_ending_within_the_clock_skew_is_accepted(active_sim):
     report = ingest(csv_bytes(line("r1", active_sim.iccid, start=NOW.isoformat(), end=soon.isoformat())))
 
     assert report.ingested == 1
+
+
+def test_a_file_of_many_bad_rows_counts_them_all_and_lists_the_first(product, active_sim, monkeypatch):
+    monkeypatch.setattr("sims.usage.MAX_LISTED_REJECTIONS", 3)
+    unreadable = [line(f"u{n}", active_sim.iccid, up="lots") for n in range(4)]  # lines 2-5
+    unknown = [line(f"k{n}", UNKNOWN) for n in range(3)]  # lines 6-8
+
+    report = ingest(csv_bytes(*unreadable, *unknown, line("ok", active_sim.iccid)))
+
+    assert (report.received, report.ingested, report.rejected_count) == (8, 1, 7)
+    assert [rejection.line for rejection in report.rejected] == [2, 3, 4]
+    assert "7 rejected" in report.summary()

@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 continue
             self._print(name, report)
             ingested += report.ingested + report.duplicates
-            rejected += len(report.rejected)
+            rejected += report.rejected_count
         if unreadable:
             raise CommandError(f"Could not read {', '.join(unreadable)}: nothing in {'them' if len(unreadable) > 1 else 'it'} was ingested.")
         # Records ingested before (a re-run) are not a failure; a file of nothing but bad rows is.
@@ -53,6 +53,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{name}: {report.summary()}")
         for rejection in report.rejected[:REJECTIONS_SHOWN]:
             self.stdout.write(f"line {rejection.line}: {rejection.reason}")
-        hidden = len(report.rejected) - REJECTIONS_SHOWN
+        hidden = report.rejected_count - min(len(report.rejected), REJECTIONS_SHOWN)
         if hidden > 0:
             self.stdout.write(f"and {hidden:,} more rejected rows.")
