@@ -129,3 +129,21 @@ def test_an_iccid_that_begins_with_a_whole_shorter_one_is_still_searched(product
     selection = select_sims(product=product, fragment="2345")
     assert [sim.iccid for sim in page_of_sims(selection=selection, per_page=50).sims] == [longer.iccid]
     assert selection.count() == 1
+
+
+@pytest.mark.django_db
+def test_iccids_compare_byte_by_byte_so_that_colon_sorts_right_after_nine():
+    # The ranges above end at "<start>:"; a locale collation (en_US) sorts ":" before digits.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s < %s", ["1239", "123:"])
+        assert cursor.fetchone()[0] in (True, 1)
+        table_sorts = "SELECT MIN(x) FROM (SELECT iccid AS x FROM sims_sim UNION ALL SELECT %s UNION ALL SELECT %s) AS t"
+        cursor.execute(table_sorts, ["123:", "1239"])
+        assert cursor.fetchone()[0] == "1239"
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT collation_name FROM information_schema.columns WHERE table_name = 'sims_sim' AND column_name = 'iccid'"
+            )
+            assert cursor.fetchone()[0] == "C"
