@@ -1,5 +1,6 @@
-"""Usage records in: stored once by record id, rolled up per SIM and per product per day,
-with data limits and automatic triggers enforced in the same transaction.
+"""Usage records in: stored once by record id, rolled up per SIM per day and per billing
+period and per product per day, with data limits and automatic triggers enforced in the same
+transaction.
 
 Every source (the carrier adapter, `ingest_usage FILE`, the carrier push endpoint)
 hands `ingest_usage` the same `UsageRow`s. Each chunk goes through a temporary
