@@ -15,8 +15,9 @@ from django.db.models import Max, Sum
 from console.calendar import billing_period_start
 from console.charts import DayUsage
 from products.models import Product
-from sims.models import ProductDailyUsage, Sim, State, UsageSpike
+from sims.models import ProductDailyUsage, State, UsageSpike
 from sims.spikes import latest_spike_day, spikes_on
+from sims.state_counts import sims_in_states
 
 # The spikes card lists this many, the largest first; the rest are a link to the filter.
 SPIKES_SHOWN = 10
@@ -94,4 +95,4 @@ def fleet_spikes(product: Product, *, today: date) -> FleetSpikes | None:
 
 def active_sim_count(product: Product) -> int:
     """SIMs that count as active: active, or paused at their data limit (both are billed)."""
-    return Sim.objects.filter(product=product, state__in=ACTIVE_STATES).count()
+    return sims_in_states(product_id=product.pk, states=ACTIVE_STATES)

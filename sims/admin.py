@@ -11,6 +11,7 @@ from sims.models import (
     SimDailyUsage,
     SimEvent,
     SimPeriodUsage,
+    SimStateDelta,
     UsageRecord,
     UsageSpike,
     UsageTick,
@@ -171,3 +172,10 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ["job", "number", "created_at"]
     list_select_related = ["job"]
     ordering = ["-job_id", "number"]
+
+
+@admin.register(SimStateDelta)
+class SimStateDeltaAdmin(ReadOnlyAdmin):
+    list_display = ["product_id", "state", "sims"]
+    list_filter = ["state"]
+    ordering = ["product_id", "state", "id"]

@@ -339,3 +339,17 @@ class UsageTick(models.Model):
 
     def __str__(self) -> str:
         return f"Usage tick {self.slot or 'by hand'}"
+
+
+class SimStateDelta(models.Model):
+    """PostgreSQL: how many SIMs of a product entered (+) or left (-) a state, written by triggers on
+    the SIM table for every statement that changes states or owners (sims/state_counts.py). Rows
+    are only added, never updated, so concurrent writers never wait on a counter; the periodic
+    work folds them into one row per product and state."""
+
+    product_id = models.BigIntegerField()
+    state = models.CharField(max_length=12)
+    sims = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["product_id", "state"], name="simstatedelta_product_state")]
