@@ -3,13 +3,13 @@ pausing at it, and unpausing under it or when a new billing period begins."""
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from itertools import batched
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from console.bulk_insert import list_parameter
 from console.calendar import billing_period_start
 from console.units import MB, human_bytes
 from products.models import Product
@@ -18,8 +18,6 @@ from sims.models import Sim, SimPeriodUsage, State
 
 LIMIT_RULE = "data limit"
 NEW_PERIOD_RULE = "new billing period"
-# SQLite allows 32,766 parameters in a statement, PostgreSQL 65,535.
-IDS_PER_QUERY = 10_000
 
 
 def pause_sims_over_limit(*, sims_sql: str, sims_params: list, now: datetime) -> int:
@@ -38,25 +36,19 @@ def pause_sims_over_limit(*, sims_sql: str, sims_params: list, now: datetime) ->
 
 def pause_if_over_limit(*, sim_ids: list[int], now: datetime | None = None) -> int:
     """After a limit was lowered: pause at once what is already over it."""
-    now = now or timezone.now()
-    return sum(
-        pause_sims_over_limit(sims_sql=_placeholders(chunk), sims_params=list(chunk), now=now)
-        for chunk in batched(sim_ids, IDS_PER_QUERY)
-    )
+    sims_sql, sims_params = _listed(sim_ids)
+    return pause_sims_over_limit(sims_sql=sims_sql, sims_params=sims_params, now=now or timezone.now())
 
 
 def unpause_within_limit(*, sim_ids: list[int], actor: Actor, now: datetime | None = None) -> int:
     """After a limit was raised: unpause the paused SIMs whose usage this period is now under it."""
-    now = now or timezone.now()
-    unpaused = 0
-    for chunk in batched(sim_ids, IDS_PER_QUERY):
-        under = _sims_against_limit(_placeholders(chunk), list(chunk), state=State.PAUSED, at_or_over=False, now=now)
-        reasons = {
-            sim_id: f"Data limit raised to {limit_mb} MB, above this period's {human_bytes(used)}."
-            for sim_id, limit_mb, used in under
-        }
-        unpaused += len(apply_action(sims=list(reasons), action=Action.UNPAUSE, actor=actor, reasons=reasons).done)
-    return unpaused
+    sims_sql, sims_params = _listed(sim_ids)
+    under = _sims_against_limit(sims_sql, sims_params, state=State.PAUSED, at_or_over=False, now=now or timezone.now())
+    reasons = {
+        sim_id: f"Data limit raised to {limit_mb} MB, above this period's {human_bytes(used)}."
+        for sim_id, limit_mb, used in under
+    }
+    return len(apply_action(sims=list(reasons), action=Action.UNPAUSE, actor=actor, reasons=reasons).done)
 
 
 def unpause_for_new_period(*, now: datetime | None = None) -> int:
@@ -125,5 +117,7 @@ def _sims_against_limit(
         return cursor.fetchall()
 
 
-def _placeholders(ids: tuple[int, ...] | list[int]) -> str:
-    return ", ".join(["%s"] * len(ids))
+def _listed(sim_ids: list[int]) -> tuple[str, list]:
+    """A subquery of these SIM ids, sent as one parameter however many there are."""
+    relation, parameter = list_parameter(Sim._meta.pk, list(sim_ids))
+    return f"SELECT value FROM {relation}", [parameter]

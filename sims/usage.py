@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_countries import countries
 
-from console.bulk_insert import insert_rows
+from console.bulk_insert import in_list, insert_rows
 from console.calendar import billing_period_start
 from sims.limits import pause_sims_over_limit
 from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimPeriodUsage, State, UsageRecord
@@ -40,8 +40,6 @@ STAGED_COLUMNS = [
 STAGED_PG_TYPES = [
     "varchar", "int8", "int8", "timestamptz", "timestamptz", "int8", "int8", "int4", "varchar", "date", "date",
 ]  # fmt: skip
-# SQLite allows 32,766 parameters in a statement, PostgreSQL 65,535.
-IDS_PER_QUERY = 10_000
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, which makes
@@ -158,8 +156,12 @@ class _SimDirectory:
         if len(self.known) + len(missing) > self.MAX_KEPT:
             self.known.clear()
             missing = list(iccids)
-        for part in batched(missing, IDS_PER_QUERY):
-            for iccid, *sim in Sim.objects.filter(iccid__in=part).values_list("iccid", "pk", "product_id", "state"):
+        if not missing:
+            return
+        condition, parameter = in_list(Sim._meta.get_field("iccid"), missing)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT iccid, id, product_id, state FROM {Sim._meta.db_table} WHERE {condition}", [parameter])
+            for iccid, *sim in cursor.fetchall():
                 self.known[iccid] = tuple(sim)
 
     def get(self, iccid: str) -> tuple[int, int | None, str] | None:
