@@ -1,6 +1,13 @@
-from django.contrib import admin
+from datetime import timedelta
 
-from products.models import Charge, Membership, Product, RateZone, ZoneCountry
+from django import forms
+from django.contrib import admin
+from django.utils import timezone
+
+from products.models import Charge, Invoice, InvoiceLine, Membership, Product, RateZone, ZoneCountry, ZonePrice
+
+# A new price may start this long before the moment it is saved (the time it took to type it), no earlier.
+PRICE_BACKDATING_SLACK = timedelta(minutes=10)
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,7 +18,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "default_data_limit_mb", "created_at"]
+    list_display = ["name", "slug", "pricing_model", "plan_zone", "default_data_limit_mb", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
@@ -31,11 +38,58 @@ class ZoneCountryInline(admin.TabularInline):
     extra = 0
 
 
+class ZonePriceForm(forms.ModelForm):
+    class Meta:
+        model = ZonePrice
+        fields = "__all__"
+
+    def clean_effective_from(self):
+        moment = self.cleaned_data["effective_from"]
+        if moment < timezone.now() - PRICE_BACKDATING_SLACK:
+            raise forms.ValidationError(
+                "A new price cannot start in the past: charges already made keep their prices. "
+                "Give the moment it applies from, now or later."
+            )
+        return moment
+
+
+class ZonePriceInline(admin.StackedInline):
+    """Versions are added, never edited: a price change applies from its moment on."""
+
+    model = ZonePrice
+    form = ZonePriceForm
+    extra = 0
+    classes = ["collapse"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(RateZone)
 class RateZoneAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "plan_monthly_price", "plan_included_mb", "overage_per_mb"]
+    list_display = ["code", "name"]
     search_fields = ["code", "name"]
-    inlines = [ZoneCountryInline]
+    inlines = [ZonePriceInline, ZoneCountryInline]
+
+
+@admin.register(ZonePrice)
+class ZonePriceAdmin(admin.ModelAdmin):
+    form = ZonePriceForm
+    list_display = [
+        "zone", "effective_from", "plan_monthly_price", "overage_per_mb", "payg_monthly_fee", "payg_data_per_mb",
+        "pool_monthly_fee", "pool_included_mb", "pool_overage_per_mb",
+    ]
+    list_filter = ["zone"]
+    list_select_related = ["zone"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ZoneCountry)
@@ -60,3 +114,46 @@ class ChargeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Issued invoices never change: read-only here (a correction is a credit charge)."""
+
+    list_display = ["number", "product", "user", "period_start", "pricing_model", "peak_sims", "total", "issued_at"]
+    list_filter = ["period_start", "pricing_model"]
+    search_fields = ["number", "product__name", "user__username"]
+    list_select_related = ["product", "user"]
+    inlines = [InvoiceLineInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(InvoiceAdmin):
+    list_display = ["invoice", "position", "kind", "zone", "description", "quantity", "unit", "unit_price", "amount"]
+    list_filter = ["kind", "zone"]
+    search_fields = ["invoice__number", "description"]
+    list_select_related = ["invoice", "zone"]
+    inlines = []

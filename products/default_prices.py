@@ -1,6 +1,8 @@
-"""Sensible default prices for every country, in three zones (after Particle's cellular zones).
-Admins edit them in the Django admin; the data migration fills an empty table with these."""
+"""Sensible default prices for every country, in three zones (after Particle's cellular zones,
+with emnify-like pay-as-you-go and pooled prices). Admins edit them in the Django admin; the data
+migrations fill an empty table with these."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django_countries import countries
@@ -16,19 +18,42 @@ ZONE_2 = (
     "MX BR AR CL CO PE UY PY EC BO CR PA GT "
     "JP KR SG HK MO TW MY TH ID PH VN IN ZA AE SA QA KW BH OM"
 ).split()
+# Pay as you go and pooled prices per zone: hosting fee, data per MB, SMS; pool fee, pool MB, beyond the pool per MB.
+OTHER_MODELS = {
+    "Z1": ("0.95", "0.10", "0.06", "2.50", 10, "0.20"),
+    "Z2": ("0.95", "0.20", "0.08", "4.00", 10, "0.35"),
+    "Z3": ("0.95", "0.60", "0.12", "8.00", 10, "1.00"),
+}
+# The first versions apply from long before any SIM was imported.
+SINCE_EVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def fill_default_prices(RateZone, ZoneCountry) -> None:
-    """Takes the model classes, so the migration can pass its historical ones."""
+def zone_of_country(code: str) -> str:
+    return "Z1" if code in ZONE_1 else "Z2" if code in ZONE_2 else "Z3"
+
+
+def default_price_fields(code: str) -> dict:
+    """A zone's default prices, as ZonePrice fields (a zone added by an admin gets zone 3's)."""
+    plan = next((row for row in ZONES if row[0] == code), ZONES[-1])
+    fee, data, sms, pool_fee, pool_mb, pool_over = OTHER_MODELS.get(code, OTHER_MODELS["Z3"])
+    return {
+        "plan_monthly_price": Decimal(plan[2]),
+        "plan_included_mb": plan[3],
+        "overage_per_mb": Decimal(plan[4]),
+        "payg_monthly_fee": Decimal(fee),
+        "payg_data_per_mb": Decimal(data),
+        "payg_sms_price": Decimal(sms),
+        "pool_monthly_fee": Decimal(pool_fee),
+        "pool_included_mb": pool_mb,
+        "pool_overage_per_mb": Decimal(pool_over),
+    }
+
+
+def fill_default_prices(RateZone, ZoneCountry, ZonePrice) -> None:
+    """Takes the model classes, so a migration can pass its historical ones."""
     if RateZone.objects.exists():
         return
-    zones = {
-        code: RateZone.objects.create(
-            code=code, name=name, plan_monthly_price=Decimal(price), plan_included_mb=mb, overage_per_mb=Decimal(over)
-        )
-        for code, name, price, mb, over in ZONES
-    }
-    ZoneCountry.objects.bulk_create(
-        ZoneCountry(country=code, zone=zones["Z1" if code in ZONE_1 else "Z2" if code in ZONE_2 else "Z3"])
-        for code, _ in countries
-    )
+    zones = {code: RateZone.objects.create(code=code, name=name) for code, name, *_ in ZONES}
+    for code, zone in zones.items():
+        ZonePrice.objects.create(zone=zone, effective_from=SINCE_EVER, **default_price_fields(code))
+    ZoneCountry.objects.bulk_create(ZoneCountry(country=code, zone=zones[zone_of_country(code)]) for code, _ in countries)

@@ -2,10 +2,12 @@
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from products.models import RateZone, ZoneCountry
+from django.utils import timezone
+
+from products.models import RateZone, ZoneCountry, ZonePrice
 
 CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")
@@ -18,6 +20,7 @@ class NoPriceForCountry(Exception):
 @dataclass(frozen=True)
 class Quote:
     zone: RateZone
+    price: ZonePrice
     sims: int
     prorated_days: int
     days_in_month: int
@@ -29,7 +32,7 @@ class Quote:
 
     @property
     def monthly_total(self) -> Decimal:
-        return money(self.zone.plan_monthly_price * self.sims)
+        return money(self.price.plan_monthly_price * self.sims)
 
 
 def money(amount: Decimal) -> Decimal:
@@ -45,6 +48,14 @@ def zone_for_country(country: str) -> RateZone:
         ) from None
 
 
+def price_at(zone: RateZone, moment: datetime) -> ZonePrice:
+    """The zone's prices in force at `moment`: the newest version that had started by then."""
+    price = zone.prices.filter(effective_from__lte=moment).order_by("-effective_from").first()
+    if price is None:
+        raise NoPriceForCountry(f"The rate zone {zone.code} has no price at {moment:%Y-%m-%d %H:%M}: an admin can add one.")
+    return price
+
+
 def first_month_days(today: date) -> tuple[int, int]:
     """Days billed in the month of activation (today included) and the days of that month."""
     days_in_month = calendar.monthrange(today.year, today.month)[1]
@@ -53,6 +64,9 @@ def first_month_days(today: date) -> tuple[int, int]:
 
 def quote(*, country: str, sims: int, today: date) -> Quote:
     zone = zone_for_country(country)
+    price = price_at(zone, timezone.now())
     billed_days, days_in_month = first_month_days(today)
-    unit = (zone.plan_monthly_price * billed_days / days_in_month).quantize(UNIT, rounding=ROUND_HALF_UP)
-    return Quote(zone=zone, sims=sims, prorated_days=billed_days, days_in_month=days_in_month, unit_first_month=unit)
+    unit = (price.plan_monthly_price * billed_days / days_in_month).quantize(UNIT, rounding=ROUND_HALF_UP)
+    return Quote(
+        zone=zone, price=price, sims=sims, prorated_days=billed_days, days_in_month=days_in_month, unit_first_month=unit
+    )

@@ -20,7 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from console.bulk_insert import db_datetime
-from products.models import Charge, Product
+from products.ledger import settle_transfer_overage
+from products.models import Charge, PricingModel, Product
 from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
 from sims.import_input import (
@@ -335,12 +336,15 @@ def _activate_existing(
         )
         for outcome in report.done:
             codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
+        if transfer:
+            settle_transfer_overage(user=job.created_by, sim_ids=[o.sim_id for o in report.done], now=timezone.now())
         for outcome in report.refused:
             codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
 
 
 def _charge_first_month(job: ImportJob, batch: ImportBatch, price: Quote, quantity: int) -> None:
-    if quantity == 0:
+    """The per-SIM plan's prorated first month; the other models bill by peak SIMs at the period's close."""
+    if quantity == 0 or job.product.pricing_model != PricingModel.PER_SIM:
         return
     today = timezone.localdate()
     Charge.objects.create(

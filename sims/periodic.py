@@ -16,6 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from products.billing import Period
+from products.invoicing import LATE_USAGE
+from products.models import Invoice
+from products.tasks import close_billing_period_task
 from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
 from sims.limits import unpause_for_new_period
@@ -89,13 +93,27 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     # (detection replaces its own findings); afterwards a tick of a big fleet skips the work.
     midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
     spikes = detect_yesterdays_spikes(now=now) if tick.usage_since < midnight + LATE_RECORDS else "yesterday checked"
+    closing = queue_closing_of_last_period(now=now)
     tick.usage_until = now
     tick.finished_at = timezone.now()
     tick.summary = (
-        f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}."
+        f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}.{closing}"
     )[:300]
     tick.save(update_fields=["usage_until", "finished_at", "summary"])
     return tick.summary
+
+
+def queue_closing_of_last_period(*, now: datetime) -> str:
+    """On the first day of a month, once last month's late usage is in: invoice last month
+    (closing is idempotent, so a second tick that queues it again issues nothing new)."""
+    last = Period.of(now).previous()
+    closable_from = last.ends_at + LATE_USAGE
+    if not closable_from <= now < closable_from + timedelta(days=1):
+        return ""
+    if Invoice.objects.filter(period_start=last.start).exists():
+        return ""
+    transaction.on_commit(lambda: close_billing_period_task.enqueue(str(last)))
+    return f" Closing {last} queued."
 
 
 def detect_yesterdays_spikes(*, now: datetime) -> str:

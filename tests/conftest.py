@@ -39,9 +39,9 @@ def make_user(username: str):
 def prices(db):
     """The data migration's prices, for transactional tests: their flush empties every table."""
     from products.default_prices import fill_default_prices
-    from products.models import RateZone, ZoneCountry
+    from products.models import RateZone, ZoneCountry, ZonePrice
 
-    fill_default_prices(RateZone, ZoneCountry)
+    fill_default_prices(RateZone, ZoneCountry, ZonePrice)
 
 
 @pytest.fixture

@@ -90,9 +90,42 @@ def test_staff_pages_are_closed_to_non_staff(owner_client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_prices_are_editable_in_the_admin(admin_client):
-    from products.models import RateZone
+def _price_form(zone, effective_from: str) -> dict:
+    from products.default_prices import default_price_fields
+
+    data = {key: str(value) for key, value in default_price_fields(zone.code).items()}
+    data.update(zone=zone.pk, effective_from_0=effective_from[:10], effective_from_1=effective_from[11:], plan_monthly_price="3.49")
+    for name in ("suspension_fee_per_sim", "suspension_fee_payg", "suspension_fee_pooled"):
+        data[name] = "0"
+    return data
+
+
+def test_a_new_price_is_added_in_the_admin_from_now_on(admin_client):
+    from django.utils import timezone
+
+    from products.models import RateZone, ZonePrice
 
     zone = RateZone.objects.get(code="Z1")
-    page = admin_client.get(reverse("admin:products_ratezone_change", args=[zone.pk])).content.decode()
-    assert 'name="plan_monthly_price"' in page
+    start = (timezone.now() + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+    response = admin_client.post(reverse("admin:products_zoneprice_add"), _price_form(zone, start))
+    assert response.status_code == 302
+    assert [str(p.plan_monthly_price) for p in ZonePrice.objects.filter(zone=zone).order_by("effective_from")] == ["2.9900", "3.4900"]
+
+
+def test_a_price_cannot_start_in_the_past(admin_client):
+    from products.models import RateZone, ZonePrice
+
+    zone = RateZone.objects.get(code="Z1")
+    response = admin_client.post(reverse("admin:products_zoneprice_add"), _price_form(zone, "2026-01-01 00:00:00"))
+    assert response.status_code == 200
+    assert "A new price cannot start in the past" in response.content.decode()
+    assert ZonePrice.objects.filter(zone=zone).count() == 1
+
+
+def test_price_versions_and_issued_invoices_cannot_be_edited_in_the_admin(admin_client):
+    from products.models import ZonePrice
+
+    price = ZonePrice.objects.first()
+    page = admin_client.get(reverse("admin:products_zoneprice_change", args=[price.pk])).content.decode()
+    assert 'name="plan_monthly_price"' not in page  # shown, not editable
+    assert admin_client.get(reverse("admin:products_invoice_add")).status_code == 403
