@@ -6,7 +6,7 @@ database refuses a second invoice of a product for a period even to two workers 
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -129,3 +129,15 @@ def estimate(product: Product, *, now: datetime) -> tuple[Bill, Bill]:
     scale = Decimal((period.ends_at - period.starts_at).total_seconds()) / Decimal(elapsed.total_seconds())
     projected = price_period(product, period, until=now, usage_scale=scale)
     return so_far, projected
+
+
+def choose_pricing_model(*, product: Product, model: str, zone, now: datetime) -> date:
+    """A product admin's choice: it applies from the next billing period (this one is billed as it
+    began), and replaces any choice not yet in force. Returns the day it starts."""
+    starts = Period.of(now).end
+    if model == product.pricing_model and zone == product.plan_zone:
+        product.pending_pricing_model, product.pending_plan_zone, product.pending_from = "", None, None
+    else:
+        product.pending_pricing_model, product.pending_plan_zone, product.pending_from = model, zone, starts
+    product.save(update_fields=["pending_pricing_model", "pending_plan_zone", "pending_from"])
+    return starts

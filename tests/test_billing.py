@@ -245,3 +245,20 @@ def test_the_comparison_prices_the_same_fleet_under_every_model(product, make_si
         PricingModel.PAY_AS_YOU_GO: Decimal("217.60"),
         PricingModel.POOLED: Decimal("293.50"),
     }
+
+
+def test_a_model_chosen_mid_period_starts_with_the_next_and_the_close_switches_to_it(product, make_sim):
+    from products.invoicing import choose_pricing_model
+
+    imported(make_sim, product, at(2, month=10))
+    z2 = RateZone.objects.get(code="Z2")
+    starts = choose_pricing_model(product=product, model=PricingModel.POOLED, zone=z2, now=at(20))
+    assert starts == date(2026, 12, 1)
+    product.refresh_from_db()
+    assert product.pricing_model == PricingModel.PER_SIM
+
+    invoice = close()
+
+    assert invoice.pricing_model == PricingModel.PER_SIM
+    product.refresh_from_db()
+    assert (product.pricing_model, product.plan_zone, product.pending_pricing_model) == (PricingModel.POOLED, z2, "")
