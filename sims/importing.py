@@ -324,11 +324,14 @@ def _activate_existing(
     by_id = {existing[iccid][1]: iccid for iccid in iccids}
     ids = sorted(by_id)
     for start in range(0, len(ids), EXISTING_CHUNK):
+        chunk = ids[start : start + EXISTING_CHUNK]
+        if transfer:
+            # Priced on the developer's plan (home country, promotion) before the import changes them;
+            # the batch holds these rows locked, so each is transferred below.
+            settle_transfer_overage(user=job.created_by, sim_ids=chunk, now=timezone.now())
         report = apply_action(
             # Still where we saw them: nobody else's in between.
-            sims=Sim.objects.filter(
-                pk__in=ids[start : start + EXISTING_CHUNK], product=None, owner_user=job.created_by if transfer else None
-            ),
+            sims=Sim.objects.filter(pk__in=chunk, product=None, owner_user=job.created_by if transfer else None),
             action=Action.IMPORT,
             actor=Actor.for_user(job.created_by),
             reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
@@ -336,8 +339,6 @@ def _activate_existing(
         )
         for outcome in report.done:
             codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
-        if transfer:
-            settle_transfer_overage(user=job.created_by, sim_ids=[o.sim_id for o in report.done], now=timezone.now())
         for outcome in report.refused:
             codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
 
