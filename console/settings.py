@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "console",
     "products",
     "sims",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from api.models import ApiToken
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Secrets are never shown (only their hash is kept); an admin may revoke by setting revoked_at."""
+
+    list_display = ["name", "hint", "user", "product", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["product"]
+    search_fields = ["name", "hint", "user__username", "product__name"]
+    list_select_related = ["user", "product"]
+    readonly_fields = ["secret_hash", "hint", "user", "product", "scopes", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
