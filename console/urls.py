@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from api import particle
+from api import views as api_views
 from console import views as console_views
 from products import views as product_views
 from sims import carrier_views, developer_views, import_views
@@ -39,5 +41,15 @@ urlpatterns = [
     path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
     path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),
+    path("tokens/", api_views.tokens, name="api_tokens"),
+    path("tokens/<int:token_id>/revoke/", api_views.token_revoke, name="api_token_revoke"),
+    # Particle's SIM API (api/particle.py): no trailing slashes, as its clients send them.
+    path("v1/products/<str:product>/sims", particle.product_sims, name="particle_product_sims"),
+    path("v1/products/<str:product>/sims/data_usage", particle.product_fleet_data_usage, name="particle_fleet_data_usage"),
+    path("v1/products/<str:product>/sims/<str:iccid>", particle.product_sim, name="particle_product_sim"),
+    path("v1/products/<str:product>/sims/<str:iccid>/data_usage", particle.product_sim_data_usage, name="particle_product_sim_data_usage"),
+    path("v1/sims", particle.own_sims, name="particle_own_sims"),
+    path("v1/sims/<str:iccid>", particle.own_sim, name="particle_own_sim"),
+    path("v1/sims/<str:iccid>/data_usage", particle.own_sim_data_usage, name="particle_own_sim_data_usage"),
     path("admin/", admin.site.urls),
 ]

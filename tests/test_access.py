@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
+from api.tokens import create_token
 from products.models import Membership
 from sims.models import ImportJob, SimEvent
 
@@ -38,6 +39,8 @@ METHODS = {
     "my_sims": "GET",
     "my_sim_action": "POST",
     "my_sim_to_product": "POST",
+    "api_tokens": "GET,POST",
+    "api_token_revoke": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -55,7 +58,7 @@ POST_DATA = {
     "my_sim_to_product": {"product": "acme"},
     "carrier_usage_push": {"records": []},
 }
-NOT_PRODUCT_PAGES = {"home", "my_sims"}
+NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
 ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUBLIC = {"login", "logout", "password_change", "password_change_done"}
@@ -64,21 +67,29 @@ TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
 
 
+# The REST API's two dialects: walked in tests/test_api_access.py.
+API_PREFIXES = ("particle_", "emnify_")
+
+
 def _named_patterns() -> list[URLPattern]:
-    return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name]
+    return [
+        p for p in get_resolver().url_patterns
+        if isinstance(p, URLPattern) and p.name and not p.name.startswith(API_PREFIXES)
+    ]
 
 
 def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, token=None) -> str:
     kwargs = {
         "slug": product.slug,
         "iccid": own_sim.iccid if name in DEVELOPER_PAGES else sim.iccid,
         "action": "deactivate",
         "member_id": membership.pk,
         "job_id": job.pk,
+        "token_id": token.pk if token else 0,
     }
     pattern = next(p for p in _console_patterns() if p.name == name)
     return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
@@ -138,7 +149,8 @@ def urls(product, sim, owner, teammate, make_sim):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
     own_sim = make_sim(None, owner_user=teammate)
-    return {name: _url(name, product, sim, membership, job, own_sim) for name in METHODS}
+    token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
+    return {name: _url(name, product, sim, membership, job, own_sim, token) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)
@@ -186,3 +198,10 @@ def test_a_sim_of_another_product_is_404_even_for_a_member(owner_client, product
     assert response.status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "active"
+
+
+def test_a_token_of_someone_else_cannot_be_revoked(outsider_client, teammate, product):
+    token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
+    assert outsider_client.post(reverse("api_token_revoke", args=[token.pk])).status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
