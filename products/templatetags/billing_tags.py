@@ -47,4 +47,7 @@ def line_detail(line) -> str:
     if line is None:
         return ""
     unit = f" {line.unit}" if line.unit else ""
-    return f"{quantity(line.quantity)}{unit} × {unit_price(line.unit_price)}"
+    amount = Decimal(line.quantity)
+    if line.unit == "MB":
+        amount = amount.quantize(Decimal("0.01"))  # the invoice keeps the full quantity; a glance does not need it
+    return f"{quantity(amount)}{unit} × {unit_price(line.unit_price)}"
