@@ -161,20 +161,22 @@ def invoice_csv(request: HttpRequest, slug: str, number: str) -> HttpResponse:
 @require_GET
 @login_required
 def billing_compare(request: HttpRequest, slug: str) -> HttpResponse:
-    """The three pricing models side by side on the last invoiced period, or this one so far."""
+    """The three pricing models side by side on the last invoiced period, or this one so far.
+
+    Pricing a period three times reads its events three times: the page comes first, and the
+    comparison in its own htmx request (cached for a few minutes)."""
     membership = get_membership_for_user(request, slug)
     product = membership.product
     latest = last_invoice(product)
-    basis = request.GET.get("basis") or ("last" if latest else "current")
-    if basis not in ("last", "current"):
+    basis = request.GET.get("basis") or "last"
+    if basis != "last" or latest is None:
         basis = "current"
     now = timezone.now()
-    context = {"product": product, "membership": membership, "latest": latest, "current_period": Period.of(now)}
+    context = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, "products/compare.html", context)
     try:
         context["comparison"] = compare_models(product, basis=basis, now=now)
     except ValueError as error:
         context["comparison_error"] = str(error)
-    template = "products/compare.html"
-    if request.htmx:
-        template += "#comparison"
-    return render(request, template, context)
+    return render(request, "products/compare.html#comparison", context)

@@ -285,8 +285,23 @@ def test_another_products_invoice_is_404_even_for_a_member(owner_client, product
 # Compare plans
 
 
+def test_the_comparison_page_comes_first_and_the_prices_in_their_own_request(owner_client, product, sim, django_assert_max_num_queries):
+    make_invoice(product, two_months_ago().start)
+    with django_assert_max_num_queries(4):  # session, user, membership, the last invoice: no pricing
+        response = owner_client.get(url("billing_compare", product))
+    html = response.content.decode()
+    assert "<html" in html and "Compare plans" in html
+    assert f'hx-get="{url("billing_compare", product)}?basis=last" hx-trigger="load"' in html
+    assert 'class="card plan' not in html
+
+
+def test_a_history_restore_gets_the_whole_page(owner_client, product, sim):
+    response = owner_client.get(url("billing_compare", product), headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assert "<html" in response.content.decode()
+
+
 def test_the_comparison_marks_the_cheapest_of_the_three(owner_client, product, sim):
-    response = owner_client.get(url("billing_compare", product))
+    response = owner_client.get(url("billing_compare", product), headers=HTMX)
     html = response.content.decode()
     cards = html.split('<article class="card plan')[1:]
     assert len(cards) == 3
@@ -310,7 +325,7 @@ def test_the_comparison_of_the_last_closed_period_matches_its_invoice(owner_clie
     close_billing_period(period=period)
     invoice = Invoice.objects.get(product=product)
 
-    response = owner_client.get(url("billing_compare", product))
+    response = owner_client.get(url("billing_compare", product), headers=HTMX)
 
     page = text_of(response)
     assert f"{period.start:%B %Y}, as invoiced (invoice {invoice.number}" in page
@@ -333,15 +348,29 @@ def test_the_toggle_shows_this_period_so_far_as_a_fragment(owner_client, product
 
 
 def test_the_comparison_reads_a_bounded_number_of_queries(owner_client, product, make_sim, django_assert_max_num_queries):
-    for _ in range(20):
-        make_sim(product, home_country="US")
-    with django_assert_max_num_queries(40):  # three pricings, each a fixed handful of queries whatever the fleet
-        response = owner_client.get(url("billing_compare", product))
-    assert response.status_code == 200
+    today = timezone.now().date()
+    for index in range(40):
+        sim = make_sim(product, home_country="US" if index % 2 else "MX")
+        SimDailyUsage.objects.create(sim=sim, product=product, day=today, bytes=2 * MB)
+    for country in ("US", "PL"):
+        ProductDailyUsage.objects.create(product=product, day=today, country=country, bytes=40 * MB, newest_record_at=timezone.now())
+    # session, user, membership, the last invoice; then three pricings of 7 queries each whatever the fleet (26 in all)
+    with django_assert_max_num_queries(26):
+        response = owner_client.get(url("billing_compare", product), headers=HTMX)
+    assert response.status_code == 200 and response.content.decode().count('<article class="card plan') == 3
 
 
 @pytest.mark.parametrize("basis", ["nonsense", "last"])
 def test_a_basis_that_cannot_be_shown_falls_back_to_this_period(owner_client, product, sim, basis):
-    response = owner_client.get(url("billing_compare", product) + f"?basis={basis}")
+    response = owner_client.get(url("billing_compare", product) + f"?basis={basis}", headers=HTMX)
     assert response.status_code == 200
+    assert "so far" in text_of(response)
+
+
+def test_the_monthly_cost_reads_a_fixed_number_of_queries_whatever_the_fleet(owner_client, product, make_sim, django_assert_max_num_queries):
+    for index in range(40):
+        make_sim(product, home_country="US" if index % 2 else "MX")
+    # session, user, membership; two pricings (so far, projected) of 8 queries each; the usage so far
+    with django_assert_max_num_queries(20):
+        response = owner_client.get(url("fleet_monthly_cost", product), headers=HTMX)
     assert "so far" in text_of(response)
