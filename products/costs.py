@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Sum
 
+from console.units import MB
 from products.billing import Bill, Line, Period, price_period
 from products.invoicing import estimate
 from products.models import Charge, Invoice, PricingModel, Product
@@ -52,7 +53,7 @@ class Estimate:
         """The tooltip: what the figure is made of."""
         return (
             f"{self.so_far.model_label}. Peak SIMs at once so far: {self.so_far.peak_sims:,}. "
-            f"Usage so far: {self.usage_bytes / 1_000_000:,.1f} MB, {self.usage_sms:,} SMS. "
+            f"Usage so far: {self.usage_bytes / MB:,.1f} MB, {self.usage_sms:,} SMS. "
             f"Projected to {self.period.ends_at:%-d %b}: {PROJECTION_RULE}. "
             f"Computed {self.computed_at:%-d %b %H:%M} UTC; refreshed every {ESTIMATE_SECONDS // 60} minutes."
         )
