@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
 from api.tokens import create_token
-from products.models import Membership
+from products.models import Invoice, Membership
 from sims.models import ImportJob, SimEvent
 
 # The method each console view answers; the test below fails if a URL is added without a line here.
@@ -25,6 +25,13 @@ METHODS = {
     "fleet_active_sims": "GET",
     "product_data_limit": "POST",
     "product_settings": "GET,POST",
+    "fleet_monthly_cost": "GET",
+    "billing": "GET",
+    "billing_period": "GET",
+    "billing_model": "POST",
+    "billing_compare": "GET",
+    "invoice_detail": "GET",
+    "invoice_csv": "GET",
     "sim_detail": "GET",
     "sim_menu": "GET",
     "sim_action": "POST",
@@ -51,6 +58,7 @@ POST_DATA = {
     "sims_bulk": {"action": "deactivate", "scope": "matching"},
     "product_data_limit": {"data_limit_mb": "10"},
     "product_settings": {"trigger_data_kb": "5", "trigger_sms": "2"},
+    "billing_model": {"pricing_model": "payg"},
     "import_start": {"iccid": ["89012600000000000017"]},
     "import_check": {"text": "8901260000000000017"},
     "import_file": {"file": "see _request"},
@@ -59,7 +67,7 @@ POST_DATA = {
     "carrier_usage_push": {"records": []},
 }
 NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
-ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model"}
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUBLIC = {"login", "logout", "password_change", "password_change_done"}
 # Endpoints for machines, not people: a bearer token instead of a session, tested below and in their own module.
@@ -82,14 +90,15 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, token=None) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token) -> str:
     kwargs = {
+        "number": invoice.number,
         "slug": product.slug,
         "iccid": own_sim.iccid if name in DEVELOPER_PAGES else sim.iccid,
         "action": "deactivate",
         "member_id": membership.pk,
         "job_id": job.pk,
-        "token_id": token.pk if token else 0,
+        "token_id": token.pk,
     }
     pattern = next(p for p in _console_patterns() if p.name == name)
     return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
@@ -149,8 +158,12 @@ def urls(product, sim, owner, teammate, make_sim):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
     own_sim = make_sim(None, owner_user=teammate)
+    invoice = Invoice.objects.create(
+        product=product, number="202601-P00001", period_start="2026-01-01", pricing_model="per_sim", peak_sims=1,
+        total="2.99", issued_at="2026-02-01T02:00:00Z",
+    )  # fmt: skip
     token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
-    return {name: _url(name, product, sim, membership, job, own_sim, token) for name in METHODS}
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)
