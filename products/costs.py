@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from console.units import MB
-from products.billing import Bill, Line, Period, price_period
+from products.billing import Bill, Line, Period, account_activity, price_period
 from products.invoicing import estimate
 from products.models import Charge, Invoice, PricingModel, Product
 from sims.models import ProductDailyUsage
@@ -154,8 +154,9 @@ def compare_models(product: Product, *, basis: str, now: datetime) -> Comparison
         return found
     ledger = _invoiced_charges(invoice) if invoice is not None else []
     bills = []
+    activity = account_activity(product, period, until=until)  # the event log, read once for the three
     for model in PricingModel.values:
-        bill = price_period(product, period, until=until, model=model)
+        bill = price_period(product, period, until=until, model=model, activity=activity)
         lines = bill.lines
         if invoice is not None:
             # The period's charges are on its invoice now; any left in the ledger belong to the next one.

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from products.billing import Bill, Line, Period, price_period
+from products.billing import Bill, Line, Period, account_activity, price_period
 from products.developer_billing import developer_plan_lines
 from products.models import Charge, Invoice, InvoiceLine, PricingModel, Product
 
@@ -135,10 +135,11 @@ def _start_pending_model(product: Product, period: Period) -> None:
 def estimate(product: Product, *, now: datetime) -> tuple[Bill, Bill]:
     """This period so far, and projected to its end: usage grows at its pace so far, the peak stays."""
     period = Period.of(now)
-    so_far = price_period(product, period, until=now)
+    activity = account_activity(product, period, until=now)
+    so_far = price_period(product, period, until=now, activity=activity)
     elapsed = max(now - period.starts_at, timedelta(hours=1))
     scale = Decimal((period.ends_at - period.starts_at).total_seconds()) / Decimal(elapsed.total_seconds())
-    projected = price_period(product, period, until=now, usage_scale=scale)
+    projected = price_period(product, period, until=now, usage_scale=scale, activity=activity)
     return so_far, projected
 
 
