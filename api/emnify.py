@@ -96,7 +96,9 @@ def emnify_error(error: ApiError) -> JsonResponse:
 
 
 def _no_content() -> HttpResponse:
-    return HttpResponse(status=204)
+    response = HttpResponse(status=204)
+    del response["Content-Type"]  # no body, so no type
+    return response
 
 
 def sim_json(sim: Sim) -> dict[str, Any]:
@@ -348,11 +350,11 @@ def _page(sims: QuerySet[Sim], order: list[Any], offset: int, per_page: int) -> 
 # One SIM
 
 
-def get_sim(request: HttpRequest, caller: Caller, sim_id: str) -> HttpResponse:
-    return JsonResponse(sim_json(_sim(caller, sim_id)))
+def get_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
+    return JsonResponse(sim_json(_sim(caller, id)))
 
 
-def update_sim(request: HttpRequest, caller: Caller, sim_id: str) -> HttpResponse:
+def update_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
     """PATCH {"status": {"id": N}}: the status change through the lifecycle, as the console's buttons."""
     body = _json_body(request)
     organisations = sorted(set(body) & ORGANISATION_FIELDS)
@@ -364,7 +366,7 @@ def update_sim(request: HttpRequest, caller: Caller, sim_id: str) -> HttpRespons
     status = _status_id(body["status"])
     if status == DELETED:
         caller.require(Scope.SIMS_REMOVE)
-    sim = _sim(caller, sim_id)
+    sim = _sim(caller, id)
     _change_status(caller, sim, status)
     return _no_content()
 
@@ -400,9 +402,9 @@ def _change_status(caller: Caller, sim: Sim, status: int) -> None:
         raise ApiError(409, f"Cannot change the SIM to {wanted}. {error}", code="illegal_status_change") from None
 
 
-def delete_sim(request: HttpRequest, caller: Caller, sim_id: str) -> HttpResponse:
+def delete_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
     """Terminates the SIM: emnify's Deleted, for good."""
-    _change_status(caller, _sim(caller, sim_id), DELETED)
+    _change_status(caller, _sim(caller, id), DELETED)
     return _no_content()
 
 

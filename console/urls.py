@@ -54,6 +54,6 @@ urlpatterns = [
     # emnify's SIM API (api/emnify.py), as emnify-sdk calls it: no trailing slashes.
     path("api/v1/authenticate", emnify.authenticate, name="emnify_authenticate"),
     path("api/v1/sim", emnify.sims_endpoint, name="emnify_sims"),
-    path("api/v1/sim/<str:sim_id>", emnify.sim_endpoint, name="emnify_sim"),
+    path("api/v1/sim/<str:id>", emnify.sim_endpoint, name="emnify_sim"),
     path("admin/", admin.site.urls),
 ]
