@@ -59,7 +59,11 @@ def bearer(request: HttpRequest) -> str:
 
 
 def caller_for_secret(secret: str) -> Caller:
-    token = find_token(secret) if secret else None
+    return caller_for_token(find_token(secret) if secret else None)
+
+
+def caller_for_token(token: ApiToken | None) -> Caller:
+    """The caller of a live token (None: 401), once the shared per-token rate limit lets it in."""
     if token is None:
         raise ApiError(401, "The access token is missing, wrong, expired or revoked.", code="invalid_token")
     if not allow(f"api-token:{token.secret_hash[:16]}", per_second=settings.API_REQUESTS_PER_SECOND):

@@ -53,8 +53,18 @@ def revoke_token(*, token: ApiToken) -> None:
 
 def find_token(secret: str, *, now: datetime | None = None) -> ApiToken | None:
     """The live token with this secret, whose creator still belongs to its product; else None."""
+    return _live_token(ApiToken.objects.filter(secret_hash=hash_secret(secret)), now=now)
+
+
+def find_token_by_hash(token_id: int, secret_hash: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The same, for a short-lived token that carries its API token's id and secret hash (emnify's
+    auth token): a revoked or expired API token, or a creator gone from the product, fails at once."""
+    return _live_token(ApiToken.objects.filter(pk=token_id, secret_hash=secret_hash), now=now)
+
+
+def _live_token(tokens, *, now: datetime | None) -> ApiToken | None:
     now = now or timezone.now()
-    token = ApiToken.objects.select_related("user", "product").filter(secret_hash=hash_secret(secret)).first()
+    token = tokens.select_related("user", "product").first()
     if token is None or not token.is_live(now) or not token.user.is_active:
         return None
     if token.product_id is not None and not Membership.objects.filter(user=token.user_id, product=token.product_id).exists():

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from api import particle
+from api import emnify, particle
 from api import views as api_views
 from console import views as console_views
 from products import billing_views
@@ -59,5 +59,9 @@ urlpatterns = [
     path("v1/sims", particle.own_sims, name="particle_own_sims"),
     path("v1/sims/<str:iccid>", particle.own_sim, name="particle_own_sim"),
     path("v1/sims/<str:iccid>/data_usage", particle.own_sim_data_usage, name="particle_own_sim_data_usage"),
+    # emnify's SIM API (api/emnify.py), as emnify-sdk calls it: no trailing slashes.
+    path("api/v1/authenticate", emnify.authenticate, name="emnify_authenticate"),
+    path("api/v1/sim", emnify.sims_endpoint, name="emnify_sims"),
+    path("api/v1/sim/<str:id>", emnify.sim_endpoint, name="emnify_sim"),
     path("admin/", admin.site.urls),
 ]
