@@ -148,11 +148,13 @@ def _why_not_public(address: str) -> str:
         return "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
-    if ip.is_private:
-        return "a private address"
+    if ip.is_unspecified or ip.is_reserved:
+        return "a reserved address"
     if ip.is_multicast:
         return "a multicast address"
-    if ip.is_unspecified or ip.is_reserved or not ip.is_global:
+    if ip.is_private:
+        return "a private address"
+    if not ip.is_global:  # shared (carrier-grade NAT), documentation and other special ranges
         return "a reserved address"
     return ""
 
