@@ -35,12 +35,14 @@ class Receiver:
     def __init__(self, statuses: list[int], delay: float = 0.0, location: str = "") -> None:
         self.statuses, self.delay, self.location = list(statuses), delay, location
         self.requests: list[tuple[dict[str, str], bytes, str]] = []
+        self.times: list[float] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body, self.path))
+                receiver.times.append(time.monotonic())
                 time.sleep(receiver.delay)
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 self.send_response(status)
