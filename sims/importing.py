@@ -106,11 +106,11 @@ def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
         chunk = ordered[start : start + size]
         existing = find_sims(chunk, lock=False)
         for iccid in chunk:
-            verdicts[iccid] = _classify_one(existing.get(iccid), product.pk, user.pk)
+            verdicts[iccid] = classify_one(existing.get(iccid), product.pk, user.pk)
     return verdicts
 
 
-def _classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
+def classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
     if row is None:
         return NEW
     _, _, owner_product_id, owner_user_id, state, _ = row
@@ -240,7 +240,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         # In batch order; NEW but for the SIMs already known (built without a Python loop over the batch).
         codes = dict.fromkeys(iccids, NEW)
         for iccid, row in existing.items():
-            codes[iccid] = _classify_one(row, job.product_id, job.created_by_id)
+            codes[iccid] = classify_one(row, job.product_id, job.created_by_id)
         wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
         refusals = carrier.activate(wanted)
         for iccid in refusals:
@@ -316,7 +316,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
         for iccid in iccids:
             row = now_there.get(iccid)
             if row is None or row[5] != batch.pk:
-                code = _classify_one(row, job.product_id, job.created_by_id)
+                code = classify_one(row, job.product_id, job.created_by_id)
                 codes[iccid] = code if code in (ALREADY, TERMINATED) else OTHER_OWNER
 
 
