@@ -19,6 +19,7 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from api import webhooks
 from console.bulk_insert import db_datetime
 from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
@@ -209,8 +210,10 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}", updated_at=timezone.now()
         )
+        webhooks.queue_import_finished(job_id=job.pk)
         raise
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now())
+    webhooks.queue_import_finished(job_id=job.pk)
     job.refresh_from_db()
     return job
 
@@ -257,6 +260,8 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             updated_at=timezone.now(),
             **{OUTCOMES[code][0]: F(OUTCOMES[code][0]) + count for code, count in tally.items()},
         )
+        # The SIMs inserted here (the lifecycle queued the events of those it moved).
+        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in wanted if codes[i] == ACTIVATED and i not in existing])
 
 
 def _sim_defaults(job: ImportJob) -> dict:

@@ -1,12 +1,15 @@
 """Every console URL, walked as a signed-out visitor, an outsider, a teammate and with the wrong method;
 the endpoints for machines, which take a token instead of a session, likewise."""
 
+import uuid
+
 import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
+from api.models import Webhook, WebhookDelivery
 from api.tokens import create_token
 from products.models import Invoice, Membership
 from sims.models import ImportJob, SimEvent
@@ -48,6 +51,12 @@ METHODS = {
     "my_sim_to_product": "POST",
     "api_tokens": "GET,POST",
     "api_token_revoke": "POST",
+    "webhooks": "GET",
+    "webhook_add": "POST",
+    "webhook_active": "POST",
+    "webhook_delete": "POST",
+    "webhook_delivery": "GET",
+    "webhook_delivery_body": "GET",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -64,10 +73,11 @@ POST_DATA = {
     "import_file": {"file": "see _request"},
     "import_confirm": {"country": "DE"},
     "my_sim_to_product": {"product": "acme"},
+    "webhook_add": {"url": "https://hooks.example.com/sims"},
     "carrier_usage_push": {"records": []},
 }
 NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
-ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "webhook_add", "webhook_active", "webhook_delete"}
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUBLIC = {"login", "logout", "password_change", "password_change_done"}
 # Endpoints for machines, not people: a bearer token instead of a session, tested below and in their own module.
@@ -90,9 +100,11 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery) -> str:
     kwargs = {
         "number": invoice.number,
+        "webhook_id": delivery.webhook_id,
+        "delivery_id": delivery.pk,
         "slug": product.slug,
         "iccid": own_sim.iccid if name in DEVELOPER_PAGES else sim.iccid,
         "action": "deactivate",
@@ -163,7 +175,9 @@ def urls(product, sim, owner, teammate, make_sim):
         total="2.99", issued_at="2026-02-01T02:00:00Z",
     )  # fmt: skip
     token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
-    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token) for name in METHODS}
+    webhook = Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="whsec_test")
+    delivery = WebhookDelivery.objects.create(webhook=webhook, uuid=uuid.uuid4(), kind="sim.events", summary="test", body="{}")
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -27,7 +27,7 @@ OUR_MODELS = sorted(
 
 
 def test_every_model_of_ours_is_in_the_admin():
-    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "sims")}
+    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "sims", "api")}
     assert registered <= set(admin.site._registry)
 
 
