@@ -19,8 +19,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    list_display = ["url", "product", "active", "created_by", "created_at"]
-    list_filter = ["active", "product"]
+    list_display = ["url", "product", "is_active", "created_by", "created_at"]
+    list_filter = ["is_active", "product"]
     search_fields = ["url", "product__name"]
     list_select_related = ["product", "created_by"]
     exclude = ["secret"]

@@ -22,7 +22,7 @@ def admin_client(client, db):
 OUR_MODELS = sorted(
     f"{model._meta.app_label}/{model._meta.model_name}"
     for model in admin.site._registry
-    if model._meta.app_label in ("products", "sims")
+    if model._meta.app_label in ("products", "sims", "api")
 )
 
 
