@@ -130,7 +130,7 @@ def test_price_versions_and_issued_invoices_cannot_be_edited_in_the_admin(admin_
     assert 'name="plan_monthly_price"' not in page  # shown, not editable
     assert admin_client.get(reverse("admin:products_invoice_add")).status_code == 403
 
-def test_the_system_checks_pass():
+def test_the_system_checks_pass(db):
     """Admin options naming a field that does not exist, and the like, fail here rather than at start-up."""
     from django.core.management import call_command
 
