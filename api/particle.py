@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -65,6 +67,12 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
             return handler(request, caller, **kwargs)
         except ApiError as error:
             return particle_error(error)
+        # Django's own limits on a request, met while reading the query or the body: its default
+        # answer is an HTML 400, which Particle's clients cannot read.
+        except TooManyFieldsSent:
+            return particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
+        except RequestDataTooBig:
+            return particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
 
     return view
 
@@ -190,7 +198,8 @@ def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> Htt
     selection = select_sims(product=chosen, fragment=fragment)
     total = selection.count()
     offset = (page - 1) * per_page
-    sims = list(_with_last_action(selection.queryset.order_by("iccid"))[offset : offset + per_page])
+    # Past the last page there is nothing to fetch; a huge page would overflow the database's OFFSET.
+    sims = list(_with_last_action(selection.queryset.order_by("iccid"))[offset : offset + per_page]) if offset < total else []
     for sim in sims:
         sim.product = chosen
     return JsonResponse(

@@ -10,7 +10,7 @@ from typing import Any
 from api.models import Scope
 
 SIM_STATUSES = ["active", "never_before_activated", "inactive_user_deactivated", "inactive_data_limit_reached"]
-EXAMPLE_ICCID = "89012600000000000017"
+EXAMPLE_ICCID = "89012600000000000011"
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -48,6 +48,7 @@ def _operation(
         operation["parameters"] = parameters
     if body is not None:
         operation["requestBody"] = body
+        operation["responses"]["413"] = _ref("responses", "Particle413")
     return operation
 
 
@@ -318,7 +319,7 @@ PARTICLE_COMPONENTS: dict[str, Any] = {
                          "description": "ICCIDs, at most 10,000 a call."},
                 "country": {"type": "string", "description": "The SIMs' home country, ISO 3166-1 alpha-2.", "example": "US"},
             },
-            "example": {"sims": [EXAMPLE_ICCID, "89012600000000000025"], "country": "US"},
+            "example": {"sims": [EXAMPLE_ICCID, "89012600000000000029"], "country": "US"},
         },
         "ParticleImportQueued": {
             "type": "object",
@@ -388,9 +389,10 @@ PARTICLE_COMPONENTS: dict[str, Any] = {
                 "error": "invalid_token", "error_description": "The access token is missing, wrong, expired or revoked."}}},
         },
         "Particle403": _error_response("The token lacks the scope, acts for another product (or for a product when this is about own SIMs), or the SIM is someone else's.", "This token lacks the scope sims:update: create a token with it on the Tokens page."),
-        "Particle404": _error_response("No such product or SIM for this token.", "The SIM 89012600000000000017 is not in this product."),
+        "Particle404": _error_response("No such product or SIM for this token.", "The SIM 89012600000000000011 is not in this product."),
         "Particle405": _error_response("The method is not one this path answers; the `Allow` header lists those it does.", "PATCH is not allowed here: use GET, POST."),
-        "Particle409": _error_response("The SIM is already here.", "The SIM 89012600000000000017 is already yours here."),
+        "Particle409": _error_response("The SIM is already here.", "The SIM 89012600000000000011 is already yours here."),
+        "Particle413": _error_response("The body is larger than the server accepts (2.6 MB by default).", "The body is over 2.6 MB: split it."),
         "Particle429": {
             **_error_response("Too many requests for this token; `Retry-After` says when to try again.", "Too many requests for this token: wait a second and try again."),
             "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}},
