@@ -150,8 +150,16 @@ def _page_numbers(request: HttpRequest) -> tuple[int, int]:
     return page, per_page
 
 
+def _digits(iccid: str) -> str:
+    """An ICCID to look up: anything but ASCII digits cannot be one, and is not sent to the
+    database (a NUL byte would make PostgreSQL refuse the query)."""
+    if not (iccid.isascii() and iccid.isdigit()):
+        raise ApiError(404, f"There is no SIM {iccid!r}: an ICCID is 19 or 20 digits.")
+    return iccid
+
+
 def _product_sim(product: Product, iccid: str) -> Sim:
-    sim = Sim.objects.select_related("product").filter(product=product, iccid=iccid).first()
+    sim = Sim.objects.select_related("product").filter(product=product, iccid=_digits(iccid)).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not in this product.")
     return sim
@@ -159,7 +167,7 @@ def _product_sim(product: Product, iccid: str) -> Sim:
 
 def _own_sim(caller: Caller, iccid: str) -> Sim:
     caller.own_sims()
-    sim = Sim.objects.filter(owner_user=caller.token.user, iccid=iccid).first()
+    sim = Sim.objects.filter(owner_user=caller.token.user, iccid=_digits(iccid)).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not one of your own SIMs.")
     return sim
@@ -212,7 +220,8 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
     chosen = caller.product(product)
     body = body_of(request, allowed={"sims", "country"})
     iccids = body.get("sims")
-    if not isinstance(iccids, list) or not iccids or not all(isinstance(i, str) for i in iccids):
+    # A NUL byte is no part of an ICCID, and PostgreSQL cannot store it in the job's text.
+    if not isinstance(iccids, list) or not iccids or not all(isinstance(i, str) and "\x00" not in i for i in iccids):
         raise ApiError(400, "sims must be a list of ICCIDs (strings).")
     if len(iccids) > MAX_IMPORT_ICCIDS:
         raise ApiError(400, f"At most {MAX_IMPORT_ICCIDS:,} ICCIDs a call: split the list, or import a file in the console.")
@@ -227,7 +236,7 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
 
 
 def get_product_sim(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
-    sim = _with_last_action(Sim.objects.select_related("product").filter(product=caller.product(product), iccid=iccid)).first()
+    sim = _with_last_action(Sim.objects.select_related("product").filter(product=caller.product(product), iccid=_digits(iccid))).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not in this product.")
     return JsonResponse(sim_json(sim, sim.last_action))

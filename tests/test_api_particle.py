@@ -241,3 +241,13 @@ def test_a_body_over_djangos_limit_is_413_in_json(client, product, token, settin
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
     response = call(client, "POST", "/v1/products/acme/sims", token, {"sims": [make_iccid() for _ in range(100)], "country": "US"})
     assert response.status_code == 413 and "split it" in response.json()["error"]
+
+
+def test_a_nul_byte_anywhere_is_a_4xx_not_a_database_error(client, product, token, own_token):
+    # PostgreSQL refuses NUL in text: each of these was a 500 there.
+    assert call(client, "GET", "/v1/products/a%00b/sims", token).status_code == 404
+    assert call(client, "GET", "/v1/products/acme/sims/89%00", token).status_code == 404
+    assert call(client, "PUT", "/v1/products/acme/sims/89%00", token, {"mb_limit": 3}).status_code == 404
+    assert call(client, "GET", "/v1/sims/89%00", own_token).status_code == 404
+    response = call(client, "POST", "/v1/products/acme/sims", token, {"sims": ["89\x0001"], "country": "US"})
+    assert response.status_code == 400 and "sims must be a list" in response.json()["error"]
