@@ -23,6 +23,7 @@ from console.units import MB
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
 from sims.developer import NoSuchCountry, activate_own_sim
+from sims.forms import MAX_DATA_LIMIT_MB
 from sims.iccid import InvalidIccid, validate_iccid
 from sims.import_sql import find_sims
 from sims.importing import ALREADY, NEW, OTHER_OWNER, TERMINATED, CannotConfirm, classify_one, confirm_import, count_input
@@ -102,8 +103,8 @@ def _mb_limit(body: dict) -> int | None:
     value = body["mb_limit"]
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ApiError(400, "mb_limit must be a whole number of MB, 0 or more.")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DATA_LIMIT_MB:
+        raise ApiError(400, f"mb_limit must be a whole number of MB, 0 to {MAX_DATA_LIMIT_MB:,} (as in the console).")
     return value
 
 

@@ -8,6 +8,7 @@ scope it needs (OpenAPI 3.1 lets a non-OAuth scheme carry role names there); the
 from typing import Any
 
 from api.models import Scope
+from sims.forms import MAX_DATA_LIMIT_MB
 
 SIM_STATUSES = ["active", "never_before_activated", "inactive_user_deactivated", "inactive_data_limit_reached"]
 EXAMPLE_ICCID = "89012600000000000011"
@@ -230,7 +231,7 @@ _DAYS_EXAMPLE = [
     {"date": "2026-11-02", "mbs_used": 0.98, "mbs_used_cumulative": 0.98},
 ]
 _MB_LIMIT = {
-    "type": "integer", "minimum": 0,
+    "type": "integer", "minimum": 0, "maximum": MAX_DATA_LIMIT_MB,
     "description": "The SIM's monthly data limit in MB: the SIM pauses when this month's usage reaches it.",
 }
 _ACTION = {"type": "string", "enum": ["deactivate", "reactivate"]}

@@ -251,3 +251,13 @@ def test_a_nul_byte_anywhere_is_a_4xx_not_a_database_error(client, product, toke
     assert call(client, "GET", "/v1/sims/89%00", own_token).status_code == 404
     response = call(client, "POST", "/v1/products/acme/sims", token, {"sims": ["89\x0001"], "country": "US"})
     assert response.status_code == 400 and "sims must be a list" in response.json()["error"]
+
+
+def test_a_limit_over_2147_mb_works_and_one_over_the_consoles_maximum_is_400(client, product, token, sim):
+    # Found by schemathesis on PostgreSQL: the limit in bytes overflowed a 32-bit integer there.
+    path = f"/v1/products/acme/sims/{sim.iccid}"
+    assert call(client, "PUT", path, token, {"mb_limit": 5000, "action": "reactivate"}).status_code == 200
+    sim.refresh_from_db()
+    assert (sim.state, sim.data_limit_mb) == (State.ACTIVE, 5000)
+    response = call(client, "PUT", path, token, {"mb_limit": 3_000_000_000})
+    assert response.status_code == 400 and "1,000,000" in response.json()["error"]
