@@ -5,6 +5,7 @@ product answers 403 when the token's creator could see that product in the conso
 not: the API leaks no more than the console does. Requests are rate-limited per token.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from api.tokens import find_token
 from console.rate_limit import allow
 from products.models import Membership, Product
 from sims.lifecycle import Actor
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class ApiError(Exception):
@@ -42,6 +45,9 @@ class Caller:
         product = self.token.product
         if product is not None and key in (str(product.pk), product.slug):
             return product
+        if not SLUG.fullmatch(key):
+            # Not an id or a slug (a NUL byte in it would even make PostgreSQL refuse the query).
+            raise ApiError(404, "There is no such product, or it is not yours.", code="not_found")
         lookup = {"pk": int(key)} if key.isdigit() else {"slug": key}
         if Membership.objects.filter(user=self.token.user, **{f"product__{k}": v for k, v in lookup.items()}).exists():
             raise ApiError(403, "This token acts for another product: use a token of this product.", code="forbidden")

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +23,7 @@ from console.units import MB
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
 from sims.developer import NoSuchCountry, activate_own_sim
+from sims.forms import MAX_DATA_LIMIT_MB
 from sims.iccid import InvalidIccid, validate_iccid
 from sims.import_sql import find_sims
 from sims.importing import ALREADY, NEW, OTHER_OWNER, TERMINATED, CannotConfirm, classify_one, confirm_import, count_input
@@ -65,6 +68,12 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
             return handler(request, caller, **kwargs)
         except ApiError as error:
             return particle_error(error)
+        # Django's own limits on a request, met while reading the query or the body: its default
+        # answer is an HTML 400, which Particle's clients cannot read.
+        except TooManyFieldsSent:
+            return particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
+        except RequestDataTooBig:
+            return particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
 
     return view
 
@@ -94,8 +103,8 @@ def _mb_limit(body: dict) -> int | None:
     value = body["mb_limit"]
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ApiError(400, "mb_limit must be a whole number of MB, 0 or more.")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DATA_LIMIT_MB:
+        raise ApiError(400, f"mb_limit must be a whole number of MB, 0 to {MAX_DATA_LIMIT_MB:,} (as in the console).")
     return value
 
 
@@ -142,8 +151,16 @@ def _page_numbers(request: HttpRequest) -> tuple[int, int]:
     return page, per_page
 
 
+def _digits(iccid: str) -> str:
+    """An ICCID to look up: anything but ASCII digits cannot be one, and is not sent to the
+    database (a NUL byte would make PostgreSQL refuse the query)."""
+    if not (iccid.isascii() and iccid.isdigit()):
+        raise ApiError(404, f"There is no SIM {iccid!r}: an ICCID is 19 or 20 digits.")
+    return iccid
+
+
 def _product_sim(product: Product, iccid: str) -> Sim:
-    sim = Sim.objects.select_related("product").filter(product=product, iccid=iccid).first()
+    sim = Sim.objects.select_related("product").filter(product=product, iccid=_digits(iccid)).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not in this product.")
     return sim
@@ -151,7 +168,7 @@ def _product_sim(product: Product, iccid: str) -> Sim:
 
 def _own_sim(caller: Caller, iccid: str) -> Sim:
     caller.own_sims()
-    sim = Sim.objects.filter(owner_user=caller.token.user, iccid=iccid).first()
+    sim = Sim.objects.filter(owner_user=caller.token.user, iccid=_digits(iccid)).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not one of your own SIMs.")
     return sim
@@ -190,7 +207,8 @@ def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> Htt
     selection = select_sims(product=chosen, fragment=fragment)
     total = selection.count()
     offset = (page - 1) * per_page
-    sims = list(_with_last_action(selection.queryset.order_by("iccid"))[offset : offset + per_page])
+    # Past the last page there is nothing to fetch; a huge page would overflow the database's OFFSET.
+    sims = list(_with_last_action(selection.queryset.order_by("iccid"))[offset : offset + per_page]) if offset < total else []
     for sim in sims:
         sim.product = chosen
     return JsonResponse(
@@ -203,7 +221,8 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
     chosen = caller.product(product)
     body = body_of(request, allowed={"sims", "country"})
     iccids = body.get("sims")
-    if not isinstance(iccids, list) or not iccids or not all(isinstance(i, str) for i in iccids):
+    # A NUL byte is no part of an ICCID, and PostgreSQL cannot store it in the job's text.
+    if not isinstance(iccids, list) or not iccids or not all(isinstance(i, str) and "\x00" not in i for i in iccids):
         raise ApiError(400, "sims must be a list of ICCIDs (strings).")
     if len(iccids) > MAX_IMPORT_ICCIDS:
         raise ApiError(400, f"At most {MAX_IMPORT_ICCIDS:,} ICCIDs a call: split the list, or import a file in the console.")
@@ -218,7 +237,7 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
 
 
 def get_product_sim(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
-    sim = _with_last_action(Sim.objects.select_related("product").filter(product=caller.product(product), iccid=iccid)).first()
+    sim = _with_last_action(Sim.objects.select_related("product").filter(product=caller.product(product), iccid=_digits(iccid))).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not in this product.")
     return JsonResponse(sim_json(sim, sim.last_action))

@@ -1,15 +1,18 @@
-"""The Tokens page: a member's API tokens, for their products and their own SIMs."""
+"""The Tokens page (a member's API tokens, for their products and their own SIMs) and the API's
+OpenAPI document and reference page, which are public like Particle's documentation."""
 
 from datetime import UTC, datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from api.forms import TokenForm
 from api.models import ApiToken
+from api.reference import Reader, inline_markdown
+from api.schema import openapi_document
 from api.tokens import TokenError, create_token, revoke_token
 from products.models import Membership
 
@@ -52,3 +55,21 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     revoke_token(token=token)
     messages.success(request, f"The token {token} is revoked: it no longer works anywhere.")
     return redirect("api_tokens")
+
+
+@require_GET
+def api_schema(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})
+
+
+@require_GET
+def api_docs(request: HttpRequest) -> HttpResponse:
+    document = openapi_document()
+    reader = Reader(document)
+    context = {
+        "info": document["info"],
+        "description": inline_markdown(document["info"].get("description", "")),
+        "sections": reader.sections(),
+        "schemes": reader.security_schemes(),
+    }
+    return render(request, "api/docs.html", context)

@@ -58,6 +58,8 @@ urlpatterns = [
     path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),
     path("tokens/", api_views.tokens, name="api_tokens"),
     path("tokens/<int:token_id>/revoke/", api_views.token_revoke, name="api_token_revoke"),
+    path("api/schema/", api_views.api_schema, name="api_schema"),
+    path("api/docs/", api_views.api_docs, name="api_docs"),
     # Particle's SIM API (api/particle.py): no trailing slashes, as its clients send them.
     path("v1/products/<str:product>/sims", particle.product_sims, name="particle_product_sims"),
     path("v1/products/<str:product>/sims/data_usage", particle.product_fleet_data_usage, name="particle_fleet_data_usage"),

@@ -69,3 +69,18 @@ bootstrap_emnify_sdk() {
     rm -rf "$EMNIFY_SDK_VENV"
   fi
 }
+
+# The real particle-api-js (two versions side by side) that tests/test_particle_client.py runs against
+# a live server: installed from the lock file when missing or when the lock file changed since.
+install_particle_clients() {
+  local dir=tests/clients/particle
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the particle-api-js client tests will be skipped (install Node.js and npm to run them)." >&2
+    return 0
+  fi
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "Installing particle-api-js for the client tests (npm ci in $dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || echo "npm ci failed in $dir: the particle-api-js client tests will be skipped." >&2
+  fi
+}

@@ -104,13 +104,15 @@ def _sims_against_limit(
 ) -> list[tuple[int, int, int]]:
     """(SIM id, effective limit in MB, bytes used this period) of the SIMs in `state` at/over or under their limit."""
     limit_mb = "COALESCE(s.data_limit_mb, p.default_data_limit_mb, %s)"
+    # In bytes as a BIGINT: the MB column is a 32-bit integer on PostgreSQL, and over 2,147 MB the
+    # product overflowed it ("integer out of range").
     compare = ">=" if at_or_over else "<"
     period_start = connection.ops.adapt_datefield_value(billing_period_start(now))
     sql = (
         f"SELECT id, limit_mb, used FROM (SELECT s.id AS id, {limit_mb} AS limit_mb, COALESCE(u.bytes, 0) AS used "
         f"FROM {Sim._meta.db_table} s LEFT JOIN {Product._meta.db_table} p ON p.id = s.product_id "
         f"LEFT JOIN {SimPeriodUsage._meta.db_table} u ON u.sim_id = s.id AND u.period = %s "
-        f"WHERE s.state = %s AND s.id IN ({sims_sql})) AS candidates WHERE used {compare} limit_mb * {MB}"
+        f"WHERE s.state = %s AND s.id IN ({sims_sql})) AS candidates WHERE used {compare} CAST(limit_mb AS BIGINT) * {MB}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [settings.DEFAULT_DATA_LIMIT_MB, period_start, state.value, *sims_params])

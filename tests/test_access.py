@@ -79,7 +79,9 @@ POST_DATA = {
 NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
 ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "webhook_add", "webhook_active", "webhook_delete"}
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
-PUBLIC = {"login", "logout", "password_change", "password_change_done"}
+PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs"}
+# Public documentation, like Particle's: anyone may read how the API works, signed in or not.
+PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session, tested below and in their own module.
 TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
@@ -216,6 +218,18 @@ def test_the_wrong_http_method_gets_405(teammate_client, urls, name):
     wrong = {"GET": "POST", "POST": "GET"}.get(METHODS[name], "DELETE")
     response = _request(teammate_client, wrong, urls[name], name)
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize("name", PUBLIC_DOCS)
+def test_the_api_documentation_answers_signed_out(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(PUBLIC_DOCS[name])
+
+
+@pytest.mark.parametrize("name", PUBLIC_DOCS)
+def test_the_api_documentation_is_read_only(client, db, name):
+    assert client.post(reverse(name)).status_code == 405
 
 
 def test_a_sim_of_another_product_is_404_even_for_a_member(owner_client, product, other_product, make_sim):

@@ -216,3 +216,48 @@ def test_someone_elses_own_sim_is_refused(client, own_token, make_sim):
     assert response.status_code == 403
     theirs.refresh_from_db()
     assert theirs.owner_user.username == "stranger"
+
+
+# Found by schemathesis (tests/test_api_fuzz.py): each answered a 500 or an HTML page before.
+
+
+def test_a_page_far_past_the_end_is_empty_not_a_database_overflow(client, product, token, sim):
+    response = call(client, "GET", "/v1/products/acme/sims?page=167593826550145712128", token)
+    assert response.status_code == 200 and response.json() == {"sims": [], "meta": {"total_pages": 1}}
+
+
+def test_too_many_form_fields_is_400_in_json(client, product, token):
+    body = "&".join(f"sims={make_iccid()}" for _ in range(1_100)) + "&country=US"
+    response = client.post("/v1/products/acme/sims", body, content_type="application/x-www-form-urlencoded", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400 and "send a long list of ICCIDs as JSON" in response.json()["error"]
+
+
+def test_too_many_query_parameters_is_400_in_json(client, product, token):
+    response = client.get("/v1/products/acme/sims?" + "&".join(f"x{n}=1" for n in range(1_100)), HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400 and response.json()["ok"] is False
+
+
+def test_a_body_over_djangos_limit_is_413_in_json(client, product, token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = call(client, "POST", "/v1/products/acme/sims", token, {"sims": [make_iccid() for _ in range(100)], "country": "US"})
+    assert response.status_code == 413 and "split it" in response.json()["error"]
+
+
+def test_a_nul_byte_anywhere_is_a_4xx_not_a_database_error(client, product, token, own_token):
+    # PostgreSQL refuses NUL in text: each of these was a 500 there.
+    assert call(client, "GET", "/v1/products/a%00b/sims", token).status_code == 404
+    assert call(client, "GET", "/v1/products/acme/sims/89%00", token).status_code == 404
+    assert call(client, "PUT", "/v1/products/acme/sims/89%00", token, {"mb_limit": 3}).status_code == 404
+    assert call(client, "GET", "/v1/sims/89%00", own_token).status_code == 404
+    response = call(client, "POST", "/v1/products/acme/sims", token, {"sims": ["89\x0001"], "country": "US"})
+    assert response.status_code == 400 and "sims must be a list" in response.json()["error"]
+
+
+def test_a_limit_over_2147_mb_works_and_one_over_the_consoles_maximum_is_400(client, product, token, sim):
+    # Found by schemathesis on PostgreSQL: the limit in bytes overflowed a 32-bit integer there.
+    path = f"/v1/products/acme/sims/{sim.iccid}"
+    assert call(client, "PUT", path, token, {"mb_limit": 5000, "action": "reactivate"}).status_code == 200
+    sim.refresh_from_db()
+    assert (sim.state, sim.data_limit_mb) == (State.ACTIVE, 5000)
+    response = call(client, "PUT", path, token, {"mb_limit": 3_000_000_000})
+    assert response.status_code == 400 and "1,000,000" in response.json()["error"]
