@@ -87,7 +87,7 @@ TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
 
 
-# The REST API's two dialects: walked in tests/test_api_access.py.
+# The REST API's two dialects: tests/test_api_particle.py and tests/test_api_emnify.py, and every operation by tests/test_api_fuzz.py.
 API_PREFIXES = ("particle_", "emnify_")
 
 
