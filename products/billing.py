@@ -269,9 +269,12 @@ def _per_sim_plan(product, period, until, book, activity, usage_scale) -> list[L
     for zone in sorted(sims_by_zone, key=lambda z: z.code):
         lines += _fee_lines("plan", "Per-SIM plan", sims_by_zone[zone], zone, period, book, lambda p: p.plan_monthly_price)
     over_bytes: Counter = Counter()
+    plan_of: dict[str, tuple[RateZone, Decimal]] = {}  # home country -> zone, bytes included: once, not per SIM
     for country, used in _usage_by_sim(product, period, until):
-        zone = book.zone(country, fallback)
-        included = _weighted(zone, period, book, lambda p: p.plan_included_mb) * MB
+        if country not in plan_of:
+            zone = book.zone(country, fallback)
+            plan_of[country] = zone, _weighted(zone, period, book, lambda p: p.plan_included_mb) * MB
+        zone, included = plan_of[country]
         over_bytes[zone] += max(Decimal(0), Decimal(used) * usage_scale - included)
     for zone in sorted(over_bytes, key=lambda z: z.code):
         unit_price = _weighted(zone, period, book, lambda p: p.overage_per_mb)
