@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from console.streaming import stream_all
 from console.units import MB
 from products.concurrency import PeakSweep, Step
 from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
@@ -108,7 +109,7 @@ def account_activity(product: Product, period: Period, *, until: datetime) -> Ac
         .order_by("created_at", "id")
         .values_list("sim_id", "action", "from_state", "to_state", "created_at", "sim__home_country", "sim__product_id", "sim__state")
     )
-    for sim_id, action, from_state, to_state, at, country, now_product, now_state in events.iterator(chunk_size=20_000):
+    for sim_id, action, from_state, to_state, at, country, now_product, now_state in stream_all(events, chunk_size=20_000):
         before = action != IMPORT and from_state in BILLABLE
         after = action != REMOVE and to_state in BILLABLE
         if sim_id not in counted:
