@@ -16,7 +16,7 @@ Standalone, not part of the pytest run. On a database it drops and re-creates (o
   and the matching ProductDailyUsage totals by visited country (10% of those SIMs roam).
 
 Then `manage.py close_billing_period --period YYYY-MM` in a subprocess (bench/import_1m.py's
-launcher: its own wall time and peak RSS), under the product's pricing model (--model), and
+launcher: its own wall time, CPU seconds and peak RSS), under the product's pricing model (--model), and
 checks from the database: one invoice for the product, its peak equals a brute-force count of
 every 12-hour slot over the generated events (numpy), the per-SIM plan's SIMs and overage (or
 pay as you go's data by zone) equal the generated data's, and closing again issues nothing.
