@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "console",
     "products",
     "sims",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,19 @@ IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=50_000)
 SCAN_MAX_FRAME_BYTES = env_int("SCAN_MAX_FRAME_BYTES", default=4_000_000)
 SCAN_MAX_FRAME_PIXELS = env_int("SCAN_MAX_FRAME_PIXELS", default=3840 * 2160)
 SCAN_FRAMES_PER_SECOND = env_int("SCAN_FRAMES_PER_SECOND", default=8, minimum=1)
+
+# The REST API: requests a second per token before 429; emnify auth tokens live this long.
+API_REQUESTS_PER_SECOND = env_int("API_REQUESTS_PER_SECOND", default=20, minimum=1)
+API_AUTH_TOKEN_MINUTES = env_int("API_AUTH_TOKEN_MINUTES", default=60, minimum=1)
+
+# Webhooks (api/webhooks.py): receivers on loopback, private, link-local or reserved addresses, or on
+# the console's own host, are refused unless this is on (a receiver inside your own network).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Seconds to connect, and to wait for each read of the answer.
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", default=5, minimum=1)
+# Attempts per delivery before it is marked failed; the wait doubles from WEBHOOKS_RETRY_SECONDS.
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", default=8, minimum=1)
+WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", default=30, minimum=1)
 
 # The effective data limit of a SIM whose product sets no default (Particle's rule).
 DEFAULT_DATA_LIMIT_MB = 5

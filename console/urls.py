@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from api import emnify, particle
+from api import views as api_views
+from api import webhook_views
 from console import views as console_views
+from products import billing_views
 from products import views as product_views
 from sims import carrier_views, developer_views, import_views
 from sims import views as sim_views
@@ -16,6 +20,12 @@ urlpatterns = [
     path("products/<slug:slug>/", product_views.product_home, name="product_home"),
     path("products/<slug:slug>/team/", product_views.team, name="team"),
     path("products/<slug:slug>/settings/", product_views.product_settings, name="product_settings"),
+    path("products/<slug:slug>/billing/", billing_views.billing, name="billing"),
+    path("products/<slug:slug>/billing/period/", billing_views.billing_period, name="billing_period"),
+    path("products/<slug:slug>/billing/model/", billing_views.billing_model, name="billing_model"),
+    path("products/<slug:slug>/billing/compare/", billing_views.billing_compare, name="billing_compare"),
+    path("products/<slug:slug>/billing/invoices/<str:number>/", billing_views.invoice_detail, name="invoice_detail"),
+    path("products/<slug:slug>/billing/invoices/<str:number>.csv", billing_views.invoice_csv, name="invoice_csv"),
     path("products/<slug:slug>/team/add/", product_views.team_add, name="team_add"),
     path("products/<slug:slug>/team/<int:member_id>/role/", product_views.team_role, name="team_role"),
     path("products/<slug:slug>/team/<int:member_id>/remove/", product_views.team_remove, name="team_remove"),
@@ -31,13 +41,34 @@ urlpatterns = [
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
     path("products/<slug:slug>/sims/active/", product_views.fleet_active_sims, name="fleet_active_sims"),
+    path("products/<slug:slug>/sims/cost/", billing_views.fleet_monthly_cost, name="fleet_monthly_cost"),
     path("products/<slug:slug>/sims/data-limit/", product_views.product_data_limit, name="product_data_limit"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
+    path("products/<slug:slug>/webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("products/<slug:slug>/webhooks/add/", webhook_views.webhook_add, name="webhook_add"),
+    path("products/<slug:slug>/webhooks/<int:webhook_id>/active/", webhook_views.webhook_active, name="webhook_active"),
+    path("products/<slug:slug>/webhooks/<int:webhook_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("products/<slug:slug>/webhooks/deliveries/<int:delivery_id>/", webhook_views.webhook_delivery, name="webhook_delivery"),
+    path("products/<slug:slug>/webhooks/deliveries/<int:delivery_id>/body.json", webhook_views.webhook_delivery_body, name="webhook_delivery_body"),
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
     path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),
+    path("tokens/", api_views.tokens, name="api_tokens"),
+    path("tokens/<int:token_id>/revoke/", api_views.token_revoke, name="api_token_revoke"),
+    # Particle's SIM API (api/particle.py): no trailing slashes, as its clients send them.
+    path("v1/products/<str:product>/sims", particle.product_sims, name="particle_product_sims"),
+    path("v1/products/<str:product>/sims/data_usage", particle.product_fleet_data_usage, name="particle_fleet_data_usage"),
+    path("v1/products/<str:product>/sims/<str:iccid>", particle.product_sim, name="particle_product_sim"),
+    path("v1/products/<str:product>/sims/<str:iccid>/data_usage", particle.product_sim_data_usage, name="particle_product_sim_data_usage"),
+    path("v1/sims", particle.own_sims, name="particle_own_sims"),
+    path("v1/sims/<str:iccid>", particle.own_sim, name="particle_own_sim"),
+    path("v1/sims/<str:iccid>/data_usage", particle.own_sim_data_usage, name="particle_own_sim_data_usage"),
+    # emnify's SIM API (api/emnify.py), as emnify-sdk calls it: no trailing slashes.
+    path("api/v1/authenticate", emnify.authenticate, name="emnify_authenticate"),
+    path("api/v1/sim", emnify.sims_endpoint, name="emnify_sims"),
+    path("api/v1/sim/<str:id>", emnify.sim_endpoint, name="emnify_sim"),
     path("admin/", admin.site.urls),
 ]

@@ -206,13 +206,20 @@ def plan_zone(product: Product, book: PriceBook) -> RateZone:
 
 
 def price_period(
-    product: Product, period: Period, *, until: datetime, model: str | None = None, usage_scale: Decimal = Decimal(1)
+    product: Product,
+    period: Period,
+    *,
+    until: datetime,
+    model: str | None = None,
+    usage_scale: Decimal = Decimal(1),
+    activity: Activity | None = None,
 ) -> Bill:
     """The product's bill for the period, counting what happened before `until`. `model` prices it
-    under another model than the product's; `usage_scale` projects the usage so far to the period's end."""
+    under another model than the product's; `usage_scale` projects the usage so far to the period's
+    end; `activity`, from account_activity for the same period and `until`, saves reading the events again."""
     book = PriceBook()
     model = model or product.pricing_model
-    activity = account_activity(product, period, until=until)
+    activity = activity or account_activity(product, period, until=until)
     bill = Bill(product=product, period=period, model=model, until=until, peak_sims=activity.peak_sims)
     usage = _usage_by_zone_and_day(product, period, until, book, usage_scale)
     if model == PricingModel.PER_SIM:

@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from products.billing import Bill, Line, Period, price_period
+from products.billing import Bill, Line, Period, account_activity, price_period
+from products.developer_billing import developer_plan_lines
 from products.models import Charge, Invoice, InvoiceLine, PricingModel, Product
 
 # The seed: usage records arrive up to an hour late. A period is closed once they are all in.
@@ -54,7 +55,7 @@ def close_billing_period(*, period: Period, now: datetime | None = None) -> Clos
     report = ClosingReport(period=period)
     for product in Product.objects.order_by("pk"):
         _close_product(product, period, now, report)
-    for user in get_user_model().objects.filter(charges__invoice=None, charges__period_start__lte=period.start).distinct():
+    for user in _developer_accounts(period):
         _close_user(user, period, now, report)
     return report
 
@@ -73,17 +74,27 @@ def _close_product(product: Product, period: Period, now: datetime, report: Clos
 
 
 def _close_user(user, period: Period, now: datetime, report: ClosingReport) -> None:
-    """A developer's own account: its ledger (overage settled at transfers, credits)."""
+    """A developer's own account: the developer plan of its own SIMs, and its ledger (overage
+    settled at transfers, credits)."""
     if Invoice.objects.filter(user=user, period_start=period.start).exists():
         report.already += 1
         return
     charges = user.charges.filter(invoice=None, period_start__lte=period.start)
-    lines = [
+    lines = developer_plan_lines(user, period, until=period.ends_at) + [
         Line(kind=c.kind, description=c.description, quantity=c.quantity, unit="MB" if c.kind == Charge.Kind.TRANSFER_OVERAGE else "",
              unit_price=c.unit_price, amount=c.amount, zone=c.zone)
         for c in charges.order_by("period_start", "created_at", "id")
     ]
-    _issue(lines, charges, now, report, user=user, period=period, model=PricingModel.PER_SIM, peak=0)
+    if lines:
+        _issue(lines, charges, now, report, user=user, period=period, model=PricingModel.PER_SIM, peak=0)
+
+
+def _developer_accounts(period: Period):
+    """Developers with own SIMs or charges not yet invoiced."""
+    users = get_user_model().objects
+    with_sims = users.filter(sims__isnull=False)
+    with_charges = users.filter(charges__invoice=None, charges__period_start__lte=period.start)
+    return (with_sims | with_charges).distinct().order_by("pk")
 
 
 def _issue(lines: list[Line], charges, now: datetime, report: ClosingReport, *, period: Period, model: str, peak: int, **account) -> Invoice | None:
@@ -124,10 +135,11 @@ def _start_pending_model(product: Product, period: Period) -> None:
 def estimate(product: Product, *, now: datetime) -> tuple[Bill, Bill]:
     """This period so far, and projected to its end: usage grows at its pace so far, the peak stays."""
     period = Period.of(now)
-    so_far = price_period(product, period, until=now)
+    activity = account_activity(product, period, until=now)
+    so_far = price_period(product, period, until=now, activity=activity)
     elapsed = max(now - period.starts_at, timedelta(hours=1))
     scale = Decimal((period.ends_at - period.starts_at).total_seconds()) / Decimal(elapsed.total_seconds())
-    projected = price_period(product, period, until=now, usage_scale=scale)
+    projected = price_period(product, period, until=now, usage_scale=scale, activity=activity)
     return so_far, projected
 
 

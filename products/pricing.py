@@ -48,6 +48,11 @@ def zone_for_country(country: str) -> RateZone:
         ) from None
 
 
+def plan_zone_of(product) -> RateZone:
+    """The zone of a product's hosting fee and pool (pay as you go, pooled): its own, else the first."""
+    return product.plan_zone or RateZone.objects.order_by("code").first()
+
+
 def price_at(zone: RateZone, moment: datetime) -> ZonePrice:
     """The zone's prices in force at `moment`: the newest version that had started by then."""
     price = zone.prices.filter(effective_from__lte=moment).order_by("-effective_from").first()

@@ -51,3 +51,21 @@ bootstrap() {
     touch "$stamp"
   fi
 }
+
+# emnify's Python SDK in a virtual environment of its own (it needs pydantic 1),
+# for tests/test_emnify_sdk.py. Not fatal: without PyPI that test skips,
+# naming what is missing.
+EMNIFY_SDK_VENV=.venv-emnify
+EMNIFY_SDK_STAMP="$EMNIFY_SDK_VENV/.installed-emnify-sdk-0.5.3"
+bootstrap_emnify_sdk() {
+  [ -f "$EMNIFY_SDK_STAMP" ] && return 0
+  rm -rf "$EMNIFY_SDK_VENV"
+  echo "Creating $EMNIFY_SDK_VENV with emnify-sdk 0.5.3"
+  if .venv/bin/python -m venv "$EMNIFY_SDK_VENV" \
+    && "$EMNIFY_SDK_VENV/bin/python" -m pip install -q --disable-pip-version-check "emnify-sdk==0.5.3" "pydantic<2"; then
+    touch "$EMNIFY_SDK_STAMP"
+  else
+    echo "Could not build $EMNIFY_SDK_VENV (emnify-sdk==0.5.3, pydantic<2): tests/test_emnify_sdk.py will skip." >&2
+    rm -rf "$EMNIFY_SDK_VENV"
+  fi
+}

@@ -4,17 +4,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
-from console.calendar import months_later
 from products.models import Membership
+from sims.developer import NoSuchCountry, activate_own_sim
 from sims.importing import count_input
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
 from sims.models import ImportJob, Sim
 
-PROMOTION_MONTHS = 3
 DEVELOPER_ACTIONS = {Action.ACTIVATE, Action.DEACTIVATE, Action.REACTIVATE}
 
 
@@ -41,21 +39,18 @@ def my_sim_action(request: HttpRequest, iccid: str, action: str) -> HttpResponse
     if chosen not in DEVELOPER_ACTIONS:
         messages.error(request, "That is not something you can do to your own SIM here.")
         return redirect("my_sims")
-    changes = {}
-    if chosen == Action.ACTIVATE:
-        country = request.POST.get("country", "")
-        if country not in countries:
-            messages.error(request, f"{sim.iccid}: choose the home country the SIM will operate in most.")
-            return redirect("my_sims")
-        changes["home_country"] = country
-        if sim.first_activated_at is None:
-            changes["promotion_ends_on"] = months_later(timezone.localdate(), PROMOTION_MONTHS)
+    starts_promotion = chosen == Action.ACTIVATE and sim.first_activated_at is None
     try:
-        apply_action(sims=sim, action=chosen, actor=Actor.for_user(request.user), changes=changes)
+        if chosen == Action.ACTIVATE:
+            activate_own_sim(sim=sim, country=request.POST.get("country", ""), actor=Actor.for_user(request.user))
+        else:
+            apply_action(sims=sim, action=chosen, actor=Actor.for_user(request.user))
+    except NoSuchCountry:
+        messages.error(request, f"{sim.iccid}: choose the home country the SIM will operate in most.")
     except IllegalTransition as error:
         messages.error(request, f"{sim.iccid}: {error}")
     else:
-        note = f" Free 1 MB plan until {sim.promotion_ends_on:%-d %b %Y}." if "promotion_ends_on" in changes else ""
+        note = f" Free 1 MB plan until {sim.promotion_ends_on:%-d %b %Y}." if starts_promotion else ""
         messages.success(request, f"{sim.iccid} is now {sim.state}.{note}")
     return redirect("my_sims")
 

@@ -16,7 +16,7 @@ from django_countries import countries
 from console.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
-from products.pricing import NoPriceForCountry, quote
+from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
 from sims.import_input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
 from sims.importing import (
     ALREADY,
@@ -193,10 +193,13 @@ def import_quote(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     job = _get_job(membership, job_id)
     country = request.GET.get("country", "")
-    context = {"country": country}
+    product = membership.product
+    context = {"country": country, "model": product.pricing_model, "model_label": product.get_pricing_model_display()}
     if country:
         try:
             context["quote"] = quote(country=country, sims=int(request.GET.get("sims", job.valid) or 0), today=timezone.localdate())
+            context["fleet_zone"] = plan_zone_of(product)
+            context["fleet_price"] = price_at(context["fleet_zone"], timezone.now())
         except (NoPriceForCountry, ValueError) as error:
             context["error"] = str(error)
     return render(request, "sims/partials/quote.html", context)

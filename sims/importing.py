@@ -19,6 +19,7 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from api import webhooks
 from console.bulk_insert import db_datetime
 from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
@@ -105,11 +106,11 @@ def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
         chunk = ordered[start : start + size]
         existing = find_sims(chunk, lock=False)
         for iccid in chunk:
-            verdicts[iccid] = _classify_one(existing.get(iccid), product.pk, user.pk)
+            verdicts[iccid] = classify_one(existing.get(iccid), product.pk, user.pk)
     return verdicts
 
 
-def _classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
+def classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
     if row is None:
         return NEW
     _, _, owner_product_id, owner_user_id, state, _ = row
@@ -209,8 +210,10 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}", updated_at=timezone.now()
         )
+        webhooks.queue_import_finished(job_id=job.pk)
         raise
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now())
+    webhooks.queue_import_finished(job_id=job.pk)
     job.refresh_from_db()
     return job
 
@@ -237,7 +240,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         # In batch order; NEW but for the SIMs already known (built without a Python loop over the batch).
         codes = dict.fromkeys(iccids, NEW)
         for iccid, row in existing.items():
-            codes[iccid] = _classify_one(row, job.product_id, job.created_by_id)
+            codes[iccid] = classify_one(row, job.product_id, job.created_by_id)
         wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
         refusals = carrier.activate(wanted)
         for iccid in refusals:
@@ -257,6 +260,8 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             updated_at=timezone.now(),
             **{OUTCOMES[code][0]: F(OUTCOMES[code][0]) + count for code, count in tally.items()},
         )
+        # The SIMs inserted here (the lifecycle queued the events of those it moved).
+        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in wanted if codes[i] == ACTIVATED and i not in existing])
 
 
 def _sim_defaults(job: ImportJob) -> dict:
@@ -311,7 +316,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
         for iccid in iccids:
             row = now_there.get(iccid)
             if row is None or row[5] != batch.pk:
-                code = _classify_one(row, job.product_id, job.created_by_id)
+                code = classify_one(row, job.product_id, job.created_by_id)
                 codes[iccid] = code if code in (ALREADY, TERMINATED) else OTHER_OWNER
 
 
@@ -324,11 +329,14 @@ def _activate_existing(
     by_id = {existing[iccid][1]: iccid for iccid in iccids}
     ids = sorted(by_id)
     for start in range(0, len(ids), EXISTING_CHUNK):
+        chunk = ids[start : start + EXISTING_CHUNK]
+        if transfer:
+            # Priced on the developer's plan (home country, promotion) before the import changes them;
+            # the batch holds these rows locked, so each is transferred below.
+            settle_transfer_overage(user=job.created_by, sim_ids=chunk, now=timezone.now())
         report = apply_action(
             # Still where we saw them: nobody else's in between.
-            sims=Sim.objects.filter(
-                pk__in=ids[start : start + EXISTING_CHUNK], product=None, owner_user=job.created_by if transfer else None
-            ),
+            sims=Sim.objects.filter(pk__in=chunk, product=None, owner_user=job.created_by if transfer else None),
             action=Action.IMPORT,
             actor=Actor.for_user(job.created_by),
             reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
@@ -336,8 +344,6 @@ def _activate_existing(
         )
         for outcome in report.done:
             codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
-        if transfer:
-            settle_transfer_overage(user=job.created_by, sim_ids=[o.sim_id for o in report.done], now=timezone.now())
         for outcome in report.refused:
             codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
 

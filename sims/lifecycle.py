@@ -17,6 +17,7 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from api import webhooks
 from console.bulk_insert import bulk_insert, db_datetime
 from sims.models import Sim, SimEvent, State
 
@@ -273,6 +274,8 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
             report.done.append(Outcome(sim_id, iccid, from_state, to_state))
     # Plain rows, not model objects: building those was two thirds of a bulk action's time.
     bulk_insert(SimEvent, EVENT_FIELDS, events)
+    # One delivery per webhook for the chunk, in its transaction; one indexed query when there is none.
+    webhooks.queue_sim_events(events=events, fields=EVENT_FIELDS, sims=rows, at=now)
 
 
 def _field_updates(

@@ -1,13 +1,17 @@
 """Every console URL, walked as a signed-out visitor, an outsider, a teammate and with the wrong method;
 the endpoints for machines, which take a token instead of a session, likewise."""
 
+import uuid
+
 import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
-from products.models import Membership
+from api.models import Webhook, WebhookDelivery
+from api.tokens import create_token
+from products.models import Invoice, Membership
 from sims.models import ImportJob, SimEvent
 
 # The method each console view answers; the test below fails if a URL is added without a line here.
@@ -24,6 +28,13 @@ METHODS = {
     "fleet_active_sims": "GET",
     "product_data_limit": "POST",
     "product_settings": "GET,POST",
+    "fleet_monthly_cost": "GET",
+    "billing": "GET",
+    "billing_period": "GET",
+    "billing_model": "POST",
+    "billing_compare": "GET",
+    "invoice_detail": "GET",
+    "invoice_csv": "GET",
     "sim_detail": "GET",
     "sim_menu": "GET",
     "sim_action": "POST",
@@ -38,6 +49,14 @@ METHODS = {
     "my_sims": "GET",
     "my_sim_action": "POST",
     "my_sim_to_product": "POST",
+    "api_tokens": "GET,POST",
+    "api_token_revoke": "POST",
+    "webhooks": "GET",
+    "webhook_add": "POST",
+    "webhook_active": "POST",
+    "webhook_delete": "POST",
+    "webhook_delivery": "GET",
+    "webhook_delivery_body": "GET",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -48,15 +67,17 @@ POST_DATA = {
     "sims_bulk": {"action": "deactivate", "scope": "matching"},
     "product_data_limit": {"data_limit_mb": "10"},
     "product_settings": {"trigger_data_kb": "5", "trigger_sms": "2"},
+    "billing_model": {"pricing_model": "payg"},
     "import_start": {"iccid": ["89012600000000000017"]},
     "import_check": {"text": "8901260000000000017"},
     "import_file": {"file": "see _request"},
     "import_confirm": {"country": "DE"},
     "my_sim_to_product": {"product": "acme"},
+    "webhook_add": {"url": "https://hooks.example.com/sims"},
     "carrier_usage_push": {"records": []},
 }
-NOT_PRODUCT_PAGES = {"home", "my_sims"}
-ADMIN_ONLY = {"team_add", "team_role", "team_remove"}
+NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "webhook_add", "webhook_active", "webhook_delete"}
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUBLIC = {"login", "logout", "password_change", "password_change_done"}
 # Endpoints for machines, not people: a bearer token instead of a session, tested below and in their own module.
@@ -64,21 +85,32 @@ TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
 
 
+# The REST API's two dialects: walked in tests/test_api_access.py.
+API_PREFIXES = ("particle_", "emnify_")
+
+
 def _named_patterns() -> list[URLPattern]:
-    return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name]
+    return [
+        p for p in get_resolver().url_patterns
+        if isinstance(p, URLPattern) and p.name and not p.name.startswith(API_PREFIXES)
+    ]
 
 
 def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery) -> str:
     kwargs = {
+        "number": invoice.number,
+        "webhook_id": delivery.webhook_id,
+        "delivery_id": delivery.pk,
         "slug": product.slug,
         "iccid": own_sim.iccid if name in DEVELOPER_PAGES else sim.iccid,
         "action": "deactivate",
         "member_id": membership.pk,
         "job_id": job.pk,
+        "token_id": token.pk,
     }
     pattern = next(p for p in _console_patterns() if p.name == name)
     return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
@@ -138,7 +170,14 @@ def urls(product, sim, owner, teammate, make_sim):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
     own_sim = make_sim(None, owner_user=teammate)
-    return {name: _url(name, product, sim, membership, job, own_sim) for name in METHODS}
+    invoice = Invoice.objects.create(
+        product=product, number="202601-P00001", period_start="2026-01-01", pricing_model="per_sim", peak_sims=1,
+        total="2.99", issued_at="2026-02-01T02:00:00Z",
+    )  # fmt: skip
+    token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
+    webhook = Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="whsec_test")
+    delivery = WebhookDelivery.objects.create(webhook=webhook, uuid=uuid.uuid4(), kind="sim.events", summary="test", body="{}")
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)
@@ -186,3 +225,10 @@ def test_a_sim_of_another_product_is_404_even_for_a_member(owner_client, product
     assert response.status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "active"
+
+
+def test_a_token_of_someone_else_cannot_be_revoked(outsider_client, teammate, product):
+    token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
+    assert outsider_client.post(reverse("api_token_revoke", args=[token.pk])).status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None

@@ -22,12 +22,12 @@ def admin_client(client, db):
 OUR_MODELS = sorted(
     f"{model._meta.app_label}/{model._meta.model_name}"
     for model in admin.site._registry
-    if model._meta.app_label in ("products", "sims")
+    if model._meta.app_label in ("products", "sims", "api")
 )
 
 
 def test_every_model_of_ours_is_in_the_admin():
-    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "sims")}
+    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "sims", "api")}
     assert registered <= set(admin.site._registry)
 
 
@@ -129,3 +129,9 @@ def test_price_versions_and_issued_invoices_cannot_be_edited_in_the_admin(admin_
     page = admin_client.get(reverse("admin:products_zoneprice_change", args=[price.pk])).content.decode()
     assert 'name="plan_monthly_price"' not in page  # shown, not editable
     assert admin_client.get(reverse("admin:products_invoice_add")).status_code == 403
+
+def test_the_system_checks_pass(db):
+    """Admin options naming a field that does not exist, and the like, fail here rather than at start-up."""
+    from django.core.management import call_command
+
+    call_command("check", fail_level="WARNING")

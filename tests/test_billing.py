@@ -262,3 +262,19 @@ def test_a_model_chosen_mid_period_starts_with_the_next_and_the_close_switches_t
     assert invoice.pricing_model == PricingModel.PER_SIM
     product.refresh_from_db()
     assert (product.pricing_model, product.plan_zone, product.pending_pricing_model) == (PricingModel.POOLED, z2, "")
+
+
+def test_a_developers_own_sims_pay_the_plan_after_their_promotion_and_data_over_it(owner, make_sim):
+    promoted = make_sim(None, owner_user=owner, home_country="DE", promotion_ends_on=date(2027, 1, 1))
+    SimDailyUsage.objects.create(sim=promoted, product=None, day=date(2026, 11, 3), bytes=3 * MB)  # 2 MB over the free 1 MB
+    plain = make_sim(None, owner_user=owner, home_country="DE")
+    SimDailyUsage.objects.create(sim=plain, product=None, day=date(2026, 11, 3), bytes=MB // 2)
+    make_sim(None, owner_user=owner, home_country="DE", state=State.SUSPENDED)  # suspended all month: free
+
+    invoice = close()
+
+    assert invoice.user == owner
+    assert lines_of(invoice) == [
+        ("plan", Decimal("1.0000"), Decimal("2.9900"), Decimal("2.99")),
+        ("overage", Decimal("2.0000"), Decimal("0.9900"), Decimal("1.98")),
+    ]

@@ -141,11 +141,12 @@ def test_the_sims_page_shows_the_fleet_header(owner_client, product, make_sim):
     page = text_of(response)
     assert "Data usage" in page and "3.2 MB" in page and "as of" in page
     assert "Active SIMs" in page and "active or paused at their limit" in page
-    assert "Estimated monthly cost" in page and "arrives with billing" in page
+    assert "Monthly cost" in page and "pricing this period" in page
     html = response.content.decode()
     assert 'role="img"' in html and "Fleet data usage per day this month" in html
     assert html.count("<title>") >= 28  # a tooltip per day of the month
     assert reverse("fleet_active_sims", args=[product.slug]) in html  # the count comes in its own request
+    assert reverse("fleet_monthly_cost", args=[product.slug]) in html  # and so does the cost
 
 
 def test_the_country_filter_keeps_its_choice_with_the_faster_select(owner_client, product, sim):

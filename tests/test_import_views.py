@@ -137,3 +137,16 @@ def test_a_teammates_draft_file_cannot_be_taken_over(teammate_client, product, o
     draft = ImportJob.objects.create(product=product, created_by=owner)
     response = teammate_client.post(url("import_start", product), {"job": draft.pk, "iccid": [make_iccid()]})
     assert response.status_code == 404
+
+
+def test_the_quote_of_a_fleet_billed_by_peak_sims_says_nothing_is_charged_now(owner_client, product, owner):
+    from products.models import PricingModel, RateZone
+
+    product.pricing_model, product.plan_zone = PricingModel.POOLED, RateZone.objects.get(code="Z1")
+    product.save()
+    job = ImportJob.objects.create(product=product, created_by=owner, valid=2)
+    price = text_of(owner_client.get(url("import_quote", product, job.pk), {"country": "BR", "sims": "2"}, headers=HTMX))
+    assert "This product is on Pooled inclusive volume : nothing is charged now" in price
+    assert "$2.50 a month, adding 10 MB to the pool" in price
+    assert "Data outside the plan's zone (Z1) $0.35 per MB in Z2" in price
+    assert "Activating" not in price

@@ -42,3 +42,8 @@ document.addEventListener("htmx:sendError", () => {
   div.textContent = "The console could not be reached; nothing was changed. Check your connection and try again.";
   box.replaceChildren(div);
 });
+
+// A print button (the invoice page): the print stylesheet leaves out the console around the document.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -1,0 +1,379 @@
+"""Particle's SIM API under /v1/ (../shared/API.md), on the console's own domain functions:
+every change goes through the lifecycle, the data limits and the import job, as a click does."""
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django_countries import countries
+
+from api.auth import ApiError, Caller, bearer, caller_for_secret
+from api.models import Scope
+from console.calendar import billing_period_start
+from console.units import MB
+from products.fleet import active_sim_count, fleet_usage
+from products.models import Product
+from sims.developer import NoSuchCountry, activate_own_sim
+from sims.iccid import InvalidIccid, validate_iccid
+from sims.import_sql import find_sims
+from sims.importing import ALREADY, NEW, OTHER_OWNER, TERMINATED, CannotConfirm, classify_one, confirm_import, count_input
+from sims.lifecycle import Action, IllegalTransition, apply_action
+from sims.limits import set_data_limit
+from sims.listing import select_sims
+from sims.models import ImportJob, Sim, SimDailyUsage, SimEvent, State
+
+PER_PAGE, MAX_PER_PAGE = 25, 100
+MAX_IMPORT_ICCIDS = 10_000
+STATUS = {
+    State.ISSUED: "never_before_activated",
+    State.PROVISIONED: "never_before_activated",
+    State.ACTIVE: "active",
+    State.PAUSED: "inactive_data_limit_reached",
+    State.SUSPENDED: "inactive_user_deactivated",
+    State.TERMINATED: "inactive_user_deactivated",
+}
+
+
+def particle_error(error: ApiError) -> JsonResponse:
+    if error.status == 401:
+        return JsonResponse({"error": "invalid_token", "error_description": error.message}, status=401)
+    response = JsonResponse({"ok": False, "error": error.message}, status=error.status)
+    if error.status == 429:
+        response["Retry-After"] = "1"
+    return response
+
+
+def particle_view(**handlers: tuple[str, Callable]) -> Callable:
+    """One URL, a handler per method: {"GET": (scope, handler)}. Token first (401), then the method (405)."""
+
+    @csrf_exempt
+    def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
+        try:
+            caller = caller_for_secret(bearer(request) or request.GET.get("access_token", ""))
+            method = "GET" if request.method == "HEAD" and "HEAD" not in handlers else request.method
+            if method not in handlers:
+                raise ApiError(405, f"{request.method} is not allowed here: use {', '.join(sorted(handlers))}.")
+            scope, handler = handlers[method]
+            caller.require(scope)
+            return handler(request, caller, **kwargs)
+        except ApiError as error:
+            return particle_error(error)
+
+    return view
+
+
+def body_of(request: HttpRequest, *, allowed: set[str]) -> dict[str, Any]:
+    """The JSON (or form-encoded) body, refusing fields this call does not know."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        body: Any = {key: request.POST.getlist(key) if key == "sims" else request.POST[key] for key in request.POST}
+    elif not request.body:
+        body = {}
+    else:
+        try:
+            body = json.loads(request.body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ApiError(400, f"The body is not valid JSON ({error}): send a JSON object.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object.")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(400, f"Unknown field {', '.join(unknown)}: this call takes {', '.join(sorted(allowed)) or 'no body'}.")
+    return body
+
+
+def _mb_limit(body: dict) -> int | None:
+    if "mb_limit" not in body or body["mb_limit"] is None:
+        return None
+    value = body["mb_limit"]
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ApiError(400, "mb_limit must be a whole number of MB, 0 or more.")
+    return value
+
+
+def _country(body: dict) -> str:
+    country = body.get("country")
+    if not isinstance(country, str) or country.upper() not in countries:
+        raise ApiError(400, "country must be the home country as an ISO 3166-1 alpha-2 code, such as US or DE.")
+    return country.upper()
+
+
+def sim_json(sim: Sim, last_action: str | None = None) -> dict[str, Any]:
+    return {
+        "_id": sim.iccid,
+        "iccid": sim.iccid,
+        "status": STATUS[State(sim.state)],
+        "mb_limit": sim.effective_data_limit_mb,
+        "base_country_code": sim.home_country.code or None,
+        "carrier": "SIM Console",
+        "first_activated_on": sim.first_activated_at.isoformat() if sim.first_activated_at else None,
+        "last_activated_on": sim.last_activated_at.isoformat() if sim.last_activated_at else None,
+        "last_status_change_action": last_action,
+        "activations_count": sim.activations_count,
+        "deactivations_count": sim.deactivations_count,
+        "last_device_id": None,
+        "last_device_name": None,
+        "updated_at": sim.state_changed_at.isoformat(),
+        "product_id": sim.product_id,
+    }
+
+
+def _with_last_action(sims):
+    last = SimEvent.objects.filter(sim=OuterRef("pk")).order_by("-id").values("action")[:1]
+    return sims.annotate(last_action=Subquery(last))
+
+
+def _page_numbers(request: HttpRequest) -> tuple[int, int]:
+    try:
+        page = int(request.GET.get("page") or 1)
+        per_page = int(request.GET.get("per_page") or PER_PAGE)
+    except ValueError:
+        raise ApiError(400, "page and per_page must be whole numbers.") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(400, f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}.")
+    return page, per_page
+
+
+def _product_sim(product: Product, iccid: str) -> Sim:
+    sim = Sim.objects.select_related("product").filter(product=product, iccid=iccid).first()
+    if sim is None:
+        raise ApiError(404, f"The SIM {iccid} is not in this product.")
+    return sim
+
+
+def _own_sim(caller: Caller, iccid: str) -> Sim:
+    caller.own_sims()
+    sim = Sim.objects.filter(owner_user=caller.token.user, iccid=iccid).first()
+    if sim is None:
+        raise ApiError(404, f"The SIM {iccid} is not one of your own SIMs.")
+    return sim
+
+
+def _claim(caller: Caller, iccid: str) -> Sim:
+    """The developer's own SIM; one new to the console or waiting in inventory becomes theirs
+    (Particle claims a SIM on activation). Someone else's answers 403, without saying whose."""
+    caller.own_sims()
+    try:
+        iccid = validate_iccid(iccid)
+    except InvalidIccid as error:
+        raise ApiError(400, error.message) from None
+    user = caller.token.user
+    with transaction.atomic():
+        sim, _ = Sim.objects.select_for_update().get_or_create(iccid=iccid, defaults={"owner_user": user})
+        if sim.owner_user_id is None and sim.product_id is None and sim.state != State.TERMINATED:
+            sim.owner_user = user
+            sim.save(update_fields=["owner_user"])
+    if sim.owner_user_id != user.pk:
+        raise ApiError(403, f"The SIM {iccid} belongs to another product or person, or is terminated.")
+    return sim
+
+
+def _illegal(error: IllegalTransition) -> ApiError:
+    return ApiError(400, f"{error.iccid}: {error}")
+
+
+# Product SIMs
+
+
+def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
+    chosen = caller.product(product)
+    page, per_page = _page_numbers(request)
+    fragment = "".join(ch for ch in request.GET.get("iccid", "") if ch.isdigit())
+    selection = select_sims(product=chosen, fragment=fragment)
+    total = selection.count()
+    offset = (page - 1) * per_page
+    sims = list(_with_last_action(selection.queryset.order_by("iccid"))[offset : offset + per_page])
+    for sim in sims:
+        sim.product = chosen
+    return JsonResponse(
+        {"sims": [sim_json(sim, sim.last_action) for sim in sims], "meta": {"total_pages": -(-total // per_page)}}
+    )
+
+
+def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
+    """Queues the console's import job and answers once it is queued (Particle answers then too)."""
+    chosen = caller.product(product)
+    body = body_of(request, allowed={"sims", "country"})
+    iccids = body.get("sims")
+    if not isinstance(iccids, list) or not iccids or not all(isinstance(i, str) for i in iccids):
+        raise ApiError(400, "sims must be a list of ICCIDs (strings).")
+    if len(iccids) > MAX_IMPORT_ICCIDS:
+        raise ApiError(400, f"At most {MAX_IMPORT_ICCIDS:,} ICCIDs a call: split the list, or import a file in the console.")
+    country = _country(body)
+    job = ImportJob.objects.create(product=chosen, created_by=caller.token.user, typed_text="\n".join(iccids))
+    count_input(job)
+    try:
+        confirm_import(job=job, country=country)
+    except CannotConfirm as error:
+        raise ApiError(400, f"{error} Invalid lines: {job.invalid}.") from None
+    return JsonResponse({"ok": True, "import_id": job.pk, "valid": job.valid, "invalid": job.invalid})
+
+
+def get_product_sim(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
+    sim = _with_last_action(Sim.objects.select_related("product").filter(product=caller.product(product), iccid=iccid)).first()
+    if sim is None:
+        raise ApiError(404, f"The SIM {iccid} is not in this product.")
+    return JsonResponse(sim_json(sim, sim.last_action))
+
+
+def update_product_sim(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
+    sim = _product_sim(caller.product(product), iccid)
+    _update(caller, sim, body_of(request, allowed={"action", "mb_limit"}))
+    return JsonResponse({"ok": True})
+
+
+def _update(caller: Caller, sim: Sim, body: dict) -> None:
+    action, mb_limit = body.get("action"), _mb_limit(body)
+    if action not in (None, "deactivate", "reactivate"):
+        raise ApiError(400, f"Unknown action {action!r}: use deactivate or reactivate (or send mb_limit alone).")
+    if action is None and mb_limit is None:
+        raise ApiError(400, "Nothing to do: send an action (deactivate, reactivate) or mb_limit.")
+    try:
+        if mb_limit is not None:
+            set_data_limit(sims=sim, data_limit_mb=mb_limit, actor=caller.actor, unpause=action == "reactivate")
+        if action == "deactivate":
+            apply_action(sims=sim, action=Action.DEACTIVATE, actor=caller.actor)
+        elif action == "reactivate" and sim.state != State.ACTIVE:
+            apply_action(sims=sim, action=Action.REACTIVATE, actor=caller.actor)
+    except IllegalTransition as error:
+        raise _illegal(error) from None
+
+
+def remove_product_sim(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
+    sim = _product_sim(caller.product(product), iccid)
+    try:
+        apply_action(sims=sim, action=Action.REMOVE, actor=caller.actor)
+    except IllegalTransition as error:
+        raise _illegal(error) from None
+    return JsonResponse({"ok": True})
+
+
+def product_sim_usage(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
+    return JsonResponse(_sim_usage(_product_sim(caller.product(product), iccid)))
+
+
+def fleet_data_usage(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
+    chosen = caller.product(product)
+    usage = fleet_usage(chosen, now=timezone.now())
+    days = [(day.day, day.bytes) for day in usage.days if day.bytes is not None]
+    return JsonResponse(
+        {
+            "total_mbs_used": round(usage.bytes / MB, 3),
+            "total_active_sim_cards": active_sim_count(chosen),
+            "usage_by_day": _by_day(days),
+        }
+    )
+
+
+def _sim_usage(sim: Sim) -> dict[str, Any]:
+    today = timezone.now().date()
+    start = billing_period_start(timezone.now())
+    amounts = dict(
+        SimDailyUsage.objects.filter(sim=sim, day__gte=start, day__lte=today).values("day").annotate(b=Sum("bytes")).values_list("day", "b")
+    )
+    days = [(start + timedelta(days=n), amounts.get(start + timedelta(days=n), 0)) for n in range((today - start).days + 1)]
+    return {"iccid": sim.iccid, "usage_by_day": _by_day(days)}
+
+
+def _by_day(days: list[tuple[date, int]]) -> list[dict[str, Any]]:
+    rows, total = [], 0
+    for day, used in days:
+        total += used
+        rows.append({"date": day.isoformat(), "mbs_used": round(used / MB, 3), "mbs_used_cumulative": round(total / MB, 3)})
+    return rows
+
+
+# A developer's own SIMs
+
+
+def list_own_sims(request: HttpRequest, caller: Caller) -> HttpResponse:
+    caller.own_sims()
+    sims = _with_last_action(Sim.objects.filter(owner_user=caller.token.user).order_by("iccid"))[:MAX_IMPORT_ICCIDS]
+    return JsonResponse({"sims": [sim_json(sim, sim.last_action) for sim in sims]})
+
+
+def check_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
+    """204 when the SIM can be imported with this token: into its product, or the caller's account."""
+    try:
+        iccid = validate_iccid(iccid)
+    except InvalidIccid as error:
+        raise ApiError(400, error.message) from None
+    user, product = caller.token.user, caller.token.product
+    row = find_sims([iccid], lock=False).get(iccid)
+    verdict = classify_one(row, product.pk, user.pk) if product else _own_verdict(row, user.pk)
+    if verdict == TERMINATED:
+        raise ApiError(403, f"The SIM {iccid} is terminated: it can never be activated again.")
+    if verdict == OTHER_OWNER:
+        raise ApiError(403, f"The SIM {iccid} belongs to another product or person: it cannot be imported here.")
+    if verdict == ALREADY:
+        raise ApiError(409, f"The SIM {iccid} is already yours here.")
+    return HttpResponse(status=204)
+
+
+def _own_verdict(row: tuple | None, user_id: int) -> str:
+    """Whether a developer could claim the SIM for their own account."""
+    if row is None:
+        return NEW
+    _, _, owner_product_id, owner_user_id, state, _ = row
+    if state == State.TERMINATED:
+        return TERMINATED
+    if owner_user_id == user_id:
+        return ALREADY
+    return NEW if owner_product_id is None and owner_user_id is None else OTHER_OWNER
+
+
+def get_own_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
+    sim = _own_sim(caller, iccid)
+    return JsonResponse(sim_json(sim, SimEvent.objects.filter(sim=sim).order_by("-id").values_list("action", flat=True).first()))
+
+
+def update_own_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
+    body = body_of(request, allowed={"action", "mb_limit", "country", "promoCode"})
+    if body.get("action") == "activate":
+        sim = _claim(caller, iccid)
+        try:
+            activate_own_sim(sim=sim, country=_country(body), actor=caller.actor)
+        except NoSuchCountry as error:
+            raise ApiError(400, str(error)) from None
+        except IllegalTransition as error:
+            raise _illegal(error) from None
+        return JsonResponse({"ok": True})
+    sim = _own_sim(caller, iccid)
+    body.pop("country", None), body.pop("promoCode", None)
+    _update(caller, sim, body)
+    return JsonResponse({"ok": True})
+
+
+def remove_own_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
+    sim = _own_sim(caller, iccid)
+    try:
+        apply_action(sims=sim, action=Action.REMOVE, actor=caller.actor)
+    except IllegalTransition as error:
+        raise _illegal(error) from None
+    return JsonResponse({"ok": True})
+
+
+def own_sim_usage(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
+    return JsonResponse(_sim_usage(_own_sim(caller, iccid)))
+
+
+product_sims = particle_view(GET=(Scope.SIMS_LIST, list_product_sims), POST=(Scope.SIMS_IMPORT, import_product_sims))
+product_sim = particle_view(
+    GET=(Scope.SIMS_GET, get_product_sim), PUT=(Scope.SIMS_UPDATE, update_product_sim), DELETE=(Scope.SIMS_REMOVE, remove_product_sim)
+)
+product_sim_data_usage = particle_view(GET=(Scope.USAGE_GET, product_sim_usage))
+product_fleet_data_usage = particle_view(GET=(Scope.USAGE_GET, fleet_data_usage))
+own_sims = particle_view(GET=(Scope.SIMS_LIST, list_own_sims))
+own_sim = particle_view(
+    HEAD=(Scope.SIMS_GET, check_sim), GET=(Scope.SIMS_GET, get_own_sim), PUT=(Scope.SIMS_UPDATE, update_own_sim),
+    DELETE=(Scope.SIMS_REMOVE, remove_own_sim),
+)
+own_sim_data_usage = particle_view(GET=(Scope.USAGE_GET, own_sim_usage))

@@ -1,0 +1,157 @@
+"""A product's webhooks page: admins add, disable and delete receivers; every member reads the list
+and the delivery log, and may open a delivery's payload."""
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from api.models import Webhook, WebhookDelivery
+from api.webhooks import UnsafeUrl, add_webhook, set_webhook_active
+from products.access import get_membership_for_user, require_product_admin
+from products.models import Membership
+
+DELIVERIES_SHOWN = 50
+# A payload shown on the page at most this long (an import batch's may be megabytes): the rest is in the raw body.
+PAYLOAD_SHOWN = 100_000
+
+
+class WebhookForm(forms.Form):
+    # A CharField, not a URLField: check_url gives one clear reason for every refusal, scheme included.
+    url = forms.CharField(
+        label="URL", max_length=500, widget=forms.TextInput(attrs={"placeholder": "https://example.com/hooks/sims"}),
+        help_text="Called with a POST for every SIM lifecycle change and every finished import.",
+    )  # fmt: skip
+
+
+class ActiveForm(forms.Form):
+    active = forms.BooleanField(required=False)
+
+
+def _get_webhook(membership: Membership, webhook_id: int) -> Webhook:
+    return get_object_or_404(Webhook, pk=webhook_id, product=membership.product)
+
+
+@require_GET
+@login_required
+def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    if request.htmx:
+        # The log polls itself while a delivery is pending.
+        return _render(request, membership, WebhookForm(), fragment="deliveries")
+    return _render(request, membership, WebhookForm())
+
+
+def _render(
+    request: HttpRequest, membership: Membership, form: WebhookForm, *, fragment: str = "", status: int = 200
+) -> HttpResponse:
+    product = membership.product
+    deliveries = list(
+        WebhookDelivery.objects.filter(webhook__product=product)
+        .select_related("webhook")
+        .defer("body")
+        .order_by("-id")[:DELIVERIES_SHOWN]
+    )
+    template = "api/webhooks.html" + (f"#{fragment}" if fragment else "")
+    return render(
+        request,
+        template,
+        {
+            "product": product,
+            "membership": membership,
+            "hooks": product.webhooks.all(),
+            "deliveries": deliveries,
+            "pending": any(d.status == WebhookDelivery.Status.PENDING for d in deliveries),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+def _after_change(request: HttpRequest, membership: Membership) -> HttpResponse:
+    if request.htmx:
+        return _render(request, membership, WebhookForm(), fragment="webhooks")
+    return redirect("webhooks", slug=membership.product.slug)
+
+
+@require_POST
+@login_required
+def webhook_add(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    require_product_admin(membership)
+    form = WebhookForm(request.POST)
+    if form.is_valid():
+        try:
+            webhook = add_webhook(
+                product=membership.product, url=form.cleaned_data["url"], user=request.user, request_host=request.get_host()
+            )
+        except UnsafeUrl as error:
+            form.add_error("url", str(error))
+        else:
+            messages.success(request, f"Webhook added: {webhook.url}. Give its secret to the receiver to check signatures.")
+            return _after_change(request, membership)
+    return _render(request, membership, form, fragment="webhooks" if request.htmx else "", status=400)
+
+
+@require_POST
+@login_required
+def webhook_active(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    require_product_admin(membership)
+    webhook = _get_webhook(membership, webhook_id)
+    form = ActiveForm(request.POST)
+    form.is_valid()  # an unchecked box is "off": there is no invalid value
+    active = form.cleaned_data.get("active", False)
+    set_webhook_active(webhook=webhook, active=active)
+    if active:
+        messages.success(request, f"Webhook {webhook.url} enabled: it receives the events from now on.")
+    else:
+        messages.success(request, f"Webhook {webhook.url} disabled: deliveries still waiting were cancelled.")
+    return _after_change(request, membership)
+
+
+@require_POST
+@login_required
+def webhook_delete(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    require_product_admin(membership)
+    webhook = _get_webhook(membership, webhook_id)
+    webhook.delete()
+    messages.success(request, f"Webhook {webhook.url} deleted, with its delivery log.")
+    return _after_change(request, membership)
+
+
+@require_GET
+@login_required
+def webhook_delivery(request: HttpRequest, slug: str, delivery_id: int) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    delivery = get_object_or_404(
+        WebhookDelivery.objects.select_related("webhook"), pk=delivery_id, webhook__product=membership.product
+    )
+    payload = json.dumps(json.loads(delivery.body), indent=2)
+    return render(
+        request,
+        "api/webhooks_delivery.html",
+        {
+            "product": membership.product,
+            "membership": membership,
+            "delivery": delivery,
+            "payload": payload[:PAYLOAD_SHOWN],
+            "payload_cut": len(payload) > PAYLOAD_SHOWN,
+        },
+    )
+
+
+@require_GET
+@login_required
+def webhook_delivery_body(request: HttpRequest, slug: str, delivery_id: int) -> HttpResponse:
+    """The body exactly as sent (the bytes the signature covers)."""
+    membership = get_membership_for_user(request, slug)
+    delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, webhook__product=membership.product)
+    response = HttpResponse(delivery.body, content_type="application/json")
+    response["Content-Disposition"] = f'inline; filename="delivery-{delivery.uuid}.json"'
+    return response

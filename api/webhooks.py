@@ -1,0 +1,435 @@
+"""Webhooks: a product's lifecycle events and finished imports, POSTed to its receivers, signed.
+
+Scale: a bulk action or an import may change a million SIMs. One delivery carries the events of
+one lifecycle chunk (1000 SIMs) or one import batch, and is written in the chunk's transaction,
+its task with it (django-tasks-db keeps tasks in the same database: the delivery and its task
+commit together or not at all, as sims/periodic.py does for its ticks). A product without an
+active webhook costs one indexed query per chunk and nothing else.
+
+Safety: a receiver URL must be http(s) and resolve only to public addresses, none of them the
+console's own host, unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is on. It is checked when saved and
+again at every attempt (DNS can change), and the request goes to the very address checked.
+"""
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import ssl
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http.request import validate_host
+from django.utils import timezone
+
+from api.models import Webhook, WebhookDelivery
+from products.models import Product
+
+log = logging.getLogger(__name__)
+
+SECRET_PREFIX = "whsec_"
+MAX_WEBHOOKS_PER_PRODUCT = 5
+SIGNATURE_HEADER = "X-SimConsole-Signature"
+TIMESTAMP_HEADER = "X-SimConsole-Timestamp"
+DELIVERY_HEADER = "X-SimConsole-Delivery"
+EVENT_HEADER = "X-SimConsole-Event"
+USER_AGENT = "SimConsole-Webhooks/1"
+# What is kept of a receiver's answer for the log: enough to read an error message.
+ANSWER_KEPT = 300
+
+
+class UnsafeUrl(Exception):
+    """A receiver URL the console refuses to call; the message says why, for a form or the log."""
+
+
+# --- Managing webhooks -------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def add_webhook(*, product: Product, url: str, user, request_host: str = "") -> Webhook:
+    """Raises UnsafeUrl when the URL may not be called, or the product has its fill of webhooks."""
+    if Webhook.objects.filter(product=product).count() >= MAX_WEBHOOKS_PER_PRODUCT:
+        raise UnsafeUrl(f"A product has at most {MAX_WEBHOOKS_PER_PRODUCT} webhooks: delete one first.")
+    check_url(url, own_hosts=[request_host] if request_host else [])
+    return Webhook.objects.create(product=product, url=url, secret=new_secret(), created_by=user)
+
+
+def set_webhook_active(*, webhook: Webhook, active: bool) -> None:
+    """Disabling also cancels the deliveries still waiting: a disabled receiver is not called again."""
+    with transaction.atomic():
+        webhook.is_active = active
+        webhook.save(update_fields=["is_active"])
+        if not active:
+            webhook.deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
+                status=WebhookDelivery.Status.CANCELLED, next_attempt_at=None, last_error="The webhook was disabled."
+            )
+
+
+# --- Checking a receiver's address -------------------------------------------------------------
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address the host name resolves to (a test may replace this)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def check_url(url: str, *, own_hosts: Iterable[str] = ()) -> tuple[SplitResult, list[str]]:
+    """The URL's parts and the addresses to call; raises UnsafeUrl with the reason otherwise."""
+    parts = _parse(url)
+    host = parts.hostname or ""
+    allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES
+    if not allow_private and _is_own_host(host, own_hosts):
+        raise UnsafeUrl(f"{host} is this console's own address: a webhook must call another server.")
+    try:
+        addresses = resolve(host, parts.port or _default_port(parts))
+    except (OSError, UnicodeError) as error:
+        raise UnsafeUrl(f"The host name {host} could not be resolved ({error}).") from None
+    if not addresses:
+        raise UnsafeUrl(f"The host name {host} resolves to no address.")
+    if not allow_private:
+        for address in addresses:
+            why = _why_not_public(address)
+            if why:
+                shown = host if host == address else f"{host} resolves to {address}, which"
+                raise UnsafeUrl(
+                    f"{shown} is {why}: webhooks may only call public addresses "
+                    "(an administrator can allow private ones with WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1)."
+                )
+    return parts, addresses
+
+
+def _parse(url: str) -> SplitResult:
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # raises on a port that is not a number in range
+    except ValueError as error:
+        raise UnsafeUrl(f"This is not a valid URL ({error}).") from None
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeUrl("A webhook URL must start with https:// (or http://).")
+    if not parts.hostname:
+        raise UnsafeUrl("A webhook URL needs a host name, as in https://example.com/hooks/sims.")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeUrl("Leave user names and passwords out of the URL: receivers check the signature instead.")
+    return parts
+
+
+def _default_port(parts: SplitResult) -> int:
+    return 443 if parts.scheme == "https" else 80
+
+
+def _is_own_host(host: str, own_hosts: Iterable[str]) -> bool:
+    host = host.lower().rstrip(".")
+    patterns = [h for h in settings.ALLOWED_HOSTS if h != "*"]
+    patterns += [h.rsplit(":", 1)[0] if not h.endswith("]") else h for h in own_hosts]
+    return validate_host(host, [p.lower().strip("[]") for p in patterns])
+
+
+def _why_not_public(address: str) -> str:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_unspecified or ip.is_reserved:
+        return "a reserved address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private:
+        return "a private address"
+    if not ip.is_global:  # shared (carrier-grade NAT), documentation and other special ranges
+        return "a reserved address"
+    return ""
+
+
+# --- Writing deliveries (called inside the lifecycle's and the import's transactions) -----------
+
+
+def queue_sim_events(*, events: Sequence[tuple], fields: list[str], sims: Sequence[tuple], at: datetime) -> None:
+    """One delivery per active webhook of each product among these events (rows as written to
+    SimEvent, in `fields` order); `sims` are the chunk's rows, (id, iccid, ...)."""
+    if not events:
+        return
+    product_at = fields.index("product")
+    webhooks = _active_webhooks({event[product_at] for event in events})
+    if not webhooks:
+        return
+    iccid_of = {row[0]: row[1] for row in sims}
+    column = {name: fields.index(name) for name in ("sim", "action", "from_state", "to_state", "actor_kind", "actor_name", "reason")}
+    for product_id, hooks in webhooks.items():
+        mine = [event for event in events if event[product_at] == product_id]
+        first = mine[0]
+        changes = _group(
+            (event[column["from_state"]], event[column["to_state"]], event[column["reason"]], iccid_of[event[column["sim"]]])
+            for event in mine
+        )
+        action = first[column["action"]]
+        _write_deliveries(
+            hooks,
+            kind=WebhookDelivery.Kind.SIM_EVENTS,
+            summary=f"{action}: {len(mine):,} SIM{'s' if len(mine) != 1 else ''}",
+            event_count=len(mine),
+            data={
+                "action": action,
+                "actor": {"kind": first[column["actor_kind"]], "name": first[column["actor_name"]]},
+                "occurred_at": _iso(at),
+                "event_count": len(mine),
+                "changes": changes,
+            },
+        )
+
+
+def queue_import_batch(*, job, batch, iccids: list[str]) -> None:
+    """The events of the SIMs an import batch inserted (SIMs it took from inventory or a developer's
+    account went through the lifecycle, which queued theirs)."""
+    if not iccids:
+        return
+    hooks = _active_webhooks({job.product_id}).get(job.product_id)
+    if not hooks:
+        return
+    _write_deliveries(
+        hooks,
+        kind=WebhookDelivery.Kind.SIM_EVENTS,
+        summary=f"import: {len(iccids):,} SIMs (import #{job.pk}, batch {batch.number + 1})",
+        event_count=len(iccids),
+        data={
+            "action": "import",
+            "actor": {"kind": "user", "name": job.created_by.get_username()},
+            "occurred_at": _iso(timezone.now()),
+            "event_count": len(iccids),
+            "import": {"id": job.pk, "batch": batch.number + 1},
+            "changes": [{"from_state": "issued", "to_state": "active", "reason": f"Import #{job.pk}", "iccids": iccids}],
+        },
+    )
+
+
+IMPORT_COUNTS = [
+    "lines", "valid", "invalid", "duplicates", "ignored", "processed",
+    "activated", "transferred", "already_in_product", "other_owner", "terminated", "carrier_refused",
+]  # fmt: skip
+
+
+def queue_import_finished(*, job_id: int) -> None:
+    """A job that ended, done or failed: its counts, one delivery per active webhook."""
+    from sims.models import ImportJob
+
+    job = ImportJob.objects.get(pk=job_id)
+    hooks = _active_webhooks({job.product_id}).get(job.product_id)
+    if not hooks:
+        return
+    with transaction.atomic():
+        _write_deliveries(
+            hooks,
+            kind=WebhookDelivery.Kind.IMPORT_FINISHED,
+            summary=f"import #{job.pk} {job.status}: {job.activated + job.transferred:,} SIMs activated",
+            event_count=0,
+            data={
+                "import": {
+                    "id": job.pk,
+                    "status": job.status,
+                    "country": job.country.code or None,
+                    "started_at": _iso(job.started_at),
+                    "finished_at": _iso(job.finished_at),
+                    "error": job.error or None,
+                    **{name: getattr(job, name) for name in IMPORT_COUNTS},
+                },
+            },
+        )
+
+
+def _active_webhooks(product_ids: set[int | None]) -> dict[int, list[Webhook]]:
+    product_ids.discard(None)
+    if not product_ids:
+        return {}
+    found: dict[int, list[Webhook]] = {}
+    rows = Webhook.objects.filter(product_id__in=product_ids, is_active=True).select_related("product")
+    for webhook in rows:
+        found.setdefault(webhook.product_id, []).append(webhook)
+    return found
+
+
+def _group(events: Iterable[tuple[str, str, str, str]]) -> list[dict[str, Any]]:
+    """Events as changes: one entry per (from, to, reason) with its ICCIDs, in order of first sight."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for from_state, to_state, reason, iccid in events:
+        groups.setdefault((from_state, to_state, reason), []).append(iccid)
+    return [
+        {"from_state": from_state, "to_state": to_state, "reason": reason, "iccids": iccids}
+        for (from_state, to_state, reason), iccids in groups.items()
+    ]
+
+
+def _write_deliveries(hooks: list[Webhook], *, kind: str, summary: str, event_count: int, data: dict) -> None:
+    from api.tasks import deliver_webhook
+
+    now = timezone.now()
+    for webhook in hooks:
+        delivery_id = uuid.uuid4()
+        body = {
+            "id": str(delivery_id),
+            "type": kind,
+            "created_at": _iso(now),
+            "product": {"slug": webhook.product.slug, "name": webhook.product.name},
+            **data,
+        }
+        delivery = WebhookDelivery.objects.create(
+            webhook=webhook, uuid=delivery_id, kind=kind, summary=summary[:200], event_count=event_count,
+            body=json.dumps(body, separators=(",", ":")), next_attempt_at=now, created_at=now,
+        )  # fmt: skip
+        # In the caller's transaction: the task row commits with the delivery, or neither does.
+        deliver_webhook.enqueue(delivery.pk)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+# --- Sending --------------------------------------------------------------------------------------
+
+
+def sign(*, secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header's value: HMAC-SHA256 of "<timestamp>.<body>" with the webhook's secret."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the n-th failed attempt: the base, doubled each time."""
+    return timedelta(seconds=settings.WEBHOOKS_RETRY_SECONDS * 2 ** (attempts - 1))
+
+
+@dataclass
+class Answer:
+    status_code: int | None
+    error: str
+
+
+def attempt_delivery(*, delivery_id: int) -> str:
+    """One attempt: POST the body, then record the answer, and queue the next attempt or give up."""
+    from api.tasks import deliver_webhook
+
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return "nothing to do"
+    webhook = delivery.webhook
+    if not webhook.is_active:
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+            status=WebhookDelivery.Status.CANCELLED, next_attempt_at=None, last_error="The webhook was disabled."
+        )
+        return "cancelled"
+    answer = _post(webhook, delivery)
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    fields: dict[str, Any] = {
+        "attempts": attempts, "last_attempt_at": now, "last_status_code": answer.status_code,
+        "last_error": answer.error[:500],
+    }  # fmt: skip
+    if answer.status_code is not None and 200 <= answer.status_code < 300:
+        fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, next_attempt_at=None)
+    elif attempts >= settings.WEBHOOKS_MAX_ATTEMPTS:
+        fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
+    else:
+        fields.update(next_attempt_at=now + retry_delay(attempts))
+    with transaction.atomic():
+        # Only the attempt that read this state records it: a stray second runner changes nothing.
+        updated = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
+        ).update(**fields)
+        if updated and fields.get("next_attempt_at"):
+            deliver_webhook.using(run_after=fields["next_attempt_at"]).enqueue(delivery.pk)
+    outcome = fields.get("status", "retry")
+    log.info("webhook delivery %s attempt %s to %s: %s (%s)", delivery.uuid, attempts, webhook.url, outcome, answer.error or answer.status_code)
+    return f"{outcome}: {answer.status_code or answer.error}"
+
+
+def _post(webhook: Webhook, delivery: WebhookDelivery) -> Answer:
+    try:
+        parts, addresses = check_url(webhook.url)
+    except UnsafeUrl as error:
+        return Answer(None, f"Not sent: {error}")
+    body = delivery.body.encode()
+    timestamp = str(int(time.time()))
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_HEADER: delivery.kind,
+        DELIVERY_HEADER: str(delivery.uuid),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret=webhook.secret, timestamp=timestamp, body=body),
+    }
+    timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
+    last_error = ""
+    # To the addresses just checked, not to a fresh look-up that could answer differently.
+    for address in addresses:
+        connection = _connection(parts, address, timeout)
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read(ANSWER_KEPT).decode("utf-8", "replace").strip()
+        except TimeoutError:
+            return Answer(None, f"No answer within {timeout} s.")
+        except (OSError, http.client.HTTPException) as error:
+            last_error = f"{type(error).__name__}: {error}"
+            if isinstance(error, ConnectionRefusedError):
+                continue  # the next address, if the name has more
+            return Answer(None, last_error)
+        finally:
+            connection.close()
+        if 300 <= response.status < 400:
+            where = response.getheader("Location", "")
+            return Answer(response.status, f"Redirect to {where} not followed: give the final URL.")
+        return Answer(response.status, "" if 200 <= response.status < 300 else answer)
+    return Answer(None, last_error)
+
+
+def _connection(parts: SplitResult, address: str, timeout: float) -> http.client.HTTPConnection:
+    host, port = parts.hostname or "", parts.port or _default_port(parts)
+    if parts.scheme == "https":
+        return _PinnedHTTPSConnection(host, port, address=address, timeout=timeout, context=ssl.create_default_context())
+    return _PinnedHTTPConnection(host, port, address=address, timeout=timeout)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to a given address while the Host header names the host."""
+
+    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to a given address; TLS checks the certificate against the host name (SNI too)."""
+
+    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def signature_is_valid(*, secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does (README): recompute and compare in constant time."""
+    return hmac.compare_digest(sign(secret=secret, timestamp=timestamp, body=body), signature)

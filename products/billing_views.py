@@ -1,0 +1,182 @@
+"""The billing pages of a product: the fleet header's monthly cost, the Billing tab (this period,
+the pricing model, past invoices), an invoice's printable page and CSV, and the plan comparison."""
+
+import csv
+import io
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from products.access import get_membership_for_user, require_product_admin
+from products.billing import Period
+from products.costs import MODEL_SUMMARIES, PROJECTION_RULE, cached_estimate, compare_models, invoice_csv_rows, last_invoice, side_by_side
+from products.forms import PricingChoiceForm
+from products.invoicing import choose_pricing_model
+from products.models import Invoice, Membership, PricingModel, Product
+
+log = logging.getLogger(__name__)
+
+
+def _estimate_context(product: Product) -> dict:
+    """The estimate, or the reason there is none (a zone without a price)."""
+    try:
+        estimate = cached_estimate(product, now=timezone.now())
+    except ValueError as error:
+        return {"estimate": None, "estimate_error": str(error)}
+    return {"estimate": estimate, "pairs": side_by_side(estimate.so_far, estimate.projected)}
+
+
+@require_GET
+@login_required
+def fleet_monthly_cost(request: HttpRequest, slug: str) -> HttpResponse:
+    """The fleet header's monthly cost: it reads the period's events, so it comes after the page."""
+    membership = get_membership_for_user(request, slug)
+    context = {"product": membership.product, **_estimate_context(membership.product)}
+    return render(request, "products/partials/fleet_cost.html", context)
+
+
+@require_GET
+@login_required
+def billing(request: HttpRequest, slug: str) -> HttpResponse:
+    """The Billing tab: the period's lines come in their own request (billing_period)."""
+    membership = get_membership_for_user(request, slug)
+    return _render_billing(request, membership, _pricing_form(membership))
+
+
+@require_GET
+@login_required
+def billing_period(request: HttpRequest, slug: str) -> HttpResponse:
+    """This period by line, so far and projected: a fragment for htmx, else the whole Billing tab with it."""
+    membership = get_membership_for_user(request, slug)
+    estimate = _estimate_context(membership.product)
+    if request.htmx:
+        context = {
+            "product": membership.product, "period": Period.of(timezone.now()), "period_loaded": True,
+            "projection_rule": PROJECTION_RULE, **estimate,
+        }  # fmt: skip
+        return render(request, "products/billing.html#period", context)
+    return _render_billing(request, membership, _pricing_form(membership), period_loaded=True, **estimate)
+
+
+@require_POST
+@login_required
+def billing_model(request: HttpRequest, slug: str) -> HttpResponse:
+    """A product admin chooses the pricing model and plan zone for the next period."""
+    membership = get_membership_for_user(request, slug)
+    require_product_admin(membership)
+    product = membership.product
+    form = PricingChoiceForm(request.POST)
+    if not form.is_valid():
+        return _render_billing(request, membership, form, status=400)
+    model, zone = form.cleaned_data["pricing_model"], form.cleaned_data["plan_zone"]
+    starts = choose_pricing_model(product=product, model=model, zone=zone, now=timezone.now())
+    log.info("pricing model of product %s chosen by %s: %s, zone %s, from %s", product.slug, request.user.get_username(), model, zone, starts)
+    if product.pending_pricing_model:
+        messages.success(
+            request,
+            f"{PricingModel(model).label}{_zone_words(zone)} will apply from {starts:%-d %B %Y}, the start of the next "
+            "billing period. This period is billed under the model it began with.",
+        )
+    else:
+        messages.success(request, f"{product.get_pricing_model_display()} stays in force: no change is pending.")
+    if request.htmx:
+        return _render_billing(request, membership, _pricing_form(membership))
+    return redirect("billing", slug=product.slug)
+
+
+def _zone_words(zone) -> str:
+    return f" in zone {zone.code}" if zone is not None else ""
+
+
+def _pricing_form(membership: Membership) -> PricingChoiceForm:
+    product = membership.product
+    if product.pending_pricing_model:
+        initial = {"pricing_model": product.pending_pricing_model, "plan_zone": product.pending_plan_zone_id}
+    else:
+        initial = {"pricing_model": product.pricing_model, "plan_zone": product.plan_zone_id}
+    return PricingChoiceForm(initial=initial)
+
+
+def _render_billing(request: HttpRequest, membership: Membership, form: PricingChoiceForm, status: int = 200, **extra) -> HttpResponse:
+    product = membership.product
+    template = "products/billing.html"
+    if request.htmx and request.method == "POST":
+        template += "#pricing"
+    period = Period.of(timezone.now())
+    context = {
+        "product": product,
+        "membership": membership,
+        "form": form,
+        "period": period,
+        "model_summaries": [(value, label, MODEL_SUMMARIES[value]) for value, label in PricingModel.choices],
+        "model_summary": MODEL_SUMMARIES[PricingModel(product.pricing_model)],
+        "pending_label": PricingModel(product.pending_pricing_model).label if product.pending_pricing_model else "",
+        "invoices": product.invoices.order_by("-period_start"),
+        "projection_rule": PROJECTION_RULE,
+        **extra,
+    }
+    return render(request, template, context, status=status)
+
+
+def _get_invoice(membership: Membership, number: str) -> Invoice:
+    return get_object_or_404(Invoice, product=membership.product, number=number)
+
+
+@require_GET
+@login_required
+def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+    """An invoice as a document, printable: the print stylesheet leaves out the console around it."""
+    membership = get_membership_for_user(request, slug)
+    invoice = _get_invoice(membership, number)
+    return render(
+        request,
+        "products/invoice.html",
+        {
+            "product": membership.product,
+            "membership": membership,
+            "invoice": invoice,
+            "period": Period(invoice.period_start),
+            "lines": invoice.lines.select_related("zone").order_by("position"),
+        },
+    )
+
+
+@require_GET
+@login_required
+def invoice_csv(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+    membership = get_membership_for_user(request, slug)
+    invoice = _get_invoice(membership, number)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(invoice_csv_rows(invoice))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.csv"'
+    return response
+
+
+@require_GET
+@login_required
+def billing_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    """The three pricing models side by side on the last invoiced period, or this one so far.
+
+    Pricing a period three times reads its events three times: the page comes first, and the
+    comparison in its own htmx request (cached for a few minutes)."""
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    latest = last_invoice(product)
+    basis = request.GET.get("basis") or "last"
+    if basis != "last" or latest is None:
+        basis = "current"
+    now = timezone.now()
+    context = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, "products/compare.html", context)
+    try:
+        context["comparison"] = compare_models(product, basis=basis, now=now)
+    except ValueError as error:
+        context["comparison_error"] = str(error)
+    return render(request, "products/compare.html#comparison", context)

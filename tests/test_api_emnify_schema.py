@@ -1,0 +1,91 @@
+"""api/schema_emnify.py describes what api/emnify.py answers: the description is valid OpenAPI 3.1
+on its own, and real answers of every kind conform to it (schemathesis' checks, as the fuzzer of
+/api/schema/ runs them)."""
+
+import json
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from werkzeug.test import Client
+
+from api.models import Scope
+from api.schema_emnify import EMNIFY_COMPONENTS, EMNIFY_PATHS
+from api.tokens import create_token
+from sims.models import State
+
+DOCUMENT = {"openapi": "3.1.0", "info": {"title": "emnify dialect", "version": "1"}, "paths": EMNIFY_PATHS, "components": EMNIFY_COMPONENTS}
+
+
+def _plain(document: dict) -> dict:
+    return json.loads(json.dumps(document))  # as served: enums and tuples become JSON
+
+
+def test_the_emnify_description_is_valid_openapi_3_1():
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+    assert [error.message for error in OPENAPI_31_VALIDATOR.iter_errors(_plain(DOCUMENT))] == []
+
+
+def test_every_emnify_url_is_described():
+    from django.urls import URLPattern, get_resolver
+
+    described = set(EMNIFY_PATHS)
+    urls = {
+        "/" + str(p.pattern).replace("<str:id>", "{id}")
+        for p in get_resolver().url_patterns
+        if isinstance(p, URLPattern) and (p.name or "").startswith("emnify_")
+    }
+    assert urls == described
+
+
+@pytest.fixture
+def app(settings):
+    """The WSGI app, with the test's transaction kept open across requests (as the test client does)."""
+    settings.ALLOWED_HOSTS = ["*"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield Client(get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def test_real_answers_of_every_kind_conform(app, product, teammate, make_sim, settings):
+    schema = schemathesis.openapi.from_dict(_plain(DOCUMENT))
+    _, secret = create_token(user=teammate, name="schema", product=product, scopes=list(Scope.values))
+    _, narrow = create_token(user=teammate, name="narrow", product=product, scopes=[Scope.SIMS_GET])
+    active, issued, dead = make_sim(product, imsi="001010000000001"), make_sim(product, state=State.ISSUED), make_sim(product, state=State.TERMINATED)
+
+    def auth(application_token: str) -> dict:
+        return {"Authorization": f"Bearer {app.post('/api/v1/authenticate', json={'application_token': application_token}).json['auth_token']}"}
+
+    bearer, weak = auth(secret), auth(narrow)
+    calls = [
+        ("/api/v1/authenticate", "POST", {"json": {"application_token": secret}}, 200),
+        ("/api/v1/authenticate", "POST", {"json": {"application_token": "simc_wrong"}}, 401),
+        ("/api/v1/authenticate", "POST", {"json": {"colour": 1}}, 400),
+        ("/api/v1/sim", "GET", {"headers": bearer, "query_string": "per_page=2&q=status:1"}, 200),
+        ("/api/v1/sim", "GET", {"headers": bearer, "query_string": "q=colour:red"}, 400),
+        ("/api/v1/sim", "GET", {}, 401),
+        ("/api/v1/sim", "GET", {"headers": weak}, 403),
+        ("/api/v1/sim/{id}", "GET", {"headers": bearer, "path": active.pk}, 200),
+        ("/api/v1/sim/{id}", "GET", {"headers": bearer, "path": 999999}, 404),
+        ("/api/v1/sim/{id}", "PATCH", {"headers": bearer, "path": issued.pk, "json": {"status": {"id": 1}}}, 204),
+        ("/api/v1/sim/{id}", "PATCH", {"headers": bearer, "path": dead.pk, "json": {"status": {"id": 1}}}, 409),
+        ("/api/v1/sim/{id}", "PATCH", {"headers": bearer, "path": active.pk, "json": {"status": 1}}, 400),
+        ("/api/v1/sim/{id}", "DELETE", {"headers": bearer, "path": active.pk}, 204),
+    ]
+    for path, method, options, status in calls:
+        url = path.replace("{id}", str(options.pop("path", "")))
+        response = app.open(url, method=method, **options)
+        assert response.status_code == status, (method, url, response.get_data())
+        schema[path][method].validate_response(response)
+    settings.API_REQUESTS_PER_SECOND = 1
+    responses = [app.get("/api/v1/sim", headers=bearer) for _ in range(4)]
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited
+    schema["/api/v1/sim"]["GET"].validate_response(limited[0])

@@ -1,0 +1,45 @@
+"""The Tokens page: create (the secret shown once), list with last use, revoke."""
+
+from django.urls import reverse
+
+from api.models import ApiToken
+from api.tokens import find_token
+from tests.conftest import text_of
+
+
+def test_a_member_creates_a_token_and_sees_its_secret_once(teammate_client, product, teammate):
+    response = teammate_client.post(
+        reverse("api_tokens"), {"name": "factory", "product": product.slug, "scopes": ["sims:list", "sims:get"]}
+    )
+    assert response.status_code == 302
+    page = teammate_client.get(reverse("api_tokens")).content.decode()
+    secret = page.split('readonly value="')[1].split('"')[0]
+    token = find_token(secret)
+    assert (token.name, token.product, token.scopes, token.user) == ("factory", product, ["sims:get", "sims:list"], teammate)
+    assert secret not in teammate_client.get(reverse("api_tokens")).content.decode()  # shown once
+    assert ApiToken.objects.get().secret_hash != secret
+
+
+def test_a_token_needs_a_name_a_scope_and_a_future_expiry(teammate_client, product):
+    response = teammate_client.post(reverse("api_tokens"), {"name": "", "product": product.slug, "expires_on": "2001-01-01"})
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "This field is required" in text and "Choose a day after today" in text
+    assert not ApiToken.objects.exists()
+
+
+def test_a_product_the_member_is_not_in_cannot_be_chosen(teammate_client, other_product):
+    response = teammate_client.post(reverse("api_tokens"), {"name": "x", "product": other_product.slug, "scopes": ["sims:list"]})
+    assert response.status_code == 400 and not ApiToken.objects.exists()
+
+
+def test_revoking_stops_the_token_at_once(teammate_client, product, teammate, client):
+    teammate_client.post(reverse("api_tokens"), {"name": "t", "product": "", "scopes": ["sims:list"]})
+    secret = teammate_client.get(reverse("api_tokens")).content.decode().split('readonly value="')[1].split('"')[0]
+    assert client.get("/v1/sims", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    token = ApiToken.objects.get()
+    assert token.last_used_at is not None
+    assert "0 minutes ago" in text_of(teammate_client.get(reverse("api_tokens")))
+    teammate_client.post(reverse("api_token_revoke", args=[token.pk]))
+    assert client.get("/v1/sims", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    assert "revoked" in text_of(teammate_client.get(reverse("api_tokens")))
