@@ -10,25 +10,24 @@ first chunk anyway; in one, the rows stream as they are read.
 """
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 from django.db import connections, transaction
 from django.db.models import QuerySet
 
 
 def stream_all(queryset: QuerySet, *, chunk_size: int) -> Iterator:
-    """The queryset's rows, `chunk_size` at a time, in one read-only transaction that plans the
-    query for its whole result. The transaction stays open until the rows are read (or the
-    iteration is abandoned): write nothing in between."""
+    """The queryset's rows, `chunk_size` at a time, the query planned for its whole result.
+
+    On PostgreSQL, in a transaction: the caller's if there is one (the setting then lasts until
+    its end: other cursors in it are planned for their whole results too, which changes no
+    result), else one of its own, open until the rows are read or the pass is abandoned. One
+    query more than `iterator()`; none on SQLite, whose plans do not depend on it."""
     connection = connections[queryset.db]
-    with transaction.atomic(using=queryset.db):
-        if connection.vendor != "postgresql":
-            yield from queryset.iterator(chunk_size=chunk_size)
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('cursor_tuple_fraction'), set_config('cursor_tuple_fraction', '1', true)")
-            before = cursor.fetchone()[0]
+    if connection.vendor != "postgresql":
         yield from queryset.iterator(chunk_size=chunk_size)
-        # Inside a caller's transaction, the setting would last until its end (an abandoned pass
-        # rolls back to the savepoint, which restores it).
+        return
+    with nullcontext() if connection.in_atomic_block else transaction.atomic(using=queryset.db):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('cursor_tuple_fraction', %s, true)", [before])
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
+        yield from queryset.iterator(chunk_size=chunk_size)
