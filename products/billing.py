@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from console.streaming import stream_all
 from console.units import MB
 from products.concurrency import PeakSweep, Step
 from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
@@ -108,7 +109,7 @@ def account_activity(product: Product, period: Period, *, until: datetime) -> Ac
         .order_by("created_at", "id")
         .values_list("sim_id", "action", "from_state", "to_state", "created_at", "sim__home_country", "sim__product_id", "sim__state")
     )
-    for sim_id, action, from_state, to_state, at, country, now_product, now_state in events.iterator(chunk_size=20_000):
+    for sim_id, action, from_state, to_state, at, country, now_product, now_state in stream_all(events, chunk_size=20_000):
         before = action != IMPORT and from_state in BILLABLE
         after = action != REMOVE and to_state in BILLABLE
         if sim_id not in counted:
@@ -276,9 +277,12 @@ def _per_sim_plan(product, period, until, book, activity, usage_scale) -> list[L
     for zone in sorted(sims_by_zone, key=lambda z: z.code):
         lines += _fee_lines("plan", "Per-SIM plan", sims_by_zone[zone], zone, period, book, lambda p: p.plan_monthly_price)
     over_bytes: Counter = Counter()
+    plan_of: dict[str, tuple[RateZone, Decimal]] = {}  # home country -> zone, bytes included: once, not per SIM
     for country, used in _usage_by_sim(product, period, until):
-        zone = book.zone(country, fallback)
-        included = _weighted(zone, period, book, lambda p: p.plan_included_mb) * MB
+        if country not in plan_of:
+            zone = book.zone(country, fallback)
+            plan_of[country] = zone, _weighted(zone, period, book, lambda p: p.plan_included_mb) * MB
+        zone, included = plan_of[country]
         over_bytes[zone] += max(Decimal(0), Decimal(used) * usage_scale - included)
     for zone in sorted(over_bytes, key=lambda z: z.code):
         unit_price = _weighted(zone, period, book, lambda p: p.overage_per_mb)
