@@ -33,6 +33,10 @@ RECORD_ID_MAX = UsageRecord._meta.get_field("record_id").max_length
 RECORD_BYTES_MAX = 10**12
 RECORD_SMS_MAX = 10**6
 STAGING = "usage_staging"
+# New usage per SIM, day and visited country: what the rollups, limits and triggers read.
+DELTA = "usage_delta"
+DELTA_COLUMNS = "sim_id, product_id, day, period, country, bytes, sms, records, newest_record_at"
+RECORD_COLUMNS = "record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country"
 STAGED_COLUMNS = [
     "record_id", "sim_id", "product_id", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country", "day",
     "period",
@@ -186,17 +190,26 @@ def _ingest_chunk(rows: list[tuple[UsageRow, tuple]], now: datetime, report: Ing
         return
     with transaction.atomic():
         _stage(rows)
-        stored = _store_new_records(now)
+        stored = apply_new_usage(source_sql=f"SELECT {RECORD_COLUMNS} FROM {STAGING}", now=now, report=report)
         report.duplicates += len(rows) - stored
-        report.ingested += stored
-        _roll_up()
-        report.paused += pause_sims_over_limit(
-            sims_sql=f"SELECT DISTINCT sim_id FROM {STAGING} WHERE period = %s",
-            sims_params=[connection.ops.adapt_datefield_value(billing_period_start(now))],
-            now=now,
-        )
-        provisioned = {sim_id for _, (sim_id, _, state) in rows if state == State.PROVISIONED}
-        report.activated += apply_provisioning_triggers(sim_ids=sorted(provisioned), now=now)
+
+
+def apply_new_usage(*, source_sql: str, now: datetime, report: IngestReport) -> int:
+    """Store the records of `source_sql` (RECORD_COLUMNS) whose id is new, roll those up, and
+    enforce limits and triggers on their SIMs: every source ends here. Returns how many were new.
+
+    A record id twice in `source_sql` is stored once, the first in its order. Runs inside the
+    caller's transaction."""
+    stored = _store_new_records(source_sql, now)
+    report.ingested += stored
+    _roll_up()
+    report.paused += pause_sims_over_limit(
+        sims_sql=f"SELECT DISTINCT sim_id FROM {DELTA} WHERE period = %s",
+        sims_params=[connection.ops.adapt_datefield_value(billing_period_start(now))],
+        now=now,
+    )
+    report.activated += apply_provisioning_triggers(sim_ids=_provisioned_sims(), now=now)
+    return stored
 
 
 def _stage(rows: list[tuple[UsageRow, tuple]]) -> None:
@@ -247,31 +260,56 @@ def _usage_day(started_at: datetime) -> date:
     return started_at.date()
 
 
-def _store_new_records(now: datetime) -> int:
-    """Store the staged records whose id is new and drop the others from staging, so the
-    rollups count each record once, even with two ingestions at once. Returns how many were new."""
+def _store_new_records(source_sql: str, now: datetime) -> int:
+    """Insert the new records and sum them into DELTA per SIM, day and country, so the rollups
+    count each record once, even with two ingestions at once. Returns how many were new."""
+    _create_delta()
     records = UsageRecord._meta.db_table
-    columns = "record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country"
     received_at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The RETURNING rows are the new ones: ON CONFLICT skips what is stored, by anyone.
+            day = "(started_at AT TIME ZONE 'UTC')::date"
             cursor.execute(
-                f"WITH new AS (INSERT INTO {records} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING} "
-                "ON CONFLICT (record_id) DO NOTHING RETURNING record_id) "
-                f"DELETE FROM {STAGING} WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.record_id = {STAGING}.record_id)",
+                f"WITH new AS (INSERT INTO {records} ({RECORD_COLUMNS}, received_at) "
+                f"SELECT {RECORD_COLUMNS}, %s FROM ({source_sql}) AS source "
+                f"ON CONFLICT (record_id) DO NOTHING RETURNING {RECORD_COLUMNS}) "
+                f"INSERT INTO {DELTA} ({DELTA_COLUMNS}) "
+                f"SELECT sim_id, product_id, {day}, date_trunc('month', {day})::date, country, "
+                "SUM(bytes_up + bytes_down), SUM(sms), COUNT(*), MAX(ended_at) "
+                f"FROM new GROUP BY sim_id, product_id, {day}, country",
                 [received_at],
             )
-            cursor.execute(f"SELECT COUNT(*) FROM {STAGING}")
-            return cursor.fetchone()[0]
-        # SQLite: the transaction holds the database's write lock, so no one else inserts meanwhile.
+        else:
+            # SQLite: the transaction holds the database's write lock, so no one else inserts meanwhile.
+            cursor.execute(
+                f"DELETE FROM {STAGING} WHERE EXISTS (SELECT 1 FROM {records} r WHERE r.record_id = {STAGING}.record_id)"
+            )
+            # The source is STAGING here (the CSV's own SQL path is PostgreSQL's), so DELTA can read its day and period.
+            cursor.execute(
+                f"INSERT INTO {records} ({RECORD_COLUMNS}, received_at) SELECT {RECORD_COLUMNS}, %s FROM ({source_sql}) AS source",
+                [received_at],
+            )
+            cursor.execute(
+                f"INSERT INTO {DELTA} ({DELTA_COLUMNS}) "
+                "SELECT sim_id, product_id, day, period, country, SUM(bytes_up + bytes_down), SUM(sms), COUNT(*), "
+                f"MAX(ended_at) FROM {STAGING} GROUP BY sim_id, product_id, day, period, country"
+            )
+        cursor.execute(f"SELECT COALESCE(SUM(records), 0) FROM {DELTA}")
+        return int(cursor.fetchone()[0])  # PostgreSQL sums bigints as numeric
+
+
+def _create_delta() -> None:
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {STAGING} WHERE EXISTS (SELECT 1 FROM {records} r WHERE r.record_id = {STAGING}.record_id)"
+            f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (sim_id bigint, product_id bigint, day date, period date, "
+            "country varchar(2), bytes bigint, sms bigint, records bigint, newest_record_at timestamp with time zone)"
         )
-        cursor.execute(f"INSERT INTO {records} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING}", [received_at])
-        return cursor.rowcount
+        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {DELTA}")
 
 
 def _roll_up() -> None:
+    """The rollups from DELTA: a row per SIM, day and country, a tenth of the records or less."""
     sim_days, sim_periods, product_days = (
         SimDailyUsage._meta.db_table,
         SimPeriodUsage._meta.db_table,
@@ -281,23 +319,34 @@ def _roll_up() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {sim_days} (sim_id, product_id, day, bytes, sms) "
-            f"SELECT sim_id, MAX(product_id), day, SUM(bytes_up + bytes_down), SUM(sms) FROM {STAGING} WHERE true "
+            f"SELECT sim_id, MAX(product_id), day, SUM(bytes), SUM(sms) FROM {DELTA} WHERE true "
             "GROUP BY sim_id, day ORDER BY sim_id, day "
             f"ON CONFLICT (sim_id, day) DO UPDATE SET bytes = {sim_days}.bytes + excluded.bytes, "
             f"sms = {sim_days}.sms + excluded.sms"
         )
         cursor.execute(
             f"INSERT INTO {sim_periods} (sim_id, period, bytes, sms) "
-            f"SELECT sim_id, period, SUM(bytes_up + bytes_down), SUM(sms) FROM {STAGING} WHERE true "
+            f"SELECT sim_id, period, SUM(bytes), SUM(sms) FROM {DELTA} WHERE true "
             "GROUP BY sim_id, period ORDER BY sim_id, period "
             f"ON CONFLICT (sim_id, period) DO UPDATE SET bytes = {sim_periods}.bytes + excluded.bytes, "
             f"sms = {sim_periods}.sms + excluded.sms"
         )
         cursor.execute(
             f"INSERT INTO {product_days} (product_id, day, country, bytes, sms, records, newest_record_at) "
-            f"SELECT product_id, day, country, SUM(bytes_up + bytes_down), SUM(sms), COUNT(*), MAX(ended_at) "
-            f"FROM {STAGING} WHERE product_id IS NOT NULL GROUP BY product_id, day, country "
+            f"SELECT product_id, day, country, SUM(bytes), SUM(sms), SUM(records), MAX(newest_record_at) "
+            f"FROM {DELTA} WHERE product_id IS NOT NULL GROUP BY product_id, day, country "
             f"ON CONFLICT (product_id, day, country) DO UPDATE SET bytes = {product_days}.bytes + excluded.bytes, "
             f"sms = {product_days}.sms + excluded.sms, records = {product_days}.records + excluded.records, "
             f"newest_record_at = {later}({product_days}.newest_record_at, excluded.newest_record_at)"
         )
+
+
+def _provisioned_sims() -> list[int]:
+    """The provisioned SIMs with new usage: the ones a trigger may activate."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT d.sim_id FROM {DELTA} d JOIN {Sim._meta.db_table} s ON s.id = d.sim_id "
+            "WHERE s.state = %s ORDER BY d.sim_id",
+            [State.PROVISIONED.value],
+        )
+        return [sim_id for (sim_id,) in cursor.fetchall()]
