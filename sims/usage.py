@@ -116,7 +116,7 @@ def problem_with(row: UsageRow, now: datetime) -> str | None:
         return "The record ends before it starts."
     if row.ended_at > now + CLOCK_SKEW:
         return f"The record ends in the future ({row.ended_at:%Y-%m-%d %H:%M} UTC); check the sender's clock."
-    if row.country and row.country not in _country_codes():
+    if row.country and row.country not in country_codes():
         return f"{row.country!r} is not an ISO 3166 country code (use two letters, such as DE)."
     return None
 
@@ -172,6 +172,10 @@ class _SimDirectory:
         return self.known.get(iccid)
 
 
+def unknown_sim(iccid: str) -> str:
+    return f"No SIM has ICCID {iccid}; import the SIM before its usage."
+
+
 def _with_sims(
     rows: list[UsageRow], directory: _SimDirectory, report: IngestReport
 ) -> Iterator[tuple[UsageRow, tuple[int, int | None, str]]]:
@@ -179,8 +183,7 @@ def _with_sims(
     for row in rows:
         sim = directory.get(row.iccid)
         if sim is None:
-            reason = f"No SIM has ICCID {row.iccid}; import the SIM before its usage."
-            report.reject(line=row.line, record_id=row.record_id, reason=reason)
+            report.reject(line=row.line, record_id=row.record_id, reason=unknown_sim(row.iccid))
         else:
             yield row, sim
 
@@ -248,7 +251,7 @@ def _stored_form() -> Callable[[date | datetime], object]:
 
 
 @cache
-def _country_codes() -> frozenset[str]:
+def country_codes() -> frozenset[str]:
     # `code in countries` goes through translation machinery: ~10 us a record.
     return frozenset(code for code, _ in countries)
 
