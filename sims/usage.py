@@ -201,8 +201,8 @@ def apply_new_usage(*, source_sql: str, now: datetime, report: IngestReport) -> 
     """Store the records of `source_sql` (RECORD_COLUMNS) whose id is new, roll those up, and
     enforce limits and triggers on their SIMs: every source ends here. Returns how many were new.
 
-    A record id twice in `source_sql` is stored once, the first in its order. Runs inside the
-    caller's transaction."""
+    On PostgreSQL a record id twice in `source_sql` is stored once, the first in its order
+    (SQLite's source, the staged chunk, has each once). Runs inside the caller's transaction."""
     stored = _store_new_records(source_sql, now)
     report.ingested += stored
     _roll_up()
@@ -264,8 +264,9 @@ def _usage_day(started_at: datetime) -> date:
 
 
 def _store_new_records(source_sql: str, now: datetime) -> int:
-    """Insert the new records and sum them into DELTA per SIM, day and country, so the rollups
-    count each record once, even with two ingestions at once. Returns how many were new."""
+    """Insert the new records and have DELTA hold just them (PostgreSQL: summed per SIM, day and
+    country), so the rollups count each record once, even with two ingestions at once.
+    Returns how many were new."""
     _create_delta()
     records = UsageRecord._meta.db_table
     received_at = connection.ops.adapt_datetimefield_value(now)
@@ -288,15 +289,10 @@ def _store_new_records(source_sql: str, now: datetime) -> int:
             cursor.execute(
                 f"DELETE FROM {STAGING} WHERE EXISTS (SELECT 1 FROM {records} r WHERE r.record_id = {STAGING}.record_id)"
             )
-            # The source is STAGING here (the CSV's own SQL path is PostgreSQL's), so DELTA can read its day and period.
+            # The source is STAGING, which DELTA reads as a view (see _create_delta).
             cursor.execute(
                 f"INSERT INTO {records} ({RECORD_COLUMNS}, received_at) SELECT {RECORD_COLUMNS}, %s FROM ({source_sql}) AS source",
                 [received_at],
-            )
-            cursor.execute(
-                f"INSERT INTO {DELTA} ({DELTA_COLUMNS}) "
-                "SELECT sim_id, product_id, day, period, country, SUM(bytes_up + bytes_down), SUM(sms), COUNT(*), "
-                f"MAX(ended_at) FROM {STAGING} GROUP BY sim_id, product_id, day, period, country"
             )
         cursor.execute(f"SELECT COALESCE(SUM(records), 0) FROM {DELTA}")
         return int(cursor.fetchone()[0])  # PostgreSQL sums bigints as numeric
@@ -304,11 +300,18 @@ def _store_new_records(source_sql: str, now: datetime) -> int:
 
 def _create_delta() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (sim_id bigint, product_id bigint, day date, period date, "
-            "country varchar(2), bytes bigint, sms bigint, records bigint, newest_record_at timestamp with time zone)"
-        )
-        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {DELTA}")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (sim_id bigint, product_id bigint, day date, period date, "
+                "country varchar(2), bytes bigint, sms bigint, records bigint, newest_record_at timestamp with time zone)"
+            )
+            cursor.execute(f"TRUNCATE {DELTA}")
+        else:
+            # SQLite ingests a chunk at a time, which names each SIM about once: summing first saves nothing.
+            cursor.execute(
+                f"CREATE TEMP VIEW IF NOT EXISTS {DELTA} ({DELTA_COLUMNS}) AS SELECT sim_id, product_id, day, period, "
+                f"country, bytes_up + bytes_down, sms, 1, ended_at FROM {STAGING}"
+            )
 
 
 def _roll_up() -> None:
