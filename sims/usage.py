@@ -87,8 +87,13 @@ class IngestReport:
 
     def reject(self, *, line: int, record_id: str, reason: str) -> None:
         self.rejected_count += 1
-        if len(self.rejected) < MAX_LISTED_REJECTIONS:
-            self.rejected.append(Rejection(line, record_id, reason))
+        self.rejected.append(Rejection(line, record_id, reason))
+        # Checks run one after the other, so a later check may reject an earlier line.
+        if len(self.rejected) >= 2 * MAX_LISTED_REJECTIONS:
+            self.keep_first_rejections()
+
+    def keep_first_rejections(self) -> None:
+        self.rejected = sorted(self.rejected, key=lambda rejection: rejection.line)[:MAX_LISTED_REJECTIONS]
 
     def summary(self) -> str:
         text = (
@@ -129,6 +134,7 @@ def ingest_usage(rows: Iterable[UsageRow], *, now: datetime | None = None) -> In
     for chunk in batched(rows, CHUNK_SIZE):
         acceptable = list(_acceptable(chunk, now, report))
         _ingest_chunk(list(_with_sims(acceptable, directory, report)), now, report)
+    report.keep_first_rejections()
     return report
 
 

@@ -15,10 +15,11 @@ from typing import TextIO
 from django.db import DataError, connection, transaction
 
 from console.bulk_insert import insert_rows
-from sims.models import Sim
 from sims import usage as usage_module
+from sims.models import Sim
 from sims.usage import (
-    CLOCK_SKEW, RECORD_COLUMNS, IngestReport, UsageRow, apply_new_usage, country_codes, problem_with, unknown_sim,
+    CLOCK_SKEW, RECORD_COLUMNS, IngestReport, UsageRow, apply_new_usage, country_codes, problem_with,
+    unknown_sim,
 )  # fmt: skip
 from sims.usage_csv import UsageCsv
 from sims.usage_fields import EARLIEST_YEAR
@@ -54,12 +55,14 @@ def ingest_csv_in_sql(usage: UsageCsv, *, now: datetime) -> IngestReport:
         _keep_plain_lines(usage, now)
         added_in_python = _read_the_rest(usage, now, report)
         kept = _count(PARSED)
+        # So far only Python has rejected rows: each was a record too.
         report.received += kept + report.rejected_count
         unknown = _reject_unknown_sims(report) if added_in_python else 0
         # In line order, so the first row of a record id is the one stored (a bigint sort, cheap
         # beside sorting the ids).
         stored = apply_new_usage(source_sql=f"SELECT {RECORD_COLUMNS} FROM {PARSED} ORDER BY line", now=now, report=report)
     report.duplicates += kept - unknown - stored
+    report.keep_first_rejections()
     return report
 
 
@@ -80,16 +83,19 @@ def _create_tables() -> None:
 
 
 def _copy_blocks(text: TextIO, *, first_line: int) -> None:
-    """The text in blocks of whole lines, each with the number of its first line. Blocks with a
-    quote or a NUL are Python's (as bytes: a NUL cannot be in PostgreSQL's text)."""
-    rows = []
+    blocks = _numbered_blocks(text, first_line)
+    insert_rows(BLOCKS, ["first_line", "text", "in_python"], blocks, pg_types=["int8", "text", "bytea"])
+
+
+def _numbered_blocks(text: TextIO, first_line: int) -> Iterator[tuple]:
+    """Blocks of whole lines, each with the number of its first line, read as COPY sends them.
+    Blocks with a quote or a NUL are Python's (as bytes: PostgreSQL's text cannot hold a NUL)."""
     for block in _blocks(text):
         if '"' in block or "\x00" in block:
-            rows.append((first_line, None, block.encode()))
+            yield first_line, None, block.encode()
         else:
-            rows.append((first_line, block, None))
+            yield first_line, block, None
         first_line += block.count("\n") + 1
-    insert_rows(BLOCKS, ["first_line", "text", "in_python"], rows, pg_types=["int8", "text", "bytea"])
 
 
 def _blocks(text: TextIO) -> Iterator[str]:

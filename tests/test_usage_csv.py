@@ -260,3 +260,13 @@ def test_a_record_id_first_seen_with_an_unknown_iccid_is_rejected_and_its_repeat
 
     assert [rejection.line for rejection in report.rejected] == [2]
     assert (report.received, report.ingested, report.duplicates) == (3, 1, 1)
+
+
+def test_the_listing_keeps_the_first_lines_whichever_check_rejected_them(active_sim, monkeypatch):
+    monkeypatch.setattr("sims.usage.MAX_LISTED_REJECTIONS", 2)
+    negative = [line(f"n{n}", active_sim.iccid, up=-1) for n in range(3)]  # lines 3-5
+
+    report = ingest(csv_bytes(line("k", UNKNOWN), *negative))
+
+    assert [rejection.line for rejection in report.rejected] == [2, 3]
+    assert report.rejected_count == 4
