@@ -5,7 +5,9 @@ transaction.
 Every source (the carrier adapter, `ingest_usage FILE`, the carrier push endpoint)
 hands `ingest_usage` the same `UsageRow`s. Each chunk goes through a temporary
 staging table so that the work is a handful of set-based statements, not a query
-per record.
+per record. On PostgreSQL a CSV file is read by the database itself
+(`sims.usage_csv_sql`), in one pass, and ends in the same `apply_new_usage`: the new
+records, summed per SIM, day and country, feed the rollups, limits and triggers.
 """
 
 from collections.abc import Callable, Iterable, Iterator
