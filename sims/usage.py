@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import batched
 
-from django.db import connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_countries import countries
 
@@ -38,6 +38,7 @@ STAGING = "usage_staging"
 # New usage per SIM, day and visited country: what the rollups, limits and triggers read.
 DELTA = "usage_delta"
 DELTA_COLUMNS = "sim_id, product_id, day, period, country, bytes, sms, records, newest_record_at"
+DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE
 RECORD_COLUMNS = "record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country"
 STAGED_COLUMNS = [
     "record_id", "sim_id", "product_id", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country", "day",
@@ -205,13 +206,17 @@ def _ingest_chunk(rows: list[tuple[UsageRow, tuple]], now: datetime, report: Ing
         report.duplicates += len(rows) - stored
 
 
-def apply_new_usage(*, source_sql: str, now: datetime, report: IngestReport) -> int:
+def apply_new_usage(*, source_sql: str, now: datetime, report: IngestReport, order_by: str = "", all_new_likely: bool = False) -> int:
     """Store the records of `source_sql` (RECORD_COLUMNS) whose id is new, roll those up, and
     enforce limits and triggers on their SIMs: every source ends here. Returns how many were new.
 
-    On PostgreSQL a record id twice in `source_sql` is stored once, the first in its order
-    (SQLite's source, the staged chunk, has each once). Runs inside the caller's transaction."""
-    stored = _store_new_records(source_sql, now)
+    On PostgreSQL a record id twice in `source_sql` is stored once, the first by `order_by`
+    (SQLite's source, the staged chunk, has each once). `all_new_likely` (PostgreSQL): try
+    the cheaper insert of a source without a stored record id first. Runs inside the caller's
+    transaction."""
+    stored = _store_all_new(source_sql, now) if all_new_likely else None
+    if stored is None:
+        stored = _store_new_records(f"{source_sql} {order_by}", now)
     report.ingested += stored
     _roll_up()
     report.paused += pause_sims_over_limit(
@@ -304,6 +309,37 @@ def _store_new_records(source_sql: str, now: datetime) -> int:
             )
         cursor.execute(f"SELECT COALESCE(SUM(records), 0) FROM {DELTA}")
         return int(cursor.fetchone()[0])  # PostgreSQL sums bigints as numeric
+
+
+def _store_all_new(source_sql: str, now: datetime) -> int | None:
+    """PostgreSQL: insert every record of the source, as new, and sum them all into DELTA; None
+    (and nothing done) if one is stored already or twice in the source.
+
+    A plain insert costs a third less than ON CONFLICT's, and the sums come from the source, not
+    from a million RETURNING rows. A delivery at once with the same records makes this wait for
+    it, then fail, or end in a deadlock: either way the savepoint undoes it."""
+    _create_delta()
+    records = UsageRecord._meta.db_table
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {records} ({RECORD_COLUMNS}, received_at) SELECT {RECORD_COLUMNS}, %s FROM ({source_sql}) AS source",
+                [connection.ops.adapt_datetimefield_value(now)],
+            )
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) != DEADLOCK:
+            raise
+        return None
+    day = "(started_at AT TIME ZONE 'UTC')::date"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {DELTA} ({DELTA_COLUMNS}) "
+            f"SELECT sim_id, product_id, {day}, date_trunc('month', {day})::date, country, "
+            "SUM(bytes_up + bytes_down), SUM(sms), COUNT(*), MAX(ended_at) "
+            f"FROM ({source_sql}) AS source GROUP BY sim_id, product_id, {day}, country"
+        )
+        cursor.execute(f"SELECT COALESCE(SUM(records), 0) FROM {DELTA}")
+        return int(cursor.fetchone()[0])
 
 
 def _create_delta() -> None:

@@ -58,9 +58,12 @@ def ingest_csv_in_sql(usage: UsageCsv, *, now: datetime) -> IngestReport:
         # So far only Python has rejected rows: each was a record too.
         report.received += kept + report.rejected_count
         unknown = _reject_unknown_sims(report) if added_in_python else 0
-        # In line order, so the first row of a record id is the one stored (a bigint sort, cheap
-        # beside sorting the ids).
-        stored = apply_new_usage(source_sql=f"SELECT {RECORD_COLUMNS} FROM {PARSED} ORDER BY line", now=now, report=report)
+        # A file is mostly new records. If not, in line order: the first row of a record id is
+        # the one stored.
+        stored = apply_new_usage(
+            source_sql=f"SELECT {RECORD_COLUMNS} FROM {PARSED}", order_by="ORDER BY line", all_new_likely=True,
+            now=now, report=report,
+        )
     report.duplicates += kept - unknown - stored
     report.keep_first_rejections()
     return report
