@@ -206,7 +206,9 @@ def _ingest_chunk(rows: list[tuple[UsageRow, tuple]], now: datetime, report: Ing
         report.duplicates += len(rows) - stored
 
 
-def apply_new_usage(*, source_sql: str, now: datetime, report: IngestReport, order_by: str = "", all_new_likely: bool = False) -> int:
+def apply_new_usage(
+    *, source_sql: str, now: datetime, report: IngestReport, order_by: str = "", all_new_likely: bool = False
+) -> int:
     """Store the records of `source_sql` (RECORD_COLUMNS) whose id is new, roll those up, and
     enforce limits and triggers on their SIMs: every source ends here. Returns how many were new.
 
