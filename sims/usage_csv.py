@@ -6,10 +6,14 @@ A row that cannot be read becomes a rejection with its line number; the rest go 
 """
 
 import csv
+import io
 from collections.abc import Iterator
 from datetime import datetime
 from operator import itemgetter
 from typing import BinaryIO
+
+from django.db import connection
+from django.utils import timezone
 
 from sims import usage as usage_module
 from sims.import_input import NotText, open_text
@@ -28,12 +32,15 @@ class UsageCsv:
 
     def __init__(self, stream: BinaryIO) -> None:
         try:
-            self._reader = csv.reader(open_text(stream))
+            self.text = open_text(stream)
         except NotText:
             raise UsageFileError(f"This file is not text (it holds binary data): export the usage as CSV with the header {HEADER}.") from None
+        self._reader = csv.reader(self.text)
         self.rejected: list[Rejection] = []
         self.rejected_count = 0
         self._values = self._read_header()
+        # The lines read so far: the header, and any blank lines before it.
+        self.header_lines = self._reader.line_num
 
     def _read_header(self) -> itemgetter:
         header = next(self._reader, None)
@@ -51,27 +58,33 @@ class UsageCsv:
         twice = sorted({name for name in names if name in FIELDS and names.count(name) > 1})
         if twice:
             raise UsageFileError(f"The header row names {', '.join(twice)} more than once: keep one column of each.")
-        self._width = len(header)
-        positions = [names.index(name) for name in REQUIRED_FIELDS]
+        self.width = len(header)
+        # Each field's column; "country" is missing when the file has none.
+        self.columns = {name: names.index(name) for name in FIELDS if name in names}
         self._has_country = "country" in names
-        if self._has_country:
-            positions.append(names.index("country"))
-        return itemgetter(*positions)
+        return itemgetter(*self.columns.values())
 
     def rows(self) -> Iterator[UsageRow]:
         """Each readable row as a UsageRow; each unreadable one joins `rejected`."""
-        reader, values, width, has_country = self._reader, self._values, self._width, self._has_country
-        line = reader.line_num
+        return self._rows(self._reader, 0)
+
+    def rows_of(self, text: str, *, first_line: int) -> Iterator[UsageRow]:
+        """The rows of a piece of this file that begins on line `first_line`, read as `rows()` reads them."""
+        return self._rows(csv.reader(io.StringIO(text)), first_line - 1)
+
+    def _rows(self, reader: Iterator[list[str]], lines_before: int) -> Iterator[UsageRow]:
+        values, width, has_country = self._values, self.width, self._has_country
+        line = reader.line_num + lines_before
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:
-                self._reject(reader.line_num, f"This line is not valid CSV ({error}); check its quotes.")
-                line = reader.line_num
+                line = reader.line_num + lines_before
+                self._reject(line, f"This line is not valid CSV ({error}); check its quotes.")
                 continue
-            first_line, line = line + 1, reader.line_num
+            first_line, line = line + 1, reader.line_num + lines_before
             if len(fields) != width:
                 if any(field.strip() for field in fields):
                     self._reject(
@@ -99,7 +112,12 @@ def ingest_usage_csv(stream: BinaryIO, *, now: datetime | None = None) -> Ingest
     Raises UsageFileError, before anything is ingested, when the file as a whole cannot be read.
     """
     usage = UsageCsv(stream)
-    report = ingest_usage(usage.rows(), now=now)
+    if connection.vendor == "postgresql":
+        from sims.usage_csv_sql import ingest_csv_in_sql  # it reads UsageCsv
+
+        report = ingest_csv_in_sql(usage, now=now or timezone.now())
+    else:
+        report = ingest_usage(usage.rows(), now=now)
     report.received += usage.rejected_count
     report.rejected_count += usage.rejected_count
     listed = sorted(report.rejected + usage.rejected, key=lambda rejection: rejection.line)

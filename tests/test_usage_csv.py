@@ -225,3 +225,48 @@ def test_a_file_of_many_bad_rows_counts_them_all_and_lists_the_first(product, ac
     assert (report.received, report.ingested, report.rejected_count) == (8, 1, 7)
     assert [rejection.line for rejection in report.rejected] == [2, 3, 4]
     assert "7 rejected" in report.summary()
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_line_numbers_hold_however_the_file_is_cut_and_its_lines_end(active_sim, monkeypatch, newline):
+    monkeypatch.setattr("sims.usage_csv_sql.BLOCK_CHARS", 50)  # PostgreSQL reads the file in blocks this small
+    rows = [line(f"r{n}", active_sim.iccid, up=-1 if n % 7 == 3 else 1) for n in range(40)]
+
+    report = ingest(csv_bytes(*rows, newline=newline))
+
+    assert [rejection.line for rejection in report.rejected] == [n + 2 for n in range(40) if n % 7 == 3]
+    assert report.ingested == 40 - len(report.rejected)
+
+
+def test_a_quoted_field_across_lines_is_one_row_and_the_next_rows_keep_their_line_numbers(active_sim):
+    rows = [line("r1", active_sim.iccid) + ',"two\nlines, one field"', line("r2", active_sim.iccid, up=-1) + ",plain"]
+
+    report = ingest(csv_bytes(*rows, header=HEADER + ",note"))
+
+    assert [(rejection.line, "cannot be negative" in rejection.reason) for rejection in report.rejected] == [(4, True)]
+    assert report.ingested == 1
+
+
+def test_a_date_the_month_does_not_have_is_rejected_and_the_other_rows_go_in(active_sim):
+    report = ingest(csv_bytes(line("r1", active_sim.iccid), line("r2", active_sim.iccid, start="2026-02-30T09:00:00Z")))
+
+    assert [rejection.line for rejection in report.rejected] == [3]
+    assert report.rejected[0].reason.startswith("start: '2026-02-30T09:00:00Z' is not an ISO 8601 time")
+    assert report.ingested == 1
+
+
+def test_a_record_id_first_seen_with_an_unknown_iccid_is_rejected_and_its_repeat_is_a_duplicate(active_sim):
+    report = ingest(csv_bytes(line("r1", UNKNOWN), line("r1", active_sim.iccid), line("r2", active_sim.iccid)))
+
+    assert [rejection.line for rejection in report.rejected] == [2]
+    assert (report.received, report.ingested, report.duplicates) == (3, 1, 1)
+
+
+def test_the_listing_keeps_the_first_lines_whichever_check_rejected_them(active_sim, monkeypatch):
+    monkeypatch.setattr("sims.usage.MAX_LISTED_REJECTIONS", 2)
+    negative = [line(f"n{n}", active_sim.iccid, up=-1) for n in range(3)]  # lines 3-5
+
+    report = ingest(csv_bytes(line("k", UNKNOWN), *negative))
+
+    assert [rejection.line for rejection in report.rejected] == [2, 3]
+    assert report.rejected_count == 4
