@@ -59,7 +59,7 @@ def test_an_oversized_frame_is_refused_before_decoding(owner_client, product, se
     settings.SCAN_MAX_FRAME_BYTES = 10_000
     noisy = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
     response = send(owner_client, product, jpeg(noisy))
-    assert response.status_code == 400 and "the limit is" in response.content.decode()
+    assert response.status_code == 413 and "the limit is 10,000 bytes" in response.content.decode()
 
 
 def test_a_frame_is_required(owner_client, product):
