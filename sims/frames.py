@@ -30,14 +30,33 @@ def image_size(data: bytes, kind: str) -> tuple[int, int]:
     """(width, height) from the image's header, without decoding it."""
     try:
         if kind == "png":
-            if data[12:16] != b"IHDR":  # libpng reads the size from this first chunk, or refuses
-                raise ValueError("no IHDR chunk first")
-            return struct.unpack(">II", data[16:24])
+            return _png_size(data)
         if kind == "webp":
             return _webp_size(data)
         return _jpeg_size(data)
     except (struct.error, IndexError, ValueError):
         raise FrameError("The image is damaged: its header cannot be read.") from None
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """The size in the IHDR chunk, which libpng requires first; and every chunk must fit in the file.
+
+    OpenCV 5 reads each chunk into a buffer of the length the chunk declares, before it finds the
+    file too short: a 308-byte PNG declaring a 4 GB chunk made it allocate 4 GB (found by
+    fuzz/fuzz_parsers.py). So a chunk longer than what is left of the file, or a file that ends
+    before its IEND chunk, is damaged.
+    """
+    if data[12:16] != b"IHDR":
+        raise ValueError("no IHDR chunk first")
+    width, height = struct.unpack(">II", data[16:24])
+    position = 8
+    while True:
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        position += 12 + length  # length, type, data, CRC
+        if position > len(data):
+            raise ValueError("a chunk longer than the file")
+        if kind == b"IEND":
+            return width, height
 
 
 # Segments that may come before the frame header, each skipped by its length by libjpeg as by
