@@ -30,7 +30,7 @@ def image_size(data: bytes, kind: str) -> tuple[int, int]:
     """(width, height) from the image's header, without decoding it."""
     try:
         if kind == "png":
-            return struct.unpack(">II", data[16:24])
+            return _png_size(data)
         if kind == "webp":
             return _webp_size(data)
         return _jpeg_size(data)
@@ -38,17 +38,54 @@ def image_size(data: bytes, kind: str) -> tuple[int, int]:
         raise FrameError("The image is damaged: its header cannot be read.") from None
 
 
+def _png_size(data: bytes) -> tuple[int, int]:
+    """The size in the IHDR chunk, which libpng requires first; and every chunk must fit in the file.
+
+    OpenCV 5 reads each chunk into a buffer of the length the chunk declares, before it finds the
+    file too short: a 308-byte PNG declaring a 4 GB chunk made it allocate 4 GB (found by
+    fuzz/fuzz_parsers.py). So a chunk longer than what is left of the file, or a file that ends
+    before its IEND chunk, is damaged.
+    """
+    if data[12:16] != b"IHDR":
+        raise ValueError("no IHDR chunk first")
+    width, height = struct.unpack(">II", data[16:24])
+    position = 8
+    while True:
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        position += 12 + length  # length, type, data, CRC
+        if position > len(data):
+            raise ValueError("a chunk longer than the file")
+        if kind == b"IEND":
+            return width, height
+
+
+# Segments that may come before the frame header, each skipped by its length by libjpeg as by
+# us: APPn (EXIF...), COM, DQT, DHT, DAC, DRI.
+_JPEG_SKIPPED = frozenset([*range(0xE0, 0xF0), 0xFE, 0xDB, 0xC4, 0xCC, 0xDD])
+
+
 def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """The size in the first start-of-frame header, found the way libjpeg finds it.
+
+    Anything libjpeg would read differently from a plain walk over segment lengths is refused:
+    a marker without a length (RST, TEM), bytes between segments, an unknown marker, a length
+    under 2. Otherwise a file could show this walk a small frame header while libjpeg decodes
+    another, huge one (a 66 KB file decoding into 20000 x 20000 pixels, 760 MB).
+    """
     position = 2
     while position + 9 < len(data):
         if data[position] != 0xFF:
-            raise ValueError("not a marker")
+            raise ValueError("bytes between segments")
+        while data[position + 1] == 0xFF:  # fill bytes before a marker
+            position += 1
         marker = data[position + 1]
         length = struct.unpack(">H", data[position + 2 : position + 4])[0]
         # Start-of-frame markers carry the size; C4, C8 and CC are other tables.
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             height, width = struct.unpack(">HH", data[position + 5 : position + 9])
             return width, height
+        if marker not in _JPEG_SKIPPED or length < 2:
+            raise ValueError("a marker libjpeg would not skip by its length")
         position += 2 + length
     raise ValueError("no frame header")
 

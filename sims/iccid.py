@@ -45,17 +45,17 @@ def validate_iccid(raw: str) -> str:
     if not iccid.isascii() or not iccid.isdigit():
         bad = next(char for char in iccid if not (char.isascii() and char.isdigit()))
         raise InvalidIccid(
-            f"{raw.strip()!r} contains {bad!r}: an ICCID is digits only (spaces and dashes are ignored).",
+            f"{_shown(raw.strip())!r} contains {bad!r}: an ICCID is digits only (spaces and dashes are ignored).",
             code="not_digits",
         )
     if len(iccid) not in (19, 20):
         raise InvalidIccid(
-            f"{iccid} has {len(iccid)} digits: an ICCID has 19 or 20. Check for a missing or extra digit.",
+            f"{_shown(iccid)} has {len(iccid):,} digits: an ICCID has 19 or 20. Check for a missing or extra digit.",
             code="length",
         )
     if not iccid.startswith("89"):
         raise InvalidIccid(
-            f"{iccid} starts with {iccid[:2]}: every SIM ICCID starts with 89 (telecom).",
+            f"{_shown(iccid)} starts with {iccid[:2]}: every SIM ICCID starts with 89 (telecom).",
             code="prefix",
         )
     if not luhn_is_valid(iccid):
@@ -64,6 +64,12 @@ def validate_iccid(raw: str) -> str:
             code="luhn",
         )
     return iccid
+
+
+def _shown(value: str) -> str:
+    """A value as a message quotes it: a line of a million digits is not repeated whole
+    (in each of the 200 invalid lines a file summary lists, nor in 10,000 usage rejections)."""
+    return value if len(value) <= 40 else value[:40] + "..."
 
 
 def is_valid_iccid(raw: str) -> bool:

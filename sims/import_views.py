@@ -36,6 +36,7 @@ from sims.importing import (
 from sims.frames import FrameError, load_frame
 from sims.models import ImportJob
 from sims.scanning import read_iccid
+from sims.uploads import limit_upload
 
 # What the queue tells the person about each ICCID as it arrives.
 QUEUE_VERDICTS = {
@@ -108,8 +109,17 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "sims/partials/queue_items.html", {"items": items})
 
 
+def _frame_too_large(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        f"The frame is too large: the limit is {settings.SCAN_MAX_FRAME_BYTES:,} bytes. Send the region around the guide box as JPEG.",
+        status=413,
+        content_type="text/plain",
+    )
+
+
 @require_POST
 @login_required
+@limit_upload(lambda: settings.SCAN_MAX_FRAME_BYTES, _frame_too_large)
 def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     """One camera frame from the scanner: the queue item of the ICCID read in it, or 204 when none is."""
     membership = get_membership_for_user(request, slug)
@@ -120,6 +130,8 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     upload = request.FILES.get("frame")
     if upload is None:
         return HttpResponse("Send the frame as a file field named 'frame'.", status=400, content_type="text/plain")
+    if upload.size > settings.SCAN_MAX_FRAME_BYTES:  # before reading it: never a big file in memory
+        return _frame_too_large(request)
     try:
         iccid = read_iccid(load_frame(upload.read()))
     except FrameError as error:
@@ -136,8 +148,14 @@ def _queue_item(iccid: str, code: str) -> dict:
     return {"text": iccid, "tone": tone, "says": says, "iccid": iccid}
 
 
+def _file_too_large(request: HttpRequest) -> HttpResponse:
+    error = f"The file is over {settings.IMPORT_MAX_UPLOAD_MB} MB: the limit is {settings.IMPORT_MAX_UPLOAD_MB} MB. Split it into smaller files."
+    return render(request, "sims/partials/file_summary.html", {"error": error}, status=413)
+
+
 @require_POST
 @login_required
+@limit_upload(lambda: settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024, _file_too_large)
 def import_file(request: HttpRequest, slug: str) -> HttpResponse:
     """A dropped .txt file: stored as a draft import, answered with a summary of its lines."""
     membership = get_membership_for_user(request, slug)

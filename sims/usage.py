@@ -90,7 +90,7 @@ class IngestReport:
 
     def reject(self, *, line: int, record_id: str, reason: str) -> None:
         self.rejected_count += 1
-        self.rejected.append(Rejection(line, record_id, reason))
+        self.rejected.append(Rejection(line, listed_id(record_id), reason))
         # Checks run one after the other, so a later check may reject an earlier line.
         if len(self.rejected) >= 2 * MAX_LISTED_REJECTIONS:
             self.keep_first_rejections()
@@ -106,6 +106,11 @@ class IngestReport:
         if self.paused or self.activated:
             text += f"; {self.paused:,} SIMs paused at their data limit, {self.activated:,} activated by a trigger"
         return text + "."
+
+
+def listed_id(record_id: str) -> str:
+    """A rejected record's id as listed: a 100 KB id is cut, or 10,000 listed rejections could hold a GB."""
+    return record_id if len(record_id) <= RECORD_ID_MAX else record_id[:RECORD_ID_MAX] + "..."
 
 
 def problem_with(row: UsageRow, now: datetime) -> str | None:

@@ -43,9 +43,12 @@ class UsageCsv:
         self.header_lines = self._reader.line_num
 
     def _read_header(self) -> itemgetter:
-        header = next(self._reader, None)
-        while header == []:  # blank lines before the header
+        try:
             header = next(self._reader, None)
+            while header == []:  # blank lines before the header
+                header = next(self._reader, None)
+        except csv.Error as error:  # a quoted field over csv's field size limit (128 KB)
+            raise UsageFileError(f"The first line is not a CSV header row ({error}): it must be {HEADER}.") from None
         if header is None:
             raise UsageFileError(f"The file is empty: a usage CSV starts with the header row {HEADER}.")
         names = [name.strip().lower() for name in header]
@@ -103,7 +106,7 @@ class UsageCsv:
     def _reject(self, line: int, reason: str, *, record_id: str = "") -> None:
         self.rejected_count += 1
         if len(self.rejected) < usage_module.MAX_LISTED_REJECTIONS:
-            self.rejected.append(Rejection(line, record_id, reason))
+            self.rejected.append(Rejection(line, usage_module.listed_id(record_id), reason))
 
 
 def ingest_usage_csv(stream: BinaryIO, *, now: datetime | None = None) -> IngestReport:

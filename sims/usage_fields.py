@@ -71,7 +71,7 @@ def parse_record_id(text: str) -> str:
     record_id = text.strip()
     # PostgreSQL cannot store a NUL, and a tab or line break in an id is a broken export.
     if not record_id.isprintable():
-        raise FieldError("record_id", f"{record_id!r} contains a control character: use letters, digits and punctuation.")
+        raise FieldError("record_id", f"{_shown(record_id)} contains a control character: use letters, digits and punctuation.")
     return record_id
 
 

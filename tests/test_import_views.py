@@ -54,13 +54,13 @@ def test_a_dropped_file_is_summarised_and_kept_as_a_draft(owner_client, product)
 def test_bad_files_are_refused_with_a_reason_and_kept_nowhere(owner_client, product, settings):
     settings.IMPORT_MAX_UPLOAD_MB = 1
     cases = [
-        ("empty.txt", b"", "empty.txt is empty"),
-        ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not text"),
-        ("huge.txt", b"8" * (1024 * 1024 + 1), "the limit is 1 MB"),
+        ("empty.txt", b"", "empty.txt is empty", 400),
+        ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not text", 400),
+        ("huge.txt", b"8" * (1024 * 1024 + 1), "the limit is 1 MB", 413),
     ]
-    for name, data, says in cases:
+    for name, data, says, status in cases:
         response = upload(owner_client, product, name, data)
-        assert response.status_code == 400, name
+        assert response.status_code == status, name
         assert says in text_of(response), name
     response = owner_client.post(url("import_file", product), {}, headers=HTMX)
     assert "Choose a .txt file" in text_of(response)

@@ -28,9 +28,11 @@ def send(client, product, data: bytes, name: str = "frame.jpg"):
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that claims a size: enough for a decompression bomb's header."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk + zlib.compress(b"\x00" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b"")
 
 
 def test_a_frame_without_a_barcode_answers_204(owner_client, product):
@@ -59,7 +61,7 @@ def test_an_oversized_frame_is_refused_before_decoding(owner_client, product, se
     settings.SCAN_MAX_FRAME_BYTES = 10_000
     noisy = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)
     response = send(owner_client, product, jpeg(noisy))
-    assert response.status_code == 400 and "the limit is" in response.content.decode()
+    assert response.status_code == 413 and "the limit is 10,000 bytes" in response.content.decode()
 
 
 def test_a_frame_is_required(owner_client, product):
