@@ -249,14 +249,15 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         codes = dict.fromkeys(iccids, NEW)
         for iccid, row in existing.items():
             codes[iccid] = classify_one(row, job.product_id, job.created_by_id)
-        wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
-        refusals = carrier.activate(wanted)
+        refusals = carrier.activate([iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)])
         for iccid in refusals:
             codes[iccid] = CARRIER_REFUSED
-        _activate_new(job, batch, [i for i in wanted if codes[i] == NEW and i not in existing], codes)
-        from_inventory = [i for i in wanted if codes[i] == NEW and i in existing]
+        # One pass over the batch; the SIMs already known are usually few.
+        unknown = [i for i, code in codes.items() if code == NEW and i not in existing]
+        _activate_new(job, batch, unknown, codes)
+        from_inventory = [i for i in existing if codes[i] == NEW]
         _activate_existing(job, from_inventory, codes, existing, transfer=False)
-        _activate_existing(job, [i for i in wanted if codes[i] == TRANSFERRED], codes, existing, transfer=True)
+        _activate_existing(job, [i for i in existing if codes[i] == TRANSFERRED], codes, existing, transfer=True)
         tally = Counter(codes.values())
         _charge_first_month(job, batch, price, tally[ACTIVATED] + tally[TRANSFERRED])
         batch.outcomes = "".join(codes.values())
@@ -269,7 +270,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             **{OUTCOMES[code][0]: F(OUTCOMES[code][0]) + count for code, count in tally.items()},
         )
         # The SIMs inserted here (the lifecycle queued the events of those it moved).
-        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in wanted if codes[i] == ACTIVATED and i not in existing])
+        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in unknown if codes[i] == ACTIVATED])
 
 
 def _sim_defaults(job: ImportJob) -> dict:
