@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple, TextIO
 
-from sims.iccid import InvalidIccid, validate_iccid
+from sims.iccid import InvalidIccid, luhn_is_valid, validate_iccid
 
 # A run of digits, single spaces or dashes allowed inside (8901 2600 0000 ... as printed on cards).
 _DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d)*")
@@ -50,6 +50,19 @@ class ParsedInput:
     duplicates: int = 0
     ignored: int = 0
     invalid_examples: list[LineVerdict] = field(default_factory=list)
+
+    def add(self, verdict: LineVerdict) -> None:
+        self.lines += 1
+        if verdict.verdict == VALID:
+            self.iccids.append(verdict.iccid)
+        elif verdict.verdict == INVALID:
+            self.invalid += 1
+            if len(self.invalid_examples) < INVALID_SHOWN:
+                self.invalid_examples.append(verdict)
+        elif verdict.verdict == DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.ignored += 1
 
 
 def decode_text(data: bytes) -> str:
@@ -158,15 +171,36 @@ def file_line_verdicts(text: str, seen: set[str] | None = None) -> Iterator[Line
     """One verdict per line of a file: its first ICCID-like number counts, anything else is ignored."""
     seen = set() if seen is None else seen
     for line_no, line in enumerate(_lines(text), start=1):
-        bare = line.strip()
-        if bare.isdigit():  # most lines: just the ICCID
-            yield _verdict(line_no, line, bare, seen)
-            continue
-        candidates = candidates_in(line)
-        if not candidates:
-            yield LineVerdict(line_no, line, None, IGNORED)
-            continue
-        yield _verdict(line_no, line, candidates[0], seen)
+        yield _line_verdict(line_no, line, seen)
+
+
+def summarise_file(text: str, seen: set[str] | None = None, parsed: ParsedInput | None = None) -> ParsedInput:
+    """`summarise(file_line_verdicts(text, seen), parsed)` at twice the speed: a line that is just a
+    valid ICCID (most lines of a carrier's file) is counted in place, without a verdict of its own."""
+    seen = set() if seen is None else seen
+    parsed = ParsedInput() if parsed is None else parsed
+    for line_no, line in enumerate(_lines(text), start=1):
+        # validate_iccid's own first test: such a line is the ICCID, as it is.
+        if len(line) in (19, 20) and line.isascii() and line.isdigit() and line.startswith("89") and luhn_is_valid(line):
+            parsed.lines += 1
+            if line in seen:
+                parsed.duplicates += 1
+            else:
+                seen.add(line)
+                parsed.iccids.append(line)
+        else:
+            parsed.add(_line_verdict(line_no, line, seen))
+    return parsed
+
+
+def _line_verdict(line_no: int, line: str, seen: set[str]) -> LineVerdict:
+    bare = line.strip()
+    if bare.isdigit():  # most lines: just the ICCID
+        return _verdict(line_no, line, bare, seen)
+    candidates = candidates_in(line)
+    if not candidates:
+        return LineVerdict(line_no, line, None, IGNORED)
+    return _verdict(line_no, line, candidates[0], seen)
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -213,18 +247,9 @@ def _verdict(line_no: int, line: str, candidate: str, seen: set[str]) -> LineVer
     return LineVerdict(line_no, line, iccid, VALID)
 
 
-def summarise(verdicts: Iterator[LineVerdict]) -> ParsedInput:
-    parsed = ParsedInput()
+def summarise(verdicts: Iterator[LineVerdict], parsed: ParsedInput | None = None) -> ParsedInput:
+    """The verdicts counted (into `parsed`, if given)."""
+    parsed = ParsedInput() if parsed is None else parsed
     for verdict in verdicts:
-        parsed.lines += 1
-        if verdict.verdict == VALID:
-            parsed.iccids.append(verdict.iccid)
-        elif verdict.verdict == INVALID:
-            parsed.invalid += 1
-            if len(parsed.invalid_examples) < INVALID_SHOWN:
-                parsed.invalid_examples.append(verdict)
-        elif verdict.verdict == DUPLICATE:
-            parsed.duplicates += 1
-        else:
-            parsed.ignored += 1
+        parsed.add(verdict)
     return parsed

@@ -31,9 +31,12 @@ from sims.import_input import (
     INVALID,
     VALID,
     LineVerdict,
+    ParsedInput,
     decode_text,
     file_line_verdicts,
     pasted_verdicts,
+    summarise,
+    summarise_file,
 )
 from sims.import_sql import find_sims, insert_sims_with_events
 from sims.lifecycle import Action, Actor, apply_action
@@ -71,9 +74,20 @@ def job_verdicts(job: ImportJob) -> Iterator[tuple[str, LineVerdict]]:
             yield job.input_filename or "file", verdict
 
 
+def job_input(job: ImportJob) -> ParsedInput:
+    """The job's lines counted by verdict, and its valid ICCIDs in input order (as `job_verdicts`
+    would give them, without a verdict object per line of a million-line file)."""
+    seen: set[str] = set()
+    parsed = summarise(pasted_verdicts(job.typed_text, seen))
+    if job.input_file:
+        with job.input_file.open("rb") as handle:
+            summarise_file(decode_text(handle.read()), seen, parsed)
+    return parsed
+
+
 def job_iccids(job: ImportJob) -> list[str]:
     """The job's valid ICCIDs in batch order."""
-    return in_batch_order(job, [verdict.iccid for _, verdict in job_verdicts(job) if verdict.verdict == VALID])
+    return in_batch_order(job, job_input(job).iccids)
 
 
 def in_batch_order(job: ImportJob, iccids: list[str]) -> list[str]:
@@ -84,17 +98,11 @@ def in_batch_order(job: ImportJob, iccids: list[str]) -> list[str]:
 
 def count_input(job: ImportJob) -> list[str]:
     """Count the job's lines by verdict (the progress bar's denominator); its valid ICCIDs, in input order."""
-    counts: Counter = Counter()
-    iccids = []
-    for _, verdict in job_verdicts(job):
-        counts[verdict.verdict] += 1
-        if verdict.verdict == VALID:
-            iccids.append(verdict.iccid)
-    job.lines = sum(counts.values())
-    job.valid, job.invalid = counts[VALID], counts[INVALID]
-    job.duplicates, job.ignored = counts[DUPLICATE], counts[IGNORED]
+    parsed = job_input(job)
+    job.lines, job.valid, job.invalid = parsed.lines, len(parsed.iccids), parsed.invalid
+    job.duplicates, job.ignored = parsed.duplicates, parsed.ignored
     job.save(update_fields=["lines", "valid", "invalid", "duplicates", "ignored"])
-    return iccids
+    return parsed.iccids
 
 
 def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
@@ -241,14 +249,15 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         codes = dict.fromkeys(iccids, NEW)
         for iccid, row in existing.items():
             codes[iccid] = classify_one(row, job.product_id, job.created_by_id)
-        wanted = [iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)]
-        refusals = carrier.activate(wanted)
+        refusals = carrier.activate([iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)])
         for iccid in refusals:
             codes[iccid] = CARRIER_REFUSED
-        _activate_new(job, batch, [i for i in wanted if codes[i] == NEW and i not in existing], codes)
-        from_inventory = [i for i in wanted if codes[i] == NEW and i in existing]
+        # One pass over the batch; the SIMs already known are usually few.
+        unknown = [i for i, code in codes.items() if code == NEW and i not in existing]
+        _activate_new(job, batch, unknown, codes)
+        from_inventory = [i for i in existing if codes[i] == NEW]
         _activate_existing(job, from_inventory, codes, existing, transfer=False)
-        _activate_existing(job, [i for i in wanted if codes[i] == TRANSFERRED], codes, existing, transfer=True)
+        _activate_existing(job, [i for i in existing if codes[i] == TRANSFERRED], codes, existing, transfer=True)
         tally = Counter(codes.values())
         _charge_first_month(job, batch, price, tally[ACTIVATED] + tally[TRANSFERRED])
         batch.outcomes = "".join(codes.values())
@@ -261,7 +270,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             **{OUTCOMES[code][0]: F(OUTCOMES[code][0]) + count for code, count in tally.items()},
         )
         # The SIMs inserted here (the lifecycle queued the events of those it moved).
-        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in wanted if codes[i] == ACTIVATED and i not in existing])
+        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in unknown if codes[i] == ACTIVATED])
 
 
 def _sim_defaults(job: ImportJob) -> dict:

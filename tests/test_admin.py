@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from sims.models import SimEvent, State, UsageRecord
+from products.models import Product
+from sims.models import Sim, SimEvent, State, UsageRecord
 from sims.spikes import detect_spikes
 from sims.usage import UsageRow, ingest_usage
 from tests.test_usage import NOW
@@ -135,3 +136,16 @@ def test_the_system_checks_pass(db):
     from django.core.management import call_command
 
     call_command("check", fail_level="WARNING")
+
+
+def test_a_product_or_user_holding_sims_cannot_be_deleted(admin_client, product, make_sim):
+    # The SIM table has no database constraints on its owners (migration 0011): the ORM keeps them.
+    developer = get_user_model().objects.create_user("dev", password="pw")
+    make_sim(product)
+    make_sim(None, owner_user=developer)
+    for model, obj in ((Product, product), (get_user_model(), developer)):
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_delete", args=[obj.pk])
+        page = admin_client.post(url, {"post": "yes"})
+        assert page.status_code == 200 and "would require deleting the following protected" in page.content.decode()
+        assert model.objects.filter(pk=obj.pk).exists()
+    assert Sim.objects.count() == 2

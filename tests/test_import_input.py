@@ -14,6 +14,7 @@ from sims.import_input import (
     file_line_verdicts,
     pasted_verdicts,
     summarise,
+    summarise_file,
 )
 from tests.conftest import make_iccid
 
@@ -84,6 +85,12 @@ def test_any_bytes_either_read_as_text_or_are_refused_with_a_reason(data):
     for verdict in file_line_verdicts(text):
         assert verdict.verdict in (VALID, INVALID, DUPLICATE, IGNORED)
         assert verdict.verdict != INVALID or verdict.reason
+
+
+@given(st.lists(st.sampled_from([A, B, f" {C}", f"{A[:-1]}0", f"{A[:-1]}1", A + "5", "8901", "ICCID", "", "x\r"]), max_size=30))
+def test_a_files_summary_is_its_verdicts_summed(lines):
+    text = "\n".join(lines)
+    assert summarise_file(text, {B}) == summarise(file_line_verdicts(text, {B}))
 
 
 @given(st.text(max_size=300))

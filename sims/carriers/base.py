@@ -15,7 +15,8 @@ class Carrier(Protocol):
     name: str
 
     def activate(self, iccids: list[str]) -> dict[str, str]:
-        """Open these SIMs for network access; return the refused ones with the carrier's reason."""
+        """Open these SIMs (valid ICCIDs: the console checks them first) for network access;
+        return the refused ones with the carrier's reason."""
         ...
 
     def usage_records(
