@@ -5,7 +5,18 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import env_bool, env_database, env_int, env_list, env_secret, env_str
+from django.utils.csp import CSP
+
+from console.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_origins,
+    env_proxy_ssl_header,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +36,47 @@ if SECRET_KEY is None:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+# Origins that may POST besides the console's own host (another subdomain, a proxy answering on another name).
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# HTTPS. Production (DEBUG off) is HTTPS unless HTTPS=0 says otherwise: secure cookies, a redirect to
+# https://, and HSTS. Behind a reverse proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the header by
+# which the proxy tells the scheme (X-Forwarded-Proto); without it every request looks like http and
+# the redirect would loop. The test suite runs over plain http.
+HTTPS = env_bool("HTTPS", default=not (DEBUG or RUNNING_TESTS))
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# HSTS: a year by default; start lower (HSTS_SECONDS=3600) on a first deployment, as browsers keep it.
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", default=31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", default=True)
+
+# Headers on every answer (SecurityMiddleware, XFrameOptionsMiddleware, ContentSecurityPolicyMiddleware).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No inline script, no inline style, no eval: every script and stylesheet is a static file, htmx
+# is told not to add its indicator <style> nor to eval (templates/base.html). Pages are never framed.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Sessions end after SESSION_HOURS (from sign-in; a request does not extend them), or when the browser closes if asked.
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", default=12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+# No script reads the CSRF cookie: pages carry the token (forms, and hx-headers for htmx).
+CSRF_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
