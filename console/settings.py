@@ -78,6 +78,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", de
 # No script reads the CSRF cookie: pages carry the token (forms, and hx-headers for htmx).
 CSRF_COOKIE_HTTPONLY = True
 
+# Sign-in limits (console/sign_in.py): after this many failed sign-ins for one username, or from one
+# client address, within SIGN_IN_WINDOW_MINUTES, further attempts are refused until the window ends.
+SIGN_IN_FAILURES_PER_USERNAME = env_int("SIGN_IN_FAILURES_PER_USERNAME", default=5, minimum=1)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("SIGN_IN_FAILURES_PER_ADDRESS", default=30, minimum=1)
+SIGN_IN_WINDOW_MINUTES = env_int("SIGN_IN_WINDOW_MINUTES", default=15, minimum=1)
+# Reverse proxies in front of the console that append the client's address to X-Forwarded-For:
+# the address is read that many entries from the right. 0: the address the connection came from.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
