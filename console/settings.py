@@ -87,6 +87,16 @@ SIGN_IN_WINDOW_MINUTES = env_int("SIGN_IN_WINDOW_MINUTES", default=15, minimum=1
 # the address is read that many entries from the right. 0: the address the connection came from.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 
+# The cache holds the rate limits (sign-in, API, scanner) and the cost estimates. By default it is
+# per process; CACHE_TABLE (created by `manage.py createcachetable`) shares it through the database
+# between every web and worker process.
+CACHE_TABLE = env_str("CACHE_TABLE")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    if CACHE_TABLE
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
