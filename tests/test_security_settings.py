@@ -19,6 +19,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "console.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://console.example.com",
     "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    "TRUSTED_PROXY_COUNT": "1",
+    "CACHE_TABLE": "console_cache",
+    "MEDIA_ROOT": "/srv/console/media",
     "DATABASE_URL": "postgres://console:secret@db.example.com:5432/console",
 }
 
@@ -35,7 +38,7 @@ def production_settings(**overrides: str) -> dict:
     names = [
         "DEBUG", "HTTPS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS",
         "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "CSRF_TRUSTED_ORIGINS",
-        "SESSION_COOKIE_AGE", "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+        "SESSION_COOKIE_AGE", "SESSION_EXPIRE_AT_BROWSER_CLOSE", "CACHES", "TRUSTED_PROXY_COUNT",
     ]
     code = f"import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
     result = run_django(["-c", code], {**PRODUCTION_ENV, **overrides})
@@ -65,6 +68,12 @@ def test_production_is_https_with_secure_cookies_and_hsts():
     assert found["SECURE_HSTS_INCLUDE_SUBDOMAINS"] and found["SECURE_HSTS_PRELOAD"]
     assert found["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert found["CSRF_TRUSTED_ORIGINS"] == ["https://console.example.com"]
+
+
+def test_cache_table_shares_the_cache_through_the_database_and_without_it_each_process_has_its_own():
+    shared = production_settings()["CACHES"]["default"]
+    assert shared == {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "console_cache"}
+    assert production_settings(CACHE_TABLE="")["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
 
 
 def test_hsts_and_session_length_come_from_the_environment():
