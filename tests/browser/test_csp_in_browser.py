@@ -47,9 +47,33 @@ def fleet(transactional_db, prices, monkeypatch):
     return product
 
 
+class Watch:
+    """A page whose CSP violations are gathered in `violations`, read before each navigation."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.violations: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.violations.append(f"page error: {error}"))
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("Refused to"):
+            self.violations.append(f"console: {message.text}")
+
+    def collect(self) -> None:
+        if self.page.url.startswith("http"):
+            self.violations.extend(self.page.evaluate("window.__cspViolations.splice(0)"))
+
+    def visit(self, url: str) -> None:
+        self.collect()
+        self.page.goto(url)
+        self.page.wait_for_load_state("networkidle")
+        self.collect()
+
+
 @pytest.fixture
-def watched(playwright, live_server):
-    """A browser with a fake camera whose pages report every CSP violation; returns (page, violations)."""
+def watch(playwright, live_server):
+    """A browser with a fake camera whose pages report every CSP violation."""
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
@@ -58,44 +82,24 @@ def watched(playwright, live_server):
     context.add_init_script(WATCH)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: violations.append(f"console: {message.text}")
-        if "Content Security Policy" in message.text or message.text.startswith("Refused to")
-        else None,
-    )
-    page.on("pageerror", lambda error: violations.append(f"page error: {error}"))
-
-    def collect() -> None:
-        violations.extend(page.evaluate("window.__cspViolations.splice(0)"))
-
-    page.collect = collect
-    yield page, violations
+    yield Watch(page)
     context.close()
     browser.close()
 
 
-def visit(page, url: str) -> None:
-    page.collect() if page.url.startswith("http") else None
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
-    page.collect()
-
-
-def test_the_main_pages_run_under_the_policy_without_a_violation(watched, live_server, fleet):
-    page, violations = watched
+def test_the_main_pages_run_under_the_policy_without_a_violation(watch, live_server, fleet):
+    page, violations, visit = watch.page, watch.violations, watch.visit
     base = f"{live_server.url}"
     slug = fleet.slug
 
-    visit(page, f"{base}/accounts/login/")
+    visit(f"{base}/accounts/login/")
     page.fill("#id_username", "demo")
     page.fill("#id_password", "pw")
     page.click("button:has-text('Sign in')")
     expect(page.get_by_role("heading", name="Your products")).to_be_visible()
 
     # The SIMs page: its htmx fragments (active SIMs, cost, count), a filter, a row menu and a row action.
-    visit(page, f"{base}/products/{slug}/sims/")
+    visit(f"{base}/products/{slug}/sims/")
     expect(page.locator("#sim-count")).not_to_contain_text("Counting")
     page.select_option("#id_state", "active")
     expect(page).to_have_url(re.compile(r"state=active"))
@@ -106,13 +110,13 @@ def test_the_main_pages_run_under_the_policy_without_a_violation(watched, live_s
     expect(page.locator("#messages")).to_contain_text("deactivated")
     page.locator('#sim-table input[name="ids"]').first.check()
     expect(page.locator("[data-selected-count]")).to_have_text("1")
-    page.collect()
+    watch.collect()
 
     iccid = Sim.objects.filter(state=State.ACTIVE).values_list("iccid", flat=True).first()
-    visit(page, f"{base}/products/{slug}/sims/{iccid}/")
+    visit(f"{base}/products/{slug}/sims/{iccid}/")
 
     # The import page: type an ICCID, drop a file on the zone, start and stop the scanner.
-    visit(page, f"{base}/products/{slug}/import/")
+    visit(f"{base}/products/{slug}/import/")
     page.fill("#type-iccid", make_iccid())
     page.keyboard.press("Enter")
     expect(page.locator("[data-queue-count]")).to_have_text("1")
@@ -130,11 +134,11 @@ def test_the_main_pages_run_under_the_policy_without_a_violation(watched, live_s
     expect(page.locator("[data-scan-status]")).to_contain_text("Camera on")
     page.wait_for_timeout(800)  # a few frames go to the server
     page.get_by_role("button", name="Stop scanning").click()
-    page.collect()
+    watch.collect()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name=re.compile("Review"))).to_be_visible()
     page.wait_for_load_state("networkidle")
-    page.collect()
+    watch.collect()
 
     for path in (
         f"/products/{slug}/billing/",
@@ -152,27 +156,27 @@ def test_the_main_pages_run_under_the_policy_without_a_violation(watched, live_s
         f"/admin/sims/sim/{Sim.objects.first().pk}/change/",
         "/admin/auth/user/add/",
     ):
-        visit(page, f"{base}{path}")
+        visit(f"{base}{path}")
         assert page.locator("body").inner_text(), path
 
     # A token made on the Tokens page (its secret shown once) and the admin's dark-mode toggle.
-    visit(page, f"{base}/tokens/")
+    visit(f"{base}/tokens/")
     page.fill("input[name='name']", "ci")
     page.locator("form.stack-form button").click()
     page.wait_for_load_state("networkidle")
-    visit(page, f"{base}/admin/")
+    visit(f"{base}/admin/")
     toggle = page.locator("button.theme-toggle")
     if toggle.count():
         toggle.first.click()
-    page.collect()
+    watch.collect()
 
     assert violations == []
 
 
-def test_the_watch_catches_what_the_policy_blocks(watched, live_server, fleet):
+def test_the_watch_catches_what_the_policy_blocks(watch, live_server, fleet):
     """The check above would see a violation: an inline handler and an inline style are both reported."""
-    page, violations = watched
-    visit(page, f"{live_server.url}/accounts/login/")
+    page, violations, visit = watch.page, watch.violations, watch.visit
+    visit(f"{live_server.url}/accounts/login/")
     page.evaluate(
         """() => {
             const holder = document.createElement("div");
@@ -182,6 +186,6 @@ def test_the_watch_catches_what_the_policy_blocks(watched, live_server, fleet):
     )
     page.click("#bad")
     page.wait_for_timeout(200)
-    page.collect()
+    watch.collect()
     joined = "\n".join(violations)
     assert "script-src" in joined and "style-src" in joined
