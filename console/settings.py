@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-
 from django.utils.csp import CSP
 
 from console.env import (
@@ -72,7 +71,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Sessions end after SESSION_HOURS (from sign-in; a request does not extend them), or when the browser closes if asked.
+# Sessions end SESSION_HOURS after their last change (the sign-in: browsing does not extend them),
+# or when the browser closes if asked.
 SESSION_COOKIE_AGE = env_int("SESSION_HOURS", default=12, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 # No script reads the CSRF cookie: pages carry the token (forms, and hx-headers for htmx).
