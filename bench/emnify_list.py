@@ -28,7 +28,8 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    os.environ.update(DATABASE_URL=args.database_url, DEBUG="0", SECRET_KEY="bench", ALLOWED_HOSTS="testserver")
+    # Production settings, over plain http (the test client): HTTPS=0, or every answer is a redirect.
+    os.environ.update(DATABASE_URL=args.database_url, DEBUG="0", HTTPS="0", SECRET_KEY="bench", ALLOWED_HOSTS="testserver")
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -125,3 +125,35 @@ def sqlite_database(path: str) -> dict:
             ),
         },
     }
+
+
+# An HTTP header name as a reverse proxy sends it (RFC 9110 token characters, as proxies use them).
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from a header name such as X-Forwarded-Proto: the request was HTTPS when it says https.
+
+    Unset: the console trusts no proxy header (it would let any client claim HTTPS).
+    """
+    raw = env_str(name)
+    if raw is None:
+        return None
+    if not _HEADER_NAME.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a header name: give the header your reverse proxy sets to the request's "
+            "scheme, such as X-Forwarded-Proto (and make the proxy overwrite any value a client sent)."
+        )
+    return "HTTP_" + raw.upper().replace("-", "_"), "https"
+
+
+def env_origins(name: str) -> list[str]:
+    """CSRF_TRUSTED_ORIGINS: full origins, scheme included (https://console.example.com)."""
+    origins = env_list(name, default=[])
+    for origin in origins:
+        if not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ImproperlyConfigured(
+                f"{name} has {origin!r}: give origins with their scheme and no path, "
+                "such as https://console.example.com,https://*.example.com."
+            )
+    return origins

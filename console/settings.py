@@ -4,8 +4,18 @@ import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
-from console.env import env_bool, env_database, env_int, env_list, env_secret, env_str
+from console.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_origins,
+    env_proxy_ssl_header,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +35,67 @@ if SECRET_KEY is None:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+# Origins that may POST besides the console's own host (another subdomain, a proxy answering on another name).
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# HTTPS. Production (DEBUG off) is HTTPS unless HTTPS=0 says otherwise: secure cookies, a redirect to
+# https://, and HSTS. Behind a reverse proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the header by
+# which the proxy tells the scheme (X-Forwarded-Proto); without it every request looks like http and
+# the redirect would loop. The test suite runs over plain http.
+HTTPS = env_bool("HTTPS", default=not (DEBUG or RUNNING_TESTS))
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# HSTS: a year by default; start lower (HSTS_SECONDS=3600) on a first deployment, as browsers keep it.
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", default=31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", default=True)
+
+# Headers on every answer (SecurityMiddleware, XFrameOptionsMiddleware, ContentSecurityPolicyMiddleware).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No inline script, no inline style, no eval: every script and stylesheet is a static file, htmx
+# is told not to add its indicator <style> nor to eval (templates/base.html). Pages are never framed.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Sessions end SESSION_HOURS after their last change (the sign-in: browsing does not extend them),
+# or when the browser closes if asked.
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", default=12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+# No script reads the CSRF cookie: pages carry the token (forms, and hx-headers for htmx).
+CSRF_COOKIE_HTTPONLY = True
+
+# Sign-in limits (console/sign_in.py): after this many failed sign-ins for one username, or from one
+# client address, within SIGN_IN_WINDOW_MINUTES, further attempts are refused until the window ends.
+SIGN_IN_FAILURES_PER_USERNAME = env_int("SIGN_IN_FAILURES_PER_USERNAME", default=5, minimum=1)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("SIGN_IN_FAILURES_PER_ADDRESS", default=30, minimum=1)
+SIGN_IN_WINDOW_MINUTES = env_int("SIGN_IN_WINDOW_MINUTES", default=15, minimum=1)
+# Reverse proxies in front of the console that append the client's address to X-Forwarded-For:
+# the address is read that many entries from the right. 0: the address the connection came from.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+
+# The cache holds the rate limits (sign-in, API, scanner) and the cost estimates. By default it is
+# per process; CACHE_TABLE (created by `manage.py createcachetable`) shares it through the database
+# between every web and worker process.
+CACHE_TABLE = env_str("CACHE_TABLE")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    if CACHE_TABLE
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +117,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
