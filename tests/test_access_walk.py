@@ -104,7 +104,7 @@ QUERY = {
     "particle_product_sims": f"iccid={SEARCH}",
     "emnify_sims": f"q=iccid:{SEARCH}",
 }
-# The draft import (the review and its confirm); the other import pages show the finished one's progress.
+# The draft import, to confirm; the other import pages show the finished one's progress.
 DRAFT_JOB_PAGES = {"import_confirm"}
 # What an allowed caller must find in the answer: proof the leak checks look where the data is.
 SHOWS = {
@@ -545,6 +545,23 @@ def _api_headers(name: str, caller: str, w: World) -> dict:
     if name.startswith("emnify_"):
         return {"HTTP_AUTHORIZATION": f"Bearer {issue_auth_token(ApiToken.objects.get(secret_hash=hash_secret(secret)))}"}
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def test_counts_elsewhere_hold_none_of_the_products_sims(client, world):
+    """A count carries no trace to look for, so it is checked by number: searched for by a part of
+    their ICCIDs, the product's three SIMs count 3 for its members and 0 anywhere else."""
+    w, count = world, "<strong>{}</strong> SIM"
+    client.force_login(w.teammate)
+    assert count.format(3) in client.get(url_for("sim_count", w)).content.decode()
+    client.force_login(w.outsider)
+    assert count.format(0) in client.get(url_for("sim_count", w, slug=w.other.slug)).content.decode()
+    emnify = {caller: _api_headers("emnify_sims", caller, w) for caller in ("product_token", "foreign", "co_member")}
+    for query in (f"q=iccid:{SEARCH}", f"q=customer_org:{w.product.pk}"):
+        assert client.get(f"{reverse('emnify_sims')}?{query}", **emnify["product_token"])["X-Total-Count"] == "3"
+        for caller in ("foreign", "co_member"):
+            assert client.get(f"{reverse('emnify_sims')}?{query}", **emnify[caller])["X-Total-Count"] == "0"
+    found = client.get(url_for("particle_product_sims", w, slug=w.other.slug), HTTP_AUTHORIZATION=f"Bearer {w.secrets['foreign']}")
+    assert found.json() == {"sims": [], "meta": {"total_pages": 0}}
 
 
 # -- The Django admin ----------------------------------------------------------------------------
