@@ -6,7 +6,11 @@ One product, "Quokka Orbital Fleet", leaves a distinctive trace everywhere: its 
 SIMs' ICCIDs, IMSI and MSISDN, an invoice number, a webhook's URL and secret, an import's file name,
 its people's names, its API token. A teammate also owns a developer SIM of their own. Whoever may
 not see a thing gets a refusal, and no answer to them carries any of those traces (body or header);
-a 404 reads the same as for a product or SIM that does not exist. The people and tokens:
+a 404 reads the same as for a product or SIM that does not exist. The outsider and the foreign
+tokens also ask in their own product for this one's objects by id (a SIM, an import, an invoice, a
+webhook, a delivery, a member), and search there for its SIMs: 404, and nothing found. A request
+refused changes nothing (the product, its people, SIMs, events, imports, webhooks and tokens are
+compared before and after). The people and tokens:
 
     visitor        signed out (and with the product's API token: no substitute for a session)
     outsider       signed in, admin of another product
