@@ -1,0 +1,328 @@
+"""Faults, on PostgreSQL: a worker killed (SIGKILL) in the middle of an import, a usage ingestion and
+a period close leaves nothing half-done, and a new worker (or the command run again) finishes the job
+with the same database as an undisturbed run on the same input; the database going away during
+requests gives a clear 503, and the console recovers by itself.
+
+Where each kill lands: a transaction of the test holds an uncommitted row that the job must insert
+next (a SIM of the third import batch, the first usage record of the second chunk) or a lock on a row
+the job must update next (the product whose invoice switches its pricing model). The job's statement
+waits on it, inside the job's own transaction, with earlier batches, chunks or invoices committed; the
+test sees it waiting in pg_locks, kills the process, and only then rolls its own transaction back.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from api.models import Scope
+from api.tokens import create_token
+from products.billing import Period
+from products.default_prices import fill_default_prices
+from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
+from products.tasks import close_billing_period_task
+from sims.importing import confirm_import, count_input, job_iccids
+from sims.models import (
+    ImportBatch,
+    ImportJob,
+    ProductDailyUsage,
+    Sim,
+    SimDailyUsage,
+    SimEvent,
+    SimPeriodUsage,
+    SimStateDelta,
+    State,
+    UsageRecord,
+)
+from sims.state_counts import sims_in_states
+from tests.conftest import ROOT, make_iccid, make_user, test_database_url
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: real worker processes on one server database, row locks to time the kill, "
+        "server connections to cut",
+    ),
+]
+
+
+def wait_for(condition, timeout: float = 90, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def start_over() -> None:
+    """An empty database with the default prices, for the next run on the same input."""
+    call_command("flush", interactive=False, verbosity=0)
+    fill_default_prices(RateZone, ZoneCountry, ZonePrice)
+
+
+def database_state() -> dict[str, object]:
+    """Everything the jobs write, without ids, clocks or texts that name an id: equal between runs on the same input."""
+    return {
+        "products": sorted(
+            Product.objects.values_list(
+                "slug", "pricing_model", "plan_zone__code", "pending_pricing_model", "pending_plan_zone__code", "pending_from"
+            )
+        ),
+        "sims": sorted(
+            Sim.objects.values_list(
+                "iccid", "product__slug", "owner_user__username", "state", "home_country", "data_limit_mb",
+                "activations_count", "deactivations_count", "import_batch__number",
+            )  # fmt: skip
+        ),
+        "events per sim and action": sorted(
+            Counter(
+                SimEvent.objects.values_list("sim__iccid", "product__slug", "action", "from_state", "to_state", "actor_kind", "actor_name")
+            ).items()
+        ),
+        "sims per product and state": sorted(
+            (slug, state, sims_in_states(product_id=pk, states=[state]))
+            for pk, slug in Product.objects.values_list("pk", "slug")
+            for state in State.values
+        ),
+        "charges": sorted(
+            Charge.objects.values_list(
+                "product__slug", "user__username", "kind", "zone__code", "quantity", "unit_price", "amount", "period_start",
+                "import_batch__number", "invoice__number",
+            )  # fmt: skip
+        ),
+        "import jobs": sorted(
+            ImportJob.objects.values_list(
+                "product__slug", "status", "lines", "valid", "processed", "batches_done", "activated", "transferred",
+                "already_in_product", "other_owner", "terminated", "carrier_refused", "error",
+            )  # fmt: skip
+        ),
+        "import batches": sorted(ImportBatch.objects.values_list("job__product__slug", "number", "outcomes", "carrier_refusals")),
+        "usage records": sorted(
+            UsageRecord.objects.values_list(
+                "record_id", "sim__iccid", "product__slug", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country"
+            )
+        ),
+        "sim daily usage": sorted(SimDailyUsage.objects.values_list("sim__iccid", "product__slug", "day", "bytes", "sms")),
+        "sim period usage": sorted(SimPeriodUsage.objects.values_list("sim__iccid", "period", "bytes", "sms")),
+        "product daily usage": sorted(
+            ProductDailyUsage.objects.values_list("product__slug", "day", "country", "bytes", "sms", "records", "newest_record_at")
+        ),
+        "invoices": sorted(
+            Invoice.objects.values_list("number", "product__slug", "user__username", "period_start", "pricing_model", "peak_sims", "total")
+        ),
+        "invoice lines": sorted(
+            InvoiceLine.objects.values_list(
+                "invoice__number", "position", "kind", "zone__code", "description", "quantity", "unit", "unit_price", "amount"
+            )
+        ),
+    }
+
+
+def differences(got: dict, expected: dict) -> dict[str, tuple]:
+    return {key: (got[key], expected[key]) for key in expected if got[key] != expected[key]}
+
+
+class HeldRow:
+    """The test's own open transaction, on its own connection, holding a row the job needs next."""
+
+    def __init__(self) -> None:
+        self.connection = psycopg.connect(test_database_url())  # not autocommit: the first statement opens a transaction
+
+    def insert(self, instance) -> "HeldRow":
+        """Insert `instance` uncommitted: a job inserting the same unique key waits for this transaction."""
+        fields = [f for f in type(instance)._meta.concrete_fields if not f.primary_key]
+        values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+        columns = ", ".join(f'"{f.column}"' for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        self.connection.execute(f'INSERT INTO "{instance._meta.db_table}" ({columns}) VALUES ({marks})', values)
+        return self
+
+    def lock_for_update(self, instance) -> "HeldRow":
+        """Lock `instance`'s row as an UPDATE would (inserts referring to it still go through)."""
+        self.connection.execute(f'SELECT 1 FROM "{instance._meta.db_table}" WHERE id = %s FOR NO KEY UPDATE', [instance.pk])
+        return self
+
+    def release(self) -> None:
+        self.connection.rollback()
+        self.connection.close()
+
+
+def someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def kill(process: subprocess.Popen) -> None:
+    process.kill()  # SIGKILL: no cleanup, no rollback sent, the job's transaction open
+    process.wait(timeout=10)
+
+
+# -- an import ------------------------------------------------------------------------------------------
+
+IMPORT_SIMS, IMPORT_BATCH = 3000, 500
+IMPORT_ICCIDS = [make_iccid() for _ in range(IMPORT_SIMS)]
+
+
+def new_import_job() -> ImportJob:
+    """The same input every run: a third of the SIMs already known (in inventory, on the importer's own
+    account, in another product, terminated), the rest new; one refused by the carrier."""
+    product = Product.objects.create(name="Fleet", slug="fleet")
+    other = Product.objects.create(name="Other", slug="other")
+    importer = make_user("importer")
+    Membership.objects.create(user=importer, product=product, role=Membership.Role.ADMIN)
+    for n, iccid in enumerate(IMPORT_ICCIDS[::9]):
+        kind = n % 4
+        Sim.objects.create(
+            iccid=iccid,
+            product=other if kind == 2 else None,
+            owner_user=importer if kind == 1 else None,
+            state=[State.ISSUED, State.ACTIVE, State.ACTIVE, State.TERMINATED][kind],
+            home_country="DE",
+        )
+    job = ImportJob.objects.create(product=product, created_by=importer, typed_text="\n".join(IMPORT_ICCIDS))
+    count_input(job)
+    confirm_import(job=job, country="US")  # enqueued on commit: a task row for the workers
+    return job
+
+
+def run_import_undisturbed(start_worker) -> dict:
+    job = new_import_job()
+    start_worker()
+    wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE, what="the import")
+    return database_state()
+
+
+def test_an_import_killed_mid_batch_leaves_whole_batches_and_a_new_worker_ends_it_as_an_undisturbed_run(
+    prices, start_worker, settings
+):
+    settings.IMPORT_BATCH_SIZE = IMPORT_BATCH
+    settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES = [IMPORT_ICCIDS[1234][-6:]]
+    expected = run_import_undisturbed(start_worker)
+    start_over()
+
+    job = new_import_job()
+    third_batch = job_iccids(job)[2 * IMPORT_BATCH : 3 * IMPORT_BATCH]
+    first_new = next(iccid for iccid in third_batch if not Sim.objects.filter(iccid=iccid).exists())
+    held = HeldRow().insert(Sim(iccid=first_new, state=State.ISSUED))
+    worker = start_worker()
+    wait_for(someone_waits_for_a_lock, what="the worker to reach the third batch's insert")
+    kill(worker)
+    held.release()
+
+    # Two whole batches, nothing of the third (its batch row, SIMs, events and charge went with its transaction).
+    stopped = ImportJob.objects.get(pk=job.pk)
+    assert (stopped.status, stopped.batches_done, stopped.processed) == (ImportJob.Status.RUNNING, 2, 2 * IMPORT_BATCH)
+    assert list(ImportBatch.objects.filter(job=job).values_list("number", flat=True).order_by("number")) == [0, 1]
+    moved = stopped.activated + stopped.transferred
+    assert Sim.objects.filter(product=job.product).count() == moved
+    assert SimEvent.objects.filter(action="import").count() == moved
+    assert sum(Charge.objects.filter(product=job.product).values_list("quantity", flat=True)) == moved
+
+    call_command("resume_imports", idle_minutes=0, stdout=open("/dev/null", "w"))
+    start_worker()
+    wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE, what="the resumed import")
+
+    assert differences(database_state(), expected) == {}
+
+
+# -- a usage ingestion ----------------------------------------------------------------------------------
+
+USAGE_SIMS, RECORDS_PER_SIM = 500, 240
+CHUNK = 100_000  # sims.usage.CHUNK_SIZE: the rows are laid out so that the first chunk is each SIM's first 200
+USAGE_ICCIDS = [make_iccid() for _ in range(USAGE_SIMS)]
+MB = 1_000_000
+
+
+def new_fleet_for_usage() -> None:
+    """Active SIMs with limits from 1 to 11 MB (some reach theirs in the first chunk, some in the second,
+    some never), and provisioned ones under a 9 MB data trigger (likewise)."""
+    product = Product.objects.create(name="Fleet", slug="fleet", trigger_data_kb=9_000, trigger_sms=None, trigger_traffic_days=None)
+    for n, iccid in enumerate(USAGE_ICCIDS):
+        state = State.PROVISIONED if n % 4 == 3 else State.ACTIVE
+        Sim.objects.create(
+            iccid=iccid, product=product, state=state, state_changed_at=month_start(), home_country="DE", data_limit_mb=1 + n % 11
+        )
+
+
+def month_start() -> datetime:
+    """Where the records begin: the triggers count usage from the day of provisioning."""
+    return datetime.combine(timezone.now().date().replace(day=1), datetime.min.time(), tzinfo=UTC)
+
+
+def write_usage_file(path) -> list[str]:
+    """Each SIM's records in turn, record k of every SIM before record k + 1: both chunks hold every SIM.
+    Returns the record ids in file order."""
+    start = month_start()
+    ids, lines = [], ["record_id,iccid,start,end,bytes_up,bytes_down,sms,country"]
+    for k in range(RECORDS_PER_SIM):
+        began, ended = (start + timedelta(seconds=k)).isoformat(), (start + timedelta(seconds=k + 1)).isoformat()
+        for n, iccid in enumerate(USAGE_ICCIDS):
+            record_id = f"r{n}-{k}"
+            ids.append(record_id)
+            lines.append(f"{record_id},{iccid},{began},{ended},1000,{10_000 * (1 + n % 5) - 1000},{k % 2},{'DE' if n % 3 else 'AT'}")
+    path.write_text("\n".join(lines) + "\n")
+    return ids
+
+
+def count_of(state: dict, sim_state: str) -> int:
+    return sum(1 for sim in state["sims"] if sim[3] == sim_state)
+
+
+def ingest_usage_process(path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "DEBUG": "0", "SECRET_KEY": "test-ingest"}
+    env.pop("PYTEST_VERSION", None)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "ingest_usage", str(path)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_an_ingestion_killed_mid_chunk_keeps_whole_chunks_and_running_it_again_ends_as_an_undisturbed_run(tmp_path):
+    path = tmp_path / "usage.csv"
+    ids = write_usage_file(path)
+    assert len(ids) > CHUNK
+    new_fleet_for_usage()
+    undisturbed = ingest_usage_process(path)
+    assert undisturbed.wait(timeout=120) == 0, undisturbed.stderr.read()
+    expected = database_state()
+    start_over()
+
+    new_fleet_for_usage()
+    sim = Sim.objects.get(iccid=USAGE_ICCIDS[0])
+    now = timezone.now()
+    held = HeldRow().insert(
+        UsageRecord(record_id=ids[CHUNK], sim=sim, started_at=now, ended_at=now, bytes_up=0, bytes_down=0, sms=0, received_at=now)
+    )
+    killed = ingest_usage_process(path)
+    wait_for(someone_waits_for_a_lock, what="the ingestion to reach the second chunk")
+    kill(killed)
+    held.release()
+
+    # The first chunk whole (records, rollups, pauses, triggers), nothing of the second.
+    assert UsageRecord.objects.count() == CHUNK
+    recorded = UsageRecord.objects.aggregate(bytes=Sum(F("bytes_up") + F("bytes_down")), sms=Sum("sms"))
+    assert SimPeriodUsage.objects.aggregate(bytes=Sum("bytes"), sms=Sum("sms")) == recorded
+    assert SimDailyUsage.objects.aggregate(bytes=Sum("bytes"), sms=Sum("sms")) == recorded
+    assert ProductDailyUsage.objects.aggregate(records=Sum("records"))["records"] == CHUNK
+    paused, triggered = Sim.objects.filter(state=State.PAUSED).count(), SimEvent.objects.filter(actor_name__startswith="trigger").count()
+    assert 0 < paused < count_of(expected, State.PAUSED)
+    assert 0 < triggered < sum(n for event, n in expected["events per sim and action"] if event[6].startswith("trigger"))
+
+    again = ingest_usage_process(path)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert f"{len(ids):,} records: {len(ids) - CHUNK:,} ingested, {CHUNK:,} already ingested, 0 rejected" in out
+
+    assert differences(database_state(), expected) == {}
