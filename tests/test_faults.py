@@ -166,8 +166,18 @@ def someone_waits_for_a_lock() -> bool:
 
 
 def kill(process: subprocess.Popen) -> None:
-    process.kill()  # SIGKILL: no cleanup, no rollback sent, the job's transaction open
+    process.kill()  # SIGKILL: no cleanup, no rollback sent
     process.wait(timeout=10)
+
+
+def kill_while_waiting(process: subprocess.Popen) -> None:
+    """SIGKILL the process waiting on the held row, and end its server session too: PostgreSQL would
+    otherwise run the waiting statement to its end once the row is free (it hears of the dead client at
+    its next read), as if the process had died just after sending it; this way it died just before."""
+    kill(process)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")
+    wait_for(lambda: not someone_waits_for_a_lock(), what="the killed worker's session to end")
 
 
 # -- an import ------------------------------------------------------------------------------------------
@@ -200,8 +210,9 @@ def new_import_job() -> ImportJob:
 
 def run_import_undisturbed(start_worker) -> dict:
     job = new_import_job()
-    start_worker()
+    worker = start_worker()
     wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE, what="the import")
+    kill(worker)  # idle now; the next run must be the next worker's alone
     return database_state()
 
 
@@ -219,7 +230,7 @@ def test_an_import_killed_mid_batch_leaves_whole_batches_and_a_new_worker_ends_i
     held = HeldRow().insert(Sim(iccid=first_new, state=State.ISSUED))
     worker = start_worker()
     wait_for(someone_waits_for_a_lock, what="the worker to reach the third batch's insert")
-    kill(worker)
+    kill_while_waiting(worker)
     held.release()
 
     # Two whole batches, nothing of the third (its batch row, SIMs, events and charge went with its transaction).
@@ -307,7 +318,7 @@ def test_an_ingestion_killed_mid_chunk_keeps_whole_chunks_and_running_it_again_e
     )
     killed = ingest_usage_process(path)
     wait_for(someone_waits_for_a_lock, what="the ingestion to reach the second chunk")
-    kill(killed)
+    kill_while_waiting(killed)
     held.release()
 
     # The first chunk whole (records, rollups, pauses, triggers), nothing of the second.
@@ -324,5 +335,86 @@ def test_an_ingestion_killed_mid_chunk_keeps_whole_chunks_and_running_it_again_e
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert f"{len(ids):,} records: {len(ids) - CHUNK:,} ingested, {CHUNK:,} already ingested, 0 rejected" in out
+
+    assert differences(database_state(), expected) == {}
+
+
+# -- a period close -------------------------------------------------------------------------------------
+
+# The month before last: always over, with its late usage in.
+CLOSED = Period.of(timezone.now()).previous().previous()
+CLOSE_ICCIDS = [make_iccid() for _ in range(40)]
+
+
+def new_accounts_to_invoice() -> None:
+    """Three products, one per pricing model, the second switching models at the close, and a
+    developer's own account: four invoices, each with its lines and the charges it bills."""
+    iccids = iter(CLOSE_ICCIDS)
+    z1, z2 = RateZone.objects.get(code="Z1"), RateZone.objects.get(code="Z2")
+    before = CLOSED.starts_at - timedelta(days=20)
+    for n, (slug, model) in enumerate([("alpha", PricingModel.PER_SIM), ("bravo", PricingModel.PAY_AS_YOU_GO), ("charlie", PricingModel.POOLED)]):
+        product = Product.objects.create(name=slug.title(), slug=slug, pricing_model=model)
+        for k in range(10):
+            sim = Sim.objects.create(iccid=next(iccids), product=product, state=State.ACTIVE, home_country="DE")
+            imported_at = before if k < 6 else CLOSED.starts_at + timedelta(days=k, hours=12)
+            SimEvent.objects.create(
+                sim=sim, product=product, action="import", from_state=State.ISSUED, to_state=State.ACTIVE,
+                actor_kind="system", actor_name="test", created_at=imported_at,
+            )  # fmt: skip
+            day = CLOSED.start + timedelta(days=k)
+            SimDailyUsage.objects.create(sim=sim, product=product, day=day, bytes=(k + n) * 700_000, sms=k)
+            ProductDailyUsage.objects.create(
+                product=product, day=day, country="DE" if k % 3 else "PL", bytes=(k + n) * 700_000, sms=k,
+                records=1, newest_record_at=CLOSED.starts_at + timedelta(days=k, hours=23),
+            )  # fmt: skip
+        Charge.objects.create(
+            product=product, kind=Charge.Kind.FIRST_MONTH, zone=z1, description="First month, 20 of 30 days",
+            quantity=4, unit_price=Decimal("1.9900"), amount=Decimal("7.96"), period_start=CLOSED.start,
+        )  # fmt: skip
+    Product.objects.filter(slug="bravo").update(
+        pending_pricing_model=PricingModel.POOLED, pending_plan_zone=z2, pending_from=CLOSED.end
+    )
+    developer = make_user("developer")
+    for _ in range(3):
+        own = Sim.objects.create(iccid=next(iccids), owner_user=developer, state=State.ACTIVE, home_country="DE")
+        SimDailyUsage.objects.create(sim=own, product=None, day=CLOSED.start + timedelta(days=3), bytes=3 * MB)
+
+
+def close_with_a_worker(start_worker) -> subprocess.Popen:
+    close_billing_period_task.enqueue(str(CLOSED))
+    return start_worker()
+
+
+def test_a_close_killed_mid_invoice_keeps_whole_invoices_and_a_new_worker_ends_it_as_an_undisturbed_run(prices, start_worker):
+    new_accounts_to_invoice()
+    undisturbed = close_with_a_worker(start_worker)
+    wait_for(lambda: Invoice.objects.count() == 4 and not Product.objects.exclude(pending_pricing_model="").exists(), what="the close")
+    kill(undisturbed)  # idle now; the next run must be the next worker's alone
+    expected = database_state()
+    assert expected["products"][1][1:3] == (PricingModel.POOLED, "Z2")  # bravo switched models at its invoice
+    start_over()
+
+    new_accounts_to_invoice()
+    # bravo's invoice switches its pricing model: its transaction waits for this lock at its last statement.
+    held = HeldRow().lock_for_update(Product.objects.get(slug="bravo"))
+    worker = close_with_a_worker(start_worker)
+    wait_for(someone_waits_for_a_lock, what="the close to reach bravo's invoice")
+    kill_while_waiting(worker)
+    held.release()
+
+    # alpha's invoice whole, nothing of bravo's (invoice, lines, charges billed, model switch), nothing after it.
+    stopped = database_state()
+    assert [invoice[:2] for invoice in stopped["invoices"]] == [(f"{CLOSED.start:%Y%m}-P{Product.objects.get(slug='alpha').pk:05d}", "alpha")]
+    assert stopped["invoice lines"] == [line for line in expected["invoice lines"] if line[0] == stopped["invoices"][0][0]]
+    assert [charge[0] for charge in stopped["charges"] if charge[-1] is not None] == ["alpha"]
+    assert stopped["products"] == [
+        ("alpha", PricingModel.PER_SIM, None, "", None, None),
+        ("bravo", PricingModel.PAY_AS_YOU_GO, None, PricingModel.POOLED, "Z2", CLOSED.end),
+        ("charlie", PricingModel.POOLED, None, "", None, None),
+    ]
+
+    close_with_a_worker(start_worker)
+    wait_for(lambda: Invoice.objects.count() == 4, what="the close run again")
+    time.sleep(0.5)  # let the worker finish the task it is in: nothing more may come
 
     assert differences(database_state(), expected) == {}
