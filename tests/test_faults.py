@@ -67,7 +67,8 @@ def wait_for(condition, timeout: float = 90, what: str = "the condition") -> Non
 
 
 def start_over() -> None:
-    """An empty database with the default prices, for the next run on the same input."""
+    """An empty database with the default prices and ids from 1 again (invoice numbers hold the account's
+    id): the same start for each run on the same input."""
     call_command("flush", interactive=False, verbosity=0)
     fill_default_prices(RateZone, ZoneCountry, ZonePrice)
 
@@ -217,10 +218,11 @@ def run_import_undisturbed(start_worker) -> dict:
 
 
 def test_an_import_killed_mid_batch_leaves_whole_batches_and_a_new_worker_ends_it_as_an_undisturbed_run(
-    prices, start_worker, settings
+    start_worker, settings
 ):
     settings.IMPORT_BATCH_SIZE = IMPORT_BATCH
     settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES = [IMPORT_ICCIDS[1234][-6:]]
+    start_over()
     expected = run_import_undisturbed(start_worker)
     start_over()
 
@@ -304,6 +306,7 @@ def test_an_ingestion_killed_mid_chunk_keeps_whole_chunks_and_running_it_again_e
     path = tmp_path / "usage.csv"
     ids = write_usage_file(path)
     assert len(ids) > CHUNK
+    start_over()
     new_fleet_for_usage()
     undisturbed = ingest_usage_process(path)
     assert undisturbed.wait(timeout=120) == 0, undisturbed.stderr.read()
@@ -385,7 +388,8 @@ def close_with_a_worker(start_worker) -> subprocess.Popen:
     return start_worker()
 
 
-def test_a_close_killed_mid_invoice_keeps_whole_invoices_and_a_new_worker_ends_it_as_an_undisturbed_run(prices, start_worker):
+def test_a_close_killed_mid_invoice_keeps_whole_invoices_and_a_new_worker_ends_it_as_an_undisturbed_run(start_worker):
+    start_over()
     new_accounts_to_invoice()
     undisturbed = close_with_a_worker(start_worker)
     wait_for(lambda: Invoice.objects.count() == 4 and not Product.objects.exclude(pending_pricing_model="").exists(), what="the close")
