@@ -17,11 +17,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import psycopg
 import pytest
+import requests
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import F, Sum
@@ -422,3 +425,123 @@ def test_a_close_killed_mid_invoice_keeps_whole_invoices_and_a_new_worker_ends_i
     time.sleep(0.5)  # let the worker finish the task it is in: nothing more may come
 
     assert differences(database_state(), expected) == {}
+
+
+# -- the database gone during requests ------------------------------------------------------------------
+
+
+class Relay:
+    """A TCP relay in front of PostgreSQL that the test can cut, as a database restart or a network
+    failure does (open connections dropped, new ones refused), and put back on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port, self.open = target, 0, set()
+        self.lock = threading.Lock()
+        self.start()
+
+    def start(self) -> None:
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        for sock in [self.listener, *self.open]:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.open |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def drop_other_sessions() -> None:
+    """End every other session on the test database (the live server's kept connection among them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture
+def console(live_server, client, owner, product, sim, monkeypatch):
+    """The live server, signed in as a product admin, its database connections through a relay;
+    with a Particle API token and an emnify application token of the product."""
+    relay = Relay((connection.settings_dict["HOST"] or "127.0.0.1", int(connection.settings_dict["PORT"] or 5432)))
+    # The live server's thread opens its connections from this same settings dict (the test's own stays as it is).
+    monkeypatch.setitem(connection.settings_dict, "HOST", "127.0.0.1")
+    monkeypatch.setitem(connection.settings_dict, "PORT", str(relay.port))
+    drop_other_sessions()
+    client.force_login(owner)
+    session = requests.Session()
+    session.cookies["sessionid"] = client.cookies["sessionid"].value
+    secret = create_token(user=owner, name="fleet", product=product, scopes=list(Scope.values))[1]
+    yield SimpleNamespace(url=live_server.url, session=session, relay=relay, secret=secret, sim=sim, product=product)
+    relay.stop()
+    drop_other_sessions()  # none may outlive the relay's port
+
+
+def pages(console) -> dict[str, requests.Response]:
+    """A console page, a Particle API call and an emnify API call."""
+    return {
+        "page": console.session.get(f"{console.url}/products/{console.product.slug}/sims/{console.sim.iccid}/", timeout=30),
+        "particle": requests.get(
+            f"{console.url}/v1/products/{console.product.slug}/sims", headers={"Authorization": f"Bearer {console.secret}"}, timeout=30
+        ),
+        "emnify": requests.post(f"{console.url}/api/v1/authenticate", json={"application_token": console.secret}, timeout=30),
+    }
+
+
+def test_the_database_gone_for_a_few_seconds_gets_a_503_that_says_so_and_the_console_recovers_by_itself(console):
+    assert {name: response.status_code for name, response in pages(console).items()} == {"page": 200, "particle": 200, "emnify": 200}
+
+    console.relay.stop()  # the database goes away: the kept connection dropped, new ones refused
+    down = pages(console)
+
+    assert {name: response.status_code for name, response in down.items()} == {"page": 503, "particle": 503, "emnify": 503}
+    assert all(response.headers["Retry-After"] == "5" for response in down.values())
+    page = down["page"]
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "The database is unreachable right now. Try again in a moment." in page.text
+    assert "Traceback" not in page.text and "<h1>The database is unreachable</h1>" in page.text
+    assert down["particle"].json() == {"ok": False, "error": "The database is unreachable right now. Try again in a moment."}
+    assert down["emnify"].json() == {
+        "error_code": 503, "error_token": "service_unavailable", "message": "The database is unreachable right now. Try again in a moment."
+    }  # fmt: skip
+
+    time.sleep(2)
+    console.relay.start()  # back, on the same address: no restart of the console
+
+    back = pages(console)
+    assert {name: response.status_code for name, response in back.items()} == {"page": 200, "particle": 200, "emnify": 200}
+    assert console.sim.iccid in back["page"].text
+
+
+def test_a_connection_the_database_dropped_between_requests_is_replaced_before_the_next_one_without_an_error(console):
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0 and connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+    assert pages(console)["page"].status_code == 200  # the live server keeps its connection (CONN_MAX_AGE)
+
+    drop_other_sessions()  # the database restarted, or an administrator ended the session, while it was idle
+
+    # The health check at the request's first query finds it dead and connects again.
+    assert {name: response.status_code for name, response in pages(console).items()} == {"page": 200, "particle": 200, "emnify": 200}
