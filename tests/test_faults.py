@@ -50,6 +50,7 @@ from sims.models import (
     UsageRecord,
 )
 from sims.state_counts import sims_in_states
+from sims.usage import CHUNK_SIZE
 from tests.conftest import ROOT, make_iccid, make_user, test_database_url
 
 pytestmark = [
@@ -257,7 +258,7 @@ def test_an_import_killed_mid_batch_leaves_whole_batches_and_a_new_worker_ends_i
 # -- a usage ingestion ----------------------------------------------------------------------------------
 
 USAGE_SIMS, RECORDS_PER_SIM = 500, 240
-CHUNK = 100_000  # sims.usage.CHUNK_SIZE: the rows are laid out so that the first chunk is each SIM's first 200
+CHUNK = CHUNK_SIZE  # the rows are laid out so that the first chunk is each SIM's first 200 records
 USAGE_ICCIDS = [make_iccid() for _ in range(USAGE_SIMS)]
 MB = 1_000_000
 
@@ -308,7 +309,7 @@ def ingest_usage_process(path) -> subprocess.Popen:
 def test_an_ingestion_killed_mid_chunk_keeps_whole_chunks_and_running_it_again_ends_as_an_undisturbed_run(tmp_path):
     path = tmp_path / "usage.csv"
     ids = write_usage_file(path)
-    assert len(ids) > CHUNK
+    assert CHUNK == USAGE_SIMS * 200 and len(ids) > CHUNK
     start_over()
     new_fleet_for_usage()
     undisturbed = ingest_usage_process(path)
