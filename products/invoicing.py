@@ -68,9 +68,7 @@ def _close_product(product: Product, period: Period, now: datetime, report: Clos
     if not bill.lines:
         return
     charges = Charge.objects.filter(pk__in=bill.charge_ids)
-    invoice = _issue(bill.lines, charges, now, report, product=product, period=period, model=bill.model, peak=bill.peak_sims)
-    if invoice is not None:
-        _start_pending_model(product, period)
+    _issue(bill.lines, charges, now, report, product=product, period=period, model=bill.model, peak=bill.peak_sims)
 
 
 def _close_user(user, period: Period, now: datetime, report: ClosingReport) -> None:
@@ -112,6 +110,10 @@ def _issue(lines: list[Line], charges, now: datetime, report: ClosingReport, *, 
             billed = charges.filter(invoice=None).update(invoice=invoice)
             if billed != sum(1 for line in lines if line.kind in Charge.Kind.values):
                 raise RuntimeError("the ledger changed while its invoice was written: close the period again")
+            if "product" in account:
+                # In the invoice's transaction: a close that dies after the invoice would skip the product
+                # when run again (it has its invoice), and the switch would be lost.
+                _start_pending_model(account["product"], period)
     except IntegrityError:
         report.already += 1  # another worker issued it meanwhile
         return None
