@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from products.models import Charge, Invoice, InvoiceLine, Membership, Product, RateZone, ZoneCountry, ZonePrice
+from products.models import Charge, ClosedPeriod, Invoice, InvoiceLine, Membership, Product, RateZone, ZoneCountry, ZonePrice
 
 # A new price may start this long before the moment it is saved (the time it took to type it), no earlier.
 PRICE_BACKDATING_SLACK = timedelta(minutes=10)
@@ -157,3 +157,16 @@ class InvoiceLineAdmin(InvoiceAdmin):
     search_fields = ["invoice__number", "description"]
     list_select_related = ["invoice", "zone"]
     inlines = []
+
+
+@admin.register(ClosedPeriod)
+class ClosedPeriodAdmin(admin.ModelAdmin):
+    """Written by close_billing_period when it runs to its end: read-only."""
+
+    list_display = ["period_start", "closed_at", "summary"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from products.billing import Bill, Line, Period, account_activity, price_period
 from products.developer_billing import developer_plan_lines
-from products.models import Charge, Invoice, InvoiceLine, PricingModel, Product
+from products.models import Charge, ClosedPeriod, Invoice, InvoiceLine, PricingModel, Product
 
 # The seed: usage records arrive up to an hour late. A period is closed once they are all in.
 LATE_USAGE = timedelta(hours=1)
@@ -57,6 +57,9 @@ def close_billing_period(*, period: Period, now: datetime | None = None) -> Clos
         _close_product(product, period, now, report)
     for user in _developer_accounts(period):
         _close_user(user, period, now, report)
+    ClosedPeriod.objects.update_or_create(
+        period_start=period.start, defaults={"closed_at": timezone.now(), "summary": report.summary()[:300]}
+    )
     return report
 
 

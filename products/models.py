@@ -246,3 +246,15 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+
+class ClosedPeriod(models.Model):
+    """A billing period whose close ran to its end: until then the periodic work queues it again
+    (a close killed half-way is finished by the next one; closing is idempotent per account)."""
+
+    period_start = models.DateField(unique=True)
+    closed_at = models.DateTimeField()
+    summary = models.CharField(max_length=300)
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m} closed"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from products.billing import Period
 from products.invoicing import LATE_USAGE
-from products.models import Invoice
+from products.models import ClosedPeriod
 from products.tasks import close_billing_period_task
 from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
@@ -104,13 +104,13 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
 
 
 def queue_closing_of_last_period(*, now: datetime) -> str:
-    """On the first day of a month, once last month's late usage is in: invoice last month
-    (closing is idempotent, so a second tick that queues it again issues nothing new)."""
+    """Once last month's late usage is in, invoice last month; until a close has run to its end,
+    queue it again in the first tick of every hour (a close killed half-way is finished by the
+    next one: closing is idempotent per account, so one queued twice issues nothing new)."""
     last = Period.of(now).previous()
-    closable_from = last.ends_at + LATE_USAGE
-    if not closable_from <= now < closable_from + timedelta(days=1):
+    if now < last.ends_at + LATE_USAGE or ClosedPeriod.objects.filter(period_start=last.start).exists():
         return ""
-    if Invoice.objects.filter(period_start=last.start).exists():
+    if now.minute >= slot_length().total_seconds() // 60 and now >= last.ends_at + LATE_USAGE + slot_length():
         return ""
     transaction.on_commit(lambda: close_billing_period_task.enqueue(str(last)))
     return f" Closing {last} queued."

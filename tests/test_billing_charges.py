@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from console.calendar import billing_period_start
 from products.billing import Period
+from products.invoicing import close_billing_period
 from products.models import Charge, Invoice, PricingModel
 from sims.importing import import_iccids
 from sims.models import SimPeriodUsage, State
@@ -85,6 +86,12 @@ def test_the_periodic_work_queues_last_months_close_on_the_first_once_late_usage
     first = datetime(2026, 12, 1, tzinfo=UTC)
     assert queue_closing_of_last_period(now=first + timedelta(minutes=30)) == ""  # late records may still come
     with django_capture_on_commit_callbacks() as callbacks:
-        assert queue_closing_of_last_period(now=first + timedelta(hours=1, minutes=15)) == " Closing 2026-11 queued."
+        assert queue_closing_of_last_period(now=first + timedelta(hours=1, minutes=5)) == " Closing 2026-11 queued."
     assert len(callbacks) == 1
-    assert queue_closing_of_last_period(now=first + timedelta(days=3)) == ""  # once, on the first day
+    # Not closed yet (a close killed half-way, say): queued again in the first tick of each hour only.
+    assert queue_closing_of_last_period(now=first + timedelta(hours=2, minutes=30)) == ""
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert queue_closing_of_last_period(now=first + timedelta(hours=3, minutes=2)) == " Closing 2026-11 queued."
+    assert len(callbacks) == 1
+    close_billing_period(period=Period(first.date().replace(month=11)), now=first + timedelta(hours=3, minutes=5))
+    assert queue_closing_of_last_period(now=first + timedelta(hours=4)) == ""  # closed to its end: never again
