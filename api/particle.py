@@ -4,7 +4,6 @@ every change goes through the lifecycle, the data limits and the import job, as 
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent

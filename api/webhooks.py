@@ -30,7 +30,6 @@ from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.http.request import validate_host
 from django.utils import timezone
 

@@ -2,7 +2,7 @@ from functools import lru_cache
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django_countries import countries

@@ -40,7 +40,7 @@ from sims.import_input import (
 )
 from sims.import_sql import find_sims, insert_sims_with_events
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
+from sims.models import ImportBatch, ImportJob, Sim, State
 
 EXAMPLES_SHOWN = 50
 # SIMs already known (inventory, transfers) go through the lifecycle this many at a time:

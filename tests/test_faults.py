@@ -27,7 +27,6 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import F, Sum
 from django.utils import timezone
 
 from api.models import Scope
@@ -45,7 +44,6 @@ from sims.models import (
     SimDailyUsage,
     SimEvent,
     SimPeriodUsage,
-    SimStateDelta,
     State,
     UsageRecord,
 )

@@ -1,6 +1,5 @@
 """The active-SIM count of the fleet header, kept by triggers on PostgreSQL, always equals a real count."""
 
-import pytest
 from django.db import connection
 
 from products.fleet import ACTIVE_STATES, active_sim_count

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from api import webhooks
-from api.models import Webhook, WebhookDelivery
+from api.models import WebhookDelivery
 from api.webhooks import UnsafeUrl, add_webhook, attempt_delivery, check_url, retry_delay, set_webhook_active
 from sims.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action

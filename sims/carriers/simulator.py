@@ -4,7 +4,7 @@ ICCID and hour (or day)."""
 
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 
 from django.conf import settings

@@ -2,7 +2,7 @@
 and on paper, and the plan comparison."""
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
