@@ -148,8 +148,8 @@ def _keep_lines(usage: UsageCsv, now: datetime, *, time_check: Callable, count_c
     )
     sql = f"""
         INSERT INTO {PARSED} (line, raw, record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country)
-        SELECT line, CASE WHEN ok THEN NULL ELSE raw END, record_id, sim_id, product_id, started_at, ended_at,
-               bytes_up, bytes_down, sms, country
+        SELECT line, CASE WHEN ok THEN NULL ELSE raw END, CASE WHEN ok THEN record_id END, sim_id, product_id,
+               started_at, ended_at, bytes_up, bytes_down, sms, country
         FROM (
             SELECT p.line, p.raw, {field['record_id']} AS record_id, s.id AS sim_id, s.product_id,
                    t_start.started_at, t_end.ended_at, CASE WHEN plain THEN {field['bytes_up']}::bigint END AS bytes_up,

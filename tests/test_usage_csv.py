@@ -270,3 +270,12 @@ def test_the_listing_keeps_the_first_lines_whichever_check_rejected_them(active_
 
     assert [rejection.line for rejection in report.rejected] == [2, 3]
     assert report.rejected_count == 4
+
+
+def test_a_record_id_over_64_characters_is_one_rejected_row(active_sim):
+    report = ingest(csv_bytes(line("x" * 65, active_sim.iccid), line("r2", active_sim.iccid)))
+
+    assert [(rejection.line, rejection.reason) for rejection in report.rejected] == [
+        (2, "The record id is longer than 64 characters.")
+    ]
+    assert report.ingested == 1
