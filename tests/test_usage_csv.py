@@ -346,19 +346,20 @@ def test_a_plain_file_is_read_by_copy_and_its_bad_rows_get_the_line_by_line_verd
 
 @postgresql_only
 @pytest.mark.parametrize(
-    "odd",
+    ("odd", "read_by_copy"),
     [
-        "b1,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2",  # fields missing: COPY refuses it
-        "",  # a blank line: COPY refuses it
-        "b1,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,lots,2,0,DE",  # not a count: COPY refuses it
-        "b1,{sim},2026-02-30T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE",  # a day February lacks: the cast fails
-        '"b1",{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE',  # a quote: not for COPY
-        '"b1\nb2",{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE',  # a field over two lines
-        "b1\\,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE",  # a backslash: not for COPY
-        "\\.",  # COPY's end of data
+        ("b1,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2", False),  # fields missing: COPY refuses it
+        ("", False),  # a blank line: COPY refuses it
+        ("b1,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,lots,2,0,DE", False),  # not a count: COPY refuses it
+        ("b1,{sim},2026-02-30T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE", True),  # a day February lacks: the cast fails
+        ("b1,{sim},2026-11-20T09:00:00 CET,2026-11-20T09:30:00Z,1,2,0,DE", True),  # a zone name PostgreSQL would read
+        ('"b1",{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE', False),  # a quote: not for COPY
+        ('"b1\nb2",{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE', False),  # a field over two lines
+        ("b1\\,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE", False),  # a backslash: not for COPY
+        ("\\.", False),  # COPY's end of data
     ],
 )
-def test_a_file_copy_cannot_read_as_python_does_gets_the_line_by_line_verdicts(active_sim, monkeypatch, odd):
+def test_a_file_copy_cannot_read_as_python_does_gets_the_line_by_line_verdicts(active_sim, monkeypatch, odd, read_by_copy):
     monkeypatch.setattr("sims.usage_csv_sql.BLOCK_CHARS", 100)  # some blocks sent before the odd one
     sim = active_sim.iccid
     rows = [line(f"r{n}", sim, up=-1 if n % 5 == 3 else 1) for n in range(12)]
@@ -367,6 +368,7 @@ def test_a_file_copy_cannot_read_as_python_does_gets_the_line_by_line_verdicts(a
         csv_bytes(*rows[:8], odd.format(sim=sim), *rows[8:]), monkeypatch
     )
 
+    assert readings[0] == ("_keep_plain_rows" if read_by_copy else "_keep_plain_lines")
     assert _verdicts(as_it_comes) == _verdicts(line_by_line)
     assert {rejection.line for rejection in as_it_comes.rejected} >= {5, 11 + odd.count("\n")}
     assert as_it_comes.ingested >= 9
