@@ -45,7 +45,11 @@ BLOCKS = "usage_csv_blocks"
 PARSED = "usage_csv_parsed"
 # The file as COPY read it: a row per line, `n` its place (1 for the first line after the header).
 COPIED = "usage_csv_copied"
+# Each distinct time of a file whose times are shared, checked and cast (NULL: not plain).
 TIMES = "usage_csv_times"
+# Shared: in the first TIMES_SAMPLE rows, at most this many distinct times per time written.
+TIMES_SAMPLE = 10_000
+SHARED_TIMES = 0.25
 COPIED_TYPES = {"bytes_up": "bigint", "bytes_down": "bigint", "sms": "integer"}
 # What COPY's CSV reader could read otherwise than Python's csv (a quote: a field over lines; a
 # backslash: the end-of-data marker \.) or refuses (a NUL).
@@ -211,24 +215,47 @@ def _keep_rows(usage: UsageCsv, now: datetime, first_line: int, *, time_check: C
     names = {position: name for name, position in usage.columns.items()}
     columns = [_copied_column(names.get(position, ""), position) for position in range(usage.width)]
     field = {name: _copied_column(name, position) for name, position in usage.columns.items()}
+    start, end = field["start"], field["end"]
     # The line as Python reads it when a check fails: its fields, a count as its number (which
     # Python reads as COPY did).
     raw = " || ',' || ".join(f"COALESCE({column}::text, '')" for column in columns)
     up, down, sms = field["bytes_up"], field["bytes_down"], field["sms"]
     country = f"upper(btrim(COALESCE({field['country']}, '')))" if "country" in field else "''"
+    # Printable ASCII but the space, which Python would strip, and 64 characters at most.
+    plain_id = f"{field['record_id']} !~ '[^!-~]' AND octet_length({field['record_id']}) BETWEEN 1 AND 64"
     parameters = {"earliest": datetime(EARLIEST_YEAR, 1, 1, tzinfo=now.tzinfo), "latest": now + CLOCK_SKEW, "shapes": _TIME_SHAPES}
     with connection.cursor() as cursor:
-        # A delivery's records share their times (an hour's records, its start and end): each
-        # time is checked and cast once (NULL: not plain), not once per row.
-        cursor.execute(f"DROP TABLE IF EXISTS {TIMES}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {TIMES} ON COMMIT DROP AS "
-            f"SELECT text, CASE WHEN {time_check('text')} THEN text::timestamptz END AS moment "
-            f"FROM (SELECT {field['start']} FROM {COPIED} UNION SELECT {field['end']} FROM {COPIED}) AS times(text)",
-            parameters,
-        )
-        # Its size, so that the rows look their times up in a hash of it.
-        cursor.execute(f"ANALYZE {TIMES}")
+        if _times_shared(cursor, start, end):
+            # Each time is checked and cast once (NULL: not plain), not once per row.
+            cursor.execute(f"DROP TABLE IF EXISTS {TIMES}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {TIMES} ON COMMIT DROP AS "
+                f"SELECT text, CASE WHEN {time_check('text')} THEN text::timestamptz END AS moment "
+                f"FROM (SELECT {start} FROM {COPIED} UNION SELECT {end} FROM {COPIED}) AS times(text)",
+                parameters,
+            )
+            # Its size, so that the rows look their times up in a hash of it.
+            cursor.execute(f"ANALYZE {TIMES}")
+            timed = f"""
+                SELECT c.*, {country} AS country, t_start.moment AS started_at, t_end.moment AS ended_at,
+                       {plain_id} AND t_start.moment IS NOT NULL AND t_end.moment IS NOT NULL AS plain
+                FROM {COPIED} c
+                LEFT JOIN {TIMES} t_start ON t_start.text = c.{start}
+                LEFT JOIN {TIMES} t_end ON t_end.text = c.{end}
+                OFFSET 0
+            """
+        else:
+            timed = f"""
+                SELECT p.*, CASE WHEN plain THEN {start}::timestamptz END AS started_at,
+                       CASE WHEN plain THEN {end}::timestamptz END AS ended_at
+                FROM (
+                    SELECT c.*, {country} AS country, {plain_id} AND {time_check(start)} AND {time_check(end)} AS plain
+                    FROM {COPIED} c OFFSET 0
+                ) p
+                OFFSET 0
+            """
+        # OFFSET 0 keeps a level a subquery, so what it works out is worked out once a row, not
+        # at every use above.
         cursor.execute(
             f"""
             INSERT INTO {PARSED} (line, raw, record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country)
@@ -241,21 +268,25 @@ def _keep_rows(usage: UsageCsv, now: datetime, first_line: int, *, time_check: C
                                 AND {sms} BETWEEN 0 AND {RECORD_SMS_MAX}
                                 AND t.started_at >= %(earliest)s AND t.ended_at <= %(latest)s
                                 AND (t.country = '' OR t.country = ANY({_constant_array(country_codes())})), false) AS ok
-                FROM (
-                    -- OFFSET 0 keeps this a subquery, so `plain` is worked out once a row, not at every use.
-                    SELECT c.*, start.moment AS started_at, "end".moment AS ended_at, {country} AS country,
-                           {field['record_id']} !~ '[^!-~]' AND octet_length({field['record_id']}) BETWEEN 1 AND 64
-                           AND start.moment IS NOT NULL AND "end".moment IS NOT NULL AS plain
-                    FROM {COPIED} c
-                    LEFT JOIN {TIMES} start ON start.text = c.{field['start']}
-                    LEFT JOIN {TIMES} "end" ON "end".text = c.{field['end']}
-                    OFFSET 0
-                ) t
+                FROM ({timed}) t
                 LEFT JOIN {Sim._meta.db_table} s ON t.plain AND s.iccid = t.{field['iccid']}
             ) checked
             """,
             parameters,
         )
+
+
+def _times_shared(cursor, start: str, end: str) -> bool:
+    """Whether the file's rows share their times, as a delivery's do (an hour's records, its
+    start and end), judged by the first rows stored: then looking each time up beats checking it on
+    every row; a file of times all different would pay twice."""
+    cursor.execute(
+        f"SELECT COUNT(DISTINCT moment), 2 * COUNT(*) FROM (SELECT {start}, {end} FROM {COPIED} LIMIT %s) AS first, "
+        f"LATERAL (VALUES ({start}), ({end})) AS times(moment)",
+        [TIMES_SAMPLE],
+    )
+    distinct, times = cursor.fetchone()
+    return distinct <= SHARED_TIMES * times
 
 
 def _keep_plain_lines(usage: UsageCsv, now: datetime) -> None:

@@ -308,8 +308,14 @@ def _verdicts(report) -> tuple:
     return (report.received, report.ingested, report.duplicates, report.rejected_count, report.rejected)
 
 
+# The COPY reading checks each row's times, or each distinct time once when the rows share them.
+times_checked = pytest.mark.parametrize("shared_times", [0.0, 1.0], ids=["times-per-row", "times-looked-up"])
+
+
 @postgresql_only
-def test_a_plain_file_is_read_by_copy_and_its_bad_rows_get_the_line_by_line_verdicts(active_sim, monkeypatch):
+@times_checked
+def test_a_plain_file_is_read_by_copy_and_its_bad_rows_get_the_line_by_line_verdicts(active_sim, monkeypatch, shared_times):
+    monkeypatch.setattr("sims.usage_csv_sql.SHARED_TIMES", shared_times)
     sim = active_sim.iccid
     clean = [line(f"r{n}", sim) for n in range(5)]
 
@@ -359,7 +365,11 @@ def test_a_plain_file_is_read_by_copy_and_its_bad_rows_get_the_line_by_line_verd
         ("\\.", False),  # COPY's end of data
     ],
 )
-def test_a_file_copy_cannot_read_as_python_does_gets_the_line_by_line_verdicts(active_sim, monkeypatch, odd, read_by_copy):
+@times_checked
+def test_a_file_copy_cannot_read_as_python_does_gets_the_line_by_line_verdicts(
+    active_sim, monkeypatch, odd, read_by_copy, shared_times
+):
+    monkeypatch.setattr("sims.usage_csv_sql.SHARED_TIMES", shared_times)
     monkeypatch.setattr("sims.usage_csv_sql.BLOCK_CHARS", 100)  # some blocks sent before the odd one
     sim = active_sim.iccid
     rows = [line(f"r{n}", sim, up=-1 if n % 5 == 3 else 1) for n in range(12)]
