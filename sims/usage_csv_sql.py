@@ -11,9 +11,9 @@ the file's text goes in by COPY a block at a time, and one statement splits the 
 and converts the ones written the plain way (no quotes, ISO times in UTC or with an offset like
 +01:00, digits, a known ICCID) and keeps them.
 
-Python reads only what that statement cannot vouch for (quotes, another time format, an unknown
-ICCID, a bad value), with the parser every source uses, so a row gets the same verdict and the
-same reason as on SQLite. The rest (storing new records, rollups, limits, triggers) is
+Either way, Python reads only what the statement cannot vouch for (quotes, another time format,
+an unknown ICCID, a bad value), with the parser every source uses, so a row gets the same
+verdict and the same reason as on SQLite. The rest (storing new records, rollups, limits, triggers) is
 `sims.usage.apply_new_usage`, as for every source.
 """
 
