@@ -1,25 +1,38 @@
-"""A usage CSV read by PostgreSQL: the file's text goes in by COPY a block at a time, and one
-statement splits the lines, checks and converts the ones written the plain way (no quotes,
-ISO times in UTC or with an offset like +01:00, digits, a known ICCID) and keeps them.
+"""A usage CSV read by PostgreSQL.
 
-Python reads only what that statement cannot vouch for (quotes, another time format, an unknown
-ICCID, a bad value), with the parser every source uses, so a row gets the same verdict and the
-same reason as on SQLite. The rest (storing new records, rollups, limits, triggers) is
+First, optimistically, PostgreSQL's own CSV reader: the file goes in by COPY (FORMAT csv) to a
+table of a column per field, the counts typed, and one statement checks and converts the rows
+written the plain way (ISO times in UTC or with an offset like +01:00, a known ICCID) and keeps
+them. A file that COPY could read differently from Python's csv (a quote, a backslash, a NUL) or
+cannot read at all (a blank line, a wrong number of fields, a count that is not a number) is
+undone and read the second way, line by line:
+
+the file's text goes in by COPY a block at a time, and one statement splits the lines, checks
+and converts the ones written the plain way (no quotes, ISO times in UTC or with an offset like
++01:00, digits, a known ICCID) and keeps them.
+
+Either way, Python reads only what the statement cannot vouch for (quotes, another time format,
+an unknown ICCID, a bad value), with the parser every source uses, so a row gets the same
+verdict and the same reason as on SQLite. The rest (storing new records, rollups, limits, triggers) is
 `sims.usage.apply_new_usage`, as for every source.
 """
 
-from collections.abc import Callable, Iterator
+import struct
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TextIO
+from itertools import chain
+from typing import BinaryIO, TextIO
 
+import psycopg
 from django.db import DataError, connection, transaction
 
 from console.bulk_insert import insert_rows
 from sims import usage as usage_module
 from sims.models import Sim
 from sims.usage import (
-    CLOCK_SKEW, RECORD_COLUMNS, IngestReport, UsageRow, apply_new_usage, country_codes, problem_with,
-    unknown_sim,
+    CLOCK_SKEW, RECORD_BYTES_MAX, RECORD_COLUMNS, RECORD_SMS_MAX, IngestReport, UsageRow, apply_new_usage,
+    country_codes, problem_with, unknown_sim,
 )  # fmt: skip
 from sims.usage_csv import UsageCsv
 from sims.usage_fields import EARLIEST_YEAR
@@ -30,6 +43,20 @@ MAX_BLOCK_CHARS = 16 * BLOCK_CHARS
 ROWS_PER_BATCH = 10_000
 BLOCKS = "usage_csv_blocks"
 PARSED = "usage_csv_parsed"
+# The file as COPY read it: a row per line, `n` its place (1 for the first line after the header).
+COPIED = "usage_csv_copied"
+# Each distinct time of a file whose times are shared, checked and cast (NULL: not plain).
+TIMES = "usage_csv_times"
+# Shared: in the first TIMES_SAMPLE rows, at most this many distinct times per time written.
+TIMES_SAMPLE = 10_000
+SHARED_TIMES = 0.25
+COPIED_TYPES = {"bytes_up": "bigint", "bytes_down": "bigint", "sms": "integer"}
+# What COPY's CSV reader could read otherwise than Python's csv (a quote: a field over lines; a
+# backslash: the end-of-data marker \.) or refuses (a NUL).
+NOT_FOR_COPY = ('"', "\\", "\x00")
+# The blocks COPY was sent, kept for the line-by-line reading if COPY gives up: in memory up to
+# this, then in a temporary file.
+REPLAY_IN_MEMORY = 16 << 20
 PARSED_COLUMNS = ["line", "record_id", "iccid", "started_at", "ended_at", "bytes_up", "bytes_down", "sms", "country"]
 PARSED_PG_TYPES = ["int8", "text", "text", "timestamptz", "timestamptz", "int8", "int8", "int4", "text"]
 
@@ -51,8 +78,14 @@ def ingest_csv_in_sql(usage: UsageCsv, *, now: datetime) -> IngestReport:
             # Compiling these statements' expressions costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
         _create_tables()
-        _copy_blocks(usage.text, first_line=usage.header_lines + 1)
-        _keep_plain_lines(usage, now)
+        first_line = usage.header_lines + 1
+        blocks = _blocks(usage.text)
+        with tempfile.SpooledTemporaryFile(max_size=REPLAY_IN_MEMORY) as replay:
+            if _copy_file(usage, blocks, replay):
+                _keep_plain_rows(usage, now, first_line=first_line)
+            else:
+                _copy_blocks(chain(_replayed(replay), blocks), first_line=first_line)
+                _keep_plain_lines(usage, now)
         added_in_python = _read_the_rest(usage, now, report)
         kept = _count(PARSED)
         # So far only Python has rejected rows: each was a record too.
@@ -85,15 +118,61 @@ def _create_tables() -> None:
         cursor.execute(f"TRUNCATE {BLOCKS}, {PARSED}")
 
 
-def _copy_blocks(text: TextIO, *, first_line: int) -> None:
-    blocks = _numbered_blocks(text, first_line)
-    insert_rows(BLOCKS, ["first_line", "text", "in_python"], blocks, pg_types=["int8", "text", "bytea"])
+class _NotForCopy(Exception):
+    """The file has what COPY's CSV reader could read otherwise than Python's csv."""
 
 
-def _numbered_blocks(text: TextIO, first_line: int) -> Iterator[tuple]:
+def _copy_file(usage: UsageCsv, blocks: Iterator[str], replay: BinaryIO) -> bool:
+    """COPY the rest of the file (FORMAT csv) into COPIED, each block sent kept in `replay`.
+    False, with COPIED and everything COPY did undone, if the file is not for COPY or COPY
+    refused a row: then the line-by-line reading has it all, from `replay` and `blocks`."""
+    names = {position: name for name, position in usage.columns.items()}
+    columns = [
+        f"{_copied_column(names.get(position, ''), position)} {COPIED_TYPES.get(names.get(position, ''), 'text')}"
+        for position in range(usage.width)
+    ]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Its columns are the file's: one from an earlier file in this transaction (a test's) goes.
+            cursor.execute(f"DROP TABLE IF EXISTS {COPIED}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {COPIED} (n bigint GENERATED ALWAYS AS IDENTITY, {', '.join(columns)}) ON COMMIT DROP"
+            )
+            column_list = ", ".join(_copied_column(names.get(position, ""), position) for position in range(usage.width))
+            with cursor.cursor.copy(f"COPY {COPIED} ({column_list}) FROM STDIN (FORMAT csv)") as copy:
+                for block in blocks:
+                    data = block.encode()
+                    replay.write(struct.pack("<Q", len(data)))
+                    replay.write(data)
+                    if any(character in block for character in NOT_FOR_COPY):
+                        raise _NotForCopy
+                    copy.write(data)
+                    copy.write(b"\n")
+    except (_NotForCopy, psycopg.errors.DataError):
+        return False
+    return True
+
+
+def _copied_column(name: str, position: int) -> str:
+    return f"f_{name}" if name else f"extra_{position}"
+
+
+def _replayed(replay: BinaryIO) -> Iterator[str]:
+    """The blocks `_copy_file` kept, as they were."""
+    replay.seek(0)
+    while size := replay.read(8):
+        yield replay.read(struct.unpack("<Q", size)[0]).decode()
+
+
+def _copy_blocks(blocks: Iterable[str], *, first_line: int) -> None:
+    numbered = _numbered_blocks(blocks, first_line)
+    insert_rows(BLOCKS, ["first_line", "text", "in_python"], numbered, pg_types=["int8", "text", "bytea"])
+
+
+def _numbered_blocks(blocks: Iterable[str], first_line: int) -> Iterator[tuple]:
     """Blocks of whole lines, each with the number of its first line, read as COPY sends them.
     Blocks with a quote or a NUL are Python's (as bytes: PostgreSQL's text cannot hold a NUL)."""
-    for block in _blocks(text):
+    for block in blocks:
         if '"' in block or "\x00" in block:
             yield first_line, None, block.encode()
         else:
@@ -119,6 +198,95 @@ def _blocks(text: TextIO) -> Iterator[str]:
 
 def _plain_line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _keep_plain_rows(usage: UsageCsv, now: datetime, *, first_line: int) -> None:
+    """One statement over every row COPY read: the plain ones converted, the others kept as text
+    for Python. It first trusts PostgreSQL's casts to refuse a malformed time, as
+    `_keep_plain_lines` does; if one does, it runs again checking first."""
+    try:
+        with transaction.atomic():
+            _keep_rows(usage, now, first_line, time_check=_time_for_the_cast)
+    except DataError:
+        _keep_rows(usage, now, first_line, time_check=_plain_time)
+
+
+def _keep_rows(usage: UsageCsv, now: datetime, first_line: int, *, time_check: Callable) -> None:
+    names = {position: name for name, position in usage.columns.items()}
+    columns = [_copied_column(names.get(position, ""), position) for position in range(usage.width)]
+    field = {name: _copied_column(name, position) for name, position in usage.columns.items()}
+    start, end = field["start"], field["end"]
+    # The line as Python reads it when a check fails: its fields, a count as its number (which
+    # Python reads as COPY did).
+    raw = " || ',' || ".join(f"COALESCE({column}::text, '')" for column in columns)
+    up, down, sms = field["bytes_up"], field["bytes_down"], field["sms"]
+    country = f"upper(btrim(COALESCE({field['country']}, '')))" if "country" in field else "''"
+    # Printable ASCII but the space, which Python would strip, and 64 characters at most.
+    plain_id = f"{field['record_id']} !~ '[^!-~]' AND octet_length({field['record_id']}) BETWEEN 1 AND 64"
+    parameters = {"earliest": datetime(EARLIEST_YEAR, 1, 1, tzinfo=now.tzinfo), "latest": now + CLOCK_SKEW, "shapes": _TIME_SHAPES}
+    with connection.cursor() as cursor:
+        if _times_shared(cursor, start, end):
+            # Each time is checked and cast once (NULL: not plain), not once per row.
+            cursor.execute(f"DROP TABLE IF EXISTS {TIMES}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {TIMES} ON COMMIT DROP AS "
+                f"SELECT text, CASE WHEN {time_check('text')} THEN text::timestamptz END AS moment "
+                f"FROM (SELECT {start} FROM {COPIED} UNION SELECT {end} FROM {COPIED}) AS times(text)",
+                parameters,
+            )
+            # Its size, so that the rows look their times up in a hash of it.
+            cursor.execute(f"ANALYZE {TIMES}")
+            timed = f"""
+                SELECT c.*, {country} AS country, t_start.moment AS started_at, t_end.moment AS ended_at,
+                       {plain_id} AND t_start.moment IS NOT NULL AND t_end.moment IS NOT NULL AS plain
+                FROM {COPIED} c
+                LEFT JOIN {TIMES} t_start ON t_start.text = c.{start}
+                LEFT JOIN {TIMES} t_end ON t_end.text = c.{end}
+                OFFSET 0
+            """
+        else:
+            timed = f"""
+                SELECT p.*, CASE WHEN plain THEN {start}::timestamptz END AS started_at,
+                       CASE WHEN plain THEN {end}::timestamptz END AS ended_at
+                FROM (
+                    SELECT c.*, {country} AS country, {plain_id} AND {time_check(start)} AND {time_check(end)} AS plain
+                    FROM {COPIED} c OFFSET 0
+                ) p
+                OFFSET 0
+            """
+        # OFFSET 0 keeps a level a subquery, so what it works out is worked out once a row, not
+        # at every use above.
+        cursor.execute(
+            f"""
+            INSERT INTO {PARSED} (line, raw, record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country)
+            SELECT n + {int(first_line) - 1}, CASE WHEN ok THEN NULL ELSE {raw} END, CASE WHEN ok THEN {field['record_id']} END,
+                   sim_id, product_id, started_at, ended_at, {up}, {down}, {sms}, country
+            FROM (
+                SELECT t.*, s.id AS sim_id, s.product_id,
+                       COALESCE(s.id IS NOT NULL AND t.ended_at >= t.started_at
+                                AND {up} BETWEEN 0 AND {RECORD_BYTES_MAX} AND {down} BETWEEN 0 AND {RECORD_BYTES_MAX}
+                                AND {sms} BETWEEN 0 AND {RECORD_SMS_MAX}
+                                AND t.started_at >= %(earliest)s AND t.ended_at <= %(latest)s
+                                AND (t.country = '' OR t.country = ANY({_constant_array(country_codes())})), false) AS ok
+                FROM ({timed}) t
+                LEFT JOIN {Sim._meta.db_table} s ON t.plain AND s.iccid = t.{field['iccid']}
+            ) checked
+            """,
+            parameters,
+        )
+
+
+def _times_shared(cursor, start: str, end: str) -> bool:
+    """Whether the file's rows share their times, as a delivery's do (an hour's records, its
+    start and end), judged by the first rows stored: then looking each time up beats checking it on
+    every row; a file of times all different would pay twice."""
+    cursor.execute(
+        f"SELECT COUNT(DISTINCT moment), 2 * COUNT(*) FROM (SELECT {start}, {end} FROM {COPIED} LIMIT %s) AS first, "
+        f"LATERAL (VALUES ({start}), ({end})) AS times(moment)",
+        [TIMES_SAMPLE],
+    )
+    distinct, times = cursor.fetchone()
+    return distinct <= SHARED_TIMES * times
 
 
 def _keep_plain_lines(usage: UsageCsv, now: datetime) -> None:
@@ -148,8 +316,8 @@ def _keep_lines(usage: UsageCsv, now: datetime, *, time_check: Callable, count_c
     )
     sql = f"""
         INSERT INTO {PARSED} (line, raw, record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country)
-        SELECT line, CASE WHEN ok THEN NULL ELSE raw END, record_id, sim_id, product_id, started_at, ended_at,
-               bytes_up, bytes_down, sms, country
+        SELECT line, CASE WHEN ok THEN NULL ELSE raw END, CASE WHEN ok THEN record_id END, sim_id, product_id,
+               started_at, ended_at, bytes_up, bytes_down, sms, country
         FROM (
             SELECT p.line, p.raw, {field['record_id']} AS record_id, s.id AS sim_id, s.product_id,
                    t_start.started_at, t_end.ended_at, CASE WHEN plain THEN {field['bytes_up']}::bigint END AS bytes_up,

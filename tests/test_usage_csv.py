@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from console.units import MB
+from django.db import connection, transaction
+
 from sims.models import ProductDailyUsage, SimDailyUsage, State, UsageRecord
 from sims.usage_csv import UsageCsv, UsageFileError, ingest_usage_csv
 from tests.conftest import make_iccid
@@ -270,3 +272,113 @@ def test_the_listing_keeps_the_first_lines_whichever_check_rejected_them(active_
 
     assert [rejection.line for rejection in report.rejected] == [2, 3]
     assert report.rejected_count == 4
+
+
+def test_a_record_id_over_64_characters_is_one_rejected_row(active_sim):
+    report = ingest(csv_bytes(line("x" * 65, active_sim.iccid), line("r2", active_sim.iccid)))
+
+    assert [(rejection.line, rejection.reason) for rejection in report.rejected] == [
+        (2, "The record id is longer than 64 characters.")
+    ]
+    assert report.ingested == 1
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's COPY reading of the file")
+
+
+def _ingested_both_ways(data: bytes, monkeypatch) -> tuple[list[str], object, object]:
+    """The file ingested as it comes (then rolled back), and line by line: which reading kept the
+    rows each time, and the two reports."""
+    from sims import usage_csv_sql
+
+    readings: list[str] = []
+    for name in ["_keep_plain_rows", "_keep_plain_lines"]:
+        original = getattr(usage_csv_sql, name)
+        monkeypatch.setattr(usage_csv_sql, name, lambda *a, _f=original, _n=name, **k: (readings.append(_n), _f(*a, **k))[1])
+    with transaction.atomic():
+        as_it_comes = ingest(data)
+        transaction.set_rollback(True)
+    with monkeypatch.context() as patch:
+        patch.setattr(usage_csv_sql, "_copy_file", lambda usage, blocks, replay: False)
+        line_by_line = ingest(data)
+    return readings, as_it_comes, line_by_line
+
+
+def _verdicts(report) -> tuple:
+    return (report.received, report.ingested, report.duplicates, report.rejected_count, report.rejected)
+
+
+# The COPY reading checks each row's times, or each distinct time once when the rows share them.
+times_checked = pytest.mark.parametrize("shared_times", [0.0, 1.0], ids=["times-per-row", "times-looked-up"])
+
+
+@postgresql_only
+@times_checked
+def test_a_plain_file_is_read_by_copy_and_its_bad_rows_get_the_line_by_line_verdicts(active_sim, monkeypatch, shared_times):
+    monkeypatch.setattr("sims.usage_csv_sql.SHARED_TIMES", shared_times)
+    sim = active_sim.iccid
+    clean = [line(f"r{n}", sim) for n in range(5)]
+
+    readings, as_it_comes, line_by_line = _ingested_both_ways(csv_bytes(*clean), monkeypatch)
+
+    assert readings == ["_keep_plain_rows", "_keep_plain_lines"]
+    assert _verdicts(as_it_comes) == _verdicts(line_by_line) == (5, 5, 0, 0, [])
+
+    bad = [  # after the 5 clean rows (lines 2-6) and c1 (line 7)
+        line("b1", sim, up=-1),  # line 8
+        line("b2", UNKNOWN),  # 9
+        line("b3", sim[:-1] + str((int(sim[-1]) + 1) % 10)),  # 10: not an ICCID
+        line("b4", sim, start="2026-11-20T10:00:00Z"),  # 11: ends before it starts
+        line("b5", sim, start="2026-11-20T18:00:00Z", end="2026-11-20T18:30:00Z"),  # 12: in the future
+        line("b6", sim, start="1999-12-31T23:00:00Z"),  # 13: too old
+        line("b7", sim, country="xx"),  # 14
+        line("r1", sim),  # 15: a repeat of line 3
+        line(" b8 ", sim, country=" at "),  # 16: spaces Python strips: accepted
+        line("b9", sim, start="2026-11-20 09:00:00+01:00", end="2026-11-20T09:30:00.5+01:00"),  # 17: accepted
+        line("b10", sim, up=10**12 + 1),  # 18: implausible
+        line("b11", sim, start="2026-11-20T24:00:00Z"),  # 19: PostgreSQL would read the next day
+        line("x" * 65, sim),  # 20: too long an id
+        line("b12", sim, sms=""),  # 21
+        line("b13", sim, country=""),  # 22: accepted
+    ]
+    readings, as_it_comes, line_by_line = _ingested_both_ways(csv_bytes(*clean, line("c1", sim), *bad), monkeypatch)
+
+    assert readings == ["_keep_plain_rows", "_keep_plain_lines"]
+    assert _verdicts(as_it_comes) == _verdicts(line_by_line)
+    assert [rejection.line for rejection in as_it_comes.rejected] == [8, 9, 10, 11, 12, 13, 14, 18, 19, 20, 21]
+    # r0-r4 were stored with the clean file; r1 is there twice.
+    assert (as_it_comes.received, as_it_comes.ingested, as_it_comes.duplicates) == (21, 4, 6)
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("odd", "read_by_copy"),
+    [
+        ("b1,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2", False),  # fields missing: COPY refuses it
+        ("", False),  # a blank line: COPY refuses it
+        ("b1,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,lots,2,0,DE", False),  # not a count: COPY refuses it
+        ("b1,{sim},2026-02-30T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE", True),  # a day February lacks: the cast fails
+        ("b1,{sim},2026-11-20T09:00:00 CET,2026-11-20T09:30:00Z,1,2,0,DE", True),  # a zone name PostgreSQL would read
+        ('"b1",{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE', False),  # a quote: not for COPY
+        ('"b1\nb2",{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE', False),  # a field over two lines
+        ("b1\\,{sim},2026-11-20T09:00:00Z,2026-11-20T09:30:00Z,1,2,0,DE", False),  # a backslash: not for COPY
+        ("\\.", False),  # COPY's end of data
+    ],
+)
+@times_checked
+def test_a_file_copy_cannot_read_as_python_does_gets_the_line_by_line_verdicts(
+    active_sim, monkeypatch, odd, read_by_copy, shared_times
+):
+    monkeypatch.setattr("sims.usage_csv_sql.SHARED_TIMES", shared_times)
+    monkeypatch.setattr("sims.usage_csv_sql.BLOCK_CHARS", 100)  # some blocks sent before the odd one
+    sim = active_sim.iccid
+    rows = [line(f"r{n}", sim, up=-1 if n % 5 == 3 else 1) for n in range(12)]
+
+    readings, as_it_comes, line_by_line = _ingested_both_ways(
+        csv_bytes(*rows[:8], odd.format(sim=sim), *rows[8:]), monkeypatch
+    )
+
+    assert readings[0] == ("_keep_plain_rows" if read_by_copy else "_keep_plain_lines")
+    assert _verdicts(as_it_comes) == _verdicts(line_by_line)
+    assert {rejection.line for rejection in as_it_comes.rejected} >= {5, 11 + odd.count("\n")}
+    assert as_it_comes.ingested >= 9
