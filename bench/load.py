@@ -24,7 +24,7 @@ Standalone, not part of the pytest run. PostgreSQL only (the deployment the issu
     .venv/bin/python bench/load.py --database-url postgres://postgres@127.0.0.1:5432/bench_load
 
 Options: --minutes, --users, --think LOW,HIGH (seconds between a member's clicks), --jobs-at,
---import-sims, --usage-records, --usage-sims, --rebuild (the base database), --port.
+--import-sims, --import-iccids consecutive|scattered, --usage-records, --usage-sims, --rebuild (the base database), --port.
 Targets (issue 8): no 5xx, nothing lost or doubled, p95 under 300 ms for pages while the import runs.
 
 The sign-in limits count failures only (console/sign_in.py: a successful sign-in never counts), so
@@ -76,6 +76,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jobs-at", type=float, default=60.0, help="seconds into the run when import and ingestion start")
     parser.add_argument("--sims", type=int, default=1_000_000)
     parser.add_argument("--import-sims", type=int, default=100_000)
+    parser.add_argument(
+        "--import-iccids", choices=["consecutive", "scattered"], default="consecutive",
+        help="the imported ICCIDs: one run of serials (a carrier's batch; default) or random serials",
+    )  # fmt: skip
     parser.add_argument("--usage-records", type=int, default=300_000)
     parser.add_argument("--usage-sims", type=int, default=50_000)
     parser.add_argument("--port", type=int, default=8011)
@@ -227,7 +231,12 @@ def make_inputs(args: argparse.Namespace, rng: random.Random) -> Inputs:
     fragments = [iccid[7:13] for iccid in rng.sample(action_sims, 40)] + [iccid[:12] for iccid in rng.sample(action_sims, 10)]
 
     WORK.mkdir(parents=True, exist_ok=True)
-    serials = rng.sample(range(10**11), args.import_sims)
+    if args.import_iccids == "consecutive":  # a carrier's batch: one run of serials, in the file's own order
+        first = rng.randrange(10**10)
+        serials = list(range(first, first + args.import_sims))
+        rng.shuffle(serials)
+    else:  # scattered over the whole serial space: the ICCID search's worst case (see bench/README.md)
+        serials = rng.sample(range(10**11), args.import_sims)
     import_iccids = [f"{IMPORT_PREFIX}{serial:011d}" for serial in serials]
     import_iccids = [body + luhn_check_digit(body) for body in import_iccids]
     import_file = WORK / "import.txt"
@@ -558,7 +567,7 @@ def main() -> None:
     rows, jobs, run_info = run(args, inputs)
     started, ended = run_info["started"], run_info["ended"]
 
-    print(f"\n{args.users} members, think time {args.think} s, {args.minutes:g} min, gunicorn 2 workers, "
+    print(f"\n{args.users} members, think time {args.think} s, {args.minutes:g} min, {args.import_iccids} imported ICCIDs, gunicorn 2 workers, "
           f"{psql('SHOW server_version', url=args.database_url).split()[0]} PostgreSQL, {os.cpu_count()} CPUs")
     print("load average (1, 5, 15 min): " + "; ".join(
         f"{name} {' '.join(f'{v:.2f}' for v in value)}" for name, value in run_info["loads"].items() if value))  # fmt: skip
@@ -570,6 +579,8 @@ def main() -> None:
     ok = table(rows, started, ended, "Whole run")
     if jobs:
         import_job = next(job for job in jobs if job.name == "import")
+        table(rows, started, import_job.started, "Before the import (the members' sign-ins included)")
+        table(rows, max(job.ended for job in jobs), ended, "After the import and the ingestion")
         ok = table(rows, import_job.started, import_job.ended, "While the import ran") and ok
         last = max(job.ended for job in jobs)
         table(rows, import_job.started, last, "While the import or the ingestion ran")
