@@ -38,6 +38,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -322,6 +323,10 @@ def load_average() -> float:
 
 def run(args: argparse.Namespace, inputs: Inputs) -> tuple[list[tuple], list[Job], dict]:
     env = production_env(args.database_url)
+    # whitenoise serves the collected files as in production. Collected only for the run, and removed
+    # after it if the bench made them: with a STATIC_ROOT, whitenoise indexes it in every process
+    # (the memory bounds of tests/test_uploads.py then fail).
+    collected = not (ROOT / "staticfiles").exists()
     subprocess.run([python(), "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([python(), "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     host = f"http://127.0.0.1:{args.port}"
@@ -376,6 +381,8 @@ def run(args: argparse.Namespace, inputs: Inputs) -> tuple[list[tuple], list[Job
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
+        if collected:
+            shutil.rmtree(ROOT / "staticfiles", ignore_errors=True)
     rows = []
     for line in request_log.read_text().splitlines():
         at, name, ms, status, exception = line.split(",")
