@@ -162,6 +162,12 @@ def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL:
         SELECT sim.id FROM ranges CROSS JOIN {table} AS sim
         WHERE sim.product_id = %s AND sim.iccid >= ranges.low AND sim.iccid < ranges.high
     """
+    if connection.vendor == "postgresql":
+        # PostgreSQL cannot tell how many SIMs the ranges hold (it guessed 488,000 for 15 at a
+        # million SIMs), so with a state filter it read all the product's active SIMs and hashed
+        # the ranges' ids: 200-260 ms for a bulk action on a dozen SIMs (bench/load.py). Their ids
+        # as an array are taken for few, and looked up by primary key: under 1 ms.
+        sql = f"SELECT unnest(ARRAY({sql}))"
     return RawSQL(sql, [*params, product.pk])
 
 
