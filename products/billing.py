@@ -177,6 +177,11 @@ class PriceBook:
         for price in ZonePrice.objects.order_by("effective_from"):
             self.versions[price.zone_id].append(price)
 
+    @property
+    def first_zone(self) -> RateZone:
+        """Where a SIM without a priced home country is billed, and the default plan zone."""
+        return min(self.zones.values(), key=lambda zone: zone.code)
+
     def zone(self, country: str, fallback: RateZone) -> RateZone:
         return self.zone_of_country.get(country, fallback)
 
@@ -202,7 +207,7 @@ class PriceBook:
 
 
 def plan_zone(product: Product, book: PriceBook) -> RateZone:
-    return product.plan_zone or min(book.zones.values(), key=lambda zone: zone.code)
+    return product.plan_zone or book.first_zone
 
 
 def price_period(
@@ -230,7 +235,7 @@ def price_period(
         bill.lines += _pooled(product, period, book, activity, usage)
     bill.lines += _suspension_fees(model, book, activity, plan_zone(product, book))
     charges = uninvoiced_charges(product, period, model=model)
-    bill.lines += [_ledger_line(charge) for charge in charges]
+    bill.lines += [ledger_line(charge) for charge in charges]
     bill.charge_ids = [charge.pk for charge in charges]
     return bill
 
@@ -243,9 +248,13 @@ def uninvoiced_charges(product: Product, period: Period, *, model: str) -> list[
     return list(charges.order_by("period_start", "created_at", "id"))
 
 
-def _ledger_line(charge: Charge) -> Line:
+# What a ledger charge's quantity counts, by kind (a credit counts nothing in particular).
+LEDGER_UNITS = {Charge.Kind.FIRST_MONTH: "SIMs", Charge.Kind.TRANSFER_OVERAGE: "MB"}
+
+
+def ledger_line(charge: Charge) -> Line:
     return Line(
-        kind=charge.kind, description=charge.description, quantity=charge.quantity, unit="SIMs" if charge.kind == Charge.Kind.FIRST_MONTH else "",
+        kind=charge.kind, description=charge.description, quantity=charge.quantity, unit=LEDGER_UNITS.get(charge.kind, ""),
         unit_price=charge.unit_price, amount=charge.amount, zone=charge.zone,
     )
 

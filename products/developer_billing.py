@@ -19,7 +19,7 @@ from sims.models import Sim, SimDailyUsage, SimEvent
 
 def developer_plan_lines(user, period: Period, *, until: datetime) -> list[Line]:
     book = PriceBook()
-    fallback = min(book.zones.values(), key=lambda zone: zone.code)
+    fallback = book.first_zone
     plans, over = Counter(), defaultdict(Decimal)
     for sim in Sim.objects.filter(owner_user=user):
         if not _billable_during(sim, period, until):

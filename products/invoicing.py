@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from products.billing import Bill, Line, Period, account_activity, price_period
+from products.billing import Bill, Line, Period, account_activity, ledger_line, price_period
 from products.developer_billing import developer_plan_lines
 from products.models import Charge, ClosedPeriod, Invoice, InvoiceLine, PricingModel, Product
 
@@ -82,9 +82,7 @@ def _close_user(user, period: Period, now: datetime, report: ClosingReport) -> N
         return
     charges = user.charges.filter(invoice=None, period_start__lte=period.start)
     lines = developer_plan_lines(user, period, until=period.ends_at) + [
-        Line(kind=c.kind, description=c.description, quantity=c.quantity, unit="MB" if c.kind == Charge.Kind.TRANSFER_OVERAGE else "",
-             unit_price=c.unit_price, amount=c.amount, zone=c.zone)
-        for c in charges.order_by("period_start", "created_at", "id")
+        ledger_line(charge) for charge in charges.order_by("period_start", "created_at", "id")
     ]
     if lines:
         _issue(lines, charges, now, report, user=user, period=period, model=PricingModel.PER_SIM, peak=0)

@@ -23,7 +23,7 @@ def settle_transfer_overage(*, user, sim_ids: list[int], now: datetime) -> list[
     if not used:
         return []
     book = PriceBook()
-    fallback = min(book.zones.values(), key=lambda zone: zone.code)
+    fallback = book.first_zone
     over_by_zone: dict = defaultdict(Decimal)
     for sim_id, country, promotion_ends_on in Sim.objects.filter(pk__in=used).values_list("pk", "home_country", "promotion_ends_on"):
         zone = book.zone(country, fallback)
