@@ -6,12 +6,42 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from products.models import Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.models import Sim, State
 
 _serials = itertools.count(1)
+
+
+TEST_CLOCK = os.environ.get("TEST_CLOCK", "")
+
+
+@pytest.fixture(autouse=True)
+def moved_clock():
+    """With TEST_CLOCK set (an ISO 8601 time, such as 2027-12-31T23:58:00Z), every test starts at that
+    moment and the clock runs on from there: CI runs the suite so once, to prove no test depends on
+    the day it runs. Only this process's clock moves: PostgreSQL's and the browser's do not."""
+    if not TEST_CLOCK:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(TEST_CLOCK, tick=True):
+        yield
+
+
+@pytest.fixture
+def mid_month():
+    """For a test about a period in its course (a projection, this month's usage beside last month's):
+    the clock at noon on the 15th of this month, running on. Ask for it before the fixtures that
+    write rows, so they are written then too."""
+    import time_machine
+
+    noon_on_the_15th = timezone.now().replace(day=15, hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon_on_the_15th, tick=True):
+        yield noon_on_the_15th
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +170,20 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
+# Runs a script with the clock where this process's is: time-machine moves only its own process.
+_ON_THIS_CLOCK = (
+    "import runpy, sys, time_machine; moment = sys.argv.pop(1); sys.argv.pop(0); "
+    "time_machine.travel(moment, tick=True).start(); runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def python_on_this_clock() -> list[str]:
+    """The command that starts Python for a script, on this process's clock when TEST_CLOCK moved it."""
+    if not TEST_CLOCK:
+        return [sys.executable]
+    return [sys.executable, "-c", _ON_THIS_CLOCK, timezone.now().isoformat()]
+
+
 @pytest.fixture
 def start_worker(settings):
     """Start `manage.py db_worker` processes on the test database, as ./run does; stopped after the test."""
@@ -158,7 +202,7 @@ def start_worker(settings):
         }
         env.pop("PYTEST_VERSION", None)
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
+            [*python_on_this_clock(), "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         processes.append(process)

@@ -63,7 +63,7 @@ def test_the_sims_page_loads_the_monthly_cost_in_its_own_request(owner_client, p
     assert "Monthly cost" in html
 
 
-def test_the_monthly_cost_is_so_far_and_projected_with_its_basis_on_hover(owner_client, product, sim):
+def test_the_monthly_cost_is_so_far_and_projected_with_its_basis_on_hover(mid_month, owner_client, product, sim):
     use_today(sim, 3)  # 2 MB over the plan so far, more projected
 
     response = owner_client.get(url("fleet_monthly_cost", product), headers=HTMX)

@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 
 from console.units import MB
 from products.models import Product
@@ -200,11 +201,15 @@ def test_lowering_the_limit_under_the_usage_pauses_at_once(active_sim):
 
 
 def test_a_new_billing_period_unpauses_sims_paused_in_the_last_one(active_sim, make_sim, product):
-    ingest_usage([record(active_sim, megabytes=6, at=datetime(2026, 11, 28, tzinfo=UTC))], now=datetime(2026, 11, 28, 1, tzinfo=UTC))
+    # The pause is stamped by the clock, so the clock is moved to each moment, not just told it.
+    with time_machine.travel(datetime(2026, 11, 28, 1, tzinfo=UTC), tick=False):
+        ingest_usage([record(active_sim, megabytes=6, at=datetime(2026, 11, 28, tzinfo=UTC))])
     assert state_of(active_sim) == State.PAUSED
 
-    assert unpause_for_new_period(now=datetime(2026, 11, 30, 23, tzinfo=UTC)) == 0
-    assert unpause_for_new_period(now=datetime(2026, 12, 1, 0, 5, tzinfo=UTC)) == 1
+    with time_machine.travel(datetime(2026, 11, 30, 23, tzinfo=UTC), tick=False):
+        assert unpause_for_new_period() == 0
+    with time_machine.travel(datetime(2026, 12, 1, 0, 5, tzinfo=UTC), tick=False):
+        assert unpause_for_new_period() == 1
 
     assert state_of(active_sim) == State.ACTIVE
     event = SimEvent.objects.filter(sim=active_sim).last()

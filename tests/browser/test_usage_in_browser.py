@@ -29,8 +29,9 @@ def row(sim: Sim, at: datetime, megabytes: float, country: str = "US") -> UsageR
 
 
 @pytest.fixture
-def fleet(transactional_db):
-    """20 SIMs with 40 days of a daily rhythm; two of them spike yesterday; one is paused at its limit."""
+def fleet(mid_month, transactional_db):
+    """20 SIMs with 40 days of a daily rhythm; two of them spike yesterday; one is paused at its limit.
+    Mid-month, so that this month has usage before the last half hour."""
     product = Product.objects.create(name="Acme Asset Trackers", slug="acme-trackers", default_data_limit_mb=500)
     Membership.objects.create(user=make_user("demo"), product=product, role=Membership.Role.ADMIN)
     sims = Sim.objects.bulk_create(
