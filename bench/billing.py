@@ -11,14 +11,15 @@ Standalone, not part of the pytest run. On a database it drops and re-creates (o
   events chain (the from_state of one is the to_state of the one before) and its row ends in
   the state its last event left it in. Off-season SIMs with one pair are back on the network
   mid-period (on in the second quarter, off in the third), so the peak is not the period's first
-  slot; 2% of the SIMs change exactly on 12-hour slot boundaries;
+  slot; 2% of the SIMs change exactly on 12-hour slot boundaries (many changes at one instant);
 - 45 days of usage ending on the period's last day for --usage-sims SIMs: SimDailyUsage rows
   and the matching ProductDailyUsage totals by visited country (10% of those SIMs roam).
 
 Then `manage.py close_billing_period --period YYYY-MM` in a subprocess (bench/import_1m.py's
 launcher: its own wall time, CPU seconds and peak RSS), under the product's pricing model (--model), and
 checks from the database: one invoice for the product, its peak equals a brute-force count of
-every 12-hour slot over the generated events (numpy), the per-SIM plan's SIMs and overage (or
+the SIMs billable at every instant something changes (numpy, over the generated intervals, not
+billing.py's sweep), the per-SIM plan's SIMs and overage (or
 pay as you go's data by zone) equal the generated data's, and closing again issues nothing.
 
     .venv/bin/python bench/billing.py                   # SQLite in /tmp
@@ -299,16 +300,15 @@ def expected(fleet: Fleet) -> Expected:
     slots = -(-length // SLOT_SECONDS)
     sim = np.frombuffer(fleet.on_sim, dtype=np.int64 if fleet.on_sim.itemsize == 8 else np.int32)
     on, off = np.frombuffer(fleet.on_from, dtype=np.int64), np.frombuffer(fleet.on_until, dtype=np.int64)
-    # [on, off) meets the slot [j S, (j + 1) S) when on < (j + 1) S and off > j S.
-    first = np.clip(np.floor_divide(on, SLOT_SECONDS), 0, slots)
-    last = np.clip(-np.floor_divide(-off, SLOT_SECONDS) - 1, -1, slots - 1)
-    keep = first <= last
-    marks = np.zeros((len(fleet.countries), slots + 1), dtype=np.int8)
-    np.add.at(marks, (sim[keep], first[keep]), 1)
-    np.add.at(marks, (sim[keep], last[keep] + 1), -1)
-    billable = np.cumsum(marks, axis=1, dtype=np.int8)[:, :slots] > 0  # SIM x slot: billable at some moment of it
-    slot_counts = billable.sum(axis=0)
-    plan = Counter(zone_of_country(fleet.countries[n]) for n in np.flatnonzero(billable.any(axis=1)).tolist())
+    # Billable at instant t: the SIMs with an interval [on, off) holding t, counted at the period's
+    # start, at every slot's start and at every instant where an interval begins or ends.
+    changes = np.concatenate([on, off])
+    instants = np.unique(np.concatenate([np.arange(slots) * SLOT_SECONDS, changes[(changes >= 0) & (changes < length)]]))
+    at_once = np.searchsorted(np.sort(on), instants, side="right") - np.searchsorted(np.sort(off), instants, side="right")
+    # Each slot's peak: the most at once at its start or at an instant within it.
+    slot_counts = np.maximum.reduceat(at_once, np.searchsorted(instants, np.arange(slots) * SLOT_SECONDS))
+    billable_in_period = (on < length) & (off > 0)
+    plan = Counter(zone_of_country(fleet.countries[n]) for n in np.unique(sim[billable_in_period]).tolist())
     in_period = (fleet.usage_days.index(fleet.period.start), len(fleet.usage_days))
     used = fleet.usage_bytes[:, in_period[0] : in_period[1]].sum(axis=1)
     over = np.maximum(used - MB, 0)  # every zone's plan includes 1 MB

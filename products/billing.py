@@ -5,7 +5,9 @@ The same function prices a period that is over (the invoice), one that is runnin
 header's estimate, the billing page) and the same period under another model (the comparison).
 
 - Billable: `active` and `paused` SIMs. Monthly fees of pay as you go and of the pooled plan, and
-  the pool itself, count the peak SIMs billable at once at 12-hour resolution (concurrency.py).
+  the pool itself, count the peak: the most SIMs billable at the same instant, swept over the
+  period's events in time order (concurrency.py). 100 SIMs suspended at 06:00 and 100 others
+  activated at 09:00 count 100.
   The per-SIM plan charges each SIM billable at any time of the period, but for SIMs it brought
   in during the period: their prorated first month was charged at import (the ledger).
 - Prices are versions: a monthly fee or an included volume is prorated between the versions in

@@ -224,14 +224,47 @@ def test_a_period_not_over_is_refused_with_a_message(product, now, message):
     assert not Invoice.objects.exists()
 
 
-def test_a_twelve_hour_boundary_decides_the_peak(product, make_sim):
+def a_swap_within_twelve_hours(product, make_sim) -> None:
+    """100 SIMs active since October, suspended on Nov 10 at 06:00; 100 others suspended since
+    October, reactivated at 09:00. The suspensions cost nothing under emnify's models."""
+    leaving = [imported(make_sim, product, at(2, month=10), state=State.SUSPENDED) for _ in range(100)]
+    arriving = [imported(make_sim, product, at(2, month=10)) for _ in range(100)]
+    for sim in arriving:
+        event(sim, product, at(3, month=10), "deactivate", State.ACTIVE, State.SUSPENDED)
+    for sim in leaving:
+        event(sim, product, at(10, 6), "deactivate", State.ACTIVE, State.SUSPENDED)
+    for sim in arriving:
+        event(sim, product, at(10, 9), "reactivate", State.SUSPENDED, State.ACTIVE)
+
+
+def test_a_swap_within_twelve_hours_is_charged_for_the_100_sims_billable_at_the_same_time(product, make_sim):
+    product.pricing_model = PricingModel.PAY_AS_YOU_GO
+    product.save()
+    a_swap_within_twelve_hours(product, make_sim)
+
+    invoice = close()
+
+    assert invoice.peak_sims == 100
+    assert lines_of(invoice) == [("hosting", Decimal("100.0000"), Decimal("0.9500"), Decimal("95.00"))]
+
+
+def test_a_swap_within_twelve_hours_is_one_pool_of_100_sims(product, make_sim):
+    a_swap_within_twelve_hours(product, make_sim)
+
+    bill = price_period(product, NOVEMBER, until=NOVEMBER.ends_at, model=PricingModel.POOLED)
+
+    assert [(line.kind, line.quantity, line.amount) for line in bill.lines] == [("pool", Decimal("100.0000"), Decimal("250.00"))]
+
+
+def test_a_swap_at_one_instant_counts_once_whatever_order_its_events_were_written_in(product, make_sim):
     product.pricing_model = PricingModel.PAY_AS_YOU_GO
     product.save()
     leaving = imported(make_sim, product, at(2, month=10), state=State.SUSPENDED)
-    event(leaving, product, at(10, 12), "deactivate", State.ACTIVE, State.SUSPENDED)
-    arriving = imported(make_sim, product, at(10, 12))
+    arriving = imported(make_sim, product, at(10, 10))  # written before the other SIM's suspension
+    event(leaving, product, at(10, 10), "deactivate", State.ACTIVE, State.SUSPENDED)
     assert price_period(product, NOVEMBER, until=NOVEMBER.ends_at).peak_sims == 1
-    SimEvent.objects.filter(sim=arriving).update(created_at=at(10, 12) - timedelta(seconds=1))
+    # A second before the other leaves, both are billable at once.
+    SimEvent.objects.filter(sim=arriving).update(created_at=at(10, 10) - timedelta(seconds=1))
     assert price_period(product, NOVEMBER, until=NOVEMBER.ends_at).peak_sims == 2
 
 
