@@ -32,6 +32,7 @@ from sims.listing import select_sims
 from sims.models import ImportJob, Sim, SimDailyUsage, SimEvent, State
 
 PER_PAGE, MAX_PER_PAGE = 25, 100
+DEVICE_FILTERS = ("deviceId", "deviceName")
 MAX_IMPORT_ICCIDS = 10_000
 STATUS = {
     State.ISSUED: "never_before_activated",
@@ -202,6 +203,10 @@ def _illegal(error: IllegalTransition) -> ApiError:
 def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
     chosen = caller.product(product)
     page, per_page = _page_numbers(request)
+    if any(request.GET.get(name, "").strip() for name in DEVICE_FILTERS):
+        # No SIM has a device yet, so a device filter matches none: an empty page, as Particle
+        # answers for a device without a SIM (never the whole fleet, whose sims[0] a script would act on).
+        return JsonResponse({"sims": [], "meta": {"total_pages": 0}})
     fragment = "".join(ch for ch in request.GET.get("iccid", "") if ch.isdigit())
     selection = select_sims(product=chosen, fragment=fragment)
     total = selection.count()

@@ -76,9 +76,12 @@ PARTICLE_PATHS: dict[str, Any] = {
             parameters=[
                 {"name": "iccid", "in": "query", "description": "Part of an ICCID: SIMs whose ICCID contains these digits.",
                  "schema": {"type": "string"}, "example": "0000017"},
-                {"name": "deviceId", "in": "query", "description": "Accepted for Particle's clients; SIM Console has no devices, so it filters nothing.",
-                 "schema": {"type": "string"}},
-                {"name": "deviceName", "in": "query", "description": "Accepted for Particle's clients; filters nothing.",
+                {"name": "deviceId", "in": "query",
+                 "description": "The SIM in this device. No SIM has a device yet, so a device filter matches no SIM: "
+                                "an empty list with `total_pages` 0 (Particle's answer for a device without a SIM). Empty: no filter.",
+                 "schema": {"type": "string"}, "example": "e00fce681f2d0c1e5b3a4c2d"},
+                {"name": "deviceName", "in": "query",
+                 "description": "The SIM in the device of this name: like `deviceId`, it matches no SIM until SIMs have devices.",
                  "schema": {"type": "string"}},
                 {"name": "page", "in": "query", "description": "The page, from 1.", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                 {"name": "per_page", "in": "query", "description": "SIMs a page.",

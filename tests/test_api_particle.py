@@ -62,6 +62,20 @@ def test_list_finds_by_part_of_the_iccid_and_pages(client, product, token, make_
     assert sims[7].iccid in [s["iccid"] for s in found["sims"]]
 
 
+@pytest.mark.parametrize("device_filter", ["deviceId=e00fce681f2d0c1e5b3a4c2d", "deviceName=boiler-room", "deviceId=x&iccid=89"])
+def test_a_device_filter_matches_no_sim_until_sims_have_devices(client, product, token, make_sim, device_filter):
+    for _ in range(3):
+        make_sim(product)
+    response = call(client, "GET", f"/v1/products/acme/sims?{device_filter}&per_page=2", token)
+    assert response.status_code == 200
+    assert response.json() == {"sims": [], "meta": {"total_pages": 0}}, "a script acting on sims[0] must find nothing"
+
+
+def test_an_empty_device_filter_filters_nothing(client, product, token, sim):
+    found = call(client, "GET", "/v1/products/acme/sims?deviceId=&deviceName=", token).json()
+    assert [s["iccid"] for s in found["sims"]] == [sim.iccid]
+
+
 def test_states_map_onto_particles_statuses(client, product, token, make_sim):
     for state in (State.PAUSED, State.SUSPENDED, State.ISSUED):
         make_sim(product, state=state)

@@ -82,6 +82,14 @@ def test_12_lists_a_products_sims_by_page_and_by_part_of_the_iccid(particle_js, 
     assert [s["iccid"] for s in found] == [sims[1].iccid]
 
 
+def test_12_lists_no_sim_for_a_device_filter_until_sims_have_devices(particle_js, product, product_token, make_sim):
+    make_sim(product), make_sim(product)
+    _, secret = product_token
+    for device in ({"deviceId": "e00fce681f2d0c1e5b3a4c2d"}, {"deviceName": "boiler-room"}):
+        listed = particle_js(12, secret, "listSIMs", product="acme", **device)
+        assert listed["ok"] and listed["body"] == {"sims": [], "meta": {"total_pages": 0}}
+
+
 def test_12_reads_one_sims_usage_and_the_fleets(particle_js, product, product_token, make_sim):
     sim, other = make_sim(product), make_sim(product)
     now = timezone.now()
