@@ -231,7 +231,9 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
     if len(iccids) > MAX_IMPORT_ICCIDS:
         raise ApiError(400, f"At most {MAX_IMPORT_ICCIDS:,} ICCIDs a call: split the list, or import a file in the console.")
     country = _country(body)
-    job = ImportJob.objects.create(product=chosen, created_by=caller.token.user, typed_text="\n".join(iccids))
+    job = ImportJob.objects.create(
+        product=chosen, created_by=caller.token.user, token_name=caller.actor.name, typed_text="\n".join(iccids)
+    )
     count_input(job)
     try:
         confirm_import(job=job, country=country)

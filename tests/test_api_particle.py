@@ -93,6 +93,31 @@ def test_import_queues_the_consoles_import_job(client, product, token, teammate,
     assert len(callbacks) == 1  # the worker's task
 
 
+def test_an_import_through_the_api_names_the_token_in_its_events_its_record_and_its_webhooks(
+    client, product, token, teammate, make_sim, django_capture_on_commit_callbacks
+):
+    from api.models import ApiToken, Webhook, WebhookDelivery
+    from sims.importing import run_import
+
+    Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="s" * 40)
+    in_inventory = make_sim(None, state=State.ISSUED)
+    own = make_sim(None, owner_user=teammate)  # the token's creator's own SIM, transferred
+    with django_capture_on_commit_callbacks():
+        call(client, "POST", "/v1/products/acme/sims", token, {"sims": [make_iccid(), in_inventory.iccid, own.iccid], "country": "US"})
+    job = run_import(job_id=ImportJob.objects.get().pk)
+    assert (job.activated, job.transferred) == (2, 1)
+    name = ApiToken.objects.get().actor_name
+
+    actors = set(SimEvent.objects.filter(action="import").values_list("actor_kind", "actor_name", "actor_user"))
+    assert actors == {("token", name, teammate.pk)}
+    assert job.started_by == f"API token {name}"
+    client.force_login(teammate)
+    assert f"Started by API token {name}" in client.get(f"/products/acme/import/{job.pk}/").content.decode()
+    payloads = [json.loads(body) for body in WebhookDelivery.objects.order_by("id").values_list("body", flat=True)]
+    assert {p["type"] for p in payloads} == {"sim.events", "import.finished"}
+    assert all(p["actor"] == {"kind": "token", "name": name} for p in payloads)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
