@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
 
-from api.auth import ApiError, Caller, bearer, caller_for_secret
+from api.auth import ApiError, Caller, answer, bearer, caller_for_secret
 from api.models import Scope
 from console.calendar import billing_period_start
 from console.units import MB
@@ -48,8 +48,8 @@ def particle_error(error: ApiError) -> JsonResponse:
     if error.status == 401:
         return JsonResponse({"error": "invalid_token", "error_description": error.message}, status=401)
     response = JsonResponse({"ok": False, "error": error.message}, status=error.status)
-    if error.status == 429:
-        response["Retry-After"] = "1"
+    for name, value in error.headers.items():
+        response[name] = value
     return response
 
 
@@ -58,6 +58,7 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
+        caller = None
         try:
             caller = caller_for_secret(bearer(request) or request.GET.get("access_token", ""))
             method = "GET" if request.method == "HEAD" and "HEAD" not in handlers else request.method
@@ -65,15 +66,16 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
                 raise ApiError(405, f"{request.method} is not allowed here: use {', '.join(sorted(handlers))}.")
             scope, handler = handlers[method]
             caller.require(scope)
-            return handler(request, caller, **kwargs)
+            response = handler(request, caller, **kwargs)
         except ApiError as error:
-            return particle_error(error)
+            response = particle_error(error)
         # Django's own limits on a request, met while reading the query or the body: its default
         # answer is an HTML 400, which Particle's clients cannot read.
         except TooManyFieldsSent:
-            return particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
+            response = particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
         except RequestDataTooBig:
-            return particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
+            response = particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
+        return answer(response, caller)
 
     return view
 

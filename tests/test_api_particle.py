@@ -1,9 +1,11 @@
 """Particle's SIM API under /v1/: shapes, scopes, and every bad input answered in JSON."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from api.models import Scope
@@ -211,12 +213,42 @@ def test_the_wrong_method_is_405_in_json(client, product, token):
     assert response.status_code == 405 and "GET, POST" in response.json()["error"]
 
 
-def test_too_many_requests_get_429_with_retry_after(client, product, token, settings):
-    settings.API_REQUESTS_PER_SECOND = 2
-    responses = [call(client, "GET", "/v1/products/acme/sims", token) for _ in range(6)]
-    limited = [r for r in responses if r.status_code == 429]
-    assert limited, "six calls at two a second: some must be refused"
-    assert limited[0]["Retry-After"] == "1" and "Too many requests" in limited[0].json()["error"]
+def test_a_usage_report_script_of_hundreds_of_calls_in_one_instant_is_not_refused_at_the_default(client, product, token, make_sim):
+    """particle-api-js does not handle a 429: the script dies. This one pages through the fleet and reads
+    each SIM's usage, hundreds of calls with the clock stopped (faster than any real loop)."""
+    for _ in range(300):
+        make_sim(product)
+    with time_machine.travel(timezone.now(), tick=False):
+        iccids, page, pages = [], 1, 1
+        while page <= pages:
+            listed = call(client, "GET", f"/v1/products/acme/sims?page={page}", token)
+            assert listed.status_code == 200, listed.content
+            iccids += [s["iccid"] for s in listed.json()["sims"]]
+            pages, page = listed.json()["meta"]["total_pages"], page + 1
+        for iccid in iccids:
+            usage = call(client, "GET", f"/v1/products/acme/sims/{iccid}/data_usage", token)
+            assert usage.status_code == 200, f"refused after {len(iccids) // 25 + iccids.index(iccid)} calls: {usage.content}"
+    assert len(iccids) == 300
+    assert int(usage["X-RateLimit-Limit"]) >= 10_000 and int(usage["X-RateLimit-Remaining"]) == int(usage["X-RateLimit-Limit"]) - 312
+
+
+def test_a_burst_over_the_limit_gets_429_in_particles_shape_saying_when_to_retry(client, product, token, settings):
+    settings.API_RATE_LIMIT, settings.API_RATE_LIMIT_WINDOW_SECONDS = 5, 300
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        now = time.time()
+        responses = [call(client, "GET", "/v1/products/acme/sims", token) for _ in range(7)]
+        assert [r.status_code for r in responses] == [200] * 5 + [429] * 2
+        assert [r["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2", "1", "0", "0", "0"]
+        limited = responses[-1]
+        wait = int(limited["Retry-After"])
+        assert 1 <= wait <= 300 and int(limited["X-RateLimit-Reset"]) == int(now) + wait  # a Unix time
+        assert limited["X-RateLimit-Limit"] == "5"
+        body = limited.json()
+        assert set(body) == {"ok", "error"} and body["ok"] is False
+        assert "5 requests in 5 minutes" in body["error"] and f"{wait} seconds" in body["error"]
+        assert call(client, "GET", "/v1/products/acme/sims", "simc_wrong").json()["error"] == "invalid_token"
+        clock.shift(wait)
+        assert call(client, "GET", "/v1/products/acme/sims", token).status_code == 200
 
 
 @pytest.fixture
