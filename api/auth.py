@@ -97,7 +97,7 @@ def rate_headers(rate: Window) -> dict[str, str]:
     return {"X-RateLimit-Limit": str(rate.limit), "X-RateLimit-Remaining": str(rate.remaining), "X-RateLimit-Reset": str(rate.closes_at)}
 
 
-def answer(response: HttpResponse, caller: Caller | None) -> HttpResponse:
+def with_rate_headers(response: HttpResponse, caller: Caller | None) -> HttpResponse:
     """The response with where the caller's token stands in its rate window, once it was counted."""
     if caller is not None:
         for name, value in rate_headers(caller.rate).items():

@@ -28,7 +28,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from api.auth import ApiError, Caller, answer, bearer, caller_for_secret, caller_for_token
+from api.auth import ApiError, Caller, bearer, caller_for_secret, caller_for_token, with_rate_headers
 from api.models import Scope
 from api.tokens import find_token_by_hash
 from products.models import Product
@@ -166,7 +166,7 @@ def authenticate(request: HttpRequest) -> HttpResponse:
             if error.status == 401:
                 raise ApiError(401, "The application token is wrong, expired or revoked.") from None
             raise
-        return answer(JsonResponse({"auth_token": issue_auth_token(caller.token)}), caller)
+        return with_rate_headers(JsonResponse({"auth_token": issue_auth_token(caller.token)}), caller)
     except ApiError as error:
         return emnify_error(error)
 
@@ -188,7 +188,7 @@ def emnify_view(**handlers: tuple[str, Callable]) -> Callable:
             response = emnify_error(error)
             if error.status == 405:
                 response["Allow"] = ", ".join(sorted(handlers))
-        return answer(response, caller)
+        return with_rate_headers(response, caller)
 
     return view
 

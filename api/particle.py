@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
 
-from api.auth import ApiError, Caller, answer, bearer, caller_for_secret
+from api.auth import ApiError, Caller, bearer, caller_for_secret, with_rate_headers
 from api.models import Scope
 from console.calendar import billing_period_start
 from console.units import MB
@@ -75,7 +75,7 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
             response = particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
         except RequestDataTooBig:
             response = particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
-        return answer(response, caller)
+        return with_rate_headers(response, caller)
 
     return view
 
