@@ -2,18 +2,24 @@
 
 A token acts for one product (or its creator's own SIMs) with some scopes. Asking for another
 product answers 403 when the token's creator could see that product in the console, and 404 when
-not: the API leaks no more than the console does. Requests are rate-limited per token.
+not: the API leaks no more than the console does.
+
+Requests are rate-limited per token: API_RATE_LIMIT in each window of API_RATE_LIMIT_WINDOW_SECONDS,
+by default Particle's 10,000 in 5 minutes, so a script written for Particle's or emnify's limits
+(emnify's are lower) is never refused here: neither client handles a 429. Every answer to a counted
+request says where the token stands in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+`X-RateLimit-Reset` (the Unix time the window closes, as GitHub's API); a 429 adds `Retry-After`.
 """
 
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from api.models import ApiToken
 from api.tokens import find_token
-from console.rate_limit import allow
+from console.rate_limit import Window, hit
 from products.models import Membership, Product
 from sims.lifecycle import Actor
 
@@ -23,14 +29,16 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 class ApiError(Exception):
     """An answer other than success; each dialect renders it in its own error shape."""
 
-    def __init__(self, status: int, message: str, *, code: str = "") -> None:
+    def __init__(self, status: int, message: str, *, code: str = "", headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
 class Caller:
     token: ApiToken
+    rate: Window
 
     @property
     def actor(self) -> Actor:
@@ -72,6 +80,33 @@ def caller_for_token(token: ApiToken | None) -> Caller:
     """The caller of a live token (None: 401), once the shared per-token rate limit lets it in."""
     if token is None:
         raise ApiError(401, "The access token is missing, wrong, expired or revoked.", code="invalid_token")
-    if not allow(f"api-token:{token.secret_hash[:16]}", per_second=settings.API_REQUESTS_PER_SECOND):
-        raise ApiError(429, "Too many requests for this token: wait a second and try again.", code="rate_limited")
-    return Caller(token=token)
+    window_seconds = settings.API_RATE_LIMIT_WINDOW_SECONDS
+    rate = hit(f"api-token:{token.secret_hash[:16]}", limit=settings.API_RATE_LIMIT, window_seconds=window_seconds)
+    if not rate.allowed:
+        raise ApiError(
+            429,
+            f"Too many requests for this token: over {rate.limit:,} requests in {_duration(window_seconds)}. "
+            f"Try again in {rate.seconds_left} seconds (Retry-After), or pace the calls.",
+            code="rate_limited",
+            headers={"Retry-After": str(rate.seconds_left), **rate_headers(rate)},
+        )
+    return Caller(token=token, rate=rate)
+
+
+def rate_headers(rate: Window) -> dict[str, str]:
+    return {"X-RateLimit-Limit": str(rate.limit), "X-RateLimit-Remaining": str(rate.remaining), "X-RateLimit-Reset": str(rate.closes_at)}
+
+
+def with_rate_headers(response: HttpResponse, caller: Caller | None) -> HttpResponse:
+    """The response with where the caller's token stands in its rate window, once it was counted."""
+    if caller is not None:
+        for name, value in rate_headers(caller.rate).items():
+            response[name] = value
+    return response
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 60:
+        return f"{seconds} seconds" if seconds != 1 else "a second"
+    minutes = seconds // 60
+    return f"{minutes} minutes" if minutes != 1 else "a minute"

@@ -28,7 +28,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from api.auth import ApiError, Caller, bearer, caller_for_secret, caller_for_token
+from api.auth import ApiError, Caller, bearer, caller_for_secret, caller_for_token, with_rate_headers
 from api.models import Scope
 from api.tokens import find_token_by_hash
 from products.models import Product
@@ -93,8 +93,8 @@ ERROR_TOKENS = {
 def emnify_error(error: ApiError) -> JsonResponse:
     token = ERROR_TOKENS.get(error.status, "error")
     response = JsonResponse({"error_code": error.status, "error_token": token, "message": error.message}, status=error.status)
-    if error.status == 429:
-        response["Retry-After"] = "1"
+    for name, value in error.headers.items():
+        response[name] = value
     return response
 
 
@@ -166,7 +166,7 @@ def authenticate(request: HttpRequest) -> HttpResponse:
             if error.status == 401:
                 raise ApiError(401, "The application token is wrong, expired or revoked.") from None
             raise
-        return JsonResponse({"auth_token": issue_auth_token(caller.token)})
+        return with_rate_headers(JsonResponse({"auth_token": issue_auth_token(caller.token)}), caller)
     except ApiError as error:
         return emnify_error(error)
 
@@ -176,18 +176,19 @@ def emnify_view(**handlers: tuple[str, Callable]) -> Callable:
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
+        caller = None
         try:
             caller = caller_for_auth_token(bearer(request))
             if request.method not in handlers:
                 raise ApiError(405, f"{request.method} is not allowed here: use {', '.join(sorted(handlers))}.")
             scope, handler = handlers[request.method]
             caller.require(scope)
-            return handler(request, caller, **kwargs)
+            response = handler(request, caller, **kwargs)
         except ApiError as error:
             response = emnify_error(error)
             if error.status == 405:
                 response["Allow"] = ", ".join(sorted(handlers))
-            return response
+        return with_rate_headers(response, caller)
 
     return view
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
 
-from api.auth import ApiError, Caller, bearer, caller_for_secret
+from api.auth import ApiError, Caller, bearer, caller_for_secret, with_rate_headers
 from api.models import Scope
 from console.calendar import billing_period_start
 from console.units import MB
@@ -32,6 +32,7 @@ from sims.listing import select_sims
 from sims.models import ImportJob, Sim, SimDailyUsage, SimEvent, State
 
 PER_PAGE, MAX_PER_PAGE = 25, 100
+DEVICE_FILTERS = ("deviceId", "deviceName")
 MAX_IMPORT_ICCIDS = 10_000
 STATUS = {
     State.ISSUED: "never_before_activated",
@@ -47,8 +48,8 @@ def particle_error(error: ApiError) -> JsonResponse:
     if error.status == 401:
         return JsonResponse({"error": "invalid_token", "error_description": error.message}, status=401)
     response = JsonResponse({"ok": False, "error": error.message}, status=error.status)
-    if error.status == 429:
-        response["Retry-After"] = "1"
+    for name, value in error.headers.items():
+        response[name] = value
     return response
 
 
@@ -57,6 +58,7 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
+        caller = None
         try:
             caller = caller_for_secret(bearer(request) or request.GET.get("access_token", ""))
             method = "GET" if request.method == "HEAD" and "HEAD" not in handlers else request.method
@@ -64,15 +66,16 @@ def particle_view(**handlers: tuple[str, Callable]) -> Callable:
                 raise ApiError(405, f"{request.method} is not allowed here: use {', '.join(sorted(handlers))}.")
             scope, handler = handlers[method]
             caller.require(scope)
-            return handler(request, caller, **kwargs)
+            response = handler(request, caller, **kwargs)
         except ApiError as error:
-            return particle_error(error)
+            response = particle_error(error)
         # Django's own limits on a request, met while reading the query or the body: its default
         # answer is an HTML 400, which Particle's clients cannot read.
         except TooManyFieldsSent:
-            return particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
+            response = particle_error(ApiError(400, f"Too many fields in the query or the form (over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}): send a long list of ICCIDs as JSON."))
         except RequestDataTooBig:
-            return particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
+            response = particle_error(ApiError(413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f} MB: split it."))
+        return with_rate_headers(response, caller)
 
     return view
 
@@ -202,6 +205,10 @@ def _illegal(error: IllegalTransition) -> ApiError:
 def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
     chosen = caller.product(product)
     page, per_page = _page_numbers(request)
+    if any(request.GET.get(name, "").strip() for name in DEVICE_FILTERS):
+        # No SIM has a device yet, so a device filter matches none: an empty page, as Particle
+        # answers for a device without a SIM (never the whole fleet, whose sims[0] a script would act on).
+        return JsonResponse({"sims": [], "meta": {"total_pages": 0}})
     fragment = "".join(ch for ch in request.GET.get("iccid", "") if ch.isdigit())
     selection = select_sims(product=chosen, fragment=fragment)
     total = selection.count()
@@ -226,7 +233,9 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
     if len(iccids) > MAX_IMPORT_ICCIDS:
         raise ApiError(400, f"At most {MAX_IMPORT_ICCIDS:,} ICCIDs a call: split the list, or import a file in the console.")
     country = _country(body)
-    job = ImportJob.objects.create(product=chosen, created_by=caller.token.user, typed_text="\n".join(iccids))
+    job = ImportJob.objects.create(
+        product=chosen, created_by=caller.token.user, token_name=caller.actor.name, typed_text="\n".join(iccids)
+    )
     count_input(job)
     try:
         confirm_import(job=job, country=country)

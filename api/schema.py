@@ -21,7 +21,10 @@ SIM Console speaks two existing SIM APIs, so their clients work when pointed at 
 A token acts for one product, or for its creator's own SIMs, with the scopes chosen when it was
 made, for as long as its creator stays in the product. Every change made through the API goes
 through the same rules as the console's buttons and is recorded as a SIM event naming the token.
-Requests are rate-limited per token (429 with `Retry-After`).
+Requests are rate-limited per token: 10,000 in each 5 minutes by default (Particle's own limit; emnify's
+are lower), so scripts written for either API are not refused. Every answer to a request with a live
+token carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (the Unix time the
+window closes); over the limit, a 429 in the dialect's error shape adds `Retry-After` in seconds.
 """
 
 

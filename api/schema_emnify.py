@@ -9,6 +9,7 @@ from typing import Any
 
 from api.emnify import DESCRIPTIONS, MAX_PER_PAGE, PER_PAGE
 from api.models import Scope
+from api.schema_particle import RATE_LIMIT_HEADERS
 
 SIMS_TAG = "emnify: SIMs"
 AUTH_TAG = "emnify: authentication"
@@ -182,7 +183,8 @@ def _error_answer(description: str, *, retry_after: bool = False) -> dict[str, A
     answer = _json(_ref("schemas", "EmnifyError"), description)
     if retry_after:
         answer["headers"] = {
-            "Retry-After": {"description": "Seconds to wait.", "required": True, "schema": {"type": "integer", "minimum": 1}}
+            "Retry-After": {"description": "Seconds to wait.", "required": True, "schema": {"type": "integer", "minimum": 1}},
+            **RATE_LIMIT_HEADERS,
         }
     return answer
 
@@ -279,6 +281,9 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
         "Emnify404": _error_answer("No such SIM among the token's."),
         "Emnify405": _error_answer("The method is not allowed on this path."),
         "Emnify409": _error_answer("The SIM's state does not allow this change; the message names the state."),
-        "Emnify429": _error_answer("Too many requests for this token.", retry_after=True),
+        "Emnify429": _error_answer(
+            "Too many requests for this token in its window (10,000 in 5 minutes by default; emnify's own limits are lower).",
+            retry_after=True,
+        ),
     },
 }

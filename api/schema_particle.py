@@ -12,6 +12,12 @@ from sims.forms import MAX_DATA_LIMIT_MB
 
 SIM_STATUSES = ["active", "never_before_activated", "inactive_user_deactivated", "inactive_data_limit_reached"]
 EXAMPLE_ICCID = "89012600000000000011"
+# Sent with every answer to a request with a live token (both dialects); a 429 adds Retry-After.
+RATE_LIMIT_HEADERS: dict[str, Any] = {
+    "X-RateLimit-Limit": {"description": "Requests the token may make in each window.", "schema": {"type": "string"}},
+    "X-RateLimit-Remaining": {"description": "Requests left in this window.", "schema": {"type": "string"}},
+    "X-RateLimit-Reset": {"description": "When this window closes, a Unix time in seconds.", "schema": {"type": "string"}},
+}
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -76,9 +82,12 @@ PARTICLE_PATHS: dict[str, Any] = {
             parameters=[
                 {"name": "iccid", "in": "query", "description": "Part of an ICCID: SIMs whose ICCID contains these digits.",
                  "schema": {"type": "string"}, "example": "0000017"},
-                {"name": "deviceId", "in": "query", "description": "Accepted for Particle's clients; SIM Console has no devices, so it filters nothing.",
-                 "schema": {"type": "string"}},
-                {"name": "deviceName", "in": "query", "description": "Accepted for Particle's clients; filters nothing.",
+                {"name": "deviceId", "in": "query",
+                 "description": "The SIM in this device. No SIM has a device yet, so a device filter matches no SIM: "
+                                "an empty list with `total_pages` 0 (Particle's answer for a device without a SIM). Empty: no filter.",
+                 "schema": {"type": "string"}, "example": "e00fce681f2d0c1e5b3a4c2d"},
+                {"name": "deviceName", "in": "query",
+                 "description": "The SIM in the device of this name: like `deviceId`, it matches no SIM until SIMs have devices.",
                  "schema": {"type": "string"}},
                 {"name": "page", "in": "query", "description": "The page, from 1.", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                 {"name": "per_page", "in": "query", "description": "SIMs a page.",
@@ -395,8 +404,12 @@ PARTICLE_COMPONENTS: dict[str, Any] = {
         "Particle409": _error_response("The SIM is already here.", "The SIM 89012600000000000011 is already yours here."),
         "Particle413": _error_response("The body is larger than the server accepts (2.6 MB by default).", "The body is over 2.6 MB: split it."),
         "Particle429": {
-            **_error_response("Too many requests for this token; `Retry-After` says when to try again.", "Too many requests for this token: wait a second and try again."),
-            "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}},
+            **_error_response(
+                "Too many requests for this token in its window (10,000 in 5 minutes by default, Particle's own limit); "
+                "`Retry-After` says when to try again.",
+                "Too many requests for this token: over 10,000 requests in 5 minutes. Try again in 42 seconds (Retry-After), or pace the calls.",
+            ),
+            "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}, **RATE_LIMIT_HEADERS},
         },
     },
 }

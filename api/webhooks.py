@@ -210,7 +210,7 @@ def queue_import_batch(*, job, batch, iccids: list[str]) -> None:
         event_count=len(iccids),
         data={
             "action": "import",
-            "actor": {"kind": "user", "name": job.created_by.get_username()},
+            "actor": {"kind": job.actor_kind, "name": job.actor_name},
             "occurred_at": _iso(timezone.now()),
             "event_count": len(iccids),
             "import": {"id": job.pk, "batch": batch.number + 1},
@@ -229,7 +229,7 @@ def queue_import_finished(*, job_id: int) -> None:
     """A job that ended, done or failed: its counts, one delivery per active webhook."""
     from sims.models import ImportJob
 
-    job = ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     hooks = _active_webhooks({job.product_id}).get(job.product_id)
     if not hooks:
         return
@@ -240,6 +240,7 @@ def queue_import_finished(*, job_id: int) -> None:
             summary=f"import #{job.pk} {job.status}: {job.activated + job.transferred:,} SIMs activated",
             event_count=0,
             data={
+                "actor": {"kind": job.actor_kind, "name": job.actor_name},
                 "import": {
                     "id": job.pk,
                     "status": job.status,

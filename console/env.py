@@ -69,6 +69,12 @@ def env_int(name: str, *, default: int, minimum: int = 0) -> int:
     return value
 
 
+def env_removed(name: str, *, instead: str) -> None:
+    """A variable that no longer exists: set, it would be ignored without a word, so start-up stops."""
+    if os.environ.get(name, "").strip():
+        raise ImproperlyConfigured(f"{name} is no longer read: set {instead} instead.")
+
+
 def env_list(name: str, *, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

@@ -13,6 +13,7 @@ from console.env import (
     env_list,
     env_origins,
     env_proxy_ssl_header,
+    env_removed,
     env_secret,
     env_str,
 )
@@ -211,8 +212,12 @@ SCAN_MAX_FRAME_BYTES = env_int("SCAN_MAX_FRAME_BYTES", default=4_000_000)
 SCAN_MAX_FRAME_PIXELS = env_int("SCAN_MAX_FRAME_PIXELS", default=3840 * 2160)
 SCAN_FRAMES_PER_SECOND = env_int("SCAN_FRAMES_PER_SECOND", default=8, minimum=1)
 
-# The REST API: requests a second per token before 429; emnify auth tokens live this long.
-API_REQUESTS_PER_SECOND = env_int("API_REQUESTS_PER_SECOND", default=20, minimum=1)
+# The REST API: requests a token may make in each window before 429 (Particle's limit: 10,000 in
+# 5 minutes; emnify's is lower, so scripts written for either are never refused); emnify auth tokens
+# live API_AUTH_TOKEN_MINUTES.
+env_removed("API_REQUESTS_PER_SECOND", instead="API_RATE_LIMIT requests in API_RATE_LIMIT_WINDOW_SECONDS (10000 in 300 by default)")
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", default=10_000, minimum=1)
+API_RATE_LIMIT_WINDOW_SECONDS = env_int("API_RATE_LIMIT_WINDOW_SECONDS", default=300, minimum=1)
 API_AUTH_TOKEN_MINUTES = env_int("API_AUTH_TOKEN_MINUTES", default=60, minimum=1)
 
 # Webhooks (api/webhooks.py): receivers on loopback, private, link-local or reserved addresses, or on

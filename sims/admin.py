@@ -96,7 +96,7 @@ class SimEventAdmin(admin.ModelAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "product", "created_by", "status", "country", "valid", "processed", "activated", "created_at"]
+    list_display = ["pk", "product", "created_by", "token_name", "status", "country", "valid", "processed", "activated", "created_at"]
     list_filter = ["status"]
     search_fields = ["product__name", "created_by__username", "input_filename"]
     list_select_related = ["product", "created_by"]

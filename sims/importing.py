@@ -290,7 +290,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
         return
     now = db_datetime(timezone.now())
     defaults = _sim_defaults(job)
-    actor = Actor.for_user(job.created_by)
+    actor = Actor.for_import(job)
     inserted = insert_sims_with_events(
         iccids=sorted(iccids),
         sim={
@@ -347,7 +347,7 @@ def _activate_existing(
             # Still where we saw them: nobody else's in between.
             sims=Sim.objects.filter(pk__in=chunk, product=None, owner_user=job.created_by if transfer else None),
             action=Action.IMPORT,
-            actor=Actor.for_user(job.created_by),
+            actor=Actor.for_import(job),
             reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
             changes=_sim_defaults(job),
         )

@@ -139,6 +139,11 @@ class Actor:
         return cls(kind=SimEvent.ActorKind.TOKEN, name=token_name, user=user)
 
     @classmethod
+    def for_import(cls, job: Any) -> "Actor":
+        """The API token an import came through, or the member who started it in the console."""
+        return cls(kind=job.actor_kind, name=job.actor_name, user=job.created_by)
+
+    @classmethod
     def system(cls, rule: str) -> "Actor":
         return cls(kind=SimEvent.ActorKind.SYSTEM, name=rule)
 

@@ -167,6 +167,9 @@ class ImportJob(models.Model):
 
     product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="import_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs")
+    # The API token the job came through, named as its events name it (kept if the token goes);
+    # empty when a member started it in the console.
+    token_name = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     country = CountryField(blank=True)
     # The input exactly as given: typed or pasted ICCIDs, and an uploaded file.
@@ -208,6 +211,19 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    # Who the job's events name, as any other change's: the token for an API call, else the member.
+    @property
+    def actor_kind(self) -> str:
+        return SimEvent.ActorKind.TOKEN if self.token_name else SimEvent.ActorKind.USER
+
+    @property
+    def actor_name(self) -> str:
+        return self.token_name or self.created_by.get_username()
+
+    @property
+    def started_by(self) -> str:
+        return f"API token {self.token_name}" if self.token_name else self.created_by.get_username()
 
     @property
     def percent(self) -> int:

@@ -249,7 +249,6 @@ class World:
 
 @pytest.fixture
 def world(db, settings, monkeypatch) -> World:
-    settings.API_REQUESTS_PER_SECOND = 1000
     monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["93.184.215.14"])  # a public address, without DNS
     settings.CARRIER_PUSH_TOKEN = PUSH_TOKEN
     product = Product.objects.create(name=NAME, slug=SLUG)

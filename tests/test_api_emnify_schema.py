@@ -84,7 +84,7 @@ def test_real_answers_of_every_kind_conform(app, product, teammate, make_sim, se
         response = app.open(url, method=method, **options)
         assert response.status_code == status, (method, url, response.get_data())
         schema[path][method].validate_response(response)
-    settings.API_REQUESTS_PER_SECOND = 1
+    settings.API_RATE_LIMIT = 1
     responses = [app.get("/api/v1/sim", headers=bearer) for _ in range(4)]
     limited = [r for r in responses if r.status_code == 429]
     assert limited

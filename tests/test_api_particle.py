@@ -1,9 +1,11 @@
 """Particle's SIM API under /v1/: shapes, scopes, and every bad input answered in JSON."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from api.models import Scope
@@ -62,6 +64,20 @@ def test_list_finds_by_part_of_the_iccid_and_pages(client, product, token, make_
     assert sims[7].iccid in [s["iccid"] for s in found["sims"]]
 
 
+@pytest.mark.parametrize("device_filter", ["deviceId=e00fce681f2d0c1e5b3a4c2d", "deviceName=boiler-room", "deviceId=x&iccid=89"])
+def test_a_device_filter_matches_no_sim_until_sims_have_devices(client, product, token, make_sim, device_filter):
+    for _ in range(3):
+        make_sim(product)
+    response = call(client, "GET", f"/v1/products/acme/sims?{device_filter}&per_page=2", token)
+    assert response.status_code == 200
+    assert response.json() == {"sims": [], "meta": {"total_pages": 0}}, "a script acting on sims[0] must find nothing"
+
+
+def test_an_empty_device_filter_filters_nothing(client, product, token, sim):
+    found = call(client, "GET", "/v1/products/acme/sims?deviceId=&deviceName=", token).json()
+    assert [s["iccid"] for s in found["sims"]] == [sim.iccid]
+
+
 def test_states_map_onto_particles_statuses(client, product, token, make_sim):
     for state in (State.PAUSED, State.SUSPENDED, State.ISSUED):
         make_sim(product, state=state)
@@ -77,6 +93,31 @@ def test_import_queues_the_consoles_import_job(client, product, token, teammate,
     job = ImportJob.objects.get()
     assert (job.status, job.valid, job.invalid, job.country.code, job.created_by) == ("queued", 2, 1, "US", teammate)
     assert len(callbacks) == 1  # the worker's task
+
+
+def test_an_import_through_the_api_names_the_token_in_its_events_its_record_and_its_webhooks(
+    client, product, token, teammate, make_sim, django_capture_on_commit_callbacks
+):
+    from api.models import ApiToken, Webhook, WebhookDelivery
+    from sims.importing import run_import
+
+    Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="s" * 40)
+    in_inventory = make_sim(None, state=State.ISSUED)
+    own = make_sim(None, owner_user=teammate)  # the token's creator's own SIM, transferred
+    with django_capture_on_commit_callbacks():
+        call(client, "POST", "/v1/products/acme/sims", token, {"sims": [make_iccid(), in_inventory.iccid, own.iccid], "country": "US"})
+    job = run_import(job_id=ImportJob.objects.get().pk)
+    assert (job.activated, job.transferred) == (2, 1)
+    name = ApiToken.objects.get().actor_name
+
+    actors = set(SimEvent.objects.filter(action="import").values_list("actor_kind", "actor_name", "actor_user"))
+    assert actors == {("token", name, teammate.pk)}
+    assert job.started_by == f"API token {name}"
+    client.force_login(teammate)
+    assert f"Started by API token {name}" in client.get(f"/products/acme/import/{job.pk}/").content.decode()
+    payloads = [json.loads(body) for body in WebhookDelivery.objects.order_by("id").values_list("body", flat=True)]
+    assert {p["type"] for p in payloads} == {"sim.events", "import.finished"}
+    assert all(p["actor"] == {"kind": "token", "name": name} for p in payloads)
 
 
 @pytest.mark.parametrize(
@@ -172,12 +213,42 @@ def test_the_wrong_method_is_405_in_json(client, product, token):
     assert response.status_code == 405 and "GET, POST" in response.json()["error"]
 
 
-def test_too_many_requests_get_429_with_retry_after(client, product, token, settings):
-    settings.API_REQUESTS_PER_SECOND = 2
-    responses = [call(client, "GET", "/v1/products/acme/sims", token) for _ in range(6)]
-    limited = [r for r in responses if r.status_code == 429]
-    assert limited, "six calls at two a second: some must be refused"
-    assert limited[0]["Retry-After"] == "1" and "Too many requests" in limited[0].json()["error"]
+def test_a_usage_report_script_of_hundreds_of_calls_in_one_instant_is_not_refused_at_the_default(client, product, token, make_sim):
+    """particle-api-js does not handle a 429: the script dies. This one pages through the fleet and reads
+    each SIM's usage, hundreds of calls with the clock stopped (faster than any real loop)."""
+    for _ in range(300):
+        make_sim(product)
+    with time_machine.travel(timezone.now(), tick=False):
+        iccids, page, pages = [], 1, 1
+        while page <= pages:
+            listed = call(client, "GET", f"/v1/products/acme/sims?page={page}", token)
+            assert listed.status_code == 200, listed.content
+            iccids += [s["iccid"] for s in listed.json()["sims"]]
+            pages, page = listed.json()["meta"]["total_pages"], page + 1
+        for iccid in iccids:
+            usage = call(client, "GET", f"/v1/products/acme/sims/{iccid}/data_usage", token)
+            assert usage.status_code == 200, f"refused after {len(iccids) // 25 + iccids.index(iccid)} calls: {usage.content}"
+    assert len(iccids) == 300
+    assert int(usage["X-RateLimit-Limit"]) >= 10_000 and int(usage["X-RateLimit-Remaining"]) == int(usage["X-RateLimit-Limit"]) - 312
+
+
+def test_a_burst_over_the_limit_gets_429_in_particles_shape_saying_when_to_retry(client, product, token, settings):
+    settings.API_RATE_LIMIT, settings.API_RATE_LIMIT_WINDOW_SECONDS = 5, 300
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        now = time.time()
+        responses = [call(client, "GET", "/v1/products/acme/sims", token) for _ in range(7)]
+        assert [r.status_code for r in responses] == [200] * 5 + [429] * 2
+        assert [r["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2", "1", "0", "0", "0"]
+        limited = responses[-1]
+        wait = int(limited["Retry-After"])
+        assert 1 <= wait <= 300 and int(limited["X-RateLimit-Reset"]) == int(now) + wait  # a Unix time
+        assert limited["X-RateLimit-Limit"] == "5"
+        body = limited.json()
+        assert set(body) == {"ok", "error"} and body["ok"] is False
+        assert "5 requests in 5 minutes" in body["error"] and f"{wait} seconds" in body["error"]
+        assert call(client, "GET", "/v1/products/acme/sims", "simc_wrong").json()["error"] == "invalid_token"
+        clock.shift(wait)
+        assert call(client, "GET", "/v1/products/acme/sims", token).status_code == 200
 
 
 @pytest.fixture

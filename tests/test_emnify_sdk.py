@@ -165,3 +165,17 @@ def test_the_sdk_reports_a_wrong_application_token(live_server, product, transac
     )
     assert result == {"error": "Invalid Application Token"}
     assert not SimEvent.objects.exists()
+
+
+def test_the_sdk_reads_hundreds_of_sims_one_by_one_without_meeting_the_rate_limit(live_server, product, app_token):
+    """The SDK has no answer to a 429 (it raises): a loop over the fleet must fit the default limit."""
+    Sim.objects.bulk_create(Sim(iccid=make_iccid(), product=product, state=State.ACTIVE) for _ in range(300))
+    result = run_sdk(
+        live_server,
+        """
+        ids = [sim.id for sim in client.sim.get_sim_list()]
+        result["read"] = [client.sim.retrieve_sim(sim_id).id for sim_id in ids]
+        """,
+        app_token=app_token,
+    )
+    assert result["read"] == list(Sim.objects.order_by("iccid").values_list("pk", flat=True))

@@ -28,14 +28,13 @@ ALL = list(Scope.values)
 
 
 @pytest.fixture
-def particle_js(live_server, settings):
+def particle_js(live_server):
     """Runs a particle-api-js method against the live server: particle_js(version, token, method, **options)."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not found on PATH: particle-api-js needs Node.js (Debian package nodejs)")
     if not (CLIENTS / "node_modules" / "particle12").is_dir() or not (CLIENTS / "node_modules" / "particle11").is_dir():
         pytest.skip(f"particle-api-js is not installed in {CLIENTS / 'node_modules'}: run `npm ci` there (./test does)")
-    settings.API_REQUESTS_PER_SECOND = 1_000
 
     def call(version: int, token: str, method: str, **options) -> dict:
         done = subprocess.run(
@@ -80,6 +79,23 @@ def test_12_lists_a_products_sims_by_page_and_by_part_of_the_iccid(particle_js, 
     assert page["meta"] == {"total_pages": 2} and len(page["sims"]) == 2
     found = particle_js(12, secret, "listSIMs", product="acme", iccid=sims[1].iccid[-7:])["body"]["sims"]
     assert [s["iccid"] for s in found] == [sims[1].iccid]
+
+
+def test_12_lists_no_sim_for_a_device_filter_until_sims_have_devices(particle_js, product, product_token, make_sim):
+    make_sim(product), make_sim(product)
+    _, secret = product_token
+    for device in ({"deviceId": "e00fce681f2d0c1e5b3a4c2d"}, {"deviceName": "boiler-room"}):
+        listed = particle_js(12, secret, "listSIMs", product="acme", **device)
+        assert listed["ok"] and listed["body"] == {"sims": [], "meta": {"total_pages": 0}}
+
+
+def test_12_over_the_limit_the_client_rejects_with_the_429_and_its_message(particle_js, product, product_token, settings):
+    settings.API_RATE_LIMIT = 1
+    _, secret = product_token
+    assert particle_js(12, secret, "listSIMs", product="acme")["ok"]
+    refused = particle_js(12, secret, "listSIMs", product="acme")
+    assert (refused["ok"], refused["statusCode"], refused["body"]["ok"]) == (False, 429, False)
+    assert "Too many requests for this token: over 1 requests" in refused["body"]["error"]
 
 
 def test_12_reads_one_sims_usage_and_the_fleets(particle_js, product, product_token, make_sim):
@@ -155,8 +171,9 @@ def test_11_imports_sims_into_a_product_as_a_queued_job_that_then_runs(particle_
     assert job.status == ImportJob.Status.DONE
     sims = Sim.objects.filter(iccid__in=iccids)
     assert {(s.product_id, s.state, s.home_country.code) for s in sims} == {(product.pk, State.ACTIVE, "US")}
-    # The job is the token creator's; its events name them, as an import from the console does.
-    assert set(SimEvent.objects.filter(sim__in=sims).values_list("action", "actor_kind", "actor_name")) == {("import", "user", "teammate")}
+    # The job is the token creator's (their rights); its events name the token, as every API change's do.
+    token, _ = product_token
+    assert set(SimEvent.objects.filter(sim__in=sims).values_list("action", "actor_kind", "actor_name")) == {("import", "token", token.actor_name)}
 
 
 def test_11_import_without_a_country_is_refused_with_a_message(particle_js, prices, product, product_token):

@@ -91,3 +91,9 @@ def test_start_up_stops_on_a_bad_value_naming_it():
 
 def test_start_up_works_with_good_production_values():
     assert _start({"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "sims.example.com"}).returncode == 0
+
+
+def test_start_up_stops_on_the_removed_per_second_api_limit_and_names_its_replacement():
+    result = _start({"DEBUG": "1", "API_REQUESTS_PER_SECOND": "50"})
+    assert result.returncode != 0
+    assert "API_REQUESTS_PER_SECOND is no longer read: set API_RATE_LIMIT" in result.stderr
