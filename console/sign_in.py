@@ -54,7 +54,7 @@ def _digest(value: str) -> str:
 
 
 def _limits(request: HttpRequest | None, username: str) -> list[tuple[str, int]]:
-    """(cache key, allowed failures) for the username and, when there is a request, the client's address."""
+    """(key, allowed attempts) for the username and, when there is a request, the client's address."""
     normal = unicodedata.normalize("NFKC", username).strip().casefold()
     limits = [(f"sign-in:user:{_digest(normal)}", settings.SIGN_IN_FAILURES_PER_USERNAME)]
     if request is not None:
