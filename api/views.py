@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from api.forms import TokenForm
@@ -16,15 +17,14 @@ from api.schema import openapi_document
 from api.tokens import TokenError, create_token, revoke_token
 from products.models import Membership
 
-# The new secret waits in the session for the page that shows it once.
-NEW_SECRET = "new_api_token_secret"
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
+@never_cache  # the answer to a creation holds the secret: no browser or proxy cache may keep it
 def tokens(request: HttpRequest) -> HttpResponse:
+    """The new secret is shown in the answer to the POST that made it, and kept nowhere else."""
     memberships = list(Membership.objects.filter(user=request.user).select_related("product").order_by("product__name"))
     form = TokenForm(request.POST or None, memberships=memberships)
+    new = None
     if request.method == "POST" and form.is_valid():
         expires_on = form.cleaned_data["expires_on"]
         try:
@@ -36,14 +36,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except TokenError as error:
             form.add_error(None, str(error))
         else:
-            request.session[NEW_SECRET] = {"id": token.pk, "secret": secret}
-            return redirect("api_tokens")
-    new = request.session.pop(NEW_SECRET, None)
+            new = token, secret
+            form = TokenForm(memberships=memberships)
     context = {
         "form": form,
         "tokens": ApiToken.objects.filter(user=request.user).select_related("product"),
-        "new_secret": new["secret"] if new else "",
-        "new_id": new["id"] if new else None,
+        "new_secret": new[1] if new else "",
+        "new_id": new[0].pk if new else None,
     }
     return render(request, "api/tokens.html", context, status=400 if form.errors else 200)
 

@@ -147,6 +147,8 @@ def _why_not_public(address: str) -> str:
         return "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:  # fec0::/10: deprecated, but still routed inside some networks
+        return "a site-local address"
     if ip.is_unspecified or ip.is_reserved:
         return "a reserved address"
     if ip.is_multicast:

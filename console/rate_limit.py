@@ -1,12 +1,16 @@
-"""Rate limits on Django's cache: fixed windows of hits, of a second (the scanner) or longer (the API,
-per token), and a window of failures opened by the first one (sign-in lockouts). The cache is per
-process unless CACHE_TABLE shares it."""
+"""Rate limits: fixed windows of hits on Django's cache, of a second (the scanner) or longer (the API,
+per token; per process unless CACHE_TABLE shares the cache), and windows of attempts opened by the
+first one in the database (sign-in lockouts: shared by every process, counted atomically)."""
 
 import math
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
+
+from console.models import AttemptWindow
 
 
 def allow(key: str, *, per_second: int) -> bool:
@@ -59,34 +63,49 @@ def hit(key: str, *, limit: int, window_seconds: int) -> Window:
     return Window(limit=limit, hits=hits, closes_at=closes_at, seconds_left=seconds_left)
 
 
-def _failure_keys(key: str) -> tuple[str, str]:
-    return f"failures:{key}:closes", f"failures:{key}:count"
+
+def take_attempt(key: str, *, allowed: int, window_seconds: int) -> tuple[bool, int, float]:
+    """Count one attempt for `key` unless `allowed` are already counted in its open window; the first
+    opens a window of `window_seconds`. Returns (counted, attempts in the window, when it closes).
+
+    One statement, so parallel attempts each see the count the others left: at most `allowed` get
+    through, however many arrive at once (a read then a write would let them all see the same count).
+    """
+    table = connection.ops.quote_name(AttemptWindow._meta.db_table)
+    for _ in range(2):
+        now = time.time()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO {table} ("key", attempts, closes) VALUES (%s, 1, %s)
+                ON CONFLICT ("key") DO UPDATE SET
+                    attempts = CASE WHEN {table}.closes <= %s THEN 1 ELSE {table}.attempts + 1 END,
+                    closes = CASE WHEN {table}.closes <= %s THEN excluded.closes ELSE {table}.closes END
+                WHERE {table}.closes <= %s OR {table}.attempts < %s
+                RETURNING attempts, closes""",
+                [key, now + window_seconds, now, now, now, allowed],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            attempts, closes = row
+            if attempts == 1:  # a new window: forget the ones that have closed
+                AttemptWindow.objects.filter(closes__lt=now).delete()
+            return True, attempts, closes
+        # The window is open and full, unless a success cleared it since: then count again.
+        if window := AttemptWindow.objects.filter(key=key).values_list("attempts", "closes").first():
+            return False, *window
+    return False, allowed, time.time() + window_seconds
 
 
-def failures(key: str) -> tuple[int, float | None]:
-    """The failures counted for `key` in its open window, and when that window closes (a Unix time)."""
-    closes_key, count_key = _failure_keys(key)
-    found = cache.get_many([closes_key, count_key])
-    if closes_key not in found:
-        return 0, None
-    return int(found.get(count_key, 0)), found[closes_key]
+def attempts_in_window(key: str) -> tuple[int, float | None]:
+    """The attempts counted for `key` in its open window, and when that window closes (a Unix time)."""
+    window = AttemptWindow.objects.filter(key=key, closes__gt=time.time()).values_list("attempts", "closes").first()
+    return window or (0, None)
 
 
-def record_failure(key: str, *, window_seconds: int) -> tuple[int, float]:
-    """Count one failure for `key`: the first opens a window of `window_seconds`; returns (count, window end)."""
-    closes_key, count_key = _failure_keys(key)
-    closes = time.time() + window_seconds
-    if cache.add(closes_key, closes, timeout=window_seconds):
-        cache.set(count_key, 0, timeout=window_seconds)
-    else:
-        closes = cache.get(closes_key, closes)
-    try:
-        count = cache.incr(count_key)  # atomic in the local memory cache, memcached and Redis
-    except ValueError:  # the window closed between the two calls
-        cache.add(count_key, 1, timeout=window_seconds)
-        count = 1
-    return count, closes
+def give_back_attempt(key: str) -> None:
+    """Uncount an attempt that turned out not to count (it succeeded, or another limit refused it)."""
+    AttemptWindow.objects.filter(key=key, closes__gt=time.time(), attempts__gt=0).update(attempts=F("attempts") - 1)
 
 
-def clear_failures(key: str) -> None:
-    cache.delete_many(_failure_keys(key))
+def clear_attempts(key: str) -> None:
+    AttemptWindow.objects.filter(key=key).delete()

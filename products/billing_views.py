@@ -1,8 +1,6 @@
 """The billing pages of a product: the fleet header's monthly cost, the Billing tab (this period,
 the pricing model, past invoices), an invoice's printable page and CSV, and the plan comparison."""
 
-import csv
-import io
 import logging
 
 from django.contrib import messages
@@ -12,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from console.csv_export import csv_lines
 from products.access import get_membership_for_user, require_product_admin
 from products.billing import Period
 from products.costs import MODEL_SUMMARIES, PROJECTION_RULE, cached_estimate, compare_models, invoice_csv_rows, last_invoice, side_by_side
@@ -151,9 +150,7 @@ def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse
 def invoice_csv(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     invoice = _get_invoice(membership, number)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(invoice_csv_rows(invoice))
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse("".join(csv_lines(invoice_csv_rows(invoice))), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}.csv"'
     return response
 

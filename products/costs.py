@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Sum
 
+from console.csv_export import Cell
 from console.units import MB
 from products.billing import Bill, Line, Period, account_activity, price_period
 from products.invoicing import estimate
@@ -189,17 +190,12 @@ def _invoiced_charges(invoice: Invoice) -> list[Line]:
 CSV_HEADER = ["kind", "zone", "description", "quantity", "unit", "unit_price", "amount"]
 
 
-def invoice_csv_rows(invoice: Invoice) -> Iterator[list[str]]:
-    """The invoice's lines, then its total, as CSV rows (a header first)."""
+def invoice_csv_rows(invoice: Invoice) -> Iterator[list[Cell]]:
+    """The invoice's lines, then its total, as CSV rows (a header first): text, and numbers as Decimals."""
     yield CSV_HEADER
     for line in invoice.lines.select_related("zone").order_by("position"):
         yield [
-            line.kind, line.zone.code if line.zone else "", _inert(line.description),
-            str(line.quantity), line.unit, str(line.unit_price), str(line.amount),
+            line.kind, line.zone.code if line.zone else "", line.description,
+            line.quantity, line.unit, line.unit_price, line.amount,
         ]  # fmt: skip
-    yield ["total", "", f"Total of invoice {invoice.number}", "", "", "", str(invoice.total)]
-
-
-def _inert(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @) is quoted; numbers are left as numbers."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    yield ["total", "", f"Total of invoice {invoice.number}", "", "", "", invoice.total]

@@ -1,8 +1,5 @@
 """The import pages of a product: build a queue, review it with a country and a price, watch it run."""
 
-import csv
-from collections.abc import Iterator
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
+from console.csv_export import csv_lines
 from console.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
@@ -244,22 +242,6 @@ def import_confirm(request: HttpRequest, slug: str, job_id: int) -> HttpResponse
 def import_outcomes_csv(request: HttpRequest, slug: str, job_id: int) -> StreamingHttpResponse:
     membership = get_membership_for_user(request, slug)
     job = _get_job(membership, job_id)
-    response = StreamingHttpResponse(_csv_lines(outcome_rows(job)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(outcome_rows(job)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-outcomes.csv"'
     return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    for row in rows:
-        yield writer.writerow([_inert(cell) for cell in row])
-
-
-def _inert(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell

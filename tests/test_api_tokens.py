@@ -7,17 +7,29 @@ from api.tokens import find_token
 from tests.conftest import text_of
 
 
+def secret_in(response) -> str:
+    return response.content.decode().split('readonly value="')[1].split('"')[0]
+
+
 def test_a_member_creates_a_token_and_sees_its_secret_once(teammate_client, product, teammate):
     response = teammate_client.post(
         reverse("api_tokens"), {"name": "factory", "product": product.slug, "scopes": ["sims:list", "sims:get"]}
     )
-    assert response.status_code == 302
-    page = teammate_client.get(reverse("api_tokens")).content.decode()
-    secret = page.split('readonly value="')[1].split('"')[0]
+    assert response.status_code == 200
+    secret = secret_in(response)
     token = find_token(secret)
     assert (token.name, token.product, token.scopes, token.user) == ("factory", product, ["sims:get", "sims:list"], teammate)
     assert secret not in teammate_client.get(reverse("api_tokens")).content.decode()  # shown once
     assert ApiToken.objects.get().secret_hash != secret
+
+
+def test_the_secret_is_kept_nowhere_but_the_answer_that_shows_it(teammate_client, product):
+    response = teammate_client.post(reverse("api_tokens"), {"name": "factory", "product": product.slug, "scopes": ["sims:list"]})
+    secret = secret_in(response)
+    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in teammate_client.get(reverse("api_tokens"))["Cache-Control"]
+    session = teammate_client.session
+    assert all(secret not in str(value) for value in session.values())
 
 
 def test_a_token_needs_a_name_a_scope_and_a_future_expiry(teammate_client, product):
@@ -34,8 +46,7 @@ def test_a_product_the_member_is_not_in_cannot_be_chosen(teammate_client, other_
 
 
 def test_revoking_stops_the_token_at_once(teammate_client, product, teammate, client):
-    teammate_client.post(reverse("api_tokens"), {"name": "t", "product": "", "scopes": ["sims:list"]})
-    secret = teammate_client.get(reverse("api_tokens")).content.decode().split('readonly value="')[1].split('"')[0]
+    secret = secret_in(teammate_client.post(reverse("api_tokens"), {"name": "t", "product": "", "scopes": ["sims:list"]}))
     assert client.get("/v1/sims", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
     token = ApiToken.objects.get()
     assert token.last_used_at is not None

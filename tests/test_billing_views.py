@@ -276,6 +276,20 @@ def test_the_invoice_csv_has_every_line_and_the_total(owner_client, product):
     ]
 
 
+def test_the_invoice_csv_makes_every_text_cell_inert_and_leaves_negative_amounts_numbers(owner_client, product):
+    invoice = make_invoice(product, date(2026, 2, 1))
+    zone = RateZone.objects.create(code="=1+2", name="A zone named by a formula")
+    InvoiceLine.objects.bulk_create([
+        InvoiceLine(invoice=invoice, position=4, kind="credit", zone=zone, description="\t=HYPERLINK(\"http://x\")",
+                    quantity=Decimal("1.0000"), unit="@SIMs", unit_price=Decimal("-1.5000"), amount=Decimal("-1.50")),
+        InvoiceLine(invoice=invoice, position=5, kind="credit", zone=None, description="\r=1+2",
+                    quantity=Decimal("-2.0000"), unit="+MB", unit_price=Decimal("0.7500"), amount=Decimal("-1.50")),
+    ])  # fmt: skip
+    rows = list(csv.reader(io.StringIO(owner_client.get(url("invoice_csv", product, invoice.number)).content.decode(), newline="")))
+    assert rows[4] == ["credit", "'=1+2", "'\t=HYPERLINK(\"http://x\")", "1.0000", "'@SIMs", "-1.5000", "-1.50"]
+    assert rows[5] == ["credit", "", "'\r=1+2", "-2.0000", "'+MB", "0.7500", "-1.50"]
+
+
 def test_another_products_invoice_is_404_even_for_a_member(owner_client, product, other_product):
     foreign = make_invoice(other_product, date(2026, 2, 1))
     assert owner_client.get(url("invoice_detail", product, foreign.number)).status_code == 404

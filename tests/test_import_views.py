@@ -1,4 +1,6 @@
 import codecs
+import csv
+import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -96,6 +98,16 @@ def test_continue_review_confirm_and_watch_it_finish(owner_client, product, owne
     csv = b"".join(owner_client.get(url("import_outcomes_csv", product, job.pk)).streaming_content).decode()
     assert csv.splitlines()[0] == "source,line,input,iccid,outcome,reason"
     assert f"typed,3,{mine.iccid},{mine.iccid},transferred" in csv
+
+
+def test_the_outcomes_csv_makes_every_rejected_line_inert(owner_client, product):
+    hostile = ["=HYPERLINK(\"http://x\")", "\t=1+2", "@SUM(A1)", "+1", "-2 SIMs", "=8901"]
+    upload(owner_client, product, "sims.txt", "\n".join(hostile).encode())
+    job = ImportJob.objects.get()
+    text = b"".join(owner_client.get(url("import_outcomes_csv", product, job.pk)).streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert [row[2] for row in rows] == ["'" + line for line in hostile]
+    assert [row[1] for row in rows] == ["1", "2", "3", "4", "5", "6"]  # line numbers stay numbers
 
 
 def test_a_running_import_polls_and_shows_time_left(owner_client, product, owner):

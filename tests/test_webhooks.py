@@ -366,6 +366,8 @@ def test_disabling_a_webhook_cancels_what_waits_and_a_queued_task_then_sends_not
         ("http://[::ffff:127.0.0.1]/hook", "loopback"),
         ("http://[fe80::1]/hook", "link-local"),
         ("http://[fd00::1]/hook", "private"),
+        ("http://[fec0::1]/hook", "fec0::1 is a site-local address"),
+        ("http://[feff:ffff::1]/hook", "site-local"),
         ("http://0.0.0.0/hook", "0.0.0.0 is a"),
         ("http://100.64.0.1/hook", "reserved"),
         ("http://240.0.0.1/hook", "reserved"),
