@@ -460,8 +460,12 @@ class _TimedSocket:
 
 
 class _AnswerReader(io.RawIOBase):
+    """The socket's own reader (socket.makefile: the socket stays open until the connection and the
+    answer are both closed), each read timed by the clock, all of them up to ANSWER_READ_LIMIT bytes."""
+
     def __init__(self, sock: socket.socket, clock: _Clock) -> None:
         self.sock, self.clock, self.left = sock, clock, ANSWER_READ_LIMIT
+        self.reader = sock.makefile("rb", buffering=0)
 
     def readable(self) -> bool:
         return True
@@ -470,9 +474,13 @@ class _AnswerReader(io.RawIOBase):
         if self.left <= 0:
             raise _AnswerTooLong(f"The answer's status line and headers are longer than {ANSWER_READ_LIMIT // 1024} KB.")
         self.sock.settimeout(self.clock.wait())
-        count = self.sock.recv_into(memoryview(buffer).cast("B")[: self.left])
+        count = self.reader.readinto(memoryview(buffer).cast("B")[: self.left])
         self.left -= count
         return count
+
+    def close(self) -> None:
+        self.reader.close()
+        super().close()
 
 
 def _connection(parts: SplitResult, address: str, clock: _Clock) -> http.client.HTTPConnection:
