@@ -9,11 +9,14 @@ active webhook costs one indexed query per chunk and nothing else.
 Safety: a receiver URL must be http(s) and resolve only to public addresses, none of them the
 console's own host, unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is on. It is checked when saved and
 again at every attempt (DNS can change), and the request goes to the very address checked.
+An attempt ends within WEBHOOKS_DEADLINE_SECONDS whatever the receiver does, and reads at most
+ANSWER_READ_LIMIT bytes of its answer: a receiver cannot hold a worker.
 """
 
 import hashlib
 import hmac
 import http.client
+import io
 import ipaddress
 import json
 import logging
@@ -47,6 +50,8 @@ EVENT_HEADER = "X-SimConsole-Event"
 USER_AGENT = "SimConsole-Webhooks/1"
 # What is kept of a receiver's answer for the log: enough to read an error message.
 ANSWER_KEPT = 300
+# The most of an answer that is read: its status line, headers and the start of its body.
+ANSWER_READ_LIMIT = 64 * 1024
 
 
 class UnsafeUrl(Exception):
@@ -377,17 +382,22 @@ def _post(webhook: Webhook, delivery: WebhookDelivery) -> Answer:
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(secret=webhook.secret, timestamp=timestamp, body=body),
     }
-    timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
+    clock = _Clock(settings.WEBHOOKS_TIMEOUT_SECONDS, settings.WEBHOOKS_DEADLINE_SECONDS)
     last_error = ""
     # To the addresses just checked, not to a fresh look-up that could answer differently.
     for address in addresses:
-        connection = _connection(parts, address, timeout)
+        connection = _connection(parts, address, clock)
         try:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
-            answer = response.read(ANSWER_KEPT).decode("utf-8", "replace").strip()
+            answer = _beginning(response) if not 200 <= response.status < 300 else ""
         except TimeoutError:
-            return Answer(None, f"No answer within {timeout} s.")
+            if clock.left() <= 0:
+                late = f"No complete answer within the {clock.deadline} s an attempt may last (WEBHOOKS_DEADLINE_SECONDS)."
+                return Answer(None, late)
+            return Answer(None, f"No answer within {clock.timeout} s.")
+        except _AnswerTooLong as error:
+            return Answer(None, str(error))
         except (OSError, http.client.HTTPException) as error:
             last_error = f"{type(error).__name__}: {error}"
             if isinstance(error, ConnectionRefusedError):
@@ -402,34 +412,110 @@ def _post(webhook: Webhook, delivery: WebhookDelivery) -> Answer:
     return Answer(None, last_error)
 
 
-def _connection(parts: SplitResult, address: str, timeout: float) -> http.client.HTTPConnection:
+def _beginning(response: http.client.HTTPResponse) -> str:
+    """The start of an answer's body, for the log. The attempt is judged by the status already
+    read: a body that breaks off or comes too slowly leaves this empty."""
+    try:
+        return response.read(ANSWER_KEPT).decode("utf-8", "replace").strip()
+    except (OSError, http.client.HTTPException):
+        return ""
+
+
+class _Clock:
+    """An attempt's time: each wait (to connect, for TLS, to send, for each read) lasts at most
+    `timeout` seconds, and all of them together `deadline` seconds."""
+
+    def __init__(self, timeout: float, deadline: float) -> None:
+        self.timeout, self.deadline = timeout, deadline
+        self.ends = time.monotonic() + deadline
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+    def wait(self) -> float:
+        """The longest the next wait may last; TimeoutError once the deadline has passed."""
+        left = self.left()
+        if left <= 0:
+            raise TimeoutError("the attempt's deadline has passed")
+        return min(self.timeout, left)
+
+
+class _AnswerTooLong(http.client.HTTPException):
+    """More than ANSWER_READ_LIMIT bytes before the status line and headers ended."""
+
+
+class _TimedSocket:
+    """A connected socket as http.client uses it (sendall, makefile, close), every wait timed by the
+    attempt's clock and the answer read up to ANSWER_READ_LIMIT bytes."""
+
+    def __init__(self, sock: socket.socket, clock: _Clock) -> None:
+        self.sock, self.clock = sock, clock
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.settimeout(self.clock.wait())
+        self.sock.sendall(data)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_AnswerReader(self.sock, self.clock))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _AnswerReader(io.RawIOBase):
+    """The socket's own reader (socket.makefile: the socket stays open until the connection and the
+    answer are both closed), each read timed by the clock, all of them up to ANSWER_READ_LIMIT bytes."""
+
+    def __init__(self, sock: socket.socket, clock: _Clock) -> None:
+        self.sock, self.clock, self.left = sock, clock, ANSWER_READ_LIMIT
+        self.reader = sock.makefile("rb", buffering=0)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            raise _AnswerTooLong(f"The answer's status line and headers are longer than {ANSWER_READ_LIMIT // 1024} KB.")
+        self.sock.settimeout(self.clock.wait())
+        count = self.reader.readinto(memoryview(buffer).cast("B")[: self.left])
+        self.left -= count
+        return count
+
+    def close(self) -> None:
+        self.reader.close()
+        super().close()
+
+
+def _connection(parts: SplitResult, address: str, clock: _Clock) -> http.client.HTTPConnection:
     host, port = parts.hostname or "", parts.port or _default_port(parts)
     if parts.scheme == "https":
-        return _PinnedHTTPSConnection(host, port, address=address, timeout=timeout, context=ssl.create_default_context())
-    return _PinnedHTTPConnection(host, port, address=address, timeout=timeout)
+        return _PinnedHTTPSConnection(host, port, address=address, clock=clock, context=ssl.create_default_context())
+    return _PinnedHTTPConnection(host, port, address=address, clock=clock)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to a given address while the Host header names the host."""
 
-    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, address: str, clock: _Clock, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.address = address
+        self.address, self.clock = address, clock
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = socket.create_connection((self.address, self.port), self.clock.wait())
+        self.sock = _TimedSocket(sock, self.clock)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Connects to a given address; TLS checks the certificate against the host name (SNI too)."""
 
-    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, address: str, clock: _Clock, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.address = address
+        self.address, self.clock = address, clock
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        sock = socket.create_connection((self.address, self.port), self.clock.wait())
+        sock.settimeout(self.clock.wait())  # bounds the whole TLS handshake
+        self.sock = _TimedSocket(self._context.wrap_socket(sock, server_hostname=self.host), self.clock)
 
 
 def signature_is_valid(*, secret: str, timestamp: str, body: bytes, signature: str) -> bool:

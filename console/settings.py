@@ -223,8 +223,9 @@ API_AUTH_TOKEN_MINUTES = env_int("API_AUTH_TOKEN_MINUTES", default=60, minimum=1
 # Webhooks (api/webhooks.py): receivers on loopback, private, link-local or reserved addresses, or on
 # the console's own host, are refused unless this is on (a receiver inside your own network).
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
-# Seconds to connect, and to wait for each read of the answer.
+# Seconds to connect, and to wait for each read of the answer; and for a whole attempt, whatever the receiver does.
 WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", default=5, minimum=1)
+WEBHOOKS_DEADLINE_SECONDS = env_int("WEBHOOKS_DEADLINE_SECONDS", default=15, minimum=1)
 # Attempts per delivery before it is marked failed; the wait doubles from WEBHOOKS_RETRY_SECONDS.
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", default=8, minimum=1)
 WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", default=30, minimum=1)

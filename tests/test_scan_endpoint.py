@@ -1,5 +1,6 @@
 """The frame endpoint of the webcam scanner: only sane images are decoded, bad ones get 400, never 500."""
 
+import io
 import struct
 import zlib
 
@@ -9,8 +10,10 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from sims.frames import FrameError, image_size
+from tests.test_fuzz_frames import jpeg_of_many_scans
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +94,48 @@ def test_image_sizes_are_read_from_headers():
 def test_an_outsider_cannot_scan_into_our_product(outsider_client, product):
     blank = jpeg(np.full((120, 160), 200, dtype=np.uint8))
     assert send(outsider_client, product, blank).status_code == 404
+
+
+def test_a_progressive_jpeg_gets_a_reason_the_scanner_shows(owner_client, product):
+    """The scanner page sends baseline JPEGs (canvas.toBlob): a progressive one comes from elsewhere."""
+    photo = io.BytesIO()
+    Image.new("RGB", (640, 480), "gray").save(photo, "JPEG", progressive=True)
+    response = send(owner_client, product, photo.getvalue())
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "The frame is a progressive JPEG, which is decoded once per scan: send a baseline JPEG "
+        "(the scanner page does), a PNG or a WebP."
+    )
+
+
+@pytest.fixture
+def decodes(monkeypatch) -> list[int]:
+    """The frames that reached OpenCV's decoder, by size."""
+    calls, decode = [], cv2.imdecode
+
+    def counting(data, flags):
+        calls.append(len(data))
+        return decode(data, flags)
+
+    monkeypatch.setattr(cv2, "imdecode", counting)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (jpeg_of_many_scans(600), "progressive JPEG"),
+        (jpeg_of_many_scans(600, progressive=False), "The frame holds 606 JPEG scans; at most 10 are accepted"),
+    ],
+    ids=["progressive", "marked-baseline"],
+)
+def test_a_jpeg_of_hundreds_of_scans_is_refused_before_it_is_decoded(owner_client, product, decodes, data, says):
+    response = send(owner_client, product, data)
+    assert response.status_code == 400 and says in response.content.decode()
+    assert decodes == []
+
+
+def test_a_frame_like_the_scanners_is_decoded_once(owner_client, product, decodes):
+    frame = jpeg(np.full((480, 640, 3), 200, dtype=np.uint8))
+    assert send(owner_client, product, frame).status_code == 204
+    assert decodes == [len(frame)]

@@ -89,6 +89,12 @@ def test_start_up_stops_on_a_bad_value_naming_it():
     assert "DEBUG='sometimes' is not a boolean" in result.stderr
 
 
+def test_a_webhook_deadline_under_a_second_stops_start_up_naming_it():
+    result = _start({"DEBUG": "1", "WEBHOOKS_DEADLINE_SECONDS": "0"})
+    assert result.returncode != 0
+    assert "WEBHOOKS_DEADLINE_SECONDS='0' must be 1 or more" in result.stderr
+
+
 def test_start_up_works_with_good_production_values():
     assert _start({"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "sims.example.com"}).returncode == 0
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -307,6 +308,125 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried(product, owner, make
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
     assert delivery.last_error == "No answer within 0.3 s."
+
+
+class RawReceiver:
+    """A receiver on a bare socket: reads one request, then sends `answer` in pieces of `piece`
+    bytes, `pause` seconds apart, until it is all sent or the console hangs up."""
+
+    def __init__(self, answer: bytes, *, piece: int = 65536, pause: float = 0.0) -> None:
+        self.answer, self.piece, self.pause = answer, piece, pause
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/hooks"
+
+    def serve(self) -> None:
+        connection, _ = self.server.accept()
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(65536)
+            length = int(re.search(rb"Content-Length: (\d+)", request)[1])
+            while len(request.split(b"\r\n\r\n", 1)[1]) < length:
+                request += connection.recv(65536)
+            try:
+                for at in range(0, len(self.answer), self.piece):
+                    connection.sendall(self.answer[at : at + self.piece])
+                    time.sleep(self.pause)
+            except OSError:
+                pass  # the console hung up
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture
+def raw_receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    made = []
+
+    def make(answer: bytes, **options) -> RawReceiver:
+        made.append(RawReceiver(answer, **options))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+def bytes_read(monkeypatch) -> dict[int, int]:
+    """Bytes this process read from each local port it connected to (the console's side only)."""
+    read: dict[int, int] = {}
+    recv_into = socket.socket.recv_into
+
+    def counting(self, buffer, *args):
+        count = recv_into(self, buffer, *args)
+        peer = self.getpeername()
+        if peer[0] == "127.0.0.1" and peer[1] != self.getsockname()[1]:
+            read[peer[1]] = read.get(peer[1], 0) + count
+        return count
+
+    monkeypatch.setattr(socket.socket, "recv_into", counting)
+    return read
+
+
+def port_of(receiver: RawReceiver) -> int:
+    return receiver.server.getsockname()[1]
+
+
+def test_a_receiver_that_dribbles_its_headers_fails_the_attempt_at_the_deadline_and_is_retried(
+    product, owner, make_sim, raw_receiver, settings
+):
+    """Every byte comes within WEBHOOKS_TIMEOUT_SECONDS, so only the attempt's deadline stops it."""
+    settings.WEBHOOKS_TIMEOUT_SECONDS, settings.WEBHOOKS_DEADLINE_SECONDS = 0.5, 1
+    server = raw_receiver(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", piece=1, pause=0.2)
+    add_webhook(product=product, url=server.url, user=owner)
+    delivery = queue_one(product, owner, make_sim)
+
+    assert attempt_delivery(delivery_id=delivery.pk).startswith("retry")
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error == "No complete answer within the 1 s an attempt may last (WEBHOOKS_DEADLINE_SECONDS)."
+    retry = tasks_queued()[-1]
+    assert len(tasks_queued()) == 2 and retry.run_after == delivery.next_attempt_at > delivery.last_attempt_at
+
+
+def test_a_huge_answer_body_is_not_read_and_the_attempt_is_judged_by_its_status(
+    product, owner, make_sim, raw_receiver, bytes_read
+):
+    body_length = 20_000_000
+    head = f"HTTP/1.1 500 Internal Server Error\r\nContent-Length: {body_length}\r\n\r\n".encode()
+    server = raw_receiver(head + b"x" * body_length)
+    add_webhook(product=product, url=server.url, user=owner)
+    delivery = queue_one(product, owner, make_sim)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code, delivery.last_error) == ("pending", 500, "x" * 300)
+    assert bytes_read[port_of(server)] <= webhooks.ANSWER_READ_LIMIT
+
+
+def test_an_answer_of_megabytes_of_headers_is_read_up_to_the_limit_and_fails_the_attempt(
+    product, owner, make_sim, raw_receiver, bytes_read
+):
+    padding = b"".join(b"X-Padding-%d: %s\r\n" % (number, b"a" * 60_000) for number in range(40))
+    server = raw_receiver(b"HTTP/1.1 200 OK\r\n" + padding + b"Content-Length: 0\r\n\r\n")
+    add_webhook(product=product, url=server.url, user=owner)
+    delivery = queue_one(product, owner, make_sim)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error == "The answer's status line and headers are longer than 64 KB."
+    assert bytes_read[port_of(server)] <= webhooks.ANSWER_READ_LIMIT
 
 
 def test_a_redirect_is_not_followed(product, owner, make_sim, receiver):
