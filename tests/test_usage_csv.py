@@ -90,6 +90,15 @@ def test_a_sim_over_its_limit_is_paused_by_the_file(product, make_sim):
     assert (report.paused, small.state) == (1, State.PAUSED)
 
 
+def test_a_provisioned_sim_the_file_activates_over_its_limit_is_paused_too(product, make_sim):
+    sim = make_sim(product, state=State.PROVISIONED, state_changed_at=NOW - timedelta(days=5), data_limit_mb=7)
+
+    report = ingest(csv_bytes(line("r1", sim.iccid, up=2 * MB, down=6 * MB)))
+
+    sim.refresh_from_db()
+    assert (report.activated, report.paused, sim.state) == (1, 1, State.PAUSED)
+
+
 @pytest.mark.parametrize(
     "encode",
     [
