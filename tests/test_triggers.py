@@ -123,6 +123,18 @@ def test_the_time_sweep_activates_sims_provisioned_six_months_ago(product, make_
     assert SimEvent.objects.get(sim=old).reason == "Provisioned on 2026-05-19: the 6-month rule."
 
 
+def test_a_sim_the_time_sweep_activates_over_its_limit_is_paused_in_the_same_pass(product, make_sim):
+    Product.objects.filter(pk=product.pk).update(trigger_data_kb=None, trigger_sms=None, trigger_traffic_days=None)
+    sim = make_sim(product, state=State.PROVISIONED, state_changed_at=datetime(2026, 5, 25, tzinfo=UTC), data_limit_mb=7)
+    ingest_usage([record(sim, megabytes=8)], now=NOW)  # test traffic, no rule reached yet
+    assert state_of(sim) == State.PROVISIONED
+
+    assert activate_long_provisioned(now=datetime(2026, 11, 26, tzinfo=UTC)) == 1  # six months on, same period
+
+    assert state_of(sim) == State.PAUSED
+    assert [event.actor_name for event in SimEvent.objects.filter(sim=sim).order_by("pk")] == ["trigger: time", "data limit"]
+
+
 def test_an_active_sim_is_left_alone_by_triggers(product, make_sim):
     sim = make_sim(product, state=State.ACTIVE)
     ingest_usage([record(sim, megabytes=0.01, sms=5)], now=NOW)
