@@ -69,9 +69,10 @@ ANALYZE_SCALE_FACTOR = 0.1
 def analyze_if_grown(model_classes: list[type[models.Model]], *, changed_rows: int) -> list[str]:
     """PostgreSQL: after a bulk write of `changed_rows` rows into each of these tables, refresh the
     planner's statistics of those it changed by more than autovacuum's rule allows, at once; the
-    tables analyzed. Autovacuum would do it up to a minute later (a bulk action right after a
-    million-SIM import was planned as if the product were small: 15 s instead of 3), or never
-    when it is off. ANALYZE reads a fixed sample (30,000 rows), ~0.1-0.5 s whatever the size."""
+    tables analyzed. Autovacuum would do it up to a minute later, or never when it is off, and
+    until then the planner takes a table a million-SIM import filled for a small one (it read a
+    whole product to find ticked SIMs). ANALYZE reads a fixed sample (30,000 rows): 0.25-0.5 s a
+    table at a million rows (bench/README.md)."""
     if connection.vendor != "postgresql" or changed_rows <= ANALYZE_THRESHOLD_ROWS:
         return []
     tables = [model._meta.db_table for model in model_classes]
