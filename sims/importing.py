@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from api import webhooks
-from console.bulk_insert import db_datetime
+from console.bulk_insert import analyze_if_grown, db_datetime
 from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
 from products.pricing import Quote, money, quote
@@ -40,7 +40,7 @@ from sims.import_input import (
 )
 from sims.import_sql import find_sims, insert_sims_with_events
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import ImportBatch, ImportJob, Sim, State
+from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
 
 EXAMPLES_SHOWN = 50
 # SIMs already known (inventory, transfers) go through the lifecycle this many at a time:
@@ -223,6 +223,8 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now())
     webhooks.queue_import_finished(job_id=job.pk)
     job.refresh_from_db()
+    # Each SIM activated or transferred is a SIM row written and an event row inserted.
+    analyze_if_grown([Sim, SimEvent], changed_rows=job.activated + job.transferred)
     return job
 
 

@@ -183,15 +183,19 @@ def apply_action(
     reasons: dict[int, str] | None = None,
     data_limit_mb: int | None = None,
     changes: dict[str, Any] | None = None,
+    product_id: int | None = None,
 ) -> ActionReport:
     """Apply an action to one SIM (raises IllegalTransition) or to many (reports each).
 
     `changes` are more fields to set on every changed SIM (an import sets the product
     and home country); the event is filed under the product the SIM ends up in.
     `reasons` gives some SIMs (by id) a reason of their own, such as the usage that paused each.
+    `product_id`, with ids (`sims.listing.ticked_sims`): a SIM no longer in this product when its
+    row is locked is refused as moved. The rows are locked by key and their product compared here:
+    a condition on the product could make PostgreSQL read all the product's SIMs for each chunk.
     """
     action = Action(action)
-    step = _Step(action, actor, reason, reasons or {}, data_limit_mb, changes or {})
+    step = _Step(action, actor, reason, reasons or {}, data_limit_mb, changes or {}, product_id)
     if isinstance(sims, Sim):
         report = _apply_in_chunks(Sim.objects.all(), [sims.pk], step)
         if report.refused:
@@ -215,6 +219,7 @@ class _Step:
     reasons: dict[int, str]
     data_limit_mb: int | None
     changes: dict[str, Any]
+    product_id: int | None = None
 
 
 def _apply_in_chunks(scope: QuerySet[Sim], ids: list[int], step: _Step) -> ActionReport:
@@ -237,6 +242,8 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
         .select_for_update(of=("self",))
         .values_list("pk", "iccid", "state", "product_id", "data_limit_mb")
     )
+    if step.product_id is not None:
+        rows = [row for row in rows if row[3] == step.product_id]
     found = {row[0] for row in rows}
     for missing in sorted(set(chunk) - found):
         report.refused.append(
@@ -256,11 +263,13 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
             report.refused.extend(Outcome(r[0], r[1], from_state, refused_reason=why) for r in group)
             continue
         group_ids = [r[0] for r in group]
-        updated = Sim.objects.filter(pk__in=group_ids, state=from_state).update(
+        # By key alone: the rows are locked, so their state is the one read (a condition on the
+        # state too could have PostgreSQL without statistics read the state's index instead).
+        updated = Sim.objects.filter(pk__in=group_ids).update(
             **{**_field_updates(action, State(from_state), to_state, now, step.data_limit_mb), **step.changes}
         )
         if updated != len(group_ids):
-            raise RuntimeError(f"{action}: {len(group_ids) - updated} SIMs changed state while locked")
+            raise RuntimeError(f"{action}: {len(group_ids) - updated} SIMs vanished while locked")
         for sim_id, iccid, _, product_id, old_limit in group:
             events.append(
                 (

@@ -76,14 +76,23 @@ class LimitChange:
 
 
 def set_data_limit(
-    *, sims: Sim | QuerySet[Sim] | list[int], data_limit_mb: int, actor: Actor, unpause: bool, now: datetime | None = None
+    *,
+    sims: Sim | QuerySet[Sim] | list[int],
+    data_limit_mb: int,
+    actor: Actor,
+    unpause: bool,
+    now: datetime | None = None,
+    product_id: int | None = None,
 ) -> LimitChange:
     """Set SIMs' own data limit, then pause what is over it and, if asked, unpause what is now under it.
 
-    One SIM raises IllegalTransition like apply_action (and is refreshed); a list is reported SIM by SIM.
+    One SIM raises IllegalTransition like apply_action (and is refreshed); a list is reported SIM by SIM
+    (`product_id` as for apply_action).
     """
     now = now or timezone.now()
-    report = apply_action(sims=sims, action=Action.SET_DATA_LIMIT, actor=actor, data_limit_mb=data_limit_mb)
+    report = apply_action(
+        sims=sims, action=Action.SET_DATA_LIMIT, actor=actor, data_limit_mb=data_limit_mb, product_id=product_id
+    )
     changed = [outcome.sim_id for outcome in report.done]
     paused = pause_if_over_limit(sim_ids=changed, now=now)
     unpaused = unpause_within_limit(sim_ids=changed, actor=actor, now=now) if unpause else 0

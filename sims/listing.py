@@ -85,6 +85,15 @@ def filter_sims(*, product: Product, state: str = "", country: str = "", fragmen
     return select_sims(product=product, state=state, country=country, fragment=fragment).queryset
 
 
+def ticked_sims(product: Product, ids: Sequence[int]) -> list[int]:
+    """The ids among the ticked ones that are SIMs of this product, read by key. With the product
+    in the condition as well, PostgreSQL without statistics of a freshly imported product thought
+    the product's index the more selective, and read all its SIMs for each chunk of the action
+    (bench/bulk_after_import.py: 6.6-8.2 s for 10,000 of 1,000,000, against 2.5-3.3 s by key)."""
+    rows = Sim.objects.filter(pk__in=list(ids)).order_by("pk").values_list("pk", "product_id")
+    return [pk for pk, product_id in rows if product_id == product.pk]
+
+
 def _starts_of_iccids_containing(product: Product, fragment: str) -> tuple[str, ...] | None:
     """The beginnings that the product's ICCIDs containing the fragment start with, none a prefix of
     another; None if the product's ICCIDs start in too many ways to list."""

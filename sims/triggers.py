@@ -12,6 +12,7 @@ from console.calendar import months_later
 from console.units import KB, human_bytes
 from products.models import Product
 from sims.lifecycle import Action, Actor, apply_action
+from sims.limits import pause_if_over_limit
 from sims.models import Sim, SimDailyUsage, State
 
 IDS_PER_QUERY = 5_000
@@ -74,14 +75,15 @@ def apply_provisioning_triggers(*, sim_ids: list[int], now: datetime | None = No
             sim_id: rule_reached(rules[product_id], usage.get(sim_id, UsageSinceProvisioning()), changed_at, now)
             for sim_id, product_id, changed_at in sims
         }
-        activated += _activate(reached)
+        activated += len(_activate(reached))
     return activated
 
 
 def activate_long_provisioned(*, now: datetime | None = None) -> int:
-    """The time rule needs no traffic: sweep each product's SIMs provisioned longer than its rule."""
+    """The time rule needs no traffic: sweep each product's SIMs provisioned longer than its rule.
+    A SIM whose test traffic this period is over its data limit is paused at once, as ingestion does."""
     now = now or timezone.now()
-    activated = 0
+    activated: list[int] = []
     for product in Product.objects.filter(trigger_months__isnull=False):
         cutoff = datetime.combine(months_later(now.date(), -product.trigger_months), now.time(), tzinfo=timezone.UTC)
         sims = Sim.objects.filter(product=product, state=State.PROVISIONED, state_changed_at__lte=cutoff)
@@ -91,7 +93,9 @@ def activate_long_provisioned(*, now: datetime | None = None) -> int:
             for sim_id, changed_at in sims.values_list("pk", "state_changed_at")
         }
         activated += _activate(reached)
-    return activated
+    if activated:
+        pause_if_over_limit(sim_ids=activated, now=now)
+    return len(activated)
 
 
 def _usage_since_provisioning(provisioned_on: dict[int, date]) -> dict[int, UsageSinceProvisioning]:
@@ -106,15 +110,16 @@ def _usage_since_provisioning(provisioned_on: dict[int, date]) -> dict[int, Usag
     return {sim_id: UsageSinceProvisioning(*total) for sim_id, total in totals.items()}
 
 
-def _activate(reached: dict[int, Reached | None]) -> int:
+def _activate(reached: dict[int, Reached | None]) -> list[int]:
+    """Activate the SIMs that reached a rule; the ids activated."""
     by_rule: dict[str, dict[int, str]] = defaultdict(dict)
     for sim_id, hit in reached.items():
         if hit is not None:
             by_rule[hit.rule][sim_id] = hit.reason
-    activated = 0
+    activated = []
     for rule, reasons in by_rule.items():
         report = apply_action(sims=list(reasons), action=Action.ACTIVATE, actor=Actor.system(rule), reasons=reasons)
-        activated += len(report.done)
+        activated += [outcome.sim_id for outcome in report.done]
     return activated
 
 

@@ -226,12 +226,13 @@ def apply_new_usage(
         stored = _store_new_records(f"{source_sql} {order_by}", now)
     report.ingested += stored
     _roll_up()
+    # Triggers first: a SIM they activate is held to its limit in this pass, not the next one.
+    report.activated += apply_provisioning_triggers(sim_ids=_provisioned_sims(), now=now)
     report.paused += pause_sims_over_limit(
         sims_sql=f"SELECT DISTINCT sim_id FROM {DELTA} WHERE period = %s",
         sims_params=[connection.ops.adapt_datefield_value(billing_period_start(now))],
         now=now,
     )
-    report.activated += apply_provisioning_triggers(sim_ids=_provisioned_sims(), now=now)
     return stored
 
 

@@ -255,12 +255,13 @@ def _keep_rows(usage: UsageCsv, now: datetime, first_line: int, *, time_check: C
                 OFFSET 0
             """
         # OFFSET 0 keeps a level a subquery, so what it works out is worked out once a row, not
-        # at every use above.
+        # at every use above. A row that is not ok keeps its text only: its country may be a name,
+        # which PARSED's column cannot hold, and Python gives it its verdict.
         cursor.execute(
             f"""
             INSERT INTO {PARSED} (line, raw, record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country)
             SELECT n + {int(first_line) - 1}, CASE WHEN ok THEN NULL ELSE {raw} END, CASE WHEN ok THEN {field['record_id']} END,
-                   sim_id, product_id, started_at, ended_at, {up}, {down}, {sms}, country
+                   sim_id, product_id, started_at, ended_at, {up}, {down}, {sms}, CASE WHEN ok THEN country END
             FROM (
                 SELECT t.*, s.id AS sim_id, s.product_id,
                        COALESCE(s.id IS NOT NULL AND t.ended_at >= t.started_at
@@ -314,10 +315,11 @@ def _keep_lines(usage: UsageCsv, now: datetime, *, time_check: Callable, count_c
             *(count_check(field[name], digits) for name, digits in [("bytes_up", 12), ("bytes_down", 12), ("sms", 6)]),
         ]
     )
+    # A line that is not ok keeps its text only (its country may be a name, too long for PARSED).
     sql = f"""
         INSERT INTO {PARSED} (line, raw, record_id, sim_id, product_id, started_at, ended_at, bytes_up, bytes_down, sms, country)
         SELECT line, CASE WHEN ok THEN NULL ELSE raw END, CASE WHEN ok THEN record_id END, sim_id, product_id,
-               started_at, ended_at, bytes_up, bytes_down, sms, country
+               started_at, ended_at, bytes_up, bytes_down, sms, CASE WHEN ok THEN country END
         FROM (
             SELECT p.line, p.raw, {field['record_id']} AS record_id, s.id AS sim_id, s.product_id,
                    t_start.started_at, t_end.ended_at, CASE WHEN plain THEN {field['bytes_up']}::bigint END AS bytes_up,

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from products.models import Product
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
 from sims.limits import LimitChange, period_usage, set_data_limit
-from sims.listing import SimSelection, page_of_sims, select_sims
+from sims.listing import SimSelection, page_of_sims, select_sims, ticked_sims
 from sims.models import Sim, SimDailyUsage
 from sims.spikes import latest_spike_day
 
@@ -254,20 +255,23 @@ def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
     status = 400
     if form.is_valid():
         data = form.cleaned_data
+        sims: QuerySet[Sim] | list[int]
         if data["scope"] == "selected":
             requested = set(data["ids"])
-            sims = Sim.objects.filter(product=product, pk__in=requested)
+            sims, within = ticked_sims(product, list(requested)), product.pk
         else:
             _, selection = _filtered(product, request.POST)
-            sims = selection.queryset
+            sims, within = selection.queryset, None
             requested = None
         action, actor = Action(data["action"]), Actor.for_user(request.user)
         change = None
         if action == Action.SET_DATA_LIMIT:
-            change = set_data_limit(sims=sims, data_limit_mb=data["data_limit_mb"], actor=actor, unpause=data["unpause"])
+            change = set_data_limit(
+                sims=sims, data_limit_mb=data["data_limit_mb"], actor=actor, unpause=data["unpause"], product_id=within
+            )
             report = change.report
         else:
-            report = apply_action(sims=sims, action=action, actor=actor)
+            report = apply_action(sims=sims, action=action, actor=actor, product_id=within)
         handled = len(report.done) + len(report.refused)
         context.update(
             report=report,

@@ -1,5 +1,12 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from console.bulk_insert import bulk_insert, db_datetime
+from sims.lifecycle import Action, Actor, apply_action
+from sims.listing import ticked_sims
 from sims.models import Sim, SimEvent, State
 from tests.conftest import text_of
 
@@ -72,3 +79,52 @@ def test_without_htmx_a_bulk_action_redirects_with_a_summary(owner_client, produ
     assert response.status_code == 302
     follow = owner_client.get(response["Location"]).content.decode()
     assert "Deactivate: 1 done." in follow
+
+
+def _indexes_used_on_sims(queries: list[dict]) -> list[str]:
+    """PostgreSQL's plan of each statement of `queries` that reads or changes SIM rows, told to use
+    an index (a table of a few thousand rows is otherwise read whole, whatever the condition)."""
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        for query in queries:
+            sql = query["sql"]
+            if (sql.startswith("SELECT") and ' FROM "sims_sim"' in sql) or sql.startswith('UPDATE "sims_sim"'):
+                cursor.execute(f"EXPLAIN {sql}")
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        cursor.execute("RESET enable_seqscan")
+    return plans
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans (SQLite reads a rowid list by key)")
+def test_ticked_sims_are_read_by_key_not_by_scanning_the_products_sims(owner_client, product):
+    # SIMs the planner has no statistics of, as right after a big import: a condition on the product
+    # looks more selective to it than 800 ids, and it read every SIM of the product for each chunk.
+    now = db_datetime(timezone.now())
+    fields = ["iccid", "product", "state", "state_changed_at", "home_country", "activations_count", "deactivations_count", "created_at"]
+    bulk_insert(Sim, fields, [(f"89012600{n:011d}", product.pk, "active", now, "US", 1, 0, now) for n in range(5_000)])
+    ticked = list(Sim.objects.filter(product=product).order_by("pk").values_list("pk", flat=True)[::6])[:800]
+
+    with CaptureQueriesContext(connection) as captured:
+        response = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked)
+
+    assert "Deactivate: 800 done." in text_of(response)
+    plans = _indexes_used_on_sims(captured.captured_queries)
+    assert plans
+    for plan in plans:
+        assert "sims_sim_pkey" in plan and "Cond: (product_id" not in plan, plan
+
+
+def test_a_sim_moved_to_another_product_after_it_was_ticked_is_refused_as_moved(product, other_product, make_sim):
+    staying, moving = make_sim(product), make_sim(product)
+    ticked = ticked_sims(product, [staying.pk, moving.pk])
+    Sim.objects.filter(pk=moving.pk).update(product=other_product)
+
+    report = apply_action(sims=ticked, action=Action.DEACTIVATE, actor=Actor.system("test"), product_id=product.pk)
+
+    assert [outcome.sim_id for outcome in report.done] == [staying.pk]
+    assert [(outcome.sim_id, outcome.refused_reason) for outcome in report.refused] == [
+        (moving.pk, "The SIM was removed or moved meanwhile.")
+    ]
+    moving.refresh_from_db()
+    assert moving.state == State.ACTIVE

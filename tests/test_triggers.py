@@ -52,6 +52,25 @@ def test_data_over_the_threshold_activates_a_provisioned_sim_with_an_event_namin
     assert event.reason == "6.0 KB used since provisioning reached the 5 KB rule."
 
 
+def test_a_sim_a_trigger_activates_over_its_limit_is_paused_in_the_same_pass(product, make_sim):
+    sim = make_sim(product, state=State.PROVISIONED, state_changed_at=PROVISIONED_AT, data_limit_mb=7)
+
+    report = ingest_usage([record(sim, megabytes=8)], now=NOW)
+
+    assert (report.activated, report.paused, state_of(sim)) == (1, 1, State.PAUSED)
+    events = SimEvent.objects.filter(sim=sim).order_by("pk")
+    assert [(event.action, event.actor_name) for event in events] == [("activate", "trigger: data"), ("pause", "data limit")]
+    assert events.last().reason == "Data limit of 7 MB reached: 8.0 MB used since Nov 1."
+
+
+def test_a_sim_a_trigger_activates_under_its_limit_stays_active(product, make_sim):
+    sim = make_sim(product, state=State.PROVISIONED, state_changed_at=PROVISIONED_AT, data_limit_mb=7)
+
+    report = ingest_usage([record(sim, megabytes=6)], now=NOW)
+
+    assert (report.activated, report.paused, state_of(sim)) == (1, 0, State.ACTIVE)
+
+
 def test_data_under_the_threshold_leaves_it_provisioned(test_sim):
     ingest_usage([record(test_sim, megabytes=0.004)], now=NOW)
     assert state_of(test_sim) == State.PROVISIONED
@@ -102,6 +121,18 @@ def test_the_time_sweep_activates_sims_provisioned_six_months_ago(product, make_
 
     assert (state_of(old), state_of(recent), state_of(rule_off)) == (State.ACTIVE, State.PROVISIONED, State.PROVISIONED)
     assert SimEvent.objects.get(sim=old).reason == "Provisioned on 2026-05-19: the 6-month rule."
+
+
+def test_a_sim_the_time_sweep_activates_over_its_limit_is_paused_in_the_same_pass(product, make_sim):
+    Product.objects.filter(pk=product.pk).update(trigger_data_kb=None, trigger_sms=None, trigger_traffic_days=None)
+    sim = make_sim(product, state=State.PROVISIONED, state_changed_at=datetime(2026, 5, 25, tzinfo=UTC), data_limit_mb=7)
+    ingest_usage([record(sim, megabytes=8)], now=NOW)  # test traffic, no rule reached yet
+    assert state_of(sim) == State.PROVISIONED
+
+    assert activate_long_provisioned(now=datetime(2026, 11, 26, tzinfo=UTC)) == 1  # six months on, same period
+
+    assert state_of(sim) == State.PAUSED
+    assert [event.actor_name for event in SimEvent.objects.filter(sim=sim).order_by("pk")] == ["trigger: time", "data limit"]
 
 
 def test_an_active_sim_is_left_alone_by_triggers(product, make_sim):

@@ -90,6 +90,15 @@ def test_a_sim_over_its_limit_is_paused_by_the_file(product, make_sim):
     assert (report.paused, small.state) == (1, State.PAUSED)
 
 
+def test_a_provisioned_sim_the_file_activates_over_its_limit_is_paused_too(product, make_sim):
+    sim = make_sim(product, state=State.PROVISIONED, state_changed_at=NOW - timedelta(days=5), data_limit_mb=7)
+
+    report = ingest(csv_bytes(line("r1", sim.iccid, up=2 * MB, down=6 * MB)))
+
+    sim.refresh_from_db()
+    assert (report.activated, report.paused, sim.state) == (1, 1, State.PAUSED)
+
+
 @pytest.mark.parametrize(
     "encode",
     [
@@ -283,6 +292,17 @@ def test_a_record_id_over_64_characters_is_one_rejected_row(active_sim):
     assert report.ingested == 1
 
 
+def test_a_country_written_as_a_name_is_one_rejected_row_and_the_rest_go_in(active_sim):
+    sim = active_sim.iccid
+    report = ingest(csv_bytes(line("r1", sim), line("r2", sim, country="Germany"), line("r3", sim, country="DEU")))
+
+    assert [(rejection.line, rejection.reason) for rejection in report.rejected] == [
+        (3, "'GERMANY' is not an ISO 3166 country code (use two letters, such as DE)."),
+        (4, "'DEU' is not an ISO 3166 country code (use two letters, such as DE)."),
+    ]
+    assert (report.received, report.ingested) == (3, 1)
+
+
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's COPY reading of the file")
 
 
@@ -348,6 +368,24 @@ def test_a_plain_file_is_read_by_copy_and_its_bad_rows_get_the_line_by_line_verd
     assert [rejection.line for rejection in as_it_comes.rejected] == [8, 9, 10, 11, 12, 13, 14, 18, 19, 20, 21]
     # r0-r4 were stored with the clean file; r1 is there twice.
     assert (as_it_comes.received, as_it_comes.ingested, as_it_comes.duplicates) == (21, 4, 6)
+
+
+@postgresql_only
+@times_checked
+def test_a_country_written_as_a_name_gets_the_same_verdict_from_copy_and_line_by_line(active_sim, monkeypatch, shared_times):
+    monkeypatch.setattr("sims.usage_csv_sql.SHARED_TIMES", shared_times)
+    sim = active_sim.iccid
+    data = csv_bytes(line("r1", sim), line("r2", sim, country="Germany"), line("r3", sim), line("r4", sim, country=" deu "))
+
+    readings, as_it_comes, line_by_line = _ingested_both_ways(data, monkeypatch)
+
+    assert readings == ["_keep_plain_rows", "_keep_plain_lines"]
+    assert _verdicts(as_it_comes) == _verdicts(line_by_line)
+    assert [(rejection.line, rejection.reason) for rejection in line_by_line.rejected] == [
+        (3, "'GERMANY' is not an ISO 3166 country code (use two letters, such as DE)."),
+        (5, "'DEU' is not an ISO 3166 country code (use two letters, such as DE)."),
+    ]
+    assert (line_by_line.received, line_by_line.ingested) == (4, 2)
 
 
 @postgresql_only
