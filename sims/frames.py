@@ -7,7 +7,6 @@ scans in a small file). OpenCV then decodes the frame for the scanner.
 """
 
 import io
-import struct
 from typing import NamedTuple
 
 import cv2
@@ -28,8 +27,9 @@ _OPENERS: dict[str, type[ImageFile.ImageFile]] = {
     "png": PngImagePlugin.PngImageFile,
     "webp": WebPImagePlugin.WebPImageFile,
 }
-# What Pillow's parsers raise on a damaged header or a file cut short.
-_DAMAGED = (SyntaxError, OSError, ValueError, EOFError, IndexError, TypeError, struct.error)
+# What Pillow raises on a damaged header or a file cut short (opening an image turns its parser's
+# IndexError, struct.error... into SyntaxError).
+_DAMAGED = (SyntaxError, OSError, ValueError)
 
 
 class FrameError(Exception):
