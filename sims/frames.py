@@ -21,7 +21,7 @@ MAX_JPEG_SCANS = 10
 
 # Pillow's image classes, opened directly rather than through Image.open: Image.open applies Pillow's
 # process-wide decompression-bomb limit (Image.MAX_IMAGE_PIXELS, a warning past 89 M pixels), and the
-# frame's limit is SCAN_MAX_FRAME_PIXELS, checked in load_frame with the size in the message.
+# frame's limit is SCAN_MAX_FRAME_PIXELS, checked in check_frame with the size in the message.
 _OPENERS: dict[str, type[ImageFile.ImageFile]] = {
     "jpeg": JpegImagePlugin.JpegImageFile,
     "png": PngImagePlugin.PngImageFile,
