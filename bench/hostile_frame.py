@@ -1,6 +1,8 @@
 """The cost of a hostile camera frame: a 3840 x 2160 progressive JPEG with thousands of minimal
 scans (issue 13, item 8), decoded by OpenCV as the server did before, and through
-sims.frames.load_frame as it does now (refused before decoding).
+sims.frames.load_frame as it does now (refused before decoding). First, what the checks cost a
+normal frame (bench/cards.py's, as JPEG, PNG and WebP): sims.frames.check_frame (Pillow reading
+the header) beside the whole of load_frame (the checks and cv2.imdecode).
 
     .venv/bin/python bench/hostile_frame.py                 # 1,000, 3,000 and 6,000 scans
     .venv/bin/python bench/hostile_frame.py --scans 6000 --repeat 3
@@ -29,7 +31,9 @@ django.setup()
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sims.frames import FrameError, load_frame  # noqa: E402
+from cards import make_frames  # noqa: E402
+
+from sims.frames import FrameError, check_frame, load_frame  # noqa: E402
 from tests.test_fuzz_frames import jpeg_of_many_scans  # noqa: E402
 
 
@@ -50,12 +54,25 @@ def refused(data: bytes) -> str:
     return "decoded"
 
 
+def normal_frames(repeat: int) -> None:
+    print("| frame | format | KB | check_frame ms | load_frame ms |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for frame in make_frames(9)[::3]:  # one of each size
+        gray = frame.image(cv2.IMREAD_GRAYSCALE)
+        encoded = {kind: cv2.imencode(f".{kind}", gray)[1].tobytes() for kind in ("png", "webp")}
+        for kind, data in {"jpeg": frame.jpeg, **encoded}.items():
+            check = seconds(lambda data=data: check_frame(data), repeat * 100) * 1000
+            load = seconds(lambda data=data: load_frame(data), repeat * 10) * 1000
+            print(f"| {frame.size[0]} x {frame.size[1]} | {kind} | {len(data) // 1000} | {check:.3f} | {load:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scans", type=int, nargs="+", default=[1_000, 3_000, 6_000])
     parser.add_argument("--repeat", type=int, default=1)
     options = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f}")
+    normal_frames(options.repeat)
     print("| scans | KB | cv2.imdecode s (before) | load_frame s (now) | load_frame says |")
     print("| ---: | ---: | ---: | ---: | --- |")
     for scans in options.scans:

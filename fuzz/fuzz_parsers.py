@@ -89,8 +89,8 @@ def fuzz_frame(data: bytes) -> None:
     except frames.FrameError as error:
         assert str(error)
         return
-    width, height = frames.image_size(data, frames.frame_format(data))
-    assert image.shape[0] * image.shape[1] <= width * height, (image.shape, width, height)
+    header = frames.read_header(data)
+    assert image.shape[0] * image.shape[1] <= header.width * header.height, (image.shape, header)
 
 
 TARGETS = {"iccid": fuzz_iccid, "csv": fuzz_csv, "frame": fuzz_frame}

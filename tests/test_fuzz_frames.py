@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from sims.frames import FrameError, frame_format, image_size, load_frame
+from sims.frames import FrameError, load_frame, read_header
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = np.full((48, 64), 200, dtype=np.uint8)
@@ -62,8 +62,8 @@ def check(data: bytes) -> None:
     except FrameError as error:
         assert str(error)
         return
-    width, height = image_size(data, frame_format(data))
-    assert image.shape[0] * image.shape[1] <= width * height
+    header = read_header(data)
+    assert image.shape[0] * image.shape[1] <= header.width * header.height
 
 
 @settings(max_examples=400, deadline=None)
@@ -139,6 +139,21 @@ def png_declaring(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
+def jpeg_with_two_frame_headers(width: int, height: int) -> bytes:
+    """A huge frame header, then the real one: Pillow reads the last, libjpeg refuses the second."""
+    data = cv2.imencode(".jpg", CARD)[1].tobytes()
+    at = data.index(b"\xff\xc0")
+    length = struct.unpack(">H", data[at + 2 : at + 4])[0]
+    return data[:at] + jpeg_declaring(width, height)[at : at + 2 + length] + data[at:]
+
+
+def png_with_two_headers(width: int, height: int) -> bytes:
+    """A huge IHDR, then a small one: Pillow reads the last, libpng refuses the second."""
+    small = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 48, 8, 0, 0, 0, 0))
+    huge = png_declaring(width, height)
+    return huge[:33] + small + huge[33:]
+
+
 def png_with_a_chunk_longer_than_the_file() -> bytes:
     """What the atheris harness found: OpenCV 5 allocated the 4 GB this chunk declares (14 s)."""
     ihdr = struct.pack(">IIBBBBB", 160, 120, 8, 0, 0, 0, 0)
@@ -149,6 +164,13 @@ def webp_declaring(width: int, height: int) -> bytes:
     vp8x = b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
     body = b"WEBP" + b"VP8X" + struct.pack("<I", len(vp8x)) + vp8x
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def webp_of(width: int, height: int) -> bytes:
+    """A real WebP of one colour, under a KB: Pillow opens it (its canvas allocated, untouched)."""
+    out = io.BytesIO()
+    Image.new("L", (width, height), 0).save(out, "WEBP", lossless=True)
+    return out.getvalue()
 
 
 def jpeg_of_many_scans(scans: int, *, progressive: bool = True) -> bytes:
@@ -171,6 +193,9 @@ HOSTILE = {
     "png 100000 x 100000": png_declaring(100_000, 100_000),
     "png with a 4 GB chunk": png_with_a_chunk_longer_than_the_file(),
     "webp 16384 x 16384": webp_declaring(16_384, 16_384),
+    "webp 4000 x 4000, a real image": webp_of(4_000, 4_000),
+    "jpeg with two frame headers, 20000 x 20000 first": jpeg_with_two_frame_headers(20_000, 20_000),
+    "png with two headers, 100000 x 100000 first": png_with_two_headers(100_000, 100_000),
     "progressive jpeg of 6,000 scans": jpeg_of_many_scans(6_000),
 }
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from sims.frames import FrameError, image_size
+from sims.frames import FrameError, load_frame, read_header
 from tests.test_fuzz_frames import jpeg_of_many_scans
 
 
@@ -27,6 +27,12 @@ def jpeg(image: np.ndarray) -> bytes:
 
 def send(client, product, data: bytes, name: str = "frame.jpg"):
     return client.post(reverse("import_scan", args=[product.slug]), {"frame": SimpleUploadedFile(name, data)})
+
+
+def load_frame_error(data: bytes) -> str:
+    with pytest.raises(FrameError) as refused:
+        load_frame(data)
+    return str(refused.value)
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -84,11 +90,25 @@ def test_frames_are_rate_limited_per_user(owner_client, product, settings):
 
 def test_image_sizes_are_read_from_headers():
     image = np.zeros((37, 53, 3), dtype=np.uint8)
-    assert image_size(jpeg(image), "jpeg") == (53, 37)
-    assert image_size(cv2.imencode(".png", image)[1].tobytes(), "png") == (53, 37)
-    assert image_size(cv2.imencode(".webp", image)[1].tobytes(), "webp") == (53, 37)
+    assert read_header(jpeg(image))[:3] == ("jpeg", 53, 37)
+    assert read_header(cv2.imencode(".png", image)[1].tobytes())[:3] == ("png", 53, 37)
+    assert read_header(cv2.imencode(".webp", image)[1].tobytes())[:3] == ("webp", 53, 37)
     with pytest.raises(FrameError):
-        image_size(b"\xff\xd8\xff", "jpeg")
+        read_header(b"\xff\xd8\xff")
+
+
+def test_a_jpeg_with_stray_bytes_between_segments_is_decoded_at_the_size_its_header_says():
+    """libjpeg skips bytes between segments (with a warning), and so does Pillow's reading of the header."""
+    data = jpeg(np.full((37, 53), 200, dtype=np.uint8))
+    at = data.index(b"\xff\xdb")
+    stray = data[:at] + b"\x00\x12\x34" + data[at:]
+    assert read_header(stray)[:3] == ("jpeg", 53, 37)
+    assert load_frame(stray).shape == (37, 53)
+
+
+def test_a_damaged_frame_says_what_to_send():
+    says = load_frame_error(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    assert "damaged" in says and "Send the frame again" in says
 
 
 def test_an_outsider_cannot_scan_into_our_product(outsider_client, product):
