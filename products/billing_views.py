@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from console.csv_export import csv_lines
+from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.billing import Period
 from products.costs import MODEL_SUMMARIES, PROJECTION_RULE, cached_estimate, compare_models, invoice_csv_rows, last_invoice, side_by_side
@@ -41,7 +42,7 @@ def fleet_monthly_cost(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def billing(request: HttpRequest, slug: str) -> HttpResponse:
+def billing(request: SignedInRequest, slug: str) -> HttpResponse:
     """The Billing tab: the period's lines come in their own request (billing_period)."""
     membership = get_membership_for_user(request, slug)
     return _render_billing(request, membership, _pricing_form(membership))
@@ -49,7 +50,7 @@ def billing(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def billing_period(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_period(request: SignedInRequest, slug: str) -> HttpResponse:
     """This period by line, so far and projected: a fragment for htmx, else the whole Billing tab with it."""
     membership = get_membership_for_user(request, slug)
     estimate = _estimate_context(membership.product)
@@ -64,7 +65,7 @@ def billing_period(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def billing_model(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_model(request: SignedInRequest, slug: str) -> HttpResponse:
     """A product admin chooses the pricing model and plan zone for the next period."""
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
@@ -101,7 +102,7 @@ def _pricing_form(membership: Membership) -> PricingChoiceForm:
     return PricingChoiceForm(initial=initial)
 
 
-def _render_billing(request: HttpRequest, membership: Membership, form: PricingChoiceForm, status: int = 200, **extra) -> HttpResponse:
+def _render_billing(request: SignedInRequest, membership: Membership, form: PricingChoiceForm, status: int = 200, **extra) -> HttpResponse:
     product = membership.product
     template = "products/billing.html"
     if request.htmx and request.method == "POST":
@@ -157,7 +158,7 @@ def invoice_csv(request: HttpRequest, slug: str, number: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def billing_compare(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_compare(request: SignedInRequest, slug: str) -> HttpResponse:
     """The three pricing models side by side on the last invoiced period, or this one so far.
 
     Pricing a period three times reads its events three times: the page comes first, and the

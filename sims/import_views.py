@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_countries import countries
 
 from console.csv_export import csv_lines
+from console.http import SignedInRequest
 from console.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
@@ -53,7 +54,7 @@ def _get_job(membership: Membership, job_id: int) -> ImportJob:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_start(request: HttpRequest, slug: str) -> HttpResponse:
+def import_start(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     if request.method == "POST":
@@ -66,7 +67,7 @@ def import_start(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _continue_to_review(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _continue_to_review(request: SignedInRequest, membership: Membership) -> HttpResponse:
     product = membership.product
     typed = [iccid for iccid in request.POST.getlist("iccid") if iccid.strip()][:QUEUE_LIMIT]
     job_id = request.POST.get("job", "")
@@ -154,7 +155,7 @@ def _file_too_large(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @limit_upload(lambda: settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024, _file_too_large)
-def import_file(request: HttpRequest, slug: str) -> HttpResponse:
+def import_file(request: SignedInRequest, slug: str) -> HttpResponse:
     """A dropped .txt file: stored as a draft import, answered with a summary of its lines."""
     membership = get_membership_for_user(request, slug)
     upload = request.FILES.get("file")
@@ -184,7 +185,7 @@ def _file_problem(upload) -> str | None:
 
 @require_GET
 @login_required
-def import_job(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     job = _get_job(membership, job_id)
     context = {"product": membership.product, "membership": membership, "job": job}

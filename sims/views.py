@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console.calendar import billing_period_start
 from console.charts import DayUsage
+from console.http import SignedInRequest
 from console.units import MB, human_bytes
 from products.access import get_membership_for_user
 from products.fleet import fleet_summary
@@ -52,7 +53,7 @@ def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSe
 
 @require_GET
 @login_required
-def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
+def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form, selection = _filtered(product, request.GET)
@@ -162,7 +163,7 @@ def sim_menu(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def sim_action(request: HttpRequest, slug: str, iccid: str, action: str) -> HttpResponse:
+def sim_action(request: SignedInRequest, slug: str, iccid: str, action: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     sim = _get_sim_for_product(product, iccid)
@@ -247,7 +248,7 @@ def _limit_summary(change: LimitChange | None) -> str:
 
 @require_POST
 @login_required
-def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form = BulkActionForm(request.POST)
