@@ -84,7 +84,7 @@ class Attempt:
     def begin(self) -> float | None:
         """Count this attempt against each limit; if one is used up already, count none and return when to try again."""
         window = settings.SIGN_IN_WINDOW_MINUTES * 60
-        counted = []
+        counted: list[str] = []
         for key, allowed in self.limits:
             taken, attempts, closes = rate_limit.take_attempt(key, allowed=allowed, window_seconds=window)
             if not taken:
