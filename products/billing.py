@@ -105,7 +105,8 @@ def account_activity(product: Product, period: Period, *, until: datetime) -> Ac
     )
     billable_at_start_with_events = 0
     counted: dict[int, bool] = {}  # sim -> already in plan_sims (False: seen, not yet billable)
-    plan_sims, suspensions = Counter(), Counter()
+    plan_sims: Counter[str] = Counter()
+    suspensions: Counter[tuple[str, date]] = Counter()
     events = (
         SimEvent.objects.filter(product=product, created_at__gte=period.starts_at)
         .order_by("created_at", "id")
@@ -251,7 +252,7 @@ def uninvoiced_charges(product: Product, period: Period, *, model: str) -> list[
 
 
 # What a ledger charge's quantity counts, by kind (a credit counts nothing in particular).
-LEDGER_UNITS = {Charge.Kind.FIRST_MONTH: "SIMs", Charge.Kind.TRANSFER_OVERAGE: "MB"}
+LEDGER_UNITS: dict[str, str] = {Charge.Kind.FIRST_MONTH: "SIMs", Charge.Kind.TRANSFER_OVERAGE: "MB"}
 
 
 def ledger_line(charge: Charge) -> Line:
@@ -287,7 +288,7 @@ def _per_sim_plan(product, period, until, book, activity, usage_scale) -> list[L
     lines = []
     for zone in sorted(sims_by_zone, key=lambda z: z.code):
         lines += _fee_lines("plan", "Per-SIM plan", sims_by_zone[zone], zone, period, book, lambda p: p.plan_monthly_price)
-    over_bytes: Counter = Counter()
+    over_bytes: defaultdict[RateZone, Decimal] = defaultdict(Decimal)
     plan_of: dict[str, tuple[RateZone, Decimal]] = {}  # home country -> zone, bytes included: once, not per SIM
     for country, used in _usage_by_sim(product, period, until):
         if country not in plan_of:

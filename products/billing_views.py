@@ -113,7 +113,7 @@ def _render_billing(request: SignedInRequest, membership: Membership, form: Pric
         "membership": membership,
         "form": form,
         "period": period,
-        "model_summaries": [(value, label, MODEL_SUMMARIES[value]) for value, label in PricingModel.choices],
+        "model_summaries": [(value, label, MODEL_SUMMARIES[PricingModel(value)]) for value, label in PricingModel.choices],
         "model_summary": MODEL_SUMMARIES[PricingModel(product.pricing_model)],
         "pending_label": PricingModel(product.pending_pricing_model).label if product.pending_pricing_model else "",
         "invoices": product.invoices.order_by("-period_start"),
@@ -170,7 +170,7 @@ def billing_compare(request: SignedInRequest, slug: str) -> HttpResponse:
     if basis != "last" or latest is None:
         basis = "current"
     now = timezone.now()
-    context = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
+    context: dict[str, object] = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
     if not request.htmx or request.htmx.history_restore_request:
         return render(request, "products/compare.html", context)
     try:
