@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -99,8 +100,8 @@ def _filter_query(params: QueryDict) -> str:
     """The current filter as a query string, for page links, the count and 'all matching'."""
     kept = QueryDict(mutable=True)
     for name in ("state", "country", "q", "spikes"):
-        if params.get(name):
-            kept[name] = params[name]
+        if value := params.get(name):
+            kept[name] = value
     return kept.urlencode()
 
 
@@ -108,8 +109,8 @@ def _page_query(params: QueryDict) -> str:
     """The current filter and page, to reload this very page after a bulk action."""
     kept = QueryDict(_filter_query(params), mutable=True)
     for name in ("after", "before", "last"):
-        if params.get(name):
-            kept[name] = params[name]
+        if value := params.get(name):
+            kept[name] = value
     return kept.urlencode()
 
 
@@ -217,7 +218,7 @@ def _set_sim_limit(request: HttpRequest, sim: Sim) -> None:
     elif change.unpaused:
         text += f"; unpaused: {human_bytes(used)} used this period is under it."
     elif was_paused:
-        under = used < sim.data_limit_mb * MB
+        under = used < data["data_limit_mb"] * MB
         text += (
             "; still paused (unpause it when you are ready)." if under
             else f"; still paused: {human_bytes(used)} used this period reaches it."
@@ -252,7 +253,7 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form = BulkActionForm(request.POST)
-    context = {"product": product, "form": form}
+    context: dict[str, Any] = {"product": product, "form": form}
     status = 400
     if form.is_valid():
         data = form.cleaned_data
@@ -293,5 +294,5 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect(reverse("sim_list", args=[product.slug]))
