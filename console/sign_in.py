@@ -114,7 +114,7 @@ def limited_message(until: float, *, what: str = "failed sign-ins for this usern
     return f"Too many {what} or from your network. Try again in {wait} (at {at})."
 
 
-class SignInLimitsMixin:
+class SignInLimitsMixin(AuthenticationForm):
     """For an AuthenticationForm: refuse while limited, count each attempt before its password is checked."""
 
     def clean(self):
