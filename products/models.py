@@ -61,6 +61,13 @@ class Product(models.Model):
         return self.default_data_limit_mb
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def products_of(self, user) -> "MembershipQuerySet":
+        """The user's memberships, each with its product, by product name: "my products" for the
+        console's pages and the API's checks alike (a user or a user id)."""
+        return self.filter(user=user).select_related("product").order_by("product__name")
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"
@@ -70,6 +77,8 @@ class Membership(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "product"], name="one_membership_per_user_and_product")]
