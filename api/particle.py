@@ -22,12 +22,11 @@ from console.units import MB
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
 from sims.developer import NoSuchCountry, activate_own_sim
-from sims.forms import MAX_DATA_LIMIT_MB
 from sims.iccid import InvalidIccid, validate_iccid
 from sims.import_sql import find_sims
 from sims.importing import ALREADY, OTHER_OWNER, TERMINATED, CannotConfirm, confirm_import, count_input, importable, start_import
 from sims.lifecycle import Action, IllegalTransition, apply_action
-from sims.limits import set_data_limit
+from sims.limits import MAX_DATA_LIMIT_MB, set_data_limit
 from sims.listing import select_sims
 from sims.models import Sim, SimDailyUsage, SimEvent, State
 

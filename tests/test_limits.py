@@ -1,0 +1,52 @@
+"""The effective data limit, defined once (sims/effective_limit.py) for Python and SQL, and the
+limits' domain constants that the forms and the API share."""
+
+from django.db import connection
+from django.utils import timezone
+
+from api import particle, schema_particle
+from console.calendar import billing_period_start
+from console.units import MB
+from products.models import Product
+from sims import effective_limit, forms, limits
+from sims.effective_limit import effective_limit_sql
+from sims.limits import pause_if_over_limit
+from sims.models import Sim, SimPeriodUsage, State
+
+
+def _limits_in_sql(sims: list[Sim]) -> dict[int, int]:
+    sql = (
+        f"SELECT s.id, {effective_limit_sql('s', 'p')} FROM {Sim._meta.db_table} s "
+        f"LEFT JOIN {Product._meta.db_table} p ON p.id = s.product_id WHERE s.id IN ({', '.join(['%s'] * len(sims))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sim.pk for sim in sims])
+        return dict(cursor.fetchall())
+
+
+def test_the_effective_limit_is_the_same_in_python_and_in_sql(product, other_product, owner, make_sim):
+    product.default_data_limit_mb = 40
+    product.save()
+    own = make_sim(product, data_limit_mb=7)
+    product_default = make_sim(product)
+    neither = make_sim(other_product)
+    developers = make_sim(None, owner_user=owner)
+    sims = [Sim.objects.select_related("product").get(pk=sim.pk) for sim in (own, product_default, neither, developers)]
+    in_python = {sim.pk: sim.effective_data_limit_mb for sim in sims}
+    assert in_python == _limits_in_sql(sims)
+    assert list(in_python.values()) == [7, 40, effective_limit.DEFAULT_DATA_LIMIT_MB, effective_limit.DEFAULT_DATA_LIMIT_MB]
+    assert other_product.effective_default_data_limit_mb == effective_limit.DEFAULT_DATA_LIMIT_MB
+
+
+def test_pausing_at_the_limit_uses_the_one_console_default(product, make_sim, monkeypatch):
+    """Change the console default in its one place: the page shows it and the pause follows it."""
+    monkeypatch.setattr(effective_limit, "DEFAULT_DATA_LIMIT_MB", 1)
+    sim = make_sim(product)
+    SimPeriodUsage.objects.create(sim=sim, period=billing_period_start(timezone.now()), bytes=2 * MB)
+    assert Sim.objects.get(pk=sim.pk).effective_data_limit_mb == 1
+    assert pause_if_over_limit(sim_ids=[sim.pk]) == 1
+    assert Sim.objects.get(pk=sim.pk).state == State.PAUSED
+
+
+def test_the_forms_and_the_api_take_the_largest_limit_from_the_limits_module():
+    assert forms.MAX_DATA_LIMIT_MB is particle.MAX_DATA_LIMIT_MB is schema_particle.MAX_DATA_LIMIT_MB is limits.MAX_DATA_LIMIT_MB
