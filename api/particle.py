@@ -26,7 +26,7 @@ from sims.iccid import InvalidIccid, validate_iccid
 from sims.import_sql import find_sims
 from sims.importing import ALREADY, OTHER_OWNER, TERMINATED, CannotConfirm, confirm_import, count_input, importable, start_import
 from sims.lifecycle import Action, IllegalTransition, apply_action
-from sims.limits import MAX_DATA_LIMIT_MB, set_data_limit
+from sims.limits import MAX_DATA_LIMIT_MB, change_sims
 from sims.listing import select_sims
 from sims.models import Sim, SimDailyUsage, SimEvent, State
 
@@ -262,11 +262,11 @@ def _update(caller: Caller, sim: Sim, body: dict) -> None:
         raise ApiError(400, "Nothing to do: send an action (deactivate, reactivate) or mb_limit.")
     try:
         if mb_limit is not None:
-            set_data_limit(sims=sim, data_limit_mb=mb_limit, actor=caller.actor, unpause=action == "reactivate")
+            change_sims(sims=sim, action=Action.SET_DATA_LIMIT, data_limit_mb=mb_limit, actor=caller.actor, unpause=action == "reactivate")
         if action == "deactivate":
-            apply_action(sims=sim, action=Action.DEACTIVATE, actor=caller.actor)
+            change_sims(sims=sim, action=Action.DEACTIVATE, actor=caller.actor)
         elif action == "reactivate" and sim.state != State.ACTIVE:
-            apply_action(sims=sim, action=Action.REACTIVATE, actor=caller.actor)
+            change_sims(sims=sim, action=Action.REACTIVATE, actor=caller.actor)
     except IllegalTransition as error:
         raise _illegal(error) from None
 

@@ -104,6 +104,28 @@ def set_data_limit(
     return LimitChange(report=report, paused=paused, unpaused=unpaused)
 
 
+def change_sims(
+    *,
+    sims: Sim | QuerySet[Sim] | list[int],
+    action: Action,
+    actor: Actor,
+    data_limit_mb: int | None = None,
+    unpause: bool = False,
+    product_id: int | None = None,
+    now: datetime | None = None,
+) -> LimitChange:
+    """A change chosen for SIMs by a person or a script: a new data limit (`data_limit_mb`, then what
+    is over it paused and, if `unpause`, what is under it unpaused: `set_data_limit`) or a lifecycle
+    action (`data_limit_mb` and `unpause` ignored: nothing paused or unpaused by a limit). One SIM
+    raises IllegalTransition; many are reported SIM by SIM (`product_id` as for apply_action)."""
+    if action == Action.SET_DATA_LIMIT:
+        if data_limit_mb is None:
+            raise ValueError("set_data_limit needs data_limit_mb, a whole number of MB")
+        return set_data_limit(sims=sims, data_limit_mb=data_limit_mb, actor=actor, unpause=unpause, now=now, product_id=product_id)
+    report = apply_action(sims=sims, action=action, actor=actor, product_id=product_id)
+    return LimitChange(report=report, paused=0, unpaused=0)
+
+
 def period_usage(sim_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:
     """Bytes each SIM used this billing period (SIMs without usage are missing)."""
     period_start = billing_period_start(now or timezone.now())

@@ -1,6 +1,10 @@
 """The effective data limit, defined once (sims/effective_limit.py) for Python and SQL, and the
 limits' domain constants that the forms and the API share."""
 
+import re
+from pathlib import Path
+
+import pytest
 from django.db import connection
 from django.utils import timezone
 
@@ -10,7 +14,8 @@ from console.units import MB
 from products.models import Product
 from sims import effective_limit, forms, limits
 from sims.effective_limit import effective_limit_sql
-from sims.limits import pause_if_over_limit
+from sims.lifecycle import Action, Actor
+from sims.limits import change_sims, pause_if_over_limit
 from sims.models import Sim, SimPeriodUsage, State
 
 
@@ -50,3 +55,33 @@ def test_pausing_at_the_limit_uses_the_one_console_default(product, make_sim, mo
 
 def test_the_forms_and_the_api_take_the_largest_limit_from_the_limits_module():
     assert forms.MAX_DATA_LIMIT_MB is particle.MAX_DATA_LIMIT_MB is schema_particle.MAX_DATA_LIMIT_MB is limits.MAX_DATA_LIMIT_MB
+
+
+def test_change_sims_sets_a_limit_and_pauses_at_once_what_is_over_it(product, make_sim, owner):
+    over, under = make_sim(product), make_sim(product)
+    SimPeriodUsage.objects.create(sim=over, period=billing_period_start(timezone.now()), bytes=3 * MB)
+    change = change_sims(sims=[over.pk, under.pk], action=Action.SET_DATA_LIMIT, data_limit_mb=2, actor=Actor.for_user(owner))
+    assert (len(change.report.done), change.paused, change.unpaused) == (2, 1, 0)
+    assert dict(Sim.objects.values_list("pk", "state")) == {over.pk: State.PAUSED, under.pk: State.ACTIVE}
+
+
+def test_change_sims_applies_a_lifecycle_action_and_refuses_a_limit_without_its_mb(product, make_sim, owner):
+    sim = make_sim(product)
+    change = change_sims(sims=sim, action=Action.DEACTIVATE, data_limit_mb=9, actor=Actor.for_user(owner))
+    sim.refresh_from_db()
+    assert (sim.state, sim.data_limit_mb, change.paused, change.unpaused) == (State.SUSPENDED, None, 0, 0)
+    with pytest.raises(ValueError, match="data_limit_mb"):
+        change_sims(sims=sim, action=Action.SET_DATA_LIMIT, actor=Actor.for_user(owner))
+
+
+def test_only_change_sims_chooses_between_a_data_limit_and_a_lifecycle_action():
+    """The SIM page, the bulk action and the API change SIMs through `change_sims`: a view that set a
+    limit its own way could skip the pause (or unpause) the new limit calls for."""
+    root = Path(__file__).resolve().parent.parent
+    callers = sorted(
+        str(path.relative_to(root))
+        for app in ("api", "console", "products", "sims")
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts and re.search(r"\bset_data_limit\(", path.read_text())
+    )
+    assert callers == ["sims/limits.py"]
