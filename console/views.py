@@ -50,5 +50,5 @@ class LimitedPasswordChangeView(PasswordChangeView):
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user=request.user).select_related("product").order_by("product__name")
+    memberships = Membership.objects.products_of(request.user)
     return render(request, "console/home.html", {"memberships": memberships})
