@@ -57,7 +57,7 @@ class Caller:
             # Not an id or a slug (a NUL byte in it would even make PostgreSQL refuse the query).
             raise ApiError(404, "There is no such product, or it is not yours.", code="not_found")
         lookup = {"pk": int(key)} if key.isdigit() else {"slug": key}
-        if Membership.objects.filter(user=self.token.user, **{f"product__{k}": v for k, v in lookup.items()}).exists():
+        if Membership.objects.products_of(self.token.user).filter(**{f"product__{k}": v for k, v in lookup.items()}).exists():
             raise ApiError(403, "This token acts for another product: use a token of this product.", code="forbidden")
         raise ApiError(404, "There is no such product, or it is not yours.", code="not_found")
 

@@ -22,14 +22,13 @@ from console.units import MB
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
 from sims.developer import NoSuchCountry, activate_own_sim
-from sims.forms import MAX_DATA_LIMIT_MB
 from sims.iccid import InvalidIccid, validate_iccid
 from sims.import_sql import find_sims
-from sims.importing import ALREADY, NEW, OTHER_OWNER, TERMINATED, CannotConfirm, classify_one, confirm_import, count_input
+from sims.importing import ALREADY, OTHER_OWNER, TERMINATED, CannotConfirm, confirm_import, count_input, importable, start_import
 from sims.lifecycle import Action, IllegalTransition, apply_action
-from sims.limits import set_data_limit
+from sims.limits import MAX_DATA_LIMIT_MB, change_sims
 from sims.listing import select_sims
-from sims.models import ImportJob, Sim, SimDailyUsage, SimEvent, State
+from sims.models import Sim, SimDailyUsage, SimEvent, State
 
 PER_PAGE, MAX_PER_PAGE = 25, 100
 DEVICE_FILTERS = ("deviceId", "deviceName")
@@ -233,9 +232,7 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
     if len(iccids) > MAX_IMPORT_ICCIDS:
         raise ApiError(400, f"At most {MAX_IMPORT_ICCIDS:,} ICCIDs a call: split the list, or import a file in the console.")
     country = _country(body)
-    job = ImportJob.objects.create(
-        product=chosen, created_by=caller.token.user, token_name=caller.actor.name, typed_text="\n".join(iccids)
-    )
+    job = start_import(product=chosen, user=caller.token.user, typed_text="\n".join(iccids), token_name=caller.actor.name)
     count_input(job)
     try:
         confirm_import(job=job, country=country)
@@ -265,11 +262,11 @@ def _update(caller: Caller, sim: Sim, body: dict) -> None:
         raise ApiError(400, "Nothing to do: send an action (deactivate, reactivate) or mb_limit.")
     try:
         if mb_limit is not None:
-            set_data_limit(sims=sim, data_limit_mb=mb_limit, actor=caller.actor, unpause=action == "reactivate")
+            change_sims(sims=sim, action=Action.SET_DATA_LIMIT, data_limit_mb=mb_limit, actor=caller.actor, unpause=action == "reactivate")
         if action == "deactivate":
-            apply_action(sims=sim, action=Action.DEACTIVATE, actor=caller.actor)
+            change_sims(sims=sim, action=Action.DEACTIVATE, actor=caller.actor)
         elif action == "reactivate" and sim.state != State.ACTIVE:
-            apply_action(sims=sim, action=Action.REACTIVATE, actor=caller.actor)
+            change_sims(sims=sim, action=Action.REACTIVATE, actor=caller.actor)
     except IllegalTransition as error:
         raise _illegal(error) from None
 
@@ -333,9 +330,8 @@ def check_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
         iccid = validate_iccid(iccid)
     except InvalidIccid as error:
         raise ApiError(400, str(error.message)) from None
-    user, product = caller.token.user, caller.token.product
     row = find_sims([iccid], lock=False).get(iccid)
-    verdict = classify_one(row, product.pk, user.pk) if product else _own_verdict(row, user.pk)
+    verdict = importable(row, product_id=caller.token.product_id, user_id=caller.token.user_id)
     if verdict == TERMINATED:
         raise ApiError(403, f"The SIM {iccid} is terminated: it can never be activated again.")
     if verdict == OTHER_OWNER:
@@ -343,18 +339,6 @@ def check_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
     if verdict == ALREADY:
         raise ApiError(409, f"The SIM {iccid} is already yours here.")
     return HttpResponse(status=204)
-
-
-def _own_verdict(row: tuple | None, user_id: int) -> str:
-    """Whether a developer could claim the SIM for their own account."""
-    if row is None:
-        return NEW
-    _, _, owner_product_id, owner_user_id, state, _ = row
-    if state == State.TERMINATED:
-        return TERMINATED
-    if owner_user_id == user_id:
-        return ALREADY
-    return NEW if owner_product_id is None and owner_user_id is None else OTHER_OWNER
 
 
 def get_own_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:

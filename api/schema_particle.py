@@ -8,7 +8,7 @@ scope it needs (OpenAPI 3.1 lets a non-OAuth scheme carry role names there); the
 from typing import Any
 
 from api.models import Scope
-from sims.forms import MAX_DATA_LIMIT_MB
+from sims.limits import MAX_DATA_LIMIT_MB
 
 SIM_STATUSES = ["active", "never_before_activated", "inactive_user_deactivated", "inactive_data_limit_reached"]
 EXAMPLE_ICCID = "89012600000000000011"

@@ -33,7 +33,7 @@ def create_token(
         raise TokenError(f"Unknown scope {', '.join(unknown)}: choose among {', '.join(Scope.values)}.")
     if not scopes:
         raise TokenError("Choose at least one scope: a token without one can do nothing.")
-    if product is not None and not Membership.objects.filter(user=user, product=product).exists():
+    if product is not None and not Membership.objects.products_of(user).filter(product=product).exists():
         raise TokenError("You can only create tokens for products you are a member of.")
     if expires_at is not None and expires_at <= timezone.now():
         raise TokenError("The expiry must be in the future.")
@@ -67,7 +67,7 @@ def _live_token(tokens, *, now: datetime | None) -> ApiToken | None:
     token = tokens.select_related("user", "product").first()
     if token is None or not token.is_live(now) or not token.user.is_active:
         return None
-    if token.product_id is not None and not Membership.objects.filter(user=token.user_id, product=token.product_id).exists():
+    if token.product_id is not None and not Membership.objects.products_of(token.user_id).filter(product=token.product_id).exists():
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

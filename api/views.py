@@ -23,7 +23,7 @@ from products.models import Membership
 @never_cache  # the answer to a creation holds the secret: no browser or proxy cache may keep it
 def tokens(request: SignedInRequest) -> HttpResponse:
     """The new secret is shown in the answer to the POST that made it, and kept nowhere else."""
-    memberships = list(Membership.objects.filter(user=request.user).select_related("product").order_by("product__name"))
+    memberships = list(Membership.objects.products_of(request.user))
     form = TokenForm(request.POST or None, memberships=memberships)
     new = None
     if request.method == "POST" and form.is_valid():

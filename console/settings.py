@@ -230,6 +230,4 @@ WEBHOOKS_DEADLINE_SECONDS = env_int("WEBHOOKS_DEADLINE_SECONDS", default=15, min
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", default=8, minimum=1)
 WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", default=30, minimum=1)
 
-# The effective data limit of a SIM whose product sets no default (Particle's rule).
-DEFAULT_DATA_LIMIT_MB = 5
 SIMS_PER_PAGE = 50

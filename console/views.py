@@ -51,5 +51,5 @@ class LimitedPasswordChangeView(PasswordChangeView):
 @require_GET
 @login_required
 def home(request: SignedInRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user=request.user).select_related("product").order_by("product__name")
+    memberships = Membership.objects.products_of(request.user)
     return render(request, "console/home.html", {"memberships": memberships})

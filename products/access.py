@@ -9,9 +9,7 @@ from products.models import Membership
 
 
 def get_membership_for_user(request: HttpRequest, slug: str) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("product"), product__slug=slug, user=request.user
-    )
+    return get_object_or_404(Membership.objects.products_of(request.user), product__slug=slug)
 
 
 def require_product_admin(membership: Membership) -> None:

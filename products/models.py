@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django_countries.fields import CountryField
 
+from sims.effective_limit import DEFAULT_DATA_LIMIT_MB, effective_limit_mb
+
 
 class PricingModel(models.TextChoices):
     PER_SIM = "per_sim", "Per-SIM plan"
@@ -17,7 +19,7 @@ class Product(models.Model):
     default_data_limit_mb = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Applied to SIMs imported from now on. Empty means the console default (5 MB).",
+        help_text=f"Applied to SIMs imported from now on. Empty means the console default ({DEFAULT_DATA_LIMIT_MB} MB).",
     )
     # Automatic triggers (Aeris): a provisioned SIM becomes active at the first rule it reaches.
     # Empty turns a rule off. The defaults are the seed's.
@@ -56,9 +58,14 @@ class Product(models.Model):
 
     @property
     def effective_default_data_limit_mb(self) -> int:
-        if self.default_data_limit_mb is None:
-            return settings.DEFAULT_DATA_LIMIT_MB
-        return self.default_data_limit_mb
+        return effective_limit_mb(None, self.default_data_limit_mb)
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def products_of(self, user) -> "MembershipQuerySet":
+        """The user's memberships, each with its product, by product name: "my products" for the
+        console's pages and the API's checks alike (a user or a user id)."""
+        return self.filter(user=user).select_related("product").order_by("product__name")
 
 
 class Membership(models.Model):
@@ -70,6 +77,8 @@ class Membership(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "product"], name="one_membership_per_user_and_product")]

@@ -8,11 +8,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
 from console.http import SignedInRequest
+from products.access import get_membership_for_user
 from products.models import Membership
 from sims.developer import NoSuchCountry, activate_own_sim
-from sims.importing import count_input
+from sims.importing import count_input, start_import
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
-from sims.models import ImportJob, Sim
+from sims.models import Sim
 
 DEVELOPER_ACTIONS = {Action.ACTIVATE, Action.DEACTIVATE, Action.REACTIVATE}
 
@@ -25,7 +26,7 @@ def _get_own_sim(request: SignedInRequest, iccid: str) -> Sim:
 @login_required
 def my_sims(request: SignedInRequest) -> HttpResponse:
     sims = Sim.objects.filter(owner_user=request.user).order_by("iccid")[:500]
-    products = Membership.objects.filter(user=request.user).select_related("product").order_by("product__name")
+    products = Membership.objects.products_of(request.user)
     return render(request, "sims/my_sims.html", {"sims": sims, "countries": countries, "memberships": products})
 
 
@@ -61,7 +62,7 @@ def my_sim_action(request: SignedInRequest, iccid: str, action: str) -> HttpResp
 def my_sim_to_product(request: SignedInRequest, iccid: str) -> HttpResponse:
     """Start an import of this SIM into one of my products: the review shows the transfer."""
     sim = _get_own_sim(request, iccid)
-    membership = get_object_or_404(Membership.objects.select_related("product"), user=request.user, product__slug=request.POST.get("product", ""))
-    job = ImportJob.objects.create(product=membership.product, created_by=request.user, typed_text=sim.iccid)
+    membership = get_membership_for_user(request, request.POST.get("product", ""))
+    job = start_import(product=membership.product, user=request.user, typed_text=sim.iccid)
     count_input(job)
     return redirect("import_job", slug=membership.product.slug, job_id=job.pk)

@@ -9,9 +9,8 @@ from django_countries import countries
 
 from sims.iccid import normalise_iccid
 from sims.lifecycle import Action
+from sims.limits import MAX_DATA_LIMIT_MB
 from sims.models import State
-
-MAX_DATA_LIMIT_MB = 1_000_000
 
 # The actions a person can take from the SIMs page, one SIM or many.
 CONSOLE_ACTIONS = [Action.SET_DATA_LIMIT, Action.DEACTIVATE, Action.REACTIVATE, Action.UNPAUSE, Action.REMOVE, Action.TERMINATE]

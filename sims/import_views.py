@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +31,7 @@ from sims.importing import (
     outcome_rows,
     review_import,
     seconds_left,
+    start_import,
 )
 from sims.frames import FrameError, load_frame
 from sims.models import ImportJob
@@ -77,7 +77,7 @@ def _continue_to_review(request: SignedInRequest, membership: Membership) -> Htt
             ImportJob, pk=int(job_id), product=product, created_by=request.user, status=ImportJob.Status.DRAFT
         )
     elif typed:
-        job = ImportJob.objects.create(product=product, created_by=request.user)
+        job = start_import(product=product, user=request.user)
     else:
         messages.error(request, "The queue is empty: type, paste or drop some ICCIDs first.")
         return redirect("import_start", slug=product.slug)
@@ -170,8 +170,7 @@ def import_file(request: SignedInRequest, slug: str) -> HttpResponse:
         parsed = summarise(file_line_verdicts(decode_text(data)))
     except ImportInputError as problem:
         return render(request, "sims/partials/file_summary.html", {"error": str(problem)}, status=400)
-    job = ImportJob.objects.create(product=membership.product, created_by=request.user, input_filename=(upload.name or "")[:200])
-    job.input_file.save(f"import-{job.pk}.txt", ContentFile(data), save=True)
+    job = start_import(product=membership.product, user=request.user, data=data, source_name=upload.name or "")
     return render(request, "sims/partials/file_summary.html", {"job": job, "parsed": parsed, "filename": upload.name})
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -114,16 +115,22 @@ def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
         chunk = ordered[start : start + size]
         existing = find_sims(chunk, lock=False)
         for iccid in chunk:
-            verdicts[iccid] = classify_one(existing.get(iccid), product.pk, user.pk)
+            verdicts[iccid] = importable(existing.get(iccid), product_id=product.pk, user_id=user.pk)
     return verdicts
 
 
-def classify_one(row: tuple | None, product_id: int, user_id: int) -> str:
+def importable(row: tuple | None, *, product_id: int | None, user_id: int) -> str:
+    """What importing a SIM (its `find_sims` row; None: new to the console) would do: into the
+    product, or with no product into the user's own account (a developer claiming it)."""
     if row is None:
         return NEW
     _, _, owner_product_id, owner_user_id, state, _ = row
     if state == State.TERMINATED:
         return TERMINATED
+    if product_id is None:
+        if owner_user_id == user_id:
+            return ALREADY
+        return NEW if owner_product_id is None and owner_user_id is None else OTHER_OWNER
     if owner_product_id == product_id:
         return ALREADY
     if owner_product_id is None and owner_user_id is None:
@@ -251,7 +258,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         # In batch order; NEW but for the SIMs already known (built without a Python loop over the batch).
         codes = dict.fromkeys(iccids, NEW)
         for iccid, row in existing.items():
-            codes[iccid] = classify_one(row, job.product_id, job.created_by_id)
+            codes[iccid] = importable(row, product_id=job.product_id, user_id=job.created_by_id)
         refusals = carrier.activate([iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)])
         for iccid in refusals:
             codes[iccid] = CARRIER_REFUSED
@@ -328,7 +335,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
         for iccid in iccids:
             row = now_there.get(iccid)
             if row is None or row[5] != batch.pk:
-                code = classify_one(row, job.product_id, job.created_by_id)
+                code = importable(row, product_id=job.product_id, user_id=job.created_by_id)
                 codes[iccid] = code if code in (ALREADY, TERMINATED) else OTHER_OWNER
 
 
@@ -419,13 +426,25 @@ def seconds_left(job: ImportJob) -> float | None:
     return elapsed / job.processed * (job.valid - job.processed)
 
 
+def start_import(
+    *, product: Product, user, typed_text: str = "", data: bytes | None = None, source_name: str = "", token_name: str = ""
+) -> ImportJob:
+    """A draft import into the product by the user, holding its input: ICCIDs typed (one a line) and/or
+    a file's bytes (`data`, named `source_name`). `token_name`: the API token it was started with.
+    Every way in (the import pages, My SIMs, the API, the import_sims command) starts one here;
+    `count_input` then counts its lines, `confirm_import` queues it."""
+    job = ImportJob.objects.create(
+        product=product, created_by=user, typed_text=typed_text, input_filename=source_name[:200], token_name=token_name
+    )
+    if data is not None:
+        job.input_file.save(f"import-{job.pk}.txt", ContentFile(data), save=True)
+    return job
+
+
 def import_iccids(*, product: Product, user, data: bytes | str, country: str, source_name: str = "") -> ImportJob:
     """Import a file of ICCIDs (its bytes, or text) at once, as the command line and tests do."""
-    from django.core.files.base import ContentFile
-
-    job = ImportJob.objects.create(product=product, created_by=user, input_filename=source_name)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    job.input_file.save(f"import-{job.pk}.txt", ContentFile(raw), save=True)
+    job = start_import(product=product, user=user, data=raw, source_name=source_name)
     iccids = count_input(job)
     if job.valid == 0:  # nothing to activate: a finished job that did nothing, with its counts
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, country=country, finished_at=timezone.now())

@@ -4,7 +4,6 @@ pausing at it, and unpausing under it or when a new billing period begins."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -13,8 +12,12 @@ from console.bulk_insert import list_parameter
 from console.calendar import billing_period_start
 from console.units import MB, human_bytes
 from products.models import Product
+from sims.effective_limit import effective_limit_sql
 from sims.lifecycle import Action, ActionReport, Actor, apply_action
 from sims.models import Sim, SimPeriodUsage, State
+
+# The largest data limit a person or a script may set, in MB (the forms and the API alike).
+MAX_DATA_LIMIT_MB = 1_000_000
 
 LIMIT_RULE = "data limit"
 NEW_PERIOD_RULE = "new billing period"
@@ -101,6 +104,28 @@ def set_data_limit(
     return LimitChange(report=report, paused=paused, unpaused=unpaused)
 
 
+def change_sims(
+    *,
+    sims: Sim | QuerySet[Sim] | list[int],
+    action: Action,
+    actor: Actor,
+    data_limit_mb: int | None = None,
+    unpause: bool = False,
+    product_id: int | None = None,
+    now: datetime | None = None,
+) -> LimitChange:
+    """A change chosen for SIMs by a person or a script: a new data limit (`data_limit_mb`, then what
+    is over it paused and, if `unpause`, what is under it unpaused: `set_data_limit`) or a lifecycle
+    action (`data_limit_mb` and `unpause` ignored: nothing paused or unpaused by a limit). One SIM
+    raises IllegalTransition; many are reported SIM by SIM (`product_id` as for apply_action)."""
+    if action == Action.SET_DATA_LIMIT:
+        if data_limit_mb is None:
+            raise ValueError("set_data_limit needs data_limit_mb, a whole number of MB")
+        return set_data_limit(sims=sims, data_limit_mb=data_limit_mb, actor=actor, unpause=unpause, now=now, product_id=product_id)
+    report = apply_action(sims=sims, action=action, actor=actor, product_id=product_id)
+    return LimitChange(report=report, paused=0, unpaused=0)
+
+
 def period_usage(sim_ids: list[int], *, now: datetime | None = None) -> dict[int, int]:
     """Bytes each SIM used this billing period (SIMs without usage are missing)."""
     period_start = billing_period_start(now or timezone.now())
@@ -112,7 +137,7 @@ def _sims_against_limit(
     sims_sql: str, sims_params: list, *, state: State, at_or_over: bool, now: datetime
 ) -> list[tuple[int, int, int]]:
     """(SIM id, effective limit in MB, bytes used this period) of the SIMs in `state` at/over or under their limit."""
-    limit_mb = "COALESCE(s.data_limit_mb, p.default_data_limit_mb, %s)"
+    limit_mb = effective_limit_sql("s", "p")
     # In bytes as a BIGINT: the MB column is a 32-bit integer on PostgreSQL, and over 2,147 MB the
     # product overflowed it ("integer out of range").
     compare = ">=" if at_or_over else "<"
@@ -124,7 +149,7 @@ def _sims_against_limit(
         f"WHERE s.state = %s AND s.id IN ({sims_sql})) AS candidates WHERE used {compare} CAST(limit_mb AS BIGINT) * {MB}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [settings.DEFAULT_DATA_LIMIT_MB, period_start, state.value, *sims_params])
+        cursor.execute(sql, [period_start, state.value, *sims_params])
         return cursor.fetchall()
 
 

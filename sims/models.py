@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from sims.effective_limit import effective_limit_mb
+
 
 class State(models.TextChoices):
     ISSUED = "issued", "Issued"
@@ -89,11 +91,7 @@ class Sim(models.Model):
 
     @property
     def effective_data_limit_mb(self) -> int:
-        if self.data_limit_mb is not None:
-            return self.data_limit_mb
-        if self.product is not None:
-            return self.product.effective_default_data_limit_mb
-        return settings.DEFAULT_DATA_LIMIT_MB
+        return effective_limit_mb(self.data_limit_mb, self.product.default_data_limit_mb if self.product is not None else None)
 
 
 class SimEvent(models.Model):

@@ -21,10 +21,10 @@ from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import Product
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
-from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
-from sims.limits import LimitChange, period_usage, set_data_limit
+from sims.lifecycle import Action, Actor, IllegalTransition
+from sims.limits import LimitChange, change_sims, period_usage
 from sims.listing import SimSelection, page_of_sims, select_sims, ticked_sims
-from sims.models import Sim, SimDailyUsage
+from sims.models import Sim, SimDailyUsage, State
 from sims.spikes import latest_spike_day
 
 REFUSED_ICCIDS_SHOWN = 20
@@ -186,46 +186,40 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 
 def _run_row_action(request: HttpRequest, sim: Sim, action: Action) -> None:
+    limit: dict = {}
     if action == Action.SET_DATA_LIMIT:
-        _set_sim_limit(request, sim)
-        return
+        form = DataLimitForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"{sim.iccid}: {form.errors['data_limit_mb'][0]}")
+            return
+        limit = form.cleaned_data
+    was_paused = sim.state == State.PAUSED
     try:
-        apply_action(sims=sim, action=action, actor=Actor.for_user(request.user))
+        change = change_sims(sims=sim, action=action, actor=Actor.for_user(request.user), **limit)
     except IllegalTransition as error:
         messages.error(request, f"{sim.iccid}: {error}")
         return
-    messages.success(request, f"{sim.iccid}: {_done_message(action, sim)}")
+    done = _limit_message(sim, change, was_paused) if action == Action.SET_DATA_LIMIT else _done_message(action, sim)
+    messages.success(request, f"{sim.iccid}: {done}")
 
 
-def _set_sim_limit(request: HttpRequest, sim: Sim) -> None:
-    form = DataLimitForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"{sim.iccid}: {form.errors['data_limit_mb'][0]}")
-        return
-    data = form.cleaned_data
-    was_paused = sim.state == "paused"
-    try:
-        change = set_data_limit(
-            sims=sim, data_limit_mb=data["data_limit_mb"], actor=Actor.for_user(request.user), unpause=data["unpause"]
-        )
-    except IllegalTransition as error:
-        messages.error(request, f"{sim.iccid}: {error}")
-        return
-    text = f"{sim.iccid}: data limit set to {sim.data_limit_mb} MB"
+def _limit_message(sim: Sim, change: LimitChange, was_paused: bool) -> str:
+    assert sim.data_limit_mb is not None  # it was just set
+    text = f"data limit set to {sim.data_limit_mb} MB"
     used = period_usage([sim.pk]).get(sim.pk, 0)
     if change.paused:
         text += f"; paused at once: {human_bytes(used)} used this period reaches it."
     elif change.unpaused:
         text += f"; unpaused: {human_bytes(used)} used this period is under it."
     elif was_paused:
-        under = used < data["data_limit_mb"] * MB
+        under = used < sim.data_limit_mb * MB
         text += (
             "; still paused (unpause it when you are ready)." if under
             else f"; still paused: {human_bytes(used)} used this period reaches it."
         )  # fmt: skip
     else:
         text += "."
-    messages.success(request, text)
+    return text
 
 
 _DONE = {
@@ -241,8 +235,8 @@ def _done_message(action: Action, sim: Sim) -> str:
     return f"{_DONE[action]}; the SIM is now {sim.state}."
 
 
-def _limit_summary(change: LimitChange | None) -> str:
-    if change is None or not (change.paused or change.unpaused):
+def _limit_summary(change: LimitChange) -> str:
+    if not (change.paused or change.unpaused):
         return ""
     return f" {change.paused:,} paused at once (at or over the new limit), {change.unpaused:,} unpaused (now under it)."
 
@@ -265,15 +259,11 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
             _, selection = _filtered(product, request.POST)
             sims, within = selection.queryset, None
             requested = None
-        action, actor = Action(data["action"]), Actor.for_user(request.user)
-        change = None
-        if action == Action.SET_DATA_LIMIT:
-            change = set_data_limit(
-                sims=sims, data_limit_mb=data["data_limit_mb"], actor=actor, unpause=data["unpause"], product_id=within
-            )
-            report = change.report
-        else:
-            report = apply_action(sims=sims, action=action, actor=actor, product_id=within)
+        change = change_sims(
+            sims=sims, action=Action(data["action"]), actor=Actor.for_user(request.user),
+            data_limit_mb=data["data_limit_mb"], unpause=data["unpause"], product_id=within,
+        )
+        report = change.report
         handled = len(report.done) + len(report.refused)
         context.update(
             report=report,

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
 from api.models import Webhook, WebhookDelivery
-from api.tokens import create_token
-from products.models import Invoice, Membership
+from api.tokens import TokenError, create_token
+from products.models import Invoice, Membership, MembershipQuerySet
 from sims.models import ImportJob, SimEvent
 from tests.access_table import (
     ADMIN_ONLY,
@@ -184,3 +184,25 @@ def test_a_token_of_someone_else_cannot_be_revoked(outsider_client, teammate, pr
     assert outsider_client.post(reverse("api_token_revoke", args=[token.pk])).status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_every_my_products_list_and_membership_check_asks_products_of(owner_client, owner, product, make_sim, monkeypatch):
+    """`Membership.objects.products_of` is the one rule for "my products": hidden from it, a product is
+    gone from every page, form and API check, so none of them asks the database its own way."""
+    mine = make_sim(None, owner_user=owner)
+    _, own_secret = create_token(user=owner, name="own", product=None, scopes=["sims:list"])
+    _, product_secret = create_token(user=owner, name="acme", product=product, scopes=["sims:list"])
+    real = MembershipQuerySet.products_of
+    monkeypatch.setattr(MembershipQuerySet, "products_of", lambda self, user: real(self, user).exclude(product=product))
+
+    assert product.name not in owner_client.get(reverse("home")).content.decode()
+    assert product.slug not in owner_client.get(reverse("my_sims")).content.decode()
+    assert f'value="{product.slug}"' not in owner_client.get(reverse("api_tokens")).content.decode()
+    assert owner_client.get(reverse("sim_list", args=[product.slug])).status_code == 404
+    assert owner_client.post(reverse("my_sim_to_product", args=[mine.iccid]), {"product": product.slug}).status_code == 404
+    asked = owner_client.get("/v1/products/acme/sims", HTTP_AUTHORIZATION=f"Bearer {own_secret}")
+    assert asked.status_code == 404  # a member's token for another product would be 403
+    assert owner_client.get("/v1/products/acme/sims", HTTP_AUTHORIZATION=f"Bearer {product_secret}").status_code == 401
+    with pytest.raises(TokenError):
+        create_token(user=owner, name="again", product=product, scopes=["sims:list"])
+    assert not ImportJob.objects.exists()

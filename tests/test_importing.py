@@ -1,5 +1,7 @@
+import re
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,7 +13,8 @@ from console.bulk_insert import bulk_insert, db_datetime
 from products.models import Charge, Product
 from products.pricing import quote
 from sims import importing
-from sims.importing import CannotConfirm, confirm_import, import_iccids, outcome_rows, run_import
+from sims.import_sql import find_sims
+from sims.importing import CannotConfirm, confirm_import, import_iccids, importable, outcome_rows, run_import, start_import
 from sims.lifecycle import ALLOWED_STATE_CHANGES
 from sims.models import ImportJob, Sim, SimEvent, State
 from tests.conftest import make_iccid, make_user
@@ -307,3 +310,46 @@ def test_an_import_that_grows_the_sim_table_by_less_than_a_tenth_leaves_its_stat
     analyzed = _analyzed_by(lambda: import_iccids(product=product, user=owner, data=some, country="DE"))
 
     assert analyzed == ['ANALYZE "sims_simevent"']  # the SIMs came without events: that table grew from nothing
+
+
+def test_importable_says_what_importing_each_sim_would_do_into_a_product_and_into_ones_own_account(
+    product, other_product, owner, teammate, make_sim
+):
+    sims = {
+        "new to the console": make_iccid(),
+        "in inventory": make_sim(None).iccid,
+        "in this product": make_sim(product).iccid,
+        "in another product": make_sim(other_product).iccid,
+        "mine": make_sim(None, owner_user=owner).iccid,
+        "a teammate's": make_sim(None, owner_user=teammate).iccid,
+        "terminated": make_sim(None, state=State.TERMINATED).iccid,
+    }
+    rows = find_sims(list(sims.values()), lock=False)
+    into_product = {name: importable(rows.get(iccid), product_id=product.pk, user_id=owner.pk) for name, iccid in sims.items()}
+    into_my_account = {name: importable(rows.get(iccid), product_id=None, user_id=owner.pk) for name, iccid in sims.items()}
+    N, A, T, O, X = importing.NEW, importing.ALREADY, importing.TRANSFERRED, importing.OTHER_OWNER, importing.TERMINATED
+    assert list(into_product.values()) == [N, N, A, O, T, O, X]
+    assert list(into_my_account.values()) == [N, N, O, O, A, O, X]
+
+
+def test_start_import_holds_the_typed_iccids_the_file_and_the_token_it_came_with(product, owner):
+    job = start_import(product=product, user=owner, typed_text="8949", data=b"8950\n", source_name="x" * 300, token_name="ci")
+    job.refresh_from_db()
+    assert (job.status, job.product, job.created_by, job.typed_text) == (ImportJob.Status.DRAFT, product, owner, "8949")
+    assert (job.input_filename, job.token_name, job.input_file.read()) == ("x" * 200, "ci", b"8950\n")
+
+
+def test_only_start_import_creates_an_import_job():
+    """The console's pages, My SIMs, the API and the import_sims command all start an import with
+    `start_import`: a second way to create a job would skip what it does."""
+    root = Path(__file__).resolve().parent.parent
+    creating = re.compile(r"(?<!class )\bImportJob(\.objects\.(create|bulk_create|get_or_create)\(|\()")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for app in ("api", "console", "products", "sims")
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if creating.search(line)
+    ]
+    assert [place.split(":")[0] for place in found] == ["sims/importing.py"], found
