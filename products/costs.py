@@ -26,7 +26,8 @@ PROJECTION_RULE = "usage continues at its pace so far; the peak stays as it is"
 
 MODEL_SUMMARIES = {
     PricingModel.PER_SIM: "A monthly plan for each active or paused SIM with its included MB, prorated in a SIM's "
-    "first month; data over a SIM's plan per MB.",
+    "first month; data over a SIM's plan per MB. The included MB cover the home zone: data used in another zone "
+    "is roaming, per MB at that zone's price.",
     PricingModel.PAY_AS_YOU_GO: "A monthly hosting fee per SIM at the peak active at once, then data per MB and SMS "
     "per message at the prices of the zone they were used in.",
     PricingModel.POOLED: "A monthly fee per SIM at the peak active at once; each adds its MB to a pool shared by the "
