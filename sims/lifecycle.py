@@ -35,6 +35,7 @@ class Action(StrEnum):
     REMOVE = "remove"
     TERMINATE = "terminate"
     SET_DATA_LIMIT = "set_data_limit"
+    SET_HOME_COUNTRY = "set_home_country"
     IMPORT = "import"
 
     @property
@@ -52,6 +53,7 @@ ACTION_LABELS = {
     Action.REMOVE: "Remove from product",
     Action.TERMINATE: "Terminate",
     Action.SET_DATA_LIMIT: "Set data limit",
+    Action.SET_HOME_COUNTRY: "Set home country",
     Action.IMPORT: "Import into product",
 }
 
@@ -80,6 +82,7 @@ TRANSITIONS: dict[Action, dict[State, State]] = {
     },
     Action.TERMINATE: {state: State.TERMINATED for state in _LIVE_STATES},
     Action.SET_DATA_LIMIT: {state: state for state in _LIVE_STATES},
+    Action.SET_HOME_COUNTRY: {state: state for state in _LIVE_STATES},
     # Importing a SIM into a product (from inventory, or a developer's own) activates it there.
     Action.IMPORT: {state: State.ACTIVE for state in _LIVE_STATES},
 }
@@ -178,12 +181,15 @@ def apply_action(
     reasons: dict[int, str] | None = None,
     data_limit_mb: int | None = None,
     changes: dict[str, Any] | None = None,
+    scope: QuerySet[Sim] | None = None,
 ) -> ActionReport:
     """Apply an action to one SIM (raises IllegalTransition) or to many (reports each).
 
     `changes` are more fields to set on every changed SIM (an import sets the product
     and home country); the event is filed under the product the SIM ends up in.
     `reasons` gives some SIMs (by id) a reason of their own, such as the usage that paused each.
+    `scope` (with ids): only the SIMs in it change, read under their row locks; the others are
+    refused as moved meanwhile (the home-country advisor's SIMs still homed where it found them).
     """
     action = Action(action)
     step = _Step(action, actor, reason, reasons or {}, data_limit_mb, changes or {})
@@ -197,7 +203,7 @@ def apply_action(
         scope = sims.order_by()
         ids = list(scope.values_list("pk", flat=True))
     else:
-        scope = Sim.objects.all()
+        scope = scope if scope is not None else Sim.objects.all()
         ids = list(dict.fromkeys(sims))
     return _apply_in_chunks(scope, ids, step)
 
