@@ -60,10 +60,19 @@ class Estimate:
         )
 
 
+def _estimate_key(product: Product, period: Period) -> str:
+    return f"billing-estimate:{product.pk}:{period}:{product.pricing_model}:{product.plan_zone_id}"
+
+
+def forget_estimate(product: Product, *, now: datetime) -> None:
+    """After a change that reprices the period (home countries): the next view computes it again."""
+    cache.delete(_estimate_key(product, Period.of(now)))
+
+
 def cached_estimate(product: Product, *, now: datetime) -> Estimate:
     """invoicing.estimate, kept for a few minutes. Raises ValueError when a zone has no price."""
     period = Period.of(now)
-    key = f"billing-estimate:{product.pk}:{period}:{product.pricing_model}:{product.plan_zone_id}"
+    key = _estimate_key(product, period)
     found = cache.get(key)
     if found is not None:
         return found
