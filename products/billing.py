@@ -315,6 +315,31 @@ def visited_zone(country: str, home: RateZone, book: PriceBook, fallback: RateZo
     return home if not country else book.zone(country, fallback)
 
 
+@dataclass(frozen=True)
+class Visited:
+    """A SIM's data this period in one visited country ('' when its records did not say)."""
+
+    country: str
+    zone: RateZone
+    bytes: int
+    at_home: bool
+
+
+def sim_usage_by_country(sim, *, product: Product, period: Period) -> tuple[RateZone | None, list[Visited]]:
+    """The SIM's home zone, and its data in the product this period by visited country, the most first."""
+    book = PriceBook()
+    if not book.zones:
+        return None, []  # no rate zones at all: nothing to price against
+    fallback = plan_zone(product, book)
+    home = book.zone(sim.home_country.code, fallback)
+    rows = SimCountryUsage.objects.filter(product=product, period=period.start, sim=sim).values_list("country", "bytes")
+    visited = []
+    for country, used in rows:
+        zone = visited_zone(country, home, book, fallback)
+        visited.append(Visited(country=country, zone=zone, bytes=used, at_home=zone == home))
+    return home, sorted(visited, key=lambda v: (-v.bytes, v.country))
+
+
 def _roaming(product, period, book, fallback) -> tuple[dict[int, int], Counter]:
     """Bytes each SIM used outside its home zone this period, and those bytes by visited zone.
     Only rows away from the home country are read: a fleet at home reads next to nothing."""
