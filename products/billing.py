@@ -326,16 +326,23 @@ class Visited:
 
 
 def sim_usage_by_country(sim, *, product: Product, period: Period) -> tuple[RateZone | None, list[Visited]]:
-    """The SIM's home zone, and its data in the product this period by visited country, the most first."""
-    book = PriceBook()
-    if not book.zones:
-        return None, []  # no rate zones at all: nothing to price against
-    fallback = plan_zone(product, book)
-    home = book.zone(sim.home_country.code, fallback)
-    rows = SimCountryUsage.objects.filter(product=product, period=period.start, sim=sim).values_list("country", "bytes")
+    """The SIM's home zone, and its data in the product this period by visited country, the most
+    first: the zones of just those countries are read, not the whole price book (the SIM page)."""
+    rows = list(SimCountryUsage.objects.filter(product=product, period=period.start, sim=sim).values_list("country", "bytes"))
+    if not rows:
+        return None, []
+    home_country = sim.home_country.code or ""
+    wanted = {country for country, _ in rows if country} | {home_country}
+    zone_of = {place.country.code: place.zone for place in ZoneCountry.objects.filter(country__in=wanted).select_related("zone")}
+    fallback = None
+    if wanted - zone_of.keys():
+        fallback = product.plan_zone or RateZone.objects.order_by("code").first()  # as PriceBook's plan_zone
+        if fallback is None:
+            return None, []  # no rate zones at all: nothing to price against
+    home = zone_of.get(home_country) or fallback
     visited = []
     for country, used in rows:
-        zone = visited_zone(country, home, book, fallback)
+        zone = home if not country else zone_of.get(country) or fallback
         visited.append(Visited(country=country, zone=zone, bytes=used, at_home=zone == home))
     return home, sorted(visited, key=lambda v: (-v.bytes, v.country))
 

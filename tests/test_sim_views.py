@@ -222,7 +222,7 @@ def test_the_sim_page_shows_this_periods_data_by_visited_country_at_home_and_roa
         SimCountryUsage.objects.create(product=product, period=period, sim=sim, country=country, bytes=used)
     SimCountryUsage.objects.create(product=product, period=period.replace(year=period.year - 1), sim=sim, country="KE", bytes=9_000_000)
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(8):
         response = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid]))
 
     text = text_of(response)
