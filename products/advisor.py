@@ -13,7 +13,6 @@ A change applies to the open billing period: its invoice, not issued yet, prices
 home country at closing, as it always has; issued invoices never change.
 """
 
-from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +23,7 @@ from django.core.cache import cache
 from django_countries import countries
 
 from console.units import MB
-from products.billing import Period, PriceBook, _weighted, plan_zone, visited_zone
+from products.billing import Period, PriceBook, _weighted, plan_zone
 from products.models import Product, RateZone
 from products.pricing import money
 from sims.home_country import set_home_country
@@ -94,13 +93,14 @@ class Advice:
 
 @dataclass
 class _Tally:
-    """A group's sums: each is linear over its SIMs, so the group is priced once, not each SIM."""
+    """A group's sums: each is linear over its SIMs, so the group is priced once, not each SIM.
+    Zones are keyed by id: hashing a model instance cost more than the rest of the loop."""
 
-    home_zone: RateZone
+    home_zone: int
     sims: int = 0
-    away_bytes: Counter = field(default_factory=Counter)  # visited zone -> bytes (a country's records)
-    over_bytes: Counter = field(default_factory=Counter)  # candidate home zone -> bytes over its plan
-    country_bytes: Counter = field(default_factory=Counter)
+    away_bytes: dict[int, int] = field(default_factory=dict)  # visited zone -> bytes (a country's records)
+    over_bytes: dict[int, int] = field(default_factory=dict)  # candidate home zone -> bytes over its plan
+    country_bytes: dict[str, int] = field(default_factory=dict)
     sim_ids: list[int] = field(default_factory=list)
 
 
@@ -112,44 +112,48 @@ class _Plan:
 
 
 class _Prices:
-    def __init__(self, book: PriceBook, period: Period) -> None:
+    """Each zone's per-SIM plan over the period (weighted between price versions), by zone id."""
+
+    def __init__(self, product: Product, book: PriceBook, period: Period) -> None:
         self.book, self.period, self.plans = book, period, {}
-        self.priced = [zone for zone in book.zones.values() if self._has_price(zone)]
+        self.fallback = plan_zone(product, book).pk if book.zones else 0
+        self.zone_of_country = {country: zone.pk for country, zone in book.zone_of_country.items()}
+        self.priced = [(zone.pk, plan.included_bytes) for zone in book.zones.values() if (plan := self._plan_or_none(zone.pk))]
 
-    def _has_price(self, zone: RateZone) -> bool:
+    def _plan_or_none(self, zone_id: int) -> "_Plan | None":
         try:
-            self.of(zone)
+            return self.of(zone_id)
         except ValueError:
-            return False
-        return True
+            return None
 
-    def of(self, zone: RateZone) -> _Plan:
+    def zone(self, country: str) -> int:
+        return self.zone_of_country.get(country, self.fallback)
+
+    def of(self, zone_id: int) -> _Plan:
         """Raises ValueError when the zone had no price all month."""
-        if zone.pk not in self.plans:
-            book, period = self.book, self.period
-            self.plans[zone.pk] = _Plan(
+        if zone_id not in self.plans:
+            zone, book, period = self.book.zones[zone_id], self.book, self.period
+            self.plans[zone_id] = _Plan(
                 fee=_weighted(zone, period, book, lambda p: p.plan_monthly_price),
                 included_bytes=int(_weighted(zone, period, book, lambda p: p.plan_included_mb) * MB),
                 per_mb=_weighted(zone, period, book, lambda p: p.overage_per_mb),
             )
-        return self.plans[zone.pk]
+        return self.plans[zone_id]
 
-    def cost(self, tally: _Tally, home: RateZone) -> Decimal:
+    def cost(self, tally: _Tally, home: int) -> Decimal:
         plan = self.of(home)
         roaming = sum(
             (Decimal(used) * self.of(zone).per_mb for zone, used in tally.away_bytes.items() if zone != home), Decimal(0)
         )
-        return money(tally.sims * plan.fee + (Decimal(tally.over_bytes[home]) * plan.per_mb + roaming) / MB)
+        return money(tally.sims * plan.fee + (Decimal(tally.over_bytes.get(home, 0)) * plan.per_mb + roaming) / MB)
 
 
 def advise_home_countries(product: Product, *, now: datetime) -> Advice:
     """Last month's advice for the product's SIMs. Raises ValueError when a zone used had no price."""
     period = Period.of(now).previous()
-    book = PriceBook()
-    prices = _Prices(book, period)
-    tallies = _tallies(product, period, book, prices)
-    fallback = plan_zone(product, book)
-    groups = [group for key, tally in tallies.items() if (group := _advice_for(key, tally, book, prices, fallback))]
+    prices = _Prices(product, PriceBook(), period)
+    tallies = _tallies(product, period, prices)
+    groups = [group for key, tally in tallies.items() if (group := _advice_for(key, tally, prices))]
     groups.sort(key=lambda group: (-group.saving, group.key))
     considered = sum(tally.sims for tally in tallies.values())
     return Advice(period=period, groups=groups, sims_considered=considered, computed_at=now)
@@ -183,8 +187,7 @@ def apply_home_country_advice(*, product: Product, actor: Actor, now: datetime, 
     decisions = {group.key: group for group in advice.groups}
     if not decisions:
         return Applied(changed=0, groups=0)
-    book = PriceBook()
-    tallies = _tallies(product, advice.period, book, _Prices(book, advice.period), keep_ids=set(decisions))
+    tallies = _tallies(product, advice.period, _Prices(product, PriceBook(), advice.period), keep_ids=set(decisions))
     changed = 0
     for key, group in decisions.items():
         tally = tallies.get(key)
@@ -211,51 +214,57 @@ def _usage_rows(product: Product, period: Period) -> Iterator[tuple[int, str, st
     return rows.iterator(chunk_size=20_000)
 
 
-def _tallies(product: Product, period: Period, book: PriceBook, prices: _Prices, keep_ids: set[Key] | None = None) -> dict[Key, _Tally]:
-    fallback = plan_zone(product, book)
+def _tallies(product: Product, period: Period, prices: _Prices, keep_ids: set[Key] | None = None) -> dict[Key, _Tally]:
     tallies: dict[Key, _Tally] = {}
     for sim_id, rows in groupby(_usage_rows(product, period), key=lambda row: row[0]):
-        by_zone: dict[RateZone, int] = defaultdict(int)
-        by_country: Counter = Counter()
+        by_zone: dict[int, int] = {}
+        by_country: dict[str, int] = {}
         home_country, at_home_unsaid = "", 0
         for _, home_country, country, used in rows:
-            home_zone = book.zone(home_country, fallback)
             if country:
-                by_zone[visited_zone(country, home_zone, book, fallback)] += used
+                zone = prices.zone(country)  # the billing rule (billing.visited_zone), by zone id
+                by_zone[zone] = by_zone.get(zone, 0) + used
             else:
                 at_home_unsaid += used  # a record without a country is at home, wherever that is
-            by_country[country or home_country] += used
-        if not by_country.total():
+            place = country or home_country
+            by_country[place] = by_country.get(place, 0) + used
+        if not any(by_country.values()):
             continue
         used_most = min(by_country.items(), key=lambda item: (-item[1], item[0]))[0]
         key = (home_country, used_most)
         tally = tallies.get(key)
         if tally is None:
-            tally = tallies[key] = _Tally(home_zone=book.zone(home_country, fallback))
+            tally = tallies[key] = _Tally(home_zone=prices.zone(home_country))
         tally.sims += 1
-        tally.away_bytes.update(by_zone)
-        tally.country_bytes.update(by_country)
-        for zone in prices.priced:
-            tally.over_bytes[zone] += max(0, by_zone.get(zone, 0) + at_home_unsaid - prices.of(zone).included_bytes)
+        for zone, used in by_zone.items():
+            tally.away_bytes[zone] = tally.away_bytes.get(zone, 0) + used
+        for place, used in by_country.items():
+            tally.country_bytes[place] = tally.country_bytes.get(place, 0) + used
+        for zone, included in prices.priced:
+            over = by_zone.get(zone, 0) + at_home_unsaid - included
+            if over > 0:
+                tally.over_bytes[zone] = tally.over_bytes.get(zone, 0) + over
         if keep_ids is not None and key in keep_ids:
             tally.sim_ids.append(sim_id)
     return tallies
 
 
-def _advice_for(key: Key, tally: _Tally, book: PriceBook, prices: _Prices, fallback: RateZone) -> Group | None:
+def _advice_for(key: Key, tally: _Tally, prices: _Prices) -> Group | None:
     home_country, used_most = key
     home = tally.home_zone
+    priced = {zone for zone, _ in prices.priced}
     candidates = {zone for zone, used in tally.away_bytes.items() if used} | {home}
-    costs = {zone: prices.cost(tally, zone) for zone in candidates if zone in prices.priced}
+    costs = {zone: prices.cost(tally, zone) for zone in candidates if zone in priced}
     if home not in costs:
         return None
-    best = min(costs, key=lambda zone: (costs[zone], zone != home, zone.code))
+    zones = prices.book.zones
+    best = min(costs, key=lambda zone: (costs[zone], zone != home, zones[zone].code))
     if costs[best] >= costs[home]:
         return None
     # The country of that zone the group used most (a zone is a candidate only if it was used).
-    in_best = [(country, used) for country, used in tally.country_bytes.items() if country and book.zone(country, fallback) == best]
+    in_best = [(country, used) for country, used in tally.country_bytes.items() if country and prices.zone(country) == best]
     suggested = min(in_best, key=lambda item: (-item[1], item[0]))[0]
     return Group(
-        home_country=home_country, used_most=used_most, sims=tally.sims, suggested=suggested, suggested_zone=best,
+        home_country=home_country, used_most=used_most, sims=tally.sims, suggested=suggested, suggested_zone=zones[best],
         current_cost=costs[home], suggested_cost=costs[best],
     )  # fmt: skip
