@@ -10,6 +10,10 @@ header's estimate, the billing page) and the same period under another model (th
   activated at 09:00 count 100.
   The per-SIM plan charges each SIM billable at any time of the period, but for SIMs it brought
   in during the period: their prorated first month was charged at import (the ledger).
+- Roaming on the per-SIM plan (Particle's plans of the seed's era): a SIM's included MB cover the
+  usage in its home zone; what it used in a country of another zone is charged per MB at that
+  zone's overage price, one line per visited zone. A record without a country counts at home; a
+  country no zone lists is priced as the plan zone, the fallback for home countries too.
 - Prices are versions: a monthly fee or an included volume is prorated between the versions in
   force during the period; usage and suspensions are priced at the version in force when their
   day began, so a price entered during a day applies from the next day's traffic, never backwards.
@@ -23,14 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from console.streaming import stream_all
 from console.units import MB
 from products.concurrency import PeakSweep, Step
 from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
 from products.pricing import money
-from sims.models import ProductDailyUsage, SimDailyUsage, SimEvent, State
+from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 BILLABLE = frozenset({State.ACTIVE.value, State.PAUSED.value})
 IMPORT, REMOVE = "import", "remove"
@@ -288,27 +292,93 @@ def _per_sim_plan(product, period, until, book, activity, usage_scale) -> list[L
     lines = []
     for zone in sorted(sims_by_zone, key=lambda z: z.code):
         lines += _fee_lines("plan", "Per-SIM plan", sims_by_zone[zone], zone, period, book, lambda p: p.plan_monthly_price)
+    roaming_by_sim, roaming_bytes = _roaming(product, period, book, fallback)
     over_bytes: defaultdict[RateZone, Decimal] = defaultdict(Decimal)
     plan_of: dict[str, tuple[RateZone, Decimal]] = {}  # home country -> zone, bytes included: once, not per SIM
-    for country, used in _usage_by_sim(product, period, until):
+    for sim_id, country, used in _usage_by_sim(product, period, until):
         if country not in plan_of:
             zone = book.zone(country, fallback)
             plan_of[country] = zone, _weighted(zone, period, book, lambda p: p.plan_included_mb) * MB
         zone, included = plan_of[country]
-        over_bytes[zone] += max(Decimal(0), Decimal(used) * usage_scale - included)
+        at_home = used - roaming_by_sim.get(sim_id, 0)
+        over_bytes[zone] += max(Decimal(0), Decimal(at_home) * usage_scale - included)
     for zone in sorted(over_bytes, key=lambda z: z.code):
         unit_price = _weighted(zone, period, book, lambda p: p.overage_per_mb)
         lines.append(_mb_line("overage", f"Data over the per-SIM plan, {zone.code}", over_bytes[zone], unit_price, zone))
+    for zone in sorted(roaming_bytes, key=lambda z: z.code):
+        unit_price = _weighted(zone, period, book, lambda p: p.overage_per_mb)
+        used = Decimal(roaming_bytes[zone]) * usage_scale
+        lines.append(_mb_line("roaming", f"Roaming: data in {zone.code} outside the SIMs' home zones", used, unit_price, zone))
     return [line for line in lines if line.quantity]
 
 
-def _usage_by_sim(product: Product, period: Period, until: datetime) -> Iterator[tuple[str, int]]:
+def visited_zone(country: str, home: RateZone, book: PriceBook, fallback: RateZone) -> RateZone:
+    """Where data used in `country` is priced on the per-SIM plan: a record without a country
+    counts at home; a country no zone lists, in the plan zone (as its SIMs' home countries are)."""
+    return home if not country else book.zone(country, fallback)
+
+
+@dataclass(frozen=True)
+class Visited:
+    """A SIM's data this period in one visited country ('' when its records did not say)."""
+
+    country: str
+    zone: RateZone
+    bytes: int
+    at_home: bool
+
+
+def sim_usage_by_country(sim, *, product: Product, period: Period) -> tuple[RateZone | None, list[Visited]]:
+    """The SIM's home zone, and its data in the product this period by visited country, the most
+    first: the zones of just those countries are read, not the whole price book (the SIM page)."""
+    rows = list(SimCountryUsage.objects.filter(product=product, period=period.start, sim=sim).values_list("country", "bytes"))
+    if not rows:
+        return None, []
+    home_country = sim.home_country.code or ""
+    wanted = {country for country, _ in rows if country} | {home_country}
+    zone_of = {place.country.code: place.zone for place in ZoneCountry.objects.filter(country__in=wanted).select_related("zone")}  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
+    fallback = None
+    if wanted - zone_of.keys():
+        fallback = product.plan_zone or RateZone.objects.order_by("code").first()  # as PriceBook's plan_zone
+        if fallback is None:
+            return None, []  # no rate zones at all: nothing to price against
+    home = zone_of.get(home_country) or fallback
+    visited = []
+    for country, used in rows:
+        zone = home if not country else zone_of.get(country) or fallback
+        assert zone is not None  # a country without a zone of its own has the fallback, set above
+        visited.append(Visited(country=country, zone=zone, bytes=used, at_home=zone == home))
+    return home, sorted(visited, key=lambda v: (-v.bytes, v.country))
+
+
+def _roaming(product, period, book, fallback) -> tuple[dict[int, int], Counter]:
+    """Bytes each SIM used outside its home zone this period, and those bytes by visited zone.
+    Only rows away from the home country are read: a fleet at home reads next to nothing."""
+    rows = (
+        SimCountryUsage.objects.filter(product=product, period=period.start)
+        .exclude(country="")
+        .exclude(country=F("sim__home_country"))
+        .values_list("sim_id", "sim__home_country", "country", "bytes")
+        .order_by()
+    )
+    by_sim: dict[int, int] = defaultdict(int)
+    by_zone: Counter = Counter()
+    for sim_id, home_country, country, used in rows.iterator(chunk_size=20_000):
+        home = book.zone(home_country, fallback)
+        visited = visited_zone(country, home, book, fallback)
+        if visited != home:
+            by_sim[sim_id] += used
+            by_zone[visited] += used
+    return by_sim, by_zone
+
+
+def _usage_by_sim(product: Product, period: Period, until: datetime) -> Iterator[tuple[int, str, int]]:
     """Each SIM's usage in the product this period (its days in another product are theirs)."""
     rows = (
         SimDailyUsage.objects.filter(product=product, day__gte=period.start, day__lt=min(period.end, until.date() + timedelta(days=1)))
         .values("sim_id")
         .annotate(used=Sum("bytes"))
-        .values_list("sim__home_country", "used")
+        .values_list("sim_id", "sim__home_country", "used")
         .order_by()
     )
     return rows.iterator(chunk_size=20_000)

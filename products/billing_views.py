@@ -13,11 +13,15 @@ from django.views.decorators.http import require_GET, require_POST
 from console.csv_export import csv_lines
 from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
+from products.advisor import advise_home_countries, apply_home_country_advice, cached_advice
 from products.billing import Period
-from products.costs import MODEL_SUMMARIES, PROJECTION_RULE, cached_estimate, compare_models, invoice_csv_rows, last_invoice, side_by_side
+from products.costs import (
+    MODEL_SUMMARIES, PROJECTION_RULE, cached_estimate, compare_models, forget_estimate, invoice_csv_rows, last_invoice, side_by_side,
+)
 from products.forms import PricingChoiceForm
 from products.invoicing import choose_pricing_model
 from products.models import Invoice, Membership, PricingModel, Product
+from sims.lifecycle import Actor
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,69 @@ def billing_model(request: SignedInRequest, slug: str) -> HttpResponse:
         messages.success(request, f"{product.get_pricing_model_display()} stays in force: no change is pending.")
     if request.htmx:
         return _render_billing(request, membership, _pricing_form(membership))
+    return redirect("billing", slug=product.slug)
+
+
+def _advisor_context(product: Product) -> dict:
+    """Last month's advice, or why there is none: it prices the per-SIM plan only."""
+    now = timezone.now()
+    context = {"advisor_loaded": True, "advice_period": Period.of(now).previous()}
+    if product.pricing_model != PricingModel.PER_SIM:
+        return {**context, "advisor_off": True}
+    try:
+        return {**context, "advice": cached_advice(product, now=now)}
+    except ValueError as error:
+        return {**context, "advice_error": str(error)}
+
+
+@require_GET
+@login_required
+def billing_advisor(request: SignedInRequest, slug: str) -> HttpResponse:
+    """The home-country advisor: it reads last month's usage of every SIM, so it comes after the page."""
+    membership = get_membership_for_user(request, slug)
+    context = _advisor_context(membership.product)
+    if request.htmx:
+        return render(request, "products/billing.html#advisor", {"product": membership.product, "membership": membership, **context})
+    return _render_billing(request, membership, _pricing_form(membership), **context)
+
+
+@require_POST
+@login_required
+def billing_advisor_apply(request: SignedInRequest, slug: str) -> HttpResponse:
+    """A product admin moves every group the advisor lists to its suggested home country. The
+    advice is computed again, and only SIMs still homed where it found them move: a second click
+    (or a second admin) changes nothing."""
+    membership = get_membership_for_user(request, slug)
+    require_product_admin(membership)
+    product, now = membership.product, timezone.now()
+    period = Period.of(now).previous()
+    status = 200
+    if product.pricing_model != PricingModel.PER_SIM:
+        messages.error(request, "The advisor prices the per-SIM plan; under this product's pricing model the home country does not change the price.")
+        status = 400
+    elif request.POST.get("period", str(period)) != str(period):  # the button sends the month it showed
+        messages.error(request, f"The advice has changed: it is now for {period.start:%B %Y} usage. Review it and apply again.")
+        status = 400
+    else:
+        try:
+            applied = apply_home_country_advice(product=product, actor=Actor.for_user(request.user), now=now, advice=advise_home_countries(product, now=now))
+        except ValueError as error:
+            messages.error(request, f"The advice cannot be priced: {error}")
+            status = 400
+        else:
+            forget_estimate(product, now=now)
+            log.info("home-country advice of product %s applied by %s: %s SIMs", product.slug, request.user.get_username(), applied.changed)
+            if applied.changed:
+                messages.success(
+                    request,
+                    f"Home country changed for {applied.changed:,} SIM{'s' if applied.changed != 1 else ''}. This billing period, not "
+                    "invoiced yet, is priced with the new home countries; each SIM's page lists the change.",
+                )
+            else:
+                messages.info(request, "Nothing to change: the SIMs are already homed as advised.")
+    if request.htmx:
+        context = {"product": product, "membership": membership, **_advisor_context(product)}
+        return render(request, "products/billing.html#advisor", context, status=status)
     return redirect("billing", slug=product.slug)
 
 

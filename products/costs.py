@@ -27,7 +27,8 @@ PROJECTION_RULE = "usage continues at its pace so far; the peak stays as it is"
 
 MODEL_SUMMARIES = {
     PricingModel.PER_SIM: "A monthly plan for each active or paused SIM with its included MB, prorated in a SIM's "
-    "first month; data over a SIM's plan per MB.",
+    "first month; data over a SIM's plan per MB. The included MB cover the home zone: data used in another zone "
+    "is roaming, per MB at that zone's price.",
     PricingModel.PAY_AS_YOU_GO: "A monthly hosting fee per SIM at the peak active or paused at once, then data per MB "
     "and SMS per message at the prices of the zone they were used in.",
     PricingModel.POOLED: "A monthly fee per SIM at the peak active or paused at once; each adds its MB to a pool shared "
@@ -60,10 +61,19 @@ class Estimate:
         )
 
 
+def _estimate_key(product: Product, period: Period) -> str:
+    return f"billing-estimate:{product.pk}:{period}:{product.pricing_model}:{product.plan_zone_id}"
+
+
+def forget_estimate(product: Product, *, now: datetime) -> None:
+    """After a change that reprices the period (home countries): the next view computes it again."""
+    cache.delete(_estimate_key(product, Period.of(now)))
+
+
 def cached_estimate(product: Product, *, now: datetime) -> Estimate:
     """invoicing.estimate, kept for a few minutes. Raises ValueError when a zone has no price."""
     period = Period.of(now)
-    key = f"billing-estimate:{product.pk}:{period}:{product.pricing_model}:{product.plan_zone_id}"
+    key = _estimate_key(product, period)
     found = cache.get(key)
     if found is not None:
         return found

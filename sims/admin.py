@@ -8,6 +8,7 @@ from sims.models import (
     ImportJob,
     ProductDailyUsage,
     Sim,
+    SimCountryUsage,
     SimDailyUsage,
     SimEvent,
     SimPeriodUsage,
@@ -140,6 +141,15 @@ class SimPeriodUsageAdmin(ReadOnlyAdmin):
     list_display = ["sim_id", "period", "bytes", "sms"]
     search_fields = ["=sim__iccid"]
     ordering = ["-period", "sim_id"]
+
+
+@admin.register(SimCountryUsage)
+class SimCountryUsageAdmin(ReadOnlyAdmin):
+    list_display = ["sim_id", "product", "period", "country", "bytes"]
+    list_filter = ["product", "country"]
+    list_select_related = ["product"]
+    search_fields = ["=sim__iccid"]
+    ordering = ["-period", "product_id", "sim_id", "country"]
 
 
 @admin.register(ProductDailyUsage)

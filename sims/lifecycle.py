@@ -35,6 +35,7 @@ class Action(StrEnum):
     REMOVE = "remove"
     TERMINATE = "terminate"
     SET_DATA_LIMIT = "set_data_limit"
+    SET_HOME_COUNTRY = "set_home_country"
     IMPORT = "import"
 
     @property
@@ -52,6 +53,7 @@ ACTION_LABELS = {
     Action.REMOVE: "Remove from product",
     Action.TERMINATE: "Terminate",
     Action.SET_DATA_LIMIT: "Set data limit",
+    Action.SET_HOME_COUNTRY: "Set home country",
     Action.IMPORT: "Import into product",
 }
 
@@ -80,6 +82,7 @@ TRANSITIONS: dict[Action, dict[State, State]] = {
     },
     Action.TERMINATE: {state: State.TERMINATED for state in _LIVE_STATES},
     Action.SET_DATA_LIMIT: {state: state for state in _LIVE_STATES},
+    Action.SET_HOME_COUNTRY: {state: state for state in _LIVE_STATES},
     # Importing a SIM into a product (from inventory, or a developer's own) activates it there.
     Action.IMPORT: {state: State.ACTIVE for state in _LIVE_STATES},
 }
@@ -184,6 +187,7 @@ def apply_action(
     data_limit_mb: int | None = None,
     changes: dict[str, Any] | None = None,
     product_id: int | None = None,
+    scope: QuerySet[Sim] | None = None,
 ) -> ActionReport:
     """Apply an action to one SIM (raises IllegalTransition) or to many (reports each).
 
@@ -193,6 +197,8 @@ def apply_action(
     `product_id`, with ids (`sims.listing.ticked_sims`): a SIM no longer in this product when its
     row is locked is refused as moved. The rows are locked by key and their product compared here:
     a condition on the product could make PostgreSQL read all the product's SIMs for each chunk.
+    `scope` (with ids): only the SIMs in it change, read under their row locks; the others are
+    refused as moved meanwhile (the home-country advisor's SIMs still homed where it found them).
     """
     action = Action(action)
     step = _Step(action, actor, reason, reasons or {}, data_limit_mb, changes or {}, product_id)
@@ -206,7 +212,7 @@ def apply_action(
         scope = sims.order_by()
         ids = list(scope.values_list("pk", flat=True))
     else:
-        scope = Sim.objects.all()
+        scope = scope if scope is not None else Sim.objects.all()
         ids = list(dict.fromkeys(sims))
     return _apply_in_chunks(scope, ids, step)
 

@@ -302,6 +302,27 @@ class SimPeriodUsage(models.Model):
         constraints = [models.UniqueConstraint(fields=["sim", "period"], name="simperiodusage_once_per_period")]
 
 
+class SimCountryUsage(models.Model):
+    """A SIM's data in one billing period in one visited country, in the product it belonged to:
+    what roaming on the per-SIM plan, the SIM page's countries and the home-country advisor read.
+    A row per SIM and country a month, so its upsert costs about what SimPeriodUsage's does."""
+
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    period = models.DateField(help_text="The first day of the billing period.")
+    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+")
+    country = CountryField(blank=True, help_text="Visited country; empty when the records did not say.")
+    bytes = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "SIM usage per visited country"
+        constraints = [
+            # Billing and the advisor read a product's period; the SIM page one SIM of it.
+            models.UniqueConstraint(fields=["product", "period", "sim", "country"], name="simcountryusage_once")
+        ]
+
+
 class ProductDailyUsage(models.Model):
     """A product's usage on one day in one visited country: the fleet page and billing read this."""
 

@@ -24,7 +24,7 @@ from django_countries import countries
 from console.bulk_insert import in_list, insert_rows
 from console.calendar import billing_period_start
 from sims.limits import pause_sims_over_limit
-from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimPeriodUsage, State, UsageRecord
+from sims.models import ProductDailyUsage, Sim, SimCountryUsage, SimDailyUsage, SimPeriodUsage, State, UsageRecord
 from sims.triggers import apply_provisioning_triggers
 
 CHUNK_SIZE = 100_000
@@ -368,12 +368,14 @@ def _create_delta() -> None:
 
 
 def _roll_up() -> None:
-    """The rollups from DELTA: a row per SIM, day and country, a tenth of the records or less."""
+    """The rollups from DELTA: a row per SIM, day and country, a tenth of the records or less.
+    A product's SIMs also get a row per period and visited country (roaming, the advisor)."""
     sim_days, sim_periods, product_days = (
         SimDailyUsage._meta.db_table,
         SimPeriodUsage._meta.db_table,
         ProductDailyUsage._meta.db_table,
     )
+    sim_countries = SimCountryUsage._meta.db_table
     later = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -389,6 +391,12 @@ def _roll_up() -> None:
             "GROUP BY sim_id, period ORDER BY sim_id, period "
             f"ON CONFLICT (sim_id, period) DO UPDATE SET bytes = {sim_periods}.bytes + excluded.bytes, "
             f"sms = {sim_periods}.sms + excluded.sms"
+        )
+        cursor.execute(
+            f"INSERT INTO {sim_countries} (product_id, period, sim_id, country, bytes) "
+            f"SELECT product_id, period, sim_id, country, SUM(bytes) FROM {DELTA} WHERE product_id IS NOT NULL "
+            "GROUP BY product_id, period, sim_id, country ORDER BY product_id, period, sim_id, country "
+            f"ON CONFLICT (product_id, period, sim_id, country) DO UPDATE SET bytes = {sim_countries}.bytes + excluded.bytes"
         )
         cursor.execute(
             f"INSERT INTO {product_days} (product_id, day, country, bytes, sms, records, newest_record_at) "

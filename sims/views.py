@@ -11,15 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_countries.fields import Country
 
 from console.calendar import billing_period_start
 from console.charts import DayUsage
 from console.http import SignedInRequest
 from console.units import MB, human_bytes
 from products.access import get_membership_for_user
+from products.billing import Period, sim_usage_by_country
 from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
-from products.models import Product
+from products.models import PricingModel, Product
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
@@ -123,6 +125,7 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     today = timezone.now().date()
     days = _daily_usage(sim, today)
     period_start = billing_period_start(timezone.now())
+    home_zone, visited = sim_usage_by_country(sim, product=membership.product, period=Period(period_start))
     return render(
         request,
         "sims/sim_detail.html",
@@ -135,6 +138,11 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
             "days": days,
             "period_start": period_start,
             "period_used": sum(d.bytes or 0 for d in days if d.day >= period_start),
+            "home_zone": home_zone,
+            "visited": [(v, Country(v.country) if v.country else None) for v in visited],
+            "home_bytes": sum(v.bytes for v in visited if v.at_home),
+            "roaming_bytes": sum(v.bytes for v in visited if not v.at_home),
+            "per_sim_plan": membership.product.pricing_model == PricingModel.PER_SIM,
         },
     )
 

@@ -21,6 +21,8 @@ METHODS = {
     "billing_period": "GET",
     "billing_model": "POST",
     "billing_compare": "GET",
+    "billing_advisor": "GET",
+    "billing_advisor_apply": "POST",
     "invoice_detail": "GET",
     "invoice_csv": "GET",
     "sim_detail": "GET",
@@ -68,7 +70,7 @@ POST_DATA = {
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
 # Every method of these is for product admins only; a member gets 403.
-ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "webhook_add", "webhook_active", "webhook_delete"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
 # Members read these pages; only admins change them (their POST).
 ADMIN_ONLY_POST = {"product_settings"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs"}

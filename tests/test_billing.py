@@ -12,8 +12,8 @@ import pytest
 
 from products.billing import Period, price_period
 from products.invoicing import PeriodNotClosable, close_billing_period
-from products.models import Charge, Invoice, PricingModel, RateZone, ZonePrice
-from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimEvent, State
+from products.models import Charge, Invoice, PricingModel, RateZone, ZoneCountry, ZonePrice
+from sims.models import ProductDailyUsage, Sim, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 NOVEMBER = Period(date(2026, 11, 1))
 CLOSING = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -46,6 +46,8 @@ def use(sim: Sim, product, day: date, megabytes: float, country: str = "DE", sms
         product=product, day=day, country=country, defaults={"newest_record_at": at(day.day, 23)}
     )
     ProductDailyUsage.objects.filter(pk=row.pk).update(bytes=row.bytes + used, sms=row.sms + sms)
+    visited, _ = SimCountryUsage.objects.get_or_create(product=product, period=day.replace(day=1), sim=sim, country=country)
+    SimCountryUsage.objects.filter(pk=visited.pk).update(bytes=visited.bytes + used)
 
 
 def lines_of(invoice: Invoice) -> list[tuple]:
@@ -83,6 +85,39 @@ def test_per_sim_plan_bills_each_sim_its_plan_and_overage_and_the_first_month_ch
     assert invoice.total == Decimal("12.95")
     assert invoice.peak_sims == 4
     assert Charge.objects.get().invoice == invoice
+
+
+def test_per_sim_plan_prices_data_outside_the_home_zone_at_the_visited_zones_rate(product, make_sim):
+    """Zone 2 (PL, BR): plan $3.99 with 1 MB, $1.59 per MB; zone 3 (KE): $5.99, 1 MB, $3.99 per MB.
+    The included MB cover home-zone usage only; a visited country of the home zone is home."""
+    product.pricing_model = PricingModel.PER_SIM
+    product.save()
+    ZoneCountry.objects.filter(country="AQ").delete()  # a country no zone lists: billed as the plan zone, Z1
+    a, b, d = (imported(make_sim, product, at(3, month=10), country="DE") for _ in range(3))
+    c = imported(make_sim, product, at(3, month=10), country="PL")
+    day = date(2026, 11, 6)
+    use(a, product, day, 0.6)
+    use(a, product, day, 0.3, country="US")  # zone 1: at home. 0.9 MB at home, within the plan
+    use(a, product, day, 2.5, country="PL")
+    use(a, product, day, 1.2, country="BR")  # 3.7 MB roaming in zone 2
+    use(b, product, day, 3.25)  # 2.25 MB over the plan, zone 1
+    use(b, product, day, 0.4, country="KE")  # 0.4 MB roaming in zone 3
+    use(c, product, day, 0.5, country="PL")  # within its zone 2 plan
+    use(c, product, day, 1.5, country="DE")  # 1.5 MB roaming in zone 1
+    use(d, product, day, 1.3, country="AQ")
+    use(d, product, day, 0.2, country="")  # no country in the records: at home. 0.5 MB over, zone 1
+
+    invoice = close()
+
+    assert [(line.kind, line.zone.code, line.quantity, line.unit, line.unit_price, line.amount) for line in invoice.lines.order_by("position")] == [
+        ("plan", "Z1", Decimal("3.0000"), "SIMs", Decimal("2.9900"), Decimal("8.97")),
+        ("plan", "Z2", Decimal("1.0000"), "SIMs", Decimal("3.9900"), Decimal("3.99")),
+        ("overage", "Z1", Decimal("2.7500"), "MB", Decimal("0.9900"), Decimal("2.72")),  # 2.7225
+        ("roaming", "Z1", Decimal("1.5000"), "MB", Decimal("0.9900"), Decimal("1.49")),  # 1.485
+        ("roaming", "Z2", Decimal("3.7000"), "MB", Decimal("1.5900"), Decimal("5.88")),  # 5.883
+        ("roaming", "Z3", Decimal("0.4000"), "MB", Decimal("3.9900"), Decimal("1.60")),  # 1.596
+    ]
+    assert invoice.total == Decimal("24.65")
 
 
 def two_hundred_sims_never_more_than_one_hundred_at_once(product, make_sim) -> None:
@@ -273,8 +308,9 @@ def test_the_comparison_prices_the_same_fleet_under_every_model(product, make_si
     totals = {model: price_period(product, NOVEMBER, until=NOVEMBER.ends_at, model=model).total for model in PricingModel}
     assert totals == {
         # 200 SIMs billable at some time, all brought in this month (first months charged at import, none here)
-        # so only the overage: 599 + 599 + 9 = 1,207 MB over 1 MB each, at $0.99.
-        PricingModel.PER_SIM: Decimal("1194.93"),
+        # so only the overage: 599 + 599 = 1,198 MB over 1 MB each at $0.99 ($1,186.02), and the 10 MB
+        # a SIM homed in DE used in PL, roaming in zone 2 at $1.59 ($15.90).
+        PricingModel.PER_SIM: Decimal("1201.92"),
         PricingModel.PAY_AS_YOU_GO: Decimal("217.60"),
         PricingModel.POOLED: Decimal("293.50"),
     }

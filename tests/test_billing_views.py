@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from products.billing import Period
 from products.costs import cached_estimate
 from products.invoicing import close_billing_period
 from products.models import Invoice, InvoiceLine, PricingModel, RateZone
-from sims.models import ProductDailyUsage, SimDailyUsage
+from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage
 from tests.conftest import text_of
 
 HTMX = {"HX-Request": "true"}
@@ -26,11 +27,16 @@ def url(name: str, product, *args) -> str:
     return reverse(name, args=[product.slug, *args])
 
 
-def use_today(sim, megabytes: float, country: str = "US") -> None:
+def use_today(sim, megabytes: float, country: str = "US", roaming: bool = False) -> None:
+    """`roaming`: the SIM's second country today (its daily rollup has the first)."""
     today = timezone.now().date()
     used = int(megabytes * MB)
-    SimDailyUsage.objects.create(sim=sim, product=sim.product, day=today, bytes=used)
+    if roaming:
+        SimDailyUsage.objects.filter(sim=sim, day=today).update(bytes=F("bytes") + used)
+    else:
+        SimDailyUsage.objects.create(sim=sim, product=sim.product, day=today, bytes=used)
     ProductDailyUsage.objects.create(product=sim.product, day=today, country=country, bytes=used, newest_record_at=timezone.now())
+    SimCountryUsage.objects.create(product=sim.product, period=today.replace(day=1), sim=sim, country=country, bytes=used)
 
 
 def make_invoice(product, period_start: date, *, total: str = "12.95", number: str | None = None) -> Invoice:
@@ -123,6 +129,18 @@ def test_the_period_fragment_has_each_line_so_far_and_projected(owner_client, pr
     assert "Per-SIM plan, Z1 $2.99 1 SIMs × $2.99 $2.99 1 SIMs × $2.99" in page
     assert "Data over the per-SIM plan, Z1 $1.98 2 MB × $0.99" in page
     assert "usage continues at its pace so far; the peak stays as it is" in page
+
+
+def test_the_period_has_a_roaming_line_per_visited_zone_so_far_and_projected(owner_client, product, sim):
+    use_today(sim, 0.5)
+    use_today(sim, 2, country="BR", roaming=True)  # homed in the US: zone 2 at $1.59 a MB
+
+    page = text_of(owner_client.get(url("billing_period", product), headers=HTMX))
+
+    assert "Roaming: data in Z2 outside the SIMs' home zones $3.18 2 MB × $1.59" in page
+    assert page.count("MB × $1.59") == 2  # so far, and projected
+    # 2.5 MB used, 0.5 MB of it at home: no overage so far, only projected
+    assert "Data over the per-SIM plan, Z1 — $" in page
 
 
 def test_the_period_without_htmx_is_the_whole_billing_page_with_it(owner_client, product, sim):
@@ -384,7 +402,7 @@ def test_a_basis_that_cannot_be_shown_falls_back_to_this_period(owner_client, pr
 def test_the_monthly_cost_reads_a_fixed_number_of_queries_whatever_the_fleet(owner_client, product, make_sim, django_assert_max_num_queries):
     for index in range(40):
         make_sim(product, home_country="US" if index % 2 else "MX")
-    # session, user, membership; two pricings (so far, projected) of 8 queries each; the usage so far
-    with django_assert_max_num_queries(20):
+    # session, user, membership; two pricings (so far, projected) of 9 queries each (the 9th: roaming); the usage so far
+    with django_assert_max_num_queries(22):
         response = owner_client.get(url("fleet_monthly_cost", product), headers=HTMX)
     assert "so far" in text_of(response)

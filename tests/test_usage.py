@@ -7,7 +7,7 @@ from console.units import MB
 from products.models import Product
 from sims.limits import pause_if_over_limit, unpause_for_new_period, unpause_within_limit
 from sims.lifecycle import Actor
-from sims.models import ProductDailyUsage, SimDailyUsage, SimEvent, State, UsageRecord
+from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage, SimEvent, State, UsageRecord
 from sims.usage import UsageRow, ingest_usage
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -48,6 +48,17 @@ def test_records_roll_up_per_sim_and_per_product_per_day(product, active_sim):
     fleet = ProductDailyUsage.objects.get(product=product)
     assert (fleet.bytes, fleet.sms, fleet.records, fleet.country) == (1_500_000, 2, 2, "DE")
     assert fleet.newest_record_at == NOW - timedelta(hours=1, minutes=30)
+
+
+def test_records_roll_up_per_sim_period_and_visited_country_for_roaming(product, active_sim):
+    ingest_usage(
+        [record(active_sim, megabytes=1), record(active_sim, megabytes=2, country="FR"), record(active_sim, megabytes=0.5),
+         record(active_sim, megabytes=0.25, country="", at=NOW - timedelta(days=1))],
+        now=NOW,
+    )  # fmt: skip
+
+    rows = SimCountryUsage.objects.filter(product=product, period=date(2026, 11, 1), sim=active_sim)
+    assert sorted(rows.values_list("country", "bytes")) == [("", 250_000), ("DE", 1_500_000), ("FR", 2_000_000)]
 
 
 def test_the_same_records_twice_change_nothing(product, active_sim):

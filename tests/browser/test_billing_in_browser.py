@@ -146,3 +146,29 @@ def test_compare_plans(page, live_server, billed_fleet, screenshot):
     expect(page).to_have_url(f"{live_server.url}/products/{product.slug}/billing/compare/?basis=current")
     expect(cards).to_have_count(3)
     screenshot("26-compare-this-period")
+
+
+def test_the_home_country_advisor_on_a_phone_and_a_desk(page, live_server, billed_fleet, screenshot):
+    product, _ = billed_fleet
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/products/{product.slug}/billing/")
+    advisor = page.locator("#advisor")
+    expect(advisor).to_contain_text("homed in United States of America, used most in Mexico")
+    expect(advisor.locator(".advisor-groups tbody tr").first).to_contain_text("Mexico (Z2)")
+    advisor.scroll_into_view_if_needed()
+    screenshot("27-billing-advisor")
+    page.locator("#advisor").screenshot(path=str(screenshot_path("27-billing-advisor-card")))
+
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.reload()
+    expect(page.locator("#advisor .advisor-groups")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scroll
+    page.locator("#advisor").screenshot(path=str(screenshot_path("28-billing-advisor-phone")))
+    screenshot("28-billing-phone")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#advisor").get_by_role("button", name="Apply to").click()
+    expect(page.locator("#messages")).to_contain_text("Home country changed for")
+    expect(page.locator("#advisor")).to_contain_text("Nothing to change")
+    moved = Sim.objects.filter(product=product, home_country="MX")
+    assert moved.exists() and all(sim.events.filter(action="set_home_country").count() == 1 for sim in moved)
