@@ -164,7 +164,10 @@ class HeldRow:
 
 def someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        # pg_locks is the whole server's: count only the waits of this database's sessions.
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) WHERE NOT granted AND datname = current_database()"
+        )
         return cursor.fetchone()[0] > 0
 
 
