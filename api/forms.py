@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ class TokenForm(forms.Form):
 
     def __init__(self, *args, memberships, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [(OWN_SIMS, "My own SIMs")] + [(m.product.slug, m.product.name) for m in memberships]
+        cast(forms.ChoiceField, self.fields["product"]).choices = [(OWN_SIMS, "My own SIMs")] + [(m.product.slug, m.product.name) for m in memberships]
         self.memberships = {m.product.slug: m.product for m in memberships}
 
     def clean_expires_on(self):

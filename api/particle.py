@@ -122,7 +122,7 @@ def sim_json(sim: Sim, last_action: str | None = None) -> dict[str, Any]:
         "iccid": sim.iccid,
         "status": STATUS[State(sim.state)],
         "mb_limit": sim.effective_data_limit_mb,
-        "base_country_code": sim.home_country.code or None,
+        "base_country_code": sim.home_country.code or None,  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
         "carrier": "SIM Console",
         "first_activated_on": sim.first_activated_at.isoformat() if sim.first_activated_at else None,
         "last_activated_on": sim.last_activated_at.isoformat() if sim.last_activated_at else None,
@@ -182,7 +182,7 @@ def _claim(caller: Caller, iccid: str) -> Sim:
     try:
         iccid = validate_iccid(iccid)
     except InvalidIccid as error:
-        raise ApiError(400, error.message) from None
+        raise ApiError(400, str(error.message)) from None
     user = caller.token.user
     with transaction.atomic():
         sim, _ = Sim.objects.select_for_update().get_or_create(iccid=iccid, defaults={"owner_user": user})
@@ -329,7 +329,7 @@ def check_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
     try:
         iccid = validate_iccid(iccid)
     except InvalidIccid as error:
-        raise ApiError(400, error.message) from None
+        raise ApiError(400, str(error.message)) from None
     row = find_sims([iccid], lock=False).get(iccid)
     verdict = importable(row, product_id=caller.token.product_id, user_id=caller.token.user_id)
     if verdict == TERMINATED:

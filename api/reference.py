@@ -60,7 +60,7 @@ def inline_markdown(text: str) -> SafeString:
     """The little Markdown the descriptions use: `code`, **strong**, paragraphs and - lists."""
     if not text.strip():
         return mark_safe("")
-    html = escape(text)
+    html: str = escape(text)
     html = re.sub(r"`([^`]+)`", r"<code>\1</code>", html)
     html = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", html)
     blocks = []
@@ -176,7 +176,8 @@ class Reader:
         if "requestBody" in op:
             body = self.resolve(op["requestBody"])
             body_types = list(body.get("content", {}))
-            schema = next(iter(body.get("content", {}).values()), {}).get("schema", {})
+            media: dict[str, Any] = next(iter(body.get("content", {}).values()), {})
+            schema = media.get("schema", {})
             body_fields = self.body_rows(schema)
             body_example = json.dumps(self.example_of(schema), indent=2, ensure_ascii=False)
         security = op.get("security", self.document.get("security", []))

@@ -15,12 +15,13 @@ from api.models import ApiToken
 from api.reference import Reader, inline_markdown
 from api.schema import openapi_document
 from api.tokens import TokenError, create_token, revoke_token
+from console.http import SignedInRequest
 from products.models import Membership
 
 @require_http_methods(["GET", "POST"])
 @login_required
 @never_cache  # the answer to a creation holds the secret: no browser or proxy cache may keep it
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: SignedInRequest) -> HttpResponse:
     """The new secret is shown in the answer to the POST that made it, and kept nowhere else."""
     memberships = list(Membership.objects.products_of(request.user))
     form = TokenForm(request.POST or None, memberships=memberships)

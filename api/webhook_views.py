@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from api.models import Webhook, WebhookDelivery
 from api.webhooks import UnsafeUrl, add_webhook, set_webhook_active
+from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
 
@@ -38,7 +39,7 @@ def _get_webhook(membership: Membership, webhook_id: int) -> Webhook:
 
 @require_GET
 @login_required
-def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
+def webhooks(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     if request.htmx:
         # The log polls itself while a delivery is pending.
@@ -72,7 +73,7 @@ def _render(
     )
 
 
-def _after_change(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _after_change(request: SignedInRequest, membership: Membership) -> HttpResponse:
     if request.htmx:
         return _render(request, membership, WebhookForm(), fragment="webhooks")
     return redirect("webhooks", slug=membership.product.slug)
@@ -80,7 +81,7 @@ def _after_change(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_POST
 @login_required
-def webhook_add(request: HttpRequest, slug: str) -> HttpResponse:
+def webhook_add(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     form = WebhookForm(request.POST)
@@ -99,7 +100,7 @@ def webhook_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def webhook_active(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
+def webhook_active(request: SignedInRequest, slug: str, webhook_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     webhook = _get_webhook(membership, webhook_id)
@@ -116,7 +117,7 @@ def webhook_active(request: HttpRequest, slug: str, webhook_id: int) -> HttpResp
 
 @require_POST
 @login_required
-def webhook_delete(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
+def webhook_delete(request: SignedInRequest, slug: str, webhook_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     webhook = _get_webhook(membership, webhook_id)

@@ -90,7 +90,7 @@ def set_webhook_active(*, webhook: Webhook, active: bool) -> None:
 def resolve(host: str, port: int) -> list[str]:
     """Every address the host name resolves to (a test may replace this)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def check_url(url: str, *, own_hosts: Iterable[str] = ()) -> tuple[SplitResult, list[str]]:
@@ -251,7 +251,7 @@ def queue_import_finished(*, job_id: int) -> None:
                 "import": {
                     "id": job.pk,
                     "status": job.status,
-                    "country": job.country.code or None,
+                    "country": job.country.code or None,  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
                     "started_at": _iso(job.started_at),
                     "finished_at": _iso(job.finished_at),
                     "error": job.error or None,
@@ -262,11 +262,11 @@ def queue_import_finished(*, job_id: int) -> None:
 
 
 def _active_webhooks(product_ids: set[int | None]) -> dict[int, list[Webhook]]:
-    product_ids.discard(None)
-    if not product_ids:
+    known = {pk for pk in product_ids if pk is not None}
+    if not known:
         return {}
     found: dict[int, list[Webhook]] = {}
-    rows = Webhook.objects.filter(product_id__in=product_ids, is_active=True).select_related("product")
+    rows = Webhook.objects.filter(product_id__in=known, is_active=True).select_related("product")
     for webhook in rows:
         found.setdefault(webhook.product_id, []).append(webhook)
     return found
@@ -478,6 +478,7 @@ class _AnswerReader(io.RawIOBase):
             raise _AnswerTooLong(f"The answer's status line and headers are longer than {ANSWER_READ_LIMIT // 1024} KB.")
         self.sock.settimeout(self.clock.wait())
         count = self.reader.readinto(memoryview(buffer).cast("B")[: self.left])
+        assert count is not None  # None means "would block": this socket has a timeout, so it waits or raises
         self.left -= count
         return count
 
@@ -515,7 +516,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.clock.wait())
         sock.settimeout(self.clock.wait())  # bounds the whole TLS handshake
-        self.sock = _TimedSocket(self._context.wrap_socket(sock, server_hostname=self.host), self.clock)
+        context = self._context  # type: ignore[attr-defined]  # set by HTTPSConnection.__init__; typeshed leaves it out
+        self.sock = _TimedSocket(context.wrap_socket(sock, server_hostname=self.host), self.clock)
 
 
 def signature_is_valid(*, secret: str, timestamp: str, body: bytes, signature: str) -> bool:

@@ -22,7 +22,7 @@ def db_datetime(value: datetime | None) -> object:
 
 
 def bulk_insert(model: type[models.Model], fields: list[str], rows: Iterable[tuple]) -> int:
-    columns = [model._meta.get_field(name).column for name in fields]
+    columns = [_column(_own_field(model, name)) for name in fields]
     return insert_rows(model._meta.db_table, columns, rows)
 
 
@@ -106,7 +106,7 @@ def list_parameter(field: models.Field, values: list) -> tuple[str, str]:
 def in_list(field: models.Field, values: list) -> tuple[str, str]:
     """`column IN values`, the values as one parameter (see `list_parameter`)."""
     relation, parameter = list_parameter(field, values)
-    return f"{connection.ops.quote_name(field.column)} IN (SELECT value FROM {relation})", parameter
+    return f"{connection.ops.quote_name(_column(field))} IN (SELECT value FROM {relation})", parameter
 
 
 def insert_select_sql(
@@ -123,14 +123,28 @@ def insert_select_sql(
     and the parameters of `same`: those of `source` and `where`, if any, follow them."""
     quote = connection.ops.quote_name
     meta = model._meta
-    others = [meta.get_field(name) for name in same]
-    columns = ", ".join(quote(f.column) for f in [meta.get_field(field), *others])
+    others = [_own_field(model, name) for name in same]
+    columns = ", ".join(quote(_column(f)) for f in [_own_field(model, field), *others])
     selected = ", ".join([select, *(_typed_placeholder(f) for f in others)])
     # Always a WHERE (if only `true`): SQLite's parser would read ON CONFLICT as a join's ON without it.
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {selected} FROM {source} WHERE {where}"
     if skip_conflicts_on:
-        sql += f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING"
+        sql += f" ON CONFLICT ({quote(_column(_own_field(model, skip_conflicts_on)))}) DO NOTHING"
     return sql, list(same.values())
+
+
+def _own_field(model: type[models.Model], name: str) -> models.Field:
+    """A field of the model's own table (`get_field` also finds the relations pointing at it)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model.__name__}.{name} is a relation from another table, not a field of this one")
+    return field
+
+
+def _column(field: models.Field) -> str:
+    if field.column is None:
+        raise ValueError(f"{field.name} has no column (a many-to-many field): name a field stored in the table")
+    return field.column
 
 
 def _typed_placeholder(field: models.Field) -> str:

@@ -72,6 +72,7 @@ def daily_bars(
     slot = width / max(len(days), 1)
     gap = min(2.0, slot * 0.2)
     bars = []
+    bar_height: float
     for index, day in enumerate(days):
         x = index * slot + gap / 2
         if day.bytes is None:

@@ -6,6 +6,8 @@ wrong and what would be accepted, instead of a confusing failure later.
 
 import os
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -88,7 +90,7 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     return items
 
 
-def env_database(name: str, *, default_sqlite_path: str) -> dict:
+def env_database(name: str, *, default_sqlite_path: str) -> Mapping[str, Any]:
     """A DATABASES['default'] entry: SQLite (WAL) unless the variable names a server."""
     raw = env_str(name)
     if raw is None:

@@ -47,6 +47,7 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         logger.error("Database unreachable during %s %s", request.method, request.path, exc_info=exception)
+        response: HttpResponse
         if request.path.startswith("/api/"):  # emnify's error shape
             response = JsonResponse(
                 {"error_code": 503, "error_token": "service_unavailable", "message": DATABASE_UNREACHABLE}, status=503

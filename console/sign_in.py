@@ -84,7 +84,7 @@ class Attempt:
     def begin(self) -> float | None:
         """Count this attempt against each limit; if one is used up already, count none and return when to try again."""
         window = settings.SIGN_IN_WINDOW_MINUTES * 60
-        counted = []
+        counted: list[str] = []
         for key, allowed in self.limits:
             taken, attempts, closes = rate_limit.take_attempt(key, allowed=allowed, window_seconds=window)
             if not taken:
@@ -114,7 +114,7 @@ def limited_message(until: float, *, what: str = "failed sign-ins for this usern
     return f"Too many {what} or from your network. Try again in {wait} (at {at})."
 
 
-class SignInLimitsMixin:
+class SignInLimitsMixin(AuthenticationForm):
     """For an AuthenticationForm: refuse while limited, count each attempt before its password is checked."""
 
     def clean(self):

@@ -3,10 +3,11 @@ import time
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordChangeView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console.http import SignedInRequest
 from console.sign_in import LIMITED, LimitedPasswordChangeForm, SignInForm, refused_until
 from products.models import Membership
 
@@ -49,6 +50,6 @@ class LimitedPasswordChangeView(PasswordChangeView):
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     memberships = Membership.objects.products_of(request.user)
     return render(request, "console/home.html", {"memberships": memberships})

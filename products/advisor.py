@@ -115,7 +115,8 @@ class _Prices:
     """Each zone's per-SIM plan over the period (weighted between price versions), by zone id."""
 
     def __init__(self, product: Product, book: PriceBook, period: Period) -> None:
-        self.book, self.period, self.plans = book, period, {}
+        self.book, self.period = book, period
+        self.plans: dict[int, _Plan] = {}
         self.fallback = plan_zone(product, book).pk if book.zones else 0
         self.zone_of_country = {country: zone.pk for country, zone in book.zone_of_country.items()}
         self.priced = [(zone.pk, plan.included_bytes) for zone in book.zones.values() if (plan := self._plan_or_none(zone.pk))]

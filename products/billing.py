@@ -109,7 +109,8 @@ def account_activity(product: Product, period: Period, *, until: datetime) -> Ac
     )
     billable_at_start_with_events = 0
     counted: dict[int, bool] = {}  # sim -> already in plan_sims (False: seen, not yet billable)
-    plan_sims, suspensions = Counter(), Counter()
+    plan_sims: Counter[str] = Counter()
+    suspensions: Counter[tuple[str, date]] = Counter()
     events = (
         SimEvent.objects.filter(product=product, created_at__gte=period.starts_at)
         .order_by("created_at", "id")
@@ -255,7 +256,7 @@ def uninvoiced_charges(product: Product, period: Period, *, model: str) -> list[
 
 
 # What a ledger charge's quantity counts, by kind (a credit counts nothing in particular).
-LEDGER_UNITS = {Charge.Kind.FIRST_MONTH: "SIMs", Charge.Kind.TRANSFER_OVERAGE: "MB"}
+LEDGER_UNITS: dict[str, str] = {Charge.Kind.FIRST_MONTH: "SIMs", Charge.Kind.TRANSFER_OVERAGE: "MB"}
 
 
 def ledger_line(charge: Charge) -> Line:
@@ -292,7 +293,7 @@ def _per_sim_plan(product, period, until, book, activity, usage_scale) -> list[L
     for zone in sorted(sims_by_zone, key=lambda z: z.code):
         lines += _fee_lines("plan", "Per-SIM plan", sims_by_zone[zone], zone, period, book, lambda p: p.plan_monthly_price)
     roaming_by_sim, roaming_bytes = _roaming(product, period, book, fallback)
-    over_bytes: Counter = Counter()
+    over_bytes: defaultdict[RateZone, Decimal] = defaultdict(Decimal)
     plan_of: dict[str, tuple[RateZone, Decimal]] = {}  # home country -> zone, bytes included: once, not per SIM
     for sim_id, country, used in _usage_by_sim(product, period, until):
         if country not in plan_of:
@@ -335,7 +336,7 @@ def sim_usage_by_country(sim, *, product: Product, period: Period) -> tuple[Rate
         return None, []
     home_country = sim.home_country.code or ""
     wanted = {country for country, _ in rows if country} | {home_country}
-    zone_of = {place.country.code: place.zone for place in ZoneCountry.objects.filter(country__in=wanted).select_related("zone")}
+    zone_of = {place.country.code: place.zone for place in ZoneCountry.objects.filter(country__in=wanted).select_related("zone")}  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
     fallback = None
     if wanted - zone_of.keys():
         fallback = product.plan_zone or RateZone.objects.order_by("code").first()  # as PriceBook's plan_zone
@@ -345,6 +346,7 @@ def sim_usage_by_country(sim, *, product: Product, period: Period) -> tuple[Rate
     visited = []
     for country, used in rows:
         zone = home if not country else zone_of.get(country) or fallback
+        assert zone is not None  # a country without a zone of its own has the fallback, set above
         visited.append(Visited(country=country, zone=zone, bytes=used, at_home=zone == home))
     return home, sorted(visited, key=lambda v: (-v.bytes, v.country))
 

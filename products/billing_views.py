@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from console.csv_export import csv_lines
+from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.advisor import advise_home_countries, apply_home_country_advice, cached_advice
 from products.billing import Period
@@ -45,7 +46,7 @@ def fleet_monthly_cost(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def billing(request: HttpRequest, slug: str) -> HttpResponse:
+def billing(request: SignedInRequest, slug: str) -> HttpResponse:
     """The Billing tab: the period's lines come in their own request (billing_period)."""
     membership = get_membership_for_user(request, slug)
     return _render_billing(request, membership, _pricing_form(membership))
@@ -53,7 +54,7 @@ def billing(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def billing_period(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_period(request: SignedInRequest, slug: str) -> HttpResponse:
     """This period by line, so far and projected: a fragment for htmx, else the whole Billing tab with it."""
     membership = get_membership_for_user(request, slug)
     estimate = _estimate_context(membership.product)
@@ -68,7 +69,7 @@ def billing_period(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def billing_model(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_model(request: SignedInRequest, slug: str) -> HttpResponse:
     """A product admin chooses the pricing model and plan zone for the next period."""
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
@@ -106,7 +107,7 @@ def _advisor_context(product: Product) -> dict:
 
 @require_GET
 @login_required
-def billing_advisor(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_advisor(request: SignedInRequest, slug: str) -> HttpResponse:
     """The home-country advisor: it reads last month's usage of every SIM, so it comes after the page."""
     membership = get_membership_for_user(request, slug)
     context = _advisor_context(membership.product)
@@ -117,7 +118,7 @@ def billing_advisor(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def billing_advisor_apply(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_advisor_apply(request: SignedInRequest, slug: str) -> HttpResponse:
     """A product admin moves every group the advisor lists to its suggested home country. The
     advice is computed again, and only SIMs still homed where it found them move: a second click
     (or a second admin) changes nothing."""
@@ -168,7 +169,7 @@ def _pricing_form(membership: Membership) -> PricingChoiceForm:
     return PricingChoiceForm(initial=initial)
 
 
-def _render_billing(request: HttpRequest, membership: Membership, form: PricingChoiceForm, status: int = 200, **extra) -> HttpResponse:
+def _render_billing(request: SignedInRequest, membership: Membership, form: PricingChoiceForm, status: int = 200, **extra) -> HttpResponse:
     product = membership.product
     template = "products/billing.html"
     if request.htmx and request.method == "POST":
@@ -179,7 +180,7 @@ def _render_billing(request: HttpRequest, membership: Membership, form: PricingC
         "membership": membership,
         "form": form,
         "period": period,
-        "model_summaries": [(value, label, MODEL_SUMMARIES[value]) for value, label in PricingModel.choices],
+        "model_summaries": [(value, label, MODEL_SUMMARIES[PricingModel(value)]) for value, label in PricingModel.choices],
         "model_summary": MODEL_SUMMARIES[PricingModel(product.pricing_model)],
         "pending_label": PricingModel(product.pending_pricing_model).label if product.pending_pricing_model else "",
         "invoices": product.invoices.order_by("-period_start"),
@@ -224,7 +225,7 @@ def invoice_csv(request: HttpRequest, slug: str, number: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def billing_compare(request: HttpRequest, slug: str) -> HttpResponse:
+def billing_compare(request: SignedInRequest, slug: str) -> HttpResponse:
     """The three pricing models side by side on the last invoiced period, or this one so far.
 
     Pricing a period three times reads its events three times: the page comes first, and the
@@ -236,7 +237,7 @@ def billing_compare(request: HttpRequest, slug: str) -> HttpResponse:
     if basis != "last" or latest is None:
         basis = "current"
     now = timezone.now()
-    context = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
+    context: dict[str, object] = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
     if not request.htmx or request.htmx.history_restore_request:
         return render(request, "products/compare.html", context)
     try:

@@ -197,7 +197,7 @@ def _invoiced_charges(invoice: Invoice) -> list[Line]:
     ]  # fmt: skip
 
 
-CSV_HEADER = ["kind", "zone", "description", "quantity", "unit", "unit_price", "amount"]
+CSV_HEADER: list[Cell] = ["kind", "zone", "description", "quantity", "unit", "unit_price", "amount"]
 
 
 def invoice_csv_rows(invoice: Invoice) -> Iterator[list[Cell]]:

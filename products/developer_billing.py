@@ -13,6 +13,7 @@ from django.db.models import Sum
 from console.units import MB
 from products.billing import BILLABLE, QUANTITY, Line, Period, PriceBook
 from products.ledger import PROMOTION_INCLUDED_MB
+from products.models import RateZone, ZonePrice
 from products.pricing import money
 from sims.models import Sim, SimDailyUsage, SimEvent
 
@@ -20,11 +21,12 @@ from sims.models import Sim, SimDailyUsage, SimEvent
 def developer_plan_lines(user, period: Period, *, until: datetime) -> list[Line]:
     book = PriceBook()
     fallback = book.first_zone
-    plans, over = Counter(), defaultdict(Decimal)
+    plans: Counter[tuple[RateZone, ZonePrice]] = Counter()
+    over: defaultdict[tuple[RateZone, ZonePrice], Decimal] = defaultdict(Decimal)
     for sim in Sim.objects.filter(owner_user=user):
         if not _billable_during(sim, period, until):
             continue
-        zone = book.zone(sim.home_country.code, fallback)
+        zone = book.zone(sim.home_country.code, fallback)  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
         price = book.at(zone, min(until, period.ends_at))
         on_promotion = sim.promotion_ends_on is not None and sim.promotion_ends_on >= period.start
         if not on_promotion:

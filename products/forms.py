@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.core.validators import MinValueValidator
 
@@ -37,7 +39,7 @@ class TriggersForm(forms.ModelForm):
     def __init__(self, *args, read_only: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.min_value = 1
+            cast(forms.IntegerField, field).min_value = 1
             field.validators.append(MinValueValidator(1, "Use 1 or more, or leave it empty to turn the rule off."))
             field.disabled = read_only
 

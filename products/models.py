@@ -161,7 +161,7 @@ class ZoneCountry(models.Model):
         ordering = ["country"]
 
     def __str__(self) -> str:
-        return f"{self.country.name}: {self.zone.code}"
+        return f"{self.country.name}: {self.zone.code}"  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
 
 
 class Charge(models.Model):

@@ -50,7 +50,10 @@ def zone_for_country(country: str) -> RateZone:
 
 def plan_zone_of(product) -> RateZone:
     """The zone of a product's hosting fee and pool (pay as you go, pooled): its own, else the first."""
-    return product.plan_zone or RateZone.objects.order_by("code").first()
+    zone = product.plan_zone or RateZone.objects.order_by("code").first()
+    if zone is None:
+        raise NoPriceForCountry("There is no rate zone yet: an admin can add one, with its prices.")
+    return zone
 
 
 def price_at(zone: RateZone, moment: datetime) -> ZonePrice:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.fleet import active_sim_count
 from products.forms import AddMemberForm, DefaultDataLimitForm, RoleForm, TriggersForm
@@ -26,12 +27,12 @@ def product_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def team(request: HttpRequest, slug: str) -> HttpResponse:
+def team(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     return _render_team(request, membership, AddMemberForm())
 
 
-def _render_team(request: HttpRequest, membership: Membership, form: AddMemberForm, status: int = 200) -> HttpResponse:
+def _render_team(request: SignedInRequest, membership: Membership, form: AddMemberForm, status: int = 200) -> HttpResponse:
     product = membership.product
     template = "products/team.html"
     if request.htmx:
@@ -52,7 +53,7 @@ def _render_team(request: HttpRequest, membership: Membership, form: AddMemberFo
 
 @require_POST
 @login_required
-def team_add(request: HttpRequest, slug: str) -> HttpResponse:
+def team_add(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     form = AddMemberForm(request.POST)
@@ -73,7 +74,7 @@ def team_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def team_role(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
+def team_role(request: SignedInRequest, slug: str, member_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     target = get_object_or_404(membership.product.memberships.select_related("user"), pk=member_id)
@@ -92,7 +93,7 @@ def team_role(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def team_remove(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
+def team_remove(request: SignedInRequest, slug: str, member_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     target = get_object_or_404(membership.product.memberships.select_related("user"), pk=member_id)
@@ -108,13 +109,13 @@ def team_remove(request: HttpRequest, slug: str, member_id: int) -> HttpResponse
     return _after_change(request, membership)
 
 
-def _leave(request: HttpRequest) -> HttpResponse:
+def _leave(request: SignedInRequest) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(reverse("home"))
     return redirect("home")
 
 
-def _after_change(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _after_change(request: SignedInRequest, membership: Membership) -> HttpResponse:
     if request.htmx:
         membership.refresh_from_db()
         return _render_team(request, membership, AddMemberForm())
@@ -123,7 +124,7 @@ def _after_change(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def product_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def product_settings(request: SignedInRequest, slug: str) -> HttpResponse:
     """The automatic triggers: product admins edit them, members read them."""
     membership = get_membership_for_user(request, slug)
     product = membership.product
@@ -146,7 +147,7 @@ def product_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("product_settings", slug=product.slug)
 
 
-def _render_settings(request: HttpRequest, membership: Membership, form: TriggersForm, status: int = 200) -> HttpResponse:
+def _render_settings(request: SignedInRequest, membership: Membership, form: TriggersForm, status: int = 200) -> HttpResponse:
     template = "products/settings.html"
     if request.htmx:
         template += "#triggers"

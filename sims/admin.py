@@ -27,8 +27,7 @@ def _lifecycle_admin_action(action: Action):
             modeladmin.message_user(request, f"{count} refused: {reason}", messages.WARNING)
 
     run.__name__ = f"lifecycle_{action.value}"
-    run.short_description = f"{action.label} selected SIMs"
-    return run
+    return admin.action(description=f"{action.label} selected SIMs")(run)
 
 
 class SimEventInline(admin.TabularInline):
@@ -36,8 +35,7 @@ class SimEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["-id"]
-    fields = ["created_at", "action", "from_state", "to_state", "actor_kind", "actor_name", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "action", "from_state", "to_state", "actor_kind", "actor_name", "reason")
 
     def has_add_permission(self, request: HttpRequest, obj: Sim | None = None) -> bool:
         return False

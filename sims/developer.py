@@ -21,7 +21,7 @@ def activate_own_sim(*, sim: Sim, country: str, actor: Actor) -> None:
         raise NoSuchCountry(
             f"{country!r} is not a country: give the home country as an ISO 3166-1 alpha-2 code, such as US or DE."
         )
-    changes = {"home_country": country}
+    changes: dict[str, object] = {"home_country": country}
     if sim.first_activated_at is None:
         changes["promotion_ends_on"] = months_later(timezone.localdate(), PROMOTION_MONTHS)
     apply_action(sims=sim, action=Action.ACTIVATE, actor=actor, changes=changes)

@@ -2,11 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
+from console.http import SignedInRequest
 from products.access import get_membership_for_user
 from products.models import Membership
 from sims.developer import NoSuchCountry, activate_own_sim
@@ -17,13 +18,13 @@ from sims.models import Sim
 DEVELOPER_ACTIONS = {Action.ACTIVATE, Action.DEACTIVATE, Action.REACTIVATE}
 
 
-def _get_own_sim(request: HttpRequest, iccid: str) -> Sim:
+def _get_own_sim(request: SignedInRequest, iccid: str) -> Sim:
     return get_object_or_404(Sim, owner_user=request.user, iccid=iccid)
 
 
 @require_GET
 @login_required
-def my_sims(request: HttpRequest) -> HttpResponse:
+def my_sims(request: SignedInRequest) -> HttpResponse:
     sims = Sim.objects.filter(owner_user=request.user).order_by("iccid")[:500]
     products = Membership.objects.products_of(request.user)
     return render(request, "sims/my_sims.html", {"sims": sims, "countries": countries, "memberships": products})
@@ -31,7 +32,7 @@ def my_sims(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def my_sim_action(request: HttpRequest, iccid: str, action: str) -> HttpResponse:
+def my_sim_action(request: SignedInRequest, iccid: str, action: str) -> HttpResponse:
     sim = _get_own_sim(request, iccid)
     try:
         chosen = Action(action)
@@ -58,7 +59,7 @@ def my_sim_action(request: HttpRequest, iccid: str, action: str) -> HttpResponse
 
 @require_POST
 @login_required
-def my_sim_to_product(request: HttpRequest, iccid: str) -> HttpResponse:
+def my_sim_to_product(request: SignedInRequest, iccid: str) -> HttpResponse:
     """Start an import of this SIM into one of my products: the review shows the transfer."""
     sim = _get_own_sim(request, iccid)
     membership = get_membership_for_user(request, request.POST.get("product", ""))

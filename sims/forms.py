@@ -101,7 +101,8 @@ class BulkActionForm(forms.Form):
     confirm_terminate = forms.BooleanField(required=False)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if data.get("scope") == "selected" and "ids" in data and not data["ids"]:
             raise forms.ValidationError("Select at least one SIM, or choose all SIMs matching the filter.")

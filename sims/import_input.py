@@ -54,6 +54,7 @@ class ParsedInput:
     def add(self, verdict: LineVerdict) -> None:
         self.lines += 1
         if verdict.verdict == VALID:
+            assert verdict.iccid is not None  # a valid line has its ICCID
             self.iccids.append(verdict.iccid)
         elif verdict.verdict == INVALID:
             self.invalid += 1

@@ -5,6 +5,8 @@ through Python row by row. Each new SIM is marked with its batch (Sim.import_bat
 and its event is written from the row just inserted, in the same transaction.
 """
 
+from typing import Any
+
 from django.db import IntegrityError, connection, transaction
 
 from console.bulk_insert import in_list, insert_select_sql, list_parameter
@@ -47,7 +49,7 @@ def _iccids_between(first: str, last: str, *, at_most: int) -> set[str] | None:
     return found if len(found) <= at_most else None
 
 
-def insert_sims_with_events(*, iccids: list[str], sim: dict[str, object], event: dict[str, object]) -> int:
+def insert_sims_with_events(*, iccids: list[str], sim: dict[str, Any], event: dict[str, object]) -> int:
     """Insert a SIM per ICCID (`sim`: its other columns; `import_batch` among them) and an event per SIM
     inserted (`event`: its columns but the SIM), skipping ICCIDs already taken. Returns the SIMs inserted.
 
@@ -66,7 +68,7 @@ def insert_sims_with_events(*, iccids: list[str], sim: dict[str, object], event:
         return _insert(iccids, sim, event, skip_conflicts=True)
 
 
-def _insert(iccids: list[str], sim: dict[str, object], event: dict[str, object], *, skip_conflicts: bool) -> int:
+def _insert(iccids: list[str], sim: dict[str, Any], event: dict[str, object], *, skip_conflicts: bool) -> int:
     relation, parameter = list_parameter(Sim._meta.get_field("iccid"), iccids)
     sims_sql, sims_params = insert_select_sql(
         Sim, field="iccid", select="value", source=relation, same=sim, skip_conflicts_on="iccid" if skip_conflicts else None

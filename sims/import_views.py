@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_countries import countries
 
 from console.csv_export import csv_lines
+from console.http import SignedInRequest
 from console.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
@@ -53,7 +55,7 @@ def _get_job(membership: Membership, job_id: int) -> ImportJob:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_start(request: HttpRequest, slug: str) -> HttpResponse:
+def import_start(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     if request.method == "POST":
@@ -66,7 +68,7 @@ def import_start(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _continue_to_review(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _continue_to_review(request: SignedInRequest, membership: Membership) -> HttpResponse:
     product = membership.product
     typed = [iccid for iccid in request.POST.getlist("iccid") if iccid.strip()][:QUEUE_LIMIT]
     job_id = request.POST.get("job", "")
@@ -92,15 +94,16 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     queued = set(request.POST.getlist("iccid"))
     verdicts = list(pasted_verdicts(request.POST.get("text", "")))[:QUEUE_LIMIT]
-    valid = [v.iccid for v in verdicts if v.verdict == VALID and v.iccid not in queued]
+    valid = [v.iccid for v in verdicts if v.verdict == VALID and v.iccid is not None and v.iccid not in queued]
     owners = classify(product=membership.product, user=request.user, iccids=valid)
     items = []
     for verdict in verdicts:
         if verdict.verdict == INVALID:
             items.append({"text": verdict.text, "tone": "error", "says": verdict.reason})
         elif verdict.iccid in queued or verdict.verdict != VALID:
-            items.append({"text": verdict.iccid, "tone": "muted", "says": "Already in the queue"})
+            items.append({"text": verdict.iccid or verdict.text, "tone": "muted", "says": "Already in the queue"})
         else:
+            assert verdict.iccid is not None  # a valid line has its ICCID
             items.append(_queue_item(verdict.iccid, owners[verdict.iccid]))
     if not verdicts:
         items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
@@ -128,6 +131,7 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     upload = request.FILES.get("frame")
     if upload is None:
         return HttpResponse("Send the frame as a file field named 'frame'.", status=400, content_type="text/plain")
+    assert upload.size is not None  # Django's upload handlers always set it
     if upload.size > settings.SCAN_MAX_FRAME_BYTES:  # before reading it: never a big file in memory
         return _frame_too_large(request)
     try:
@@ -154,26 +158,26 @@ def _file_too_large(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @limit_upload(lambda: settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024, _file_too_large)
-def import_file(request: HttpRequest, slug: str) -> HttpResponse:
+def import_file(request: SignedInRequest, slug: str) -> HttpResponse:
     """A dropped .txt file: stored as a draft import, answered with a summary of its lines."""
     membership = get_membership_for_user(request, slug)
     upload = request.FILES.get("file")
     error = _file_problem(upload)
-    if error is None:
-        data = upload.read()
-        try:
-            parsed = summarise(file_line_verdicts(decode_text(data)))
-        except ImportInputError as problem:
-            error = str(problem)
-    if error:
+    if upload is None or error:
         return render(request, "sims/partials/file_summary.html", {"error": error}, status=400)
-    job = start_import(product=membership.product, user=request.user, data=data, source_name=upload.name)
+    data = upload.read()
+    try:
+        parsed = summarise(file_line_verdicts(decode_text(data)))
+    except ImportInputError as problem:
+        return render(request, "sims/partials/file_summary.html", {"error": str(problem)}, status=400)
+    job = start_import(product=membership.product, user=request.user, data=data, source_name=upload.name or "")
     return render(request, "sims/partials/file_summary.html", {"job": job, "parsed": parsed, "filename": upload.name})
 
 
-def _file_problem(upload) -> str | None:
+def _file_problem(upload: UploadedFile | None) -> str | None:
     if upload is None:
         return "Choose a .txt file with one ICCID per line."
+    assert upload.size is not None  # Django's upload handlers always set it
     if upload.size > settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024:
         return f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB: the limit is {settings.IMPORT_MAX_UPLOAD_MB} MB. Split it into smaller files."
     if upload.size == 0:
@@ -183,10 +187,10 @@ def _file_problem(upload) -> str | None:
 
 @require_GET
 @login_required
-def import_job(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     job = _get_job(membership, job_id)
-    context = {"product": membership.product, "membership": membership, "job": job}
+    context: dict[str, object] = {"product": membership.product, "membership": membership, "job": job}
     if job.status == ImportJob.Status.DRAFT:
         context.update(review=review_import(job), countries=countries, outcomes=OUTCOMES)
         return render(request, "sims/import_review.html", context)
@@ -209,12 +213,12 @@ def import_quote(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     job = _get_job(membership, job_id)
     country = request.GET.get("country", "")
     product = membership.product
-    context = {"country": country, "model": product.pricing_model, "model_label": product.get_pricing_model_display()}
+    context: dict[str, object] = {"country": country, "model": product.pricing_model, "model_label": product.get_pricing_model_display()}
     if country:
         try:
             context["quote"] = quote(country=country, sims=int(request.GET.get("sims", job.valid) or 0), today=timezone.localdate())
-            context["fleet_zone"] = plan_zone_of(product)
-            context["fleet_price"] = price_at(context["fleet_zone"], timezone.now())
+            context["fleet_zone"] = zone = plan_zone_of(product)
+            context["fleet_price"] = price_at(zone, timezone.now())
         except (NoPriceForCountry, ValueError) as error:
             context["error"] = str(error)
     return render(request, "sims/partials/quote.html", context)

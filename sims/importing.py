@@ -158,6 +158,7 @@ def review_import(job: ImportJob) -> Review:
     iccids: list[str] = []
     for source, verdict in job_verdicts(job):
         if verdict.verdict == VALID:
+            assert verdict.iccid is not None  # a valid line has its ICCID
             iccids.append(verdict.iccid)
         elif verdict.verdict == INVALID and len(review.invalid_lines) < EXAMPLES_SHOWN:
             review.invalid_lines.append((source, verdict))
@@ -213,7 +214,7 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
     _tune_sqlite_for_import()
     try:
         iccids = job_iccids(job) if iccids is None else in_batch_order(job, iccids)
-        price = quote(country=job.country.code, sims=1, today=timezone.localdate())
+        price = quote(country=job.country.code, sims=1, today=timezone.localdate())  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
         carrier = get_carrier()
         size = job.batch_size
         for number, start in enumerate(range(0, len(iccids), size)):
@@ -286,7 +287,7 @@ def _sim_defaults(job: ImportJob) -> dict:
     return {
         "product_id": job.product_id,
         "owner_user_id": None,
-        "home_country": job.country.code,
+        "home_country": job.country.code,  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
         # The product's default at import time: a later change of the default applies to later imports.
         "data_limit_mb": job.product.effective_default_data_limit_mb,
         "promotion_ends_on": None,
@@ -399,6 +400,7 @@ def outcome_rows(job: ImportJob) -> Iterator[list[str]]:
             label = {INVALID: "invalid", DUPLICATE: "duplicate", IGNORED: "ignored: no ICCID on this line"}[verdict.verdict]
             yield [source, str(verdict.line_no), verdict.text, verdict.iccid or "", label, verdict.reason]
             continue
+        assert verdict.iccid is not None  # a valid line has its ICCID
         position = position_of(verdict.iccid)
         if position >= len(outcomes):
             yield [source, str(verdict.line_no), verdict.text, verdict.iccid, "not processed yet", ""]

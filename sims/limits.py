@@ -2,7 +2,7 @@
 pausing at it, and unpausing under it or when a new billing period begins."""
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -58,7 +58,7 @@ def unpause_for_new_period(*, now: datetime | None = None) -> int:
     """A new billing period starts every SIM's usage from zero: SIMs paused before it run again."""
     now = now or timezone.now()
     period_start = billing_period_start(now)
-    began = datetime.combine(period_start, time(), tzinfo=timezone.UTC)
+    began = datetime.combine(period_start, time(), tzinfo=UTC)
     paused_before = Sim.objects.filter(state=State.PAUSED, state_changed_at__lt=began)
     report = apply_action(
         sims=paused_before,

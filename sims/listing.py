@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -122,6 +123,7 @@ def _existing_iccids(product: Product, iccids: list[str]) -> list[str]:
     if not iccids:
         return []
     table = connection.ops.quote_name(Sim._meta.db_table)
+    parameter: list[str] | str
     if connection.vendor == "postgresql":
         listed, parameter = "iccid = ANY(%s)", iccids
     else:
@@ -190,12 +192,12 @@ def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL | list[int
 
 def _per_range(
     sims: QuerySet[Sim], starts: Sequence[str], aggregate: str, *, order: str = "", limit: int | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """An aggregate of the ICCIDs in each range (the first `limit` in this order, if given), in one
     statement: an index range read per start, most of them empty."""
     if not starts:
         return {}
-    in_range = sims.filter(iccid__gte=RawSQL("ranges.low", ()), iccid__lt=RawSQL("ranges.high", ()))
+    in_range: QuerySet[Sim, Any] = sims.filter(iccid__gte=RawSQL("ranges.low", ()), iccid__lt=RawSQL("ranges.high", ()))
     # The ICCID, not the id: the (product[, state or country], iccid) index alone answers it.
     in_range = in_range.order_by(*([order] if order else [])).values("iccid")
     if limit is not None:

@@ -103,7 +103,7 @@ def _shrink(gray: np.ndarray, width: int) -> np.ndarray:
 
 def _zxing(gray: np.ndarray, formats: list[zxingcpp.BarcodeFormat], try_rotate: bool) -> list[str]:
     # Light bars on a dark ground are not printed on carrier cards: no inverted pass.
-    barcodes = zxingcpp.read_barcodes(gray, formats=formats, try_rotate=try_rotate, try_invert=False)
+    barcodes = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(formats), try_rotate=try_rotate, try_invert=False)
     return [barcode.text for barcode in barcodes]
 
 
@@ -174,7 +174,7 @@ def _barcode_regions(gray: np.ndarray) -> list[_Region]:
     floor = max(float(np.percentile(energy, 25)) * 4, 400.0)  # above the noise and texture of the frame
     candidate = (coherent > 0.7 * energy) & (energy > floor)
     score = np.where(candidate, coherent, 0)
-    regions = []
+    regions: list[_Region] = []
     for _ in range(MAX_CANDIDATES * 3):
         seed = np.unravel_index(int(np.argmax(score)), score.shape)
         if score[seed] == 0 or len(regions) == MAX_CANDIDATES:
@@ -216,7 +216,7 @@ def _straightened(gray: np.ndarray, region: _Region, scale: float) -> tuple[np.n
     height = int(max(region.height * scale * 1.1, 12) * zoom)
     cx, cy = region.centre[0] * scale, region.centre[1] * scale
     matrix = cv2.getRotationMatrix2D((cx, cy), math.degrees(region.angle), zoom)
-    matrix[:, 2] += (width / 2 - cx, height / 2 - cy)
+    matrix[:, 2] += (width / 2 - cx, height / 2 - cy)  # type: ignore[arg-type]  # cv2's stub allows an integer matrix; this one is float64
     crop = cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return _bar_rows(crop), zoom
 

@@ -3,7 +3,7 @@ first of its product's rules it reaches: data, SMS, days with traffic, or time s
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import batched
 
 from django.utils import timezone
@@ -85,7 +85,8 @@ def activate_long_provisioned(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     activated: list[int] = []
     for product in Product.objects.filter(trigger_months__isnull=False):
-        cutoff = datetime.combine(months_later(now.date(), -product.trigger_months), now.time(), tzinfo=timezone.UTC)
+        assert product.trigger_months is not None  # as filtered
+        cutoff = datetime.combine(months_later(now.date(), -product.trigger_months), now.time(), tzinfo=UTC)
         sims = Sim.objects.filter(product=product, state=State.PROVISIONED, state_changed_at__lte=cutoff)
         rules = Rules.of(product)
         reached = {

@@ -12,7 +12,8 @@ records, summed per SIM, day and country, feed the rollups, limits and triggers.
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import cast
 from functools import cache
 from itertools import batched
 
@@ -29,7 +30,7 @@ from sims.triggers import apply_provisioning_triggers
 CHUNK_SIZE = 100_000
 # A sender's clock may run a little ahead; further ahead is a wrong time, not a fast network.
 CLOCK_SKEW = timedelta(minutes=5)
-RECORD_ID_MAX = UsageRecord._meta.get_field("record_id").max_length
+RECORD_ID_MAX = cast(int, UsageRecord._meta.get_field("record_id").max_length)  # a CharField's is set
 # Far above any real record (a terabyte, a million SMS in one session) and far below what the
 # bigint and integer columns, and their daily sums, can hold: a bigger count is a broken sender.
 RECORD_BYTES_MAX = 10**12
@@ -265,7 +266,7 @@ def _stored_form() -> Callable[[date | datetime], object]:
     if connection.vendor == "postgresql":
         return lambda value: value
     return lambda value: (
-        value.astimezone(timezone.UTC).replace(tzinfo=None).isoformat(" ")
+        value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
         if isinstance(value, datetime)
         else value.isoformat()
     )
@@ -279,8 +280,8 @@ def country_codes() -> frozenset[str]:
 
 def _usage_day(started_at: datetime) -> date:
     """A record counts on the UTC day it starts (the parsers give UTC times)."""
-    if started_at.tzinfo is not timezone.UTC:
-        started_at = started_at.astimezone(timezone.UTC)
+    if started_at.tzinfo is not UTC:
+        started_at = started_at.astimezone(UTC)
     return started_at.date()
 
 

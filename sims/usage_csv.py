@@ -7,6 +7,7 @@ A row that cannot be read becomes a rejection with its line number; the rest go 
 
 import csv
 import io
+from _csv import Reader
 from collections.abc import Iterator
 from datetime import datetime
 from operator import itemgetter
@@ -75,7 +76,7 @@ class UsageCsv:
         """The rows of a piece of this file that begins on line `first_line`, read as `rows()` reads them."""
         return self._rows(csv.reader(io.StringIO(text)), first_line - 1)
 
-    def _rows(self, reader: Iterator[list[str]], lines_before: int) -> Iterator[UsageRow]:
+    def _rows(self, reader: Reader, lines_before: int) -> Iterator[UsageRow]:
         values, width, has_country = self._values, self.width, self._has_country
         line = reader.line_num + lines_before
         while True:

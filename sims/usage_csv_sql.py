@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import chain
-from typing import BinaryIO, TextIO
+from typing import IO, Any, TextIO
 
 import psycopg
 from django.db import DataError, connection, transaction
@@ -122,7 +122,7 @@ class _NotForCopy(Exception):
     """The file has what COPY's CSV reader could read otherwise than Python's csv."""
 
 
-def _copy_file(usage: UsageCsv, blocks: Iterator[str], replay: BinaryIO) -> bool:
+def _copy_file(usage: UsageCsv, blocks: Iterator[str], replay: IO[bytes]) -> bool:
     """COPY the rest of the file (FORMAT csv) into COPIED, each block sent kept in `replay`.
     False, with COPIED and everything COPY did undone, if the file is not for COPY or COPY
     refused a row: then the line-by-line reading has it all, from `replay` and `blocks`."""
@@ -157,7 +157,7 @@ def _copied_column(name: str, position: int) -> str:
     return f"f_{name}" if name else f"extra_{position}"
 
 
-def _replayed(replay: BinaryIO) -> Iterator[str]:
+def _replayed(replay: IO[bytes]) -> Iterator[str]:
     """The blocks `_copy_file` kept, as they were."""
     replay.seek(0)
     while size := replay.read(8):
@@ -223,7 +223,7 @@ def _keep_rows(usage: UsageCsv, now: datetime, first_line: int, *, time_check: C
     country = f"upper(btrim(COALESCE({field['country']}, '')))" if "country" in field else "''"
     # Printable ASCII but the space, which Python would strip, and 64 characters at most.
     plain_id = f"{field['record_id']} !~ '[^!-~]' AND octet_length({field['record_id']}) BETWEEN 1 AND 64"
-    parameters = {"earliest": datetime(EARLIEST_YEAR, 1, 1, tzinfo=now.tzinfo), "latest": now + CLOCK_SKEW, "shapes": _TIME_SHAPES}
+    parameters: dict[str, Any] = {"earliest": datetime(EARLIEST_YEAR, 1, 1, tzinfo=now.tzinfo), "latest": now + CLOCK_SKEW, "shapes": _TIME_SHAPES}
     with connection.cursor() as cursor:
         if _times_shared(cursor, start, end):
             # Each time is checked and cast once (NULL: not plain), not once per row.

@@ -36,12 +36,14 @@ def usage_row(values: Sequence, *, line: int) -> UsageRow:
     record_id, iccid, start, end, bytes_up, bytes_down, sms, country = values
     # The common case in as few calls as possible: every row of a million-row file comes here;
     # anything unusual goes through the field parsers, which also say what is wrong.
+    started_at: datetime | None
+    ended_at: datetime | None
     try:
         started_at, ended_at = _fromisoformat(start), _fromisoformat(end)
         counts = (int(bytes_up), int(bytes_down), int(sms))
     except (ValueError, TypeError):
         started_at = ended_at = None
-    if started_at is None or not (_in_utc(started_at) and _in_utc(ended_at)):
+    if started_at is None or ended_at is None or not (_in_utc(started_at) and _in_utc(ended_at)):
         started_at, ended_at = parse_time("start", start), parse_time("end", end)
         counts = (parse_count("bytes_up", bytes_up), parse_count("bytes_down", bytes_down), parse_count("sms", sms))
     else:
@@ -139,7 +141,7 @@ def parse_count(field: str, value: str | int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise FieldError(field, f"{_shown(value)} is not a whole number: write the count in digits, such as 1024.") from None
+        raise FieldError(field, f"{_shown(str(value))} is not a whole number: write the count in digits, such as 1024.") from None
 
 
 def _shown(value: str) -> str:

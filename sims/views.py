@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django_countries.fields import Country
 
 from console.calendar import billing_period_start
 from console.charts import DayUsage
+from console.http import SignedInRequest
 from console.units import MB, human_bytes
 from products.access import get_membership_for_user
 from products.billing import Period, sim_usage_by_country
@@ -54,7 +56,7 @@ def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSe
 
 @require_GET
 @login_required
-def sim_list(request: HttpRequest, slug: str) -> HttpResponse:
+def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form, selection = _filtered(product, request.GET)
@@ -100,8 +102,8 @@ def _filter_query(params: QueryDict) -> str:
     """The current filter as a query string, for page links, the count and 'all matching'."""
     kept = QueryDict(mutable=True)
     for name in ("state", "country", "q", "spikes"):
-        if params.get(name):
-            kept[name] = params[name]
+        if value := params.get(name):
+            kept[name] = value
     return kept.urlencode()
 
 
@@ -109,8 +111,8 @@ def _page_query(params: QueryDict) -> str:
     """The current filter and page, to reload this very page after a bulk action."""
     kept = QueryDict(_filter_query(params), mutable=True)
     for name in ("after", "before", "last"):
-        if params.get(name):
-            kept[name] = params[name]
+        if value := params.get(name):
+            kept[name] = value
     return kept.urlencode()
 
 
@@ -170,7 +172,7 @@ def sim_menu(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def sim_action(request: HttpRequest, slug: str, iccid: str, action: str) -> HttpResponse:
+def sim_action(request: SignedInRequest, slug: str, iccid: str, action: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     sim = _get_sim_for_product(product, iccid)
@@ -210,6 +212,7 @@ def _run_row_action(request: HttpRequest, sim: Sim, action: Action) -> None:
 
 
 def _limit_message(sim: Sim, change: LimitChange, was_paused: bool) -> str:
+    assert sim.data_limit_mb is not None  # it was just set
     text = f"data limit set to {sim.data_limit_mb} MB"
     used = period_usage([sim.pk]).get(sim.pk, 0)
     if change.paused:
@@ -248,11 +251,11 @@ def _limit_summary(change: LimitChange) -> str:
 
 @require_POST
 @login_required
-def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form = BulkActionForm(request.POST)
-    context = {"product": product, "form": form}
+    context: dict[str, Any] = {"product": product, "form": form}
     status = 400
     if form.is_valid():
         data = form.cleaned_data
@@ -289,5 +292,5 @@ def sims_bulk(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect(reverse("sim_list", args=[product.slug]))

@@ -124,6 +124,7 @@ class Profile:
         return factor, (NEIGHBOURS.get(self.home, "") if roaming else "") or self.home, for_record
 
     def records(self, slots: list[Slot]) -> Iterator[UsageRow]:
+        for_day_record: list[float]
         day_key, factor, country, for_day_record = b"", 0.0, "", []
         for slot in slots:
             if slot.day_key != day_key:

@@ -223,6 +223,7 @@ def _history_records(first_day: datetime, switch: datetime, now: datetime, limit
         # SIMs with the same window share one call to the carrier.
         windows: dict[tuple[datetime, datetime, timedelta], list[tuple[str, str]]] = defaultdict(list)
         for _, iccid, country, state, activated_at, changed_at in page:
+            assert activated_at is not None  # as filtered
             start = max(first_day, datetime.combine(activated_at.date(), datetime.min.time(), tzinfo=UTC))
             on_network = state in (State.ACTIVE, State.PAUSED)
             end = now if on_network else changed_at
