@@ -131,7 +131,7 @@ def test_the_period_fragment_has_each_line_so_far_and_projected(owner_client, pr
     assert "usage continues at its pace so far; the peak stays as it is" in page
 
 
-def test_the_period_has_a_roaming_line_per_visited_zone_so_far_and_projected(owner_client, product, sim):
+def test_the_period_has_a_roaming_line_per_visited_zone_so_far_and_projected(mid_month, owner_client, product, sim):
     use_today(sim, 0.5)
     use_today(sim, 2, country="BR", roaming=True)  # homed in the US: zone 2 at $1.59 a MB
 
