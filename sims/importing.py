@@ -224,7 +224,7 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
     return job
 
 
-def _finish(job: ImportJob, **fields) -> None:
+def _finish(job: ImportJob, **fields: object) -> None:
     """The job's end and its event commit together: a receiver hears of exactly the end committed."""
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **fields)
