@@ -1,8 +1,5 @@
-from django.tasks import task
+# The task lives beside the attempt it runs and queues again (api.webhooks); this name stays for
+# the tasks a worker queued before it moved, which name it by this path.
+from api.webhooks import deliver_webhook
 
-from api.webhooks import attempt_delivery
-
-
-@task
-def deliver_webhook(delivery_id: int) -> str:
-    return attempt_delivery(delivery_id=delivery_id)
+__all__ = ["deliver_webhook"]

@@ -1,10 +1,12 @@
 """Webhooks: a product's lifecycle events and finished imports, POSTed to its receivers, signed.
 
-Scale: a bulk action or an import may change a million SIMs. One delivery carries the events of
-one lifecycle chunk (1000 SIMs) or one import batch, and is written in the chunk's transaction,
-its task with it (django-tasks-db keeps tasks in the same database: the delivery and its task
-commit together or not at all, as sims/periodic.py does for its ticks). A product without an
-active webhook costs one indexed query per chunk and nothing else.
+Scale: a bulk action or an import may change a million SIMs. The domain writes one event per
+lifecycle chunk (1000 SIMs) or import batch to its outbox, in the change's transaction
+(sims/events.py); the worker publishes it to `deliver_event`, which writes one delivery per active
+webhook of the product, each with its task, in the transaction that takes the event out of the
+outbox (django-tasks-db keeps tasks in the same database: the deliveries, their tasks and the
+event's removal commit together or not at all). So there is a delivery exactly for what was
+committed, once. A product without an active webhook costs the worker one indexed query per event.
 
 Safety: a receiver URL must be http(s) and resolve only to public addresses, none of them the
 console's own host, unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is on. It is checked when saved and
@@ -25,7 +27,7 @@ import socket
 import ssl
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,10 +36,13 @@ from urllib.parse import SplitResult, urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.http.request import validate_host
+from django.tasks import task
 from django.utils import timezone
 
 from api.models import Webhook, WebhookDelivery
 from products.models import Product
+from sims.events import IMPORT_COUNTS
+from sims.models import DomainEvent
 
 log = logging.getLogger(__name__)
 
@@ -165,127 +170,67 @@ def _why_not_public(address: str) -> str:
     return ""
 
 
-# --- Writing deliveries (called inside the lifecycle's and the import's transactions) -----------
+# --- Writing deliveries (the domain's events, as the worker publishes them) -------------------------
 
 
-def queue_sim_events(*, events: Sequence[tuple], fields: list[str], sims: Sequence[tuple], at: datetime) -> None:
-    """One delivery per active webhook of each product among these events (rows as written to
-    SimEvent, in `fields` order); `sims` are the chunk's rows, (id, iccid, ...)."""
-    if not events:
-        return
-    product_at = fields.index("product")
-    webhooks = _active_webhooks({event[product_at] for event in events})
-    if not webhooks:
-        return
-    iccid_of = {row[0]: row[1] for row in sims}
-    column = {name: fields.index(name) for name in ("sim", "action", "from_state", "to_state", "actor_kind", "actor_name", "reason")}
-    for product_id, hooks in webhooks.items():
-        mine = [event for event in events if event[product_at] == product_id]
-        first = mine[0]
-        changes = _group(
-            (event[column["from_state"]], event[column["to_state"]], event[column["reason"]], iccid_of[event[column["sim"]]])
-            for event in mine
-        )
-        action = first[column["action"]]
-        _write_deliveries(
-            hooks,
-            kind=WebhookDelivery.Kind.SIM_EVENTS,
-            summary=f"{action}: {len(mine):,} SIM{'s' if len(mine) != 1 else ''}",
-            event_count=len(mine),
-            data={
-                "action": action,
-                "actor": {"kind": first[column["actor_kind"]], "name": first[column["actor_name"]]},
-                "occurred_at": _iso(at),
-                "event_count": len(mine),
-                "changes": changes,
-            },
-        )
-
-
-def queue_import_batch(*, job, batch, iccids: list[str]) -> None:
-    """The events of the SIMs an import batch inserted (SIMs it took from inventory or a developer's
-    account went through the lifecycle, which queued theirs)."""
-    if not iccids:
-        return
-    hooks = _active_webhooks({job.product_id}).get(job.product_id)
+def deliver_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any) -> None:
+    """One delivery per active webhook of the event's product (connected to sims.events.event_published
+    by api.apps): written in the transaction that takes the event out of the outbox, with its tasks."""
+    hooks = _active_webhooks(event.product_id)
     if not hooks:
         return
-    _write_deliveries(
-        hooks,
-        kind=WebhookDelivery.Kind.SIM_EVENTS,
-        summary=f"import: {len(iccids):,} SIMs (import #{job.pk}, batch {batch.number + 1})",
-        event_count=len(iccids),
-        data={
-            "action": "import",
-            "actor": {"kind": job.actor_kind, "name": job.actor_name},
-            "occurred_at": _iso(timezone.now()),
-            "event_count": len(iccids),
-            "import": {"id": job.pk, "batch": batch.number + 1},
-            "changes": [{"from_state": "issued", "to_state": "active", "reason": f"Import #{job.pk}", "iccids": iccids}],
-        },
-    )
+    if event.kind == DomainEvent.Kind.IMPORT_FINISHED:
+        _write_deliveries(hooks, kind=WebhookDelivery.Kind.IMPORT_FINISHED, event_count=0, **_import_finished(event.data))
+    else:
+        _write_deliveries(hooks, kind=WebhookDelivery.Kind.SIM_EVENTS, event_count=event.data["event_count"], **_sim_events(event.data))
 
 
-IMPORT_COUNTS = [
-    "lines", "valid", "invalid", "duplicates", "ignored", "processed",
-    "activated", "transferred", "already_in_product", "other_owner", "terminated", "carrier_refused",
-]  # fmt: skip
-
-
-def queue_import_finished(*, job_id: int) -> None:
-    """A job that ended, done or failed: its counts, one delivery per active webhook."""
-    from sims.models import ImportJob
-
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    hooks = _active_webhooks({job.product_id}).get(job.product_id)
-    if not hooks:
-        return
-    with transaction.atomic():
-        _write_deliveries(
-            hooks,
-            kind=WebhookDelivery.Kind.IMPORT_FINISHED,
-            summary=f"import #{job.pk} {job.status}: {job.activated + job.transferred:,} SIMs activated",
-            event_count=0,
-            data={
-                "actor": {"kind": job.actor_kind, "name": job.actor_name},
-                "import": {
-                    "id": job.pk,
-                    "status": job.status,
-                    "country": job.country.code or None,  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
-                    "started_at": _iso(job.started_at),
-                    "finished_at": _iso(job.finished_at),
-                    "error": job.error or None,
-                    **{name: getattr(job, name) for name in IMPORT_COUNTS},
-                },
-            },
-        )
-
-
-def _active_webhooks(product_ids: set[int | None]) -> dict[int, list[Webhook]]:
-    known = {pk for pk in product_ids if pk is not None}
-    if not known:
-        return {}
-    found: dict[int, list[Webhook]] = {}
-    rows = Webhook.objects.filter(product_id__in=known, is_active=True).select_related("product")
-    for webhook in rows:
-        found.setdefault(webhook.product_id, []).append(webhook)
-    return found
-
-
-def _group(events: Iterable[tuple[str, str, str, str]]) -> list[dict[str, Any]]:
-    """Events as changes: one entry per (from, to, reason) with its ICCIDs, in order of first sight."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for from_state, to_state, reason, iccid in events:
-        groups.setdefault((from_state, to_state, reason), []).append(iccid)
-    return [
-        {"from_state": from_state, "to_state": to_state, "reason": reason, "iccids": iccids}
-        for (from_state, to_state, reason), iccids in groups.items()
+def _sim_events(data: dict[str, Any]) -> dict[str, Any]:
+    """The summary and the payload's fields, in the order README shows (PostgreSQL's jsonb keeps no order)."""
+    action, count = data["action"], data["event_count"]
+    summary = f"{action}: {count:,} SIM{'s' if count != 1 else ''}"
+    payload: dict[str, Any] = {
+        "action": action,
+        "actor": _actor(data["actor"]),
+        "occurred_at": data["occurred_at"],
+        "event_count": count,
+    }
+    if "import" in data:
+        job = data["import"]
+        summary = f"import: {count:,} SIMs (import #{job['id']}, batch {job['batch']})"
+        payload["import"] = {"id": job["id"], "batch": job["batch"]}
+    payload["changes"] = [
+        {"from_state": c["from_state"], "to_state": c["to_state"], "reason": c["reason"], "iccids": c["iccids"]}
+        for c in data["changes"]
     ]
+    return {"summary": summary, "data": payload}
+
+
+def _import_finished(data: dict[str, Any]) -> dict[str, Any]:
+    job = data["import"]
+    return {
+        "summary": f"import #{job['id']} {job['status']}: {job['activated'] + job['transferred']:,} SIMs activated",
+        "data": {
+            "actor": _actor(data["actor"]),
+            "import": {
+                name: job[name]
+                for name in ["id", "status", "country", "started_at", "finished_at", "error", *IMPORT_COUNTS]
+            },
+        },
+    }
+
+
+def _actor(actor: dict[str, str]) -> dict[str, str]:
+    return {"kind": actor["kind"], "name": actor["name"]}
+
+
+def _active_webhooks(product_id: int | None) -> list[Webhook]:
+    if product_id is None:  # SIMs of no product: nobody's webhooks
+        return []
+    return list(Webhook.objects.filter(product_id=product_id, is_active=True).select_related("product"))
 
 
 def _write_deliveries(hooks: list[Webhook], *, kind: str, summary: str, event_count: int, data: dict) -> None:
-    from api.tasks import deliver_webhook
-
     now = timezone.now()
     for webhook in hooks:
         delivery_id = uuid.uuid4()
@@ -328,10 +273,13 @@ class Answer:
     error: str
 
 
+@task
+def deliver_webhook(delivery_id: int) -> str:
+    return attempt_delivery(delivery_id=delivery_id)
+
+
 def attempt_delivery(*, delivery_id: int) -> str:
     """One attempt: POST the body, then record the answer, and queue the next attempt or give up."""
-    from api.tasks import deliver_webhook
-
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return "nothing to do"

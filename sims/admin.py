@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import (
+    DomainEvent,
     ImportBatch,
     ImportJob,
     ProductDailyUsage,
@@ -180,6 +181,16 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ["job", "number", "created_at"]
     list_select_related = ["job"]
     ordering = ["-job_id", "number"]
+
+
+@admin.register(DomainEvent)
+class DomainEventAdmin(ReadOnlyAdmin):
+    """The outbox: events not published yet. One older than a few minutes lost its task; the next tick publishes it."""
+
+    list_display = ["id", "kind", "product", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["product"]
+    ordering = ["id"]
 
 
 @admin.register(SimStateDelta)

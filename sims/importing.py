@@ -20,12 +20,12 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from api import webhooks
 from console.bulk_insert import analyze_if_grown, db_datetime
 from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
 from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
+from sims.events import record_import_batch, record_import_finished
 from sims.import_input import (
     DUPLICATE,
     IGNORED,
@@ -223,17 +223,20 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
                 # Under DEBUG every statement is kept, and a batch's carry 50,000 ICCIDs each.
                 reset_queries()
     except Exception as error:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}", updated_at=timezone.now()
-        )
-        webhooks.queue_import_finished(job_id=job.pk)
+        _finish(job, status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}")
         raise
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now())
-    webhooks.queue_import_finished(job_id=job.pk)
+    _finish(job, status=ImportJob.Status.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     # Each SIM activated or transferred is a SIM row written and an event row inserted.
     analyze_if_grown([Sim, SimEvent], changed_rows=job.activated + job.transferred)
     return job
+
+
+def _finish(job: ImportJob, **fields: object) -> None:
+    """The job's end and its event commit together: a receiver hears of exactly the end committed."""
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **fields)
+        record_import_finished(job_id=job.pk)
 
 
 def _tune_sqlite_for_import() -> None:
@@ -279,8 +282,8 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             updated_at=timezone.now(),
             **{OUTCOMES[code][0]: F(OUTCOMES[code][0]) + count for code, count in tally.items()},
         )
-        # The SIMs inserted here (the lifecycle queued the events of those it moved).
-        webhooks.queue_import_batch(job=job, batch=batch, iccids=[i for i in unknown if codes[i] == ACTIVATED])
+        # The SIMs inserted here (the lifecycle recorded the events of those it moved).
+        record_import_batch(job=job, batch=batch, iccids=[i for i in unknown if codes[i] == ACTIVATED])
 
 
 def _sim_defaults(job: ImportJob) -> dict:

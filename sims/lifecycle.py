@@ -17,8 +17,8 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from api import webhooks
 from console.bulk_insert import bulk_insert, db_datetime
+from sims.events import record_sim_changes
 from sims.models import Sim, SimEvent, State
 
 CHUNK_SIZE = 1000
@@ -294,8 +294,8 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
             report.done.append(Outcome(sim_id, iccid, from_state, to_state))
     # Plain rows, not model objects: building those was two thirds of a bulk action's time.
     bulk_insert(SimEvent, EVENT_FIELDS, events)
-    # One delivery per webhook for the chunk, in its transaction; one indexed query when there is none.
-    webhooks.queue_sim_events(events=events, fields=EVENT_FIELDS, sims=rows, at=now)
+    # The chunk's domain events, in its transaction: one outbox row (per product) and its task.
+    record_sim_changes(events=events, fields=EVENT_FIELDS, sims=rows, at=now)
 
 
 def _field_updates(

@@ -394,3 +394,27 @@ class SimStateDelta(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["product_id", "state"], name="simstatedelta_product_state")]
+
+
+class DomainEvent(models.Model):
+    """The outbox: what a lifecycle chunk, an import batch or a finished import did, written in that
+    change's own transaction and kept until its subscribers (webhooks) have taken it (sims/events.py).
+    One row per chunk or batch and product, carrying its changes grouped, never one per SIM."""
+
+    class Kind(models.TextChoices):
+        SIMS_CHANGED = "sims.changed", "SIMs changed"
+        IMPORT_FINISHED = "import.finished", "Import finished"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The product the SIMs are filed under (sims.lifecycle's event rows); empty: SIMs of no product.
+    product = models.ForeignKey("products.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # What happened, in the shape sims/events.py documents: action, actor, occurred_at, the changes...
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"], name="domainevent_created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

@@ -1,5 +1,5 @@
 """The periodic work, every USAGE_FETCH_MINUTES: usage from the carrier, a new billing period's
-unpausing, the time trigger, and yesterday's spikes.
+unpausing, the time trigger, yesterday's spikes, and the domain events whose task did not publish them.
 
 Scheduling: each tick is a task with `run_after` at its slot (a multiple of the interval since
 the epoch). A slot is claimed by inserting its UsageTick row (unique slot) in the same transaction
@@ -22,6 +22,7 @@ from products.models import ClosedPeriod
 from products.tasks import close_billing_period_task
 from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
+from sims.events import publish_stragglers
 from sims.limits import unpause_for_new_period
 from sims.models import Sim, State, UsageTick
 from sims.spikes import detect_spikes
@@ -76,7 +77,8 @@ def run_scheduled_tick(*, tick_id: int, now: datetime | None = None) -> str:
 
 
 def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = None) -> str:
-    """One tick: fetch and ingest usage, unpause for a new period, time triggers, yesterday's spikes."""
+    """One tick: fetch and ingest usage, unpause for a new period, time triggers, yesterday's spikes,
+    and the outbox's stragglers."""
     now = now or timezone.now()
     tick = tick or UsageTick(slot=None)
     tick.started_at = now
@@ -94,10 +96,12 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
     spikes = detect_yesterdays_spikes(now=now) if tick.usage_since < midnight + LATE_RECORDS else "yesterday checked"
     closing = queue_closing_of_last_period(now=now)
+    late = publish_stragglers(now=now)
     tick.usage_until = now
     tick.finished_at = timezone.now()
     tick.summary = (
         f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}.{closing}"
+        + (f" {late:,} events published late." if late else "")
     )[:300]
     tick.save(update_fields=["usage_until", "finished_at", "summary"])
     return tick.summary

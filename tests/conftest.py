@@ -69,6 +69,18 @@ def make_iccid() -> str:
     return body + luhn_check_digit(body)
 
 
+def publish_queued_events() -> None:
+    """What a worker does with the tasks that changes queued beside their domain events (sims/events.py),
+    oldest first: publish them, and so write the webhooks' deliveries."""
+    from django_tasks_db.models import DBTaskResult
+
+    from sims.events import publish_events
+
+    for result in DBTaskResult.objects.ready().filter(task_path=publish_events.module_path).order_by("enqueued_at"):
+        result.claim("test")
+        result.set_successful(publish_events.call(*result.task_result.args))
+
+
 def make_user(username: str):
     return get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password="pw")
 

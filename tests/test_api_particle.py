@@ -12,7 +12,7 @@ from api.models import Scope
 from api.tokens import create_token, revoke_token
 from products.models import Membership
 from sims.models import ImportJob, SimDailyUsage, SimEvent, State
-from tests.conftest import make_iccid, make_user
+from tests.conftest import make_iccid, make_user, publish_queued_events
 
 ALL = list(Scope.values)
 
@@ -115,6 +115,7 @@ def test_an_import_through_the_api_names_the_token_in_its_events_its_record_and_
     assert job.started_by == f"API token {name}"
     client.force_login(teammate)
     assert f"Started by API token {name}" in client.get(f"/products/acme/import/{job.pk}/").content.decode()
+    publish_queued_events()
     payloads = [json.loads(body) for body in WebhookDelivery.objects.order_by("id").values_list("body", flat=True)]
     assert {p["type"] for p in payloads} == {"sim.events", "import.finished"}
     assert all(p["actor"] == {"kind": "token", "name": name} for p in payloads)

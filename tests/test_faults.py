@@ -10,6 +10,7 @@ waits on it, inside the job's own transaction, with earlier batches, chunks or i
 test sees it waiting in pg_locks, kills the process, and only then rolls its own transaction back.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -29,14 +30,18 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from api.models import Scope
+from api.models import Scope, WebhookDelivery
 from api.tokens import create_token
+from api.webhooks import add_webhook
 from products.billing import Period
 from products.default_prices import fill_default_prices
 from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
 from products.tasks import close_billing_period_task
+from sims.events import STRAGGLER_AGE, publish_stragglers
 from sims.importing import confirm_import, count_input, job_iccids
+from sims.lifecycle import Action, Actor, apply_action
 from sims.models import (
+    DomainEvent,
     ImportBatch,
     ImportJob,
     ProductDailyUsage,
@@ -50,6 +55,7 @@ from sims.models import (
 from sims.state_counts import sims_in_states
 from sims.usage import CHUNK_SIZE
 from tests.conftest import ROOT, make_iccid, make_user, test_database_url
+from tests.test_webhooks import Receiver
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -155,6 +161,11 @@ class HeldRow:
     def lock_for_update(self, instance) -> "HeldRow":
         """Lock `instance`'s row as an UPDATE would (inserts referring to it still go through)."""
         self.connection.execute(f'SELECT 1 FROM "{instance._meta.db_table}" WHERE id = %s FOR NO KEY UPDATE', [instance.pk])
+        return self
+
+    def lock_for_delete(self, instance) -> "HeldRow":
+        """Lock `instance`'s row as a DELETE would: an insert referring to it waits."""
+        self.connection.execute(f'SELECT 1 FROM "{instance._meta.db_table}" WHERE id = %s FOR UPDATE', [instance.pk])
         return self
 
     def release(self) -> None:
@@ -425,6 +436,54 @@ def test_a_close_killed_mid_invoice_keeps_whole_invoices_and_a_new_worker_ends_i
     time.sleep(0.5)  # let the worker finish the task it is in: nothing more may come
 
     assert differences(database_state(), expected) == {}
+
+
+# -- a change's events, the worker killed while it publishes them ----------------------------------------
+
+
+def test_a_worker_killed_while_publishing_a_changes_events_loses_none_and_each_is_delivered_once(start_worker, settings):
+    """The change commits its events (sims/events.py). The worker publishing the first one has written
+    both webhooks' deliveries and their tasks and taken the event out of the outbox, and waits at its
+    COMMIT (Django's references are checked at commit: the second delivery's waits on the webhook row
+    the test holds) when it is killed. Nothing of that publication stays; the event stays in the
+    outbox, its task is never run again, and the tick's sweep publishes it: one delivery per event
+    and webhook, each delivered once."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    receiver = Receiver([200])
+    try:
+        product = Product.objects.create(name="Fleet", slug="fleet")
+        user = make_user("admin")
+        hooks = [add_webhook(product=product, url=receiver.url, user=user) for _ in range(2)]
+        sims = Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, state=State.ACTIVE) for _ in range(2500)])
+        apply_action(sims=Sim.objects.filter(product=product), action=Action.DEACTIVATE, actor=Actor.for_user(user))
+        assert DomainEvent.objects.count() == 3
+
+        held = HeldRow().lock_for_delete(hooks[1])
+        worker = start_worker(WEBHOOKS_ALLOW_PRIVATE_ADDRESSES="1")
+        wait_for(someone_waits_for_a_lock, what="the worker to commit the first event's deliveries")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            ((waiting,),) = cursor.fetchall()
+        assert waiting == "COMMIT"
+        kill_while_waiting(worker)
+        held.release()
+        assert not WebhookDelivery.objects.exists() and DomainEvent.objects.count() == 3
+
+        start_worker(WEBHOOKS_ALLOW_PRIVATE_ADDRESSES="1")
+        wait_for(lambda: DomainEvent.objects.count() == 1, what="the worker to publish the events whose task it can run")
+        assert publish_stragglers(now=timezone.now()) == 0  # its task might still be running
+        assert publish_stragglers(now=timezone.now() + STRAGGLER_AGE + timedelta(seconds=1)) == 1
+        wait_for(lambda: WebhookDelivery.objects.filter(status="delivered").count() == 6, what="every delivery")
+
+        assert not DomainEvent.objects.exists() and WebhookDelivery.objects.count() == 6
+        for hook in hooks:
+            bodies = [json.loads(body) for body in hook.deliveries.values_list("body", flat=True)]
+            assert sorted(body["event_count"] for body in bodies) == [500, 1000, 1000]
+            sent = [iccid for body in bodies for change in body["changes"] for iccid in change["iccids"]]
+            assert sorted(sent) == sorted(sim.iccid for sim in sims)
+        assert len({headers["X-SimConsole-Delivery"] for headers, _, _ in receiver.requests}) == len(receiver.requests) == 6
+    finally:
+        receiver.close()
 
 
 # -- the database gone during requests ------------------------------------------------------------------

@@ -24,9 +24,9 @@ from api.webhooks import UnsafeUrl, add_webhook, attempt_delivery, check_url, re
 from sims.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimEvent, State
-from tests.conftest import make_iccid
+from tests.conftest import make_iccid, publish_queued_events
 
-DELIVER_TASK = "api.tasks.deliver_webhook"
+DELIVER_TASK = "api.webhooks.deliver_webhook"
 PUBLIC = "93.184.215.14"
 
 
@@ -121,6 +121,7 @@ def tasks_queued() -> list[DBTaskResult]:
 def test_a_bulk_action_queues_one_delivery_per_chunk_carrying_every_event(product, owner, webhook, make_sim):
     sims = Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, state=State.ACTIVE) for _ in range(2500)])
     apply_action(sims=Sim.objects.filter(product=product), action=Action.DEACTIVATE, actor=Actor.for_user(owner))
+    publish_queued_events()
 
     queued = deliveries(webhook=webhook)
     assert [d.event_count for d in queued] == [1000, 1000, 500]
@@ -131,7 +132,7 @@ def test_a_bulk_action_queues_one_delivery_per_chunk_carrying_every_event(produc
     assert first["action"] == "deactivate" and first["actor"] == {"kind": "user", "name": "owner"}
     assert first["changes"][0] | {"iccids": []} == {"from_state": "active", "to_state": "suspended", "reason": "", "iccids": []}
     assert all(d.status == "pending" and d.attempts == 0 for d in queued)
-    assert len(tasks_queued()) == 3  # in the chunks' transactions: one task per delivery
+    assert len(tasks_queued()) == 3  # one task per delivery
 
 
 def test_events_of_one_chunk_are_grouped_by_change_and_reason(product, owner, webhook, make_sim):
@@ -141,6 +142,7 @@ def test_events_of_one_chunk_are_grouped_by_change_and_reason(product, owner, we
         sims=[active.pk, suspended.pk, paused.pk], action=Action.TERMINATE, actor=Actor.system("test rule"),
         reasons={paused.pk: "Because"},
     )  # fmt: skip
+    publish_queued_events()
     (delivery,) = deliveries()
     changes = {(c["from_state"], c["reason"]): c["iccids"] for c in payload(delivery)["changes"]}
     assert changes == {("active", ""): [active.iccid], ("suspended", ""): [suspended.iccid], ("paused", "Because"): [paused.iccid]}
@@ -151,37 +153,53 @@ def test_each_product_gets_only_its_own_events(product, other_product, owner, we
     others = add_webhook(product=other_product, url="https://other.example.com/", user=owner)
     mine, theirs = make_sim(product), make_sim(other_product)
     apply_action(sims=[mine.pk, theirs.pk], action=Action.DEACTIVATE, actor=Actor.system("test"))
+    publish_queued_events()
     assert [iccids_of(d) for d in deliveries(webhook=webhook)] == [[mine.iccid]]
     assert [iccids_of(d) for d in deliveries(webhook=others)] == [[theirs.iccid]]
 
 
-def test_no_active_webhook_means_no_delivery_and_one_query_per_chunk(
+def test_no_active_webhook_means_no_delivery_and_one_query_per_event_published(
     product, other_product, owner, make_sim, public_dns, django_assert_max_num_queries
 ):
     Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, state=State.ACTIVE) for _ in range(2500)])
     set_webhook_active(webhook=add_webhook(product=product, url="https://off.example.com/", user=owner), active=False)
     add_webhook(product=other_product, url="https://theirs.example.com/", user=owner)
-    # The ids; per chunk of 1000: savepoint, lock and read, update, the events, the webhook check, release.
-    with django_assert_max_num_queries(1 + 3 * 6):
+    # The ids; per chunk of 1000: savepoint, lock and read, update, the events, the outbox row, its task, release.
+    with django_assert_max_num_queries(1 + 3 * 7):
         apply_action(sims=Sim.objects.filter(product=product), action=Action.DEACTIVATE, actor=Actor.for_user(owner))
     assert SimEvent.objects.count() == 2500
+    with CaptureQueriesContext(connection) as queries:
+        publish_queued_events()
+    webhook_queries = [q["sql"] for q in queries if "api_webhook" in q["sql"]]
+    assert len(webhook_queries) == 3  # one per event published, by product and is_active
+    assert all("product_id" in sql and "is_active" in sql for sql in webhook_queries)
     assert not WebhookDelivery.objects.exists()
     assert not tasks_queued()
 
 
-def test_the_webhook_check_is_the_only_query_webhooks_add_to_a_chunk(product, owner, make_sim):
-    sims = [make_sim(product) for _ in range(3)]
-    with CaptureQueriesContext(connection) as queries:
-        apply_action(sims=[s.pk for s in sims], action=Action.DEACTIVATE, actor=Actor.for_user(owner))
-    webhook_queries = [q["sql"] for q in queries if "api_webhook" in q["sql"]]
-    assert len(webhook_queries) == 1
-    assert "product_id" in webhook_queries[0] and "is_active" in webhook_queries[0]
+def test_a_chunk_pays_the_same_whatever_the_webhooks_and_never_reads_them(product, owner, make_sim, public_dns):
+    """Webhooks are a subscriber: the change writes its events, and is not slowed by who listens."""
+
+    def statements_of_a_chunk() -> list[str]:
+        sims = [make_sim(product) for _ in range(3)]
+        with CaptureQueriesContext(connection) as queries:
+            apply_action(sims=[s.pk for s in sims], action=Action.DEACTIVATE, actor=Actor.for_user(owner))
+        return [q["sql"] for q in queries]
+
+    without = statements_of_a_chunk()
+    for n in range(webhooks.MAX_WEBHOOKS_PER_PRODUCT):
+        add_webhook(product=product, url=f"https://h{n}.example.com/", user=owner)
+    with_five = statements_of_a_chunk()
+    assert len(with_five) == len(without)
+    assert not [sql for sql in with_five if "api_webhook" in sql]
+    assert len([sql for sql in with_five if sql.startswith('INSERT INTO "sims_domainevent"')]) == 1
 
 
 def test_a_change_rolled_back_leaves_no_delivery(product, owner, webhook, make_sim):
     sim = make_sim(product, state=State.TERMINATED)
     with pytest.raises(Exception):
         apply_action(sims=sim, action=Action.ACTIVATE, actor=Actor.for_user(owner))
+    publish_queued_events()
     assert not WebhookDelivery.objects.exists()
 
 
@@ -191,6 +209,7 @@ def test_an_import_queues_a_delivery_per_batch_and_one_when_it_finishes(product,
     new = [make_iccid() for _ in range(4)]
     job = import_iccids(product=product, user=owner, data="\n".join([*new, in_inventory.iccid]), country="US")
     assert job.status == "done" and job.activated == 5
+    publish_queued_events()
 
     queued = deliveries(webhook=webhook)
     events = [d for d in queued if d.kind == "sim.events"]
@@ -209,8 +228,33 @@ def test_an_import_queues_a_delivery_per_batch_and_one_when_it_finishes(product,
     assert (summary["valid"], summary["activated"], summary["processed"]) == (5, 5, 5)
 
 
+def test_the_bodies_keep_the_readmes_fields_in_its_order_on_every_database(product, owner, webhook, prices, settings, make_sim):
+    """The events go through the outbox (PostgreSQL's jsonb keeps no key order): the bytes sent keep
+    README's order and compact form, and the log's summaries read as before."""
+    settings.IMPORT_BATCH_SIZE = 2
+    apply_action(sims=make_sim(product), action=Action.DEACTIVATE, actor=Actor.for_user(owner))
+    import_iccids(product=product, user=owner, data="\n".join(make_iccid() for _ in range(3)), country="US")
+    publish_queued_events()
+
+    change, batch_1, batch_2, finished = deliveries(webhook=webhook)
+    top = ["id", "type", "created_at", "product", "action", "actor", "occurred_at", "event_count"]
+    assert list(payload(change)) == [*top, "changes"]
+    assert list(payload(batch_1)) == [*top, "import", "changes"]
+    assert list(payload(change)["changes"][0]) == ["from_state", "to_state", "reason", "iccids"]
+    assert list(payload(change)["actor"]) == ["kind", "name"] and list(payload(change)["product"]) == ["slug", "name"]
+    assert list(payload(finished)) == ["id", "type", "created_at", "product", "actor", "import"]
+    assert list(payload(finished)["import"]) == ["id", "status", "country", "started_at", "finished_at", "error", *webhooks.IMPORT_COUNTS]
+    assert change.body == json.dumps(payload(change), separators=(",", ":"))
+    job_id = payload(finished)["import"]["id"]
+    assert [d.summary for d in (change, batch_1, batch_2, finished)] == [
+        "deactivate: 1 SIM", f"import: 2 SIMs (import #{job_id}, batch 1)", f"import: 1 SIMs (import #{job_id}, batch 2)",
+        f"import #{job_id} done: 3 SIMs activated",
+    ]  # fmt: skip
+
+
 def test_an_import_into_a_product_without_webhooks_queues_nothing(product, owner, prices):
     import_iccids(product=product, user=owner, data="\n".join(make_iccid() for _ in range(3)), country="US")
+    publish_queued_events()
     assert not WebhookDelivery.objects.exists()
 
 
@@ -219,6 +263,7 @@ def test_an_import_into_a_product_without_webhooks_queues_nothing(product, owner
 
 def queue_one(product, owner, make_sim) -> WebhookDelivery:
     apply_action(sims=make_sim(product), action=Action.DEACTIVATE, actor=Actor.for_user(owner))
+    publish_queued_events()
     return WebhookDelivery.objects.get()
 
 
