@@ -132,14 +132,14 @@ def test_the_period_fragment_has_each_line_so_far_and_projected(owner_client, pr
 
 
 def test_the_period_has_a_roaming_line_per_visited_zone_so_far_and_projected(mid_month, owner_client, product, sim):
-    use_today(sim, 0.5)
+    use_today(sim, 0.8)
     use_today(sim, 2, country="BR", roaming=True)  # homed in the US: zone 2 at $1.59 a MB
 
     page = text_of(owner_client.get(url("billing_period", product), headers=HTMX))
 
     assert "Roaming: data in Z2 outside the SIMs' home zones $3.18 2 MB × $1.59" in page
     assert page.count("MB × $1.59") == 2  # so far, and projected
-    # 2.5 MB used, 0.5 MB of it at home: no overage so far, only projected
+    # 2.8 MB used, 0.8 MB of it at home: under the plan's 1 MB so far, over it projected (x1.9 or more on the 15th)
     assert "Data over the per-SIM plan, Z1 — $" in page
 
 
