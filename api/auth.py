@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 
 from api.models import ApiToken
 from api.tokens import find_token
-from console.rate_limit import Window, hit
+from lib.rate_limit import Window, hit
 from products.models import Membership, Product
 from sims.lifecycle import Actor
 

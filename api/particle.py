@@ -17,8 +17,8 @@ from django_countries import countries
 
 from api.auth import ApiError, Caller, bearer, caller_for_secret, with_rate_headers
 from api.models import Scope
-from console.calendar import billing_period_start
-from console.units import MB
+from lib.calendar import billing_period_start
+from lib.units import MB
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
 from sims.developer import NoSuchCountry, activate_own_sim

@@ -15,7 +15,7 @@ from api.models import ApiToken
 from api.reference import Reader, inline_markdown
 from api.schema import openapi_document
 from api.tokens import TokenError, create_token, revoke_token
-from console.http import SignedInRequest
+from lib.http import SignedInRequest
 from products.models import Membership
 
 @require_http_methods(["GET", "POST"])

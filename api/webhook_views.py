@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from api.models import Webhook, WebhookDelivery
 from api.webhooks import UnsafeUrl, add_webhook, set_webhook_active
-from console.http import SignedInRequest
+from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
 

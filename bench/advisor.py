@@ -41,7 +41,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from console.bulk_insert import bulk_insert, db_datetime
+    from lib.bulk_insert import bulk_insert, db_datetime
     from products.advisor import advise_home_countries
     from products.billing import Period
     from products.default_prices import fill_default_prices

@@ -192,7 +192,7 @@ def generate_usage(fleet: Fleet, usage_sims: int, nprng: np.random.Generator, rn
 def build(fleet: Fleet, model: str) -> None:
     from django.db import connection, transaction
 
-    from console.bulk_insert import bulk_insert, db_datetime, reset_id_sequences
+    from lib.bulk_insert import bulk_insert, db_datetime, reset_id_sequences
     from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimEvent
 
     product_id = shared.create_product(SLUG)

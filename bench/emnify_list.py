@@ -87,7 +87,7 @@ def _load(product, have: int, want: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from console.bulk_insert import db_datetime
+    from lib.bulk_insert import db_datetime
     from sims.iccid import luhn_check_digit
 
     now = db_datetime(timezone.now())

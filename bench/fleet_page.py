@@ -37,7 +37,7 @@ SPIKES = 400
 def write_usage() -> None:
     from django.db import transaction
 
-    from console.units import KB, MB
+    from lib.units import KB, MB
     from products.models import Product
     from sims.models import ProductDailyUsage, Sim, SimDailyUsage, UsageSpike
 

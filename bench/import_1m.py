@@ -198,7 +198,7 @@ def raw_load(iccids: list[str], product_id: int) -> float:
     """Seconds to load the ICCIDs into a bare table with a unique index, commit included."""
     from django.db import connection, transaction
 
-    from console.bulk_insert import db_datetime
+    from lib.bulk_insert import db_datetime
 
     now = datetime.now(UTC)
     rows = [(iccid, product_id, "active", db_datetime(now)) for iccid in iccids]
@@ -233,7 +233,7 @@ def preload(product_id: int, iccids: list[str]) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from console.bulk_insert import bulk_insert, db_datetime
+    from lib.bulk_insert import bulk_insert, db_datetime
     from sims.models import Sim, State
 
     now = db_datetime(timezone.now())

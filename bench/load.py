@@ -206,7 +206,7 @@ class Inputs:
 
 
 def make_inputs(args: argparse.Namespace, rng: random.Random) -> Inputs:
-    from console.calendar import billing_period_start
+    from lib.calendar import billing_period_start
     from products.models import Membership, Product
     from sims.iccid import luhn_check_digit
     from sims.models import ImportJob, Sim, State

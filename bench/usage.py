@@ -62,8 +62,8 @@ def build_fleet(sims: int, rng: random.Random) -> Fleet:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from console.bulk_insert import bulk_insert, db_datetime
-    from console.calendar import billing_period_start
+    from lib.bulk_insert import bulk_insert, db_datetime
+    from lib.calendar import billing_period_start
     from sims.models import Sim, SimPeriodUsage, State
 
     product_id = shared.create_product("usage")
@@ -93,7 +93,7 @@ def build_fleet(sims: int, rng: random.Random) -> Fleet:
 
 
 def write_records(path: Path, fleet: Fleet, records: int, rng: random.Random) -> Expected:
-    from console.calendar import billing_period_start
+    from lib.calendar import billing_period_start
 
     hours = max(1, records // len(fleet.iccids))
     now = datetime.now(UTC)

@@ -3,7 +3,7 @@ from django.db import models
 
 class AttemptWindow(models.Model):
     """Attempts counted for one key (a username's or a client address's sign-ins) in a window opened by
-    the first one (console/rate_limit.py). In the database, not the cache: one atomic statement counts
+    the first one (console/attempts.py). In the database, not the cache: one atomic statement counts
     an attempt on SQLite and PostgreSQL alike, and every process sees the same count."""
 
     key = models.CharField(max_length=100, primary_key=True)

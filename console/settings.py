@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from console.env import (
+from lib.env import (
     env_bool,
     env_database,
     env_int,

@@ -23,7 +23,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from console import rate_limit
+from console.attempts import attempts_in_window, clear_attempts, give_back_attempt, take_attempt
 
 LIMITED = "sign_in_limited"
 
@@ -66,7 +66,7 @@ def refused_until(*, request: HttpRequest | None, username: str) -> float | None
     """When sign-ins for this username from this client may be tried again (a Unix time), or None: now."""
     until = None
     for key, allowed in _limits(request, username):
-        count, closes = rate_limit.attempts_in_window(key)
+        count, closes = attempts_in_window(key)
         if closes is not None and count >= allowed:
             until = max(until or 0.0, closes)
     return until
@@ -86,10 +86,10 @@ class Attempt:
         window = settings.SIGN_IN_WINDOW_MINUTES * 60
         counted: list[str] = []
         for key, allowed in self.limits:
-            taken, attempts, closes = rate_limit.take_attempt(key, allowed=allowed, window_seconds=window)
+            taken, attempts, closes = take_attempt(key, allowed=allowed, window_seconds=window)
             if not taken:
                 for earlier in counted:
-                    rate_limit.give_back_attempt(earlier)
+                    give_back_attempt(earlier)
                 return closes
             counted.append(key)
             if attempts >= allowed:
@@ -102,9 +102,9 @@ class Attempt:
 
     def succeeded(self) -> None:
         (user_key, _allowed), *others = self.limits
-        rate_limit.clear_attempts(user_key)
+        clear_attempts(user_key)
         for key, _allowed in others:
-            rate_limit.give_back_attempt(key)
+            give_back_attempt(key)
 
 
 def limited_message(until: float, *, what: str = "failed sign-ins for this username") -> str:

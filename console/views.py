@@ -7,8 +7,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from console.http import SignedInRequest
 from console.sign_in import LIMITED, LimitedPasswordChangeForm, SignInForm, refused_until
+from lib.http import SignedInRequest
 from products.models import Membership
 
 

@@ -22,7 +22,7 @@ from itertools import groupby
 from django.core.cache import cache
 from django_countries import countries
 
-from console.units import MB
+from lib.units import MB
 from products.billing import Period, PriceBook, _weighted, plan_zone
 from products.models import Product, RateZone
 from products.pricing import money

@@ -29,8 +29,8 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Sum
 
-from console.streaming import stream_all
-from console.units import MB
+from lib.streaming import stream_all
+from lib.units import MB
 from products.concurrency import PeakSweep, Step
 from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
 from products.pricing import money

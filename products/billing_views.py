@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from console.csv_export import csv_lines
-from console.http import SignedInRequest
+from lib.csv_export import csv_lines
+from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.advisor import advise_home_countries, apply_home_country_advice, cached_advice
 from products.billing import Period

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Sum
 
-from console.csv_export import Cell
-from console.units import MB
+from lib.csv_export import Cell
+from lib.units import MB
 from products.billing import Bill, Line, Period, account_activity, price_period
 from products.invoicing import estimate
 from products.models import Charge, Invoice, PricingModel, Product

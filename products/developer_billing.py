@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from console.units import MB
+from lib.units import MB
 from products.billing import BILLABLE, QUANTITY, Line, Period, PriceBook
 from products.ledger import PROMOTION_INCLUDED_MB
 from products.models import RateZone, ZonePrice

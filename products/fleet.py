@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Max, Sum
 
-from console.calendar import billing_period_start
-from console.charts import DayUsage
+from lib.calendar import billing_period_start
+from lib.charts import DayUsage
 from products.models import Product
 from sims.models import ProductDailyUsage, State, UsageSpike
 from sims.spikes import latest_spike_day, spikes_on

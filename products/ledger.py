@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from console.units import MB
+from lib.units import MB
 from products.billing import QUANTITY, Period, PriceBook
 from products.models import Charge
 from products.pricing import money

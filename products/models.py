@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django_countries.fields import CountryField
 
-from sims.effective_limit import DEFAULT_DATA_LIMIT_MB, effective_limit_mb
+from products.limits import DEFAULT_DATA_LIMIT_MB, effective_limit_mb
 
 
 class PricingModel(models.TextChoices):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from console.http import SignedInRequest
+from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.fleet import active_sim_count
 from products.forms import AddMemberForm, DefaultDataLimitForm, RoleForm, TriggersForm

@@ -4,7 +4,7 @@ three months). The console's My SIMs page and the API's `PUT /v1/sims/{iccid}` b
 from django.utils import timezone
 from django_countries import countries
 
-from console.calendar import months_later
+from lib.calendar import months_later
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
-from console.http import SignedInRequest
+from lib.http import SignedInRequest
 from products.access import get_membership_for_user
 from products.models import Membership
 from sims.developer import NoSuchCountry, activate_own_sim

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from console.bulk_insert import in_list, insert_select_sql, list_parameter
+from lib.bulk_insert import in_list, insert_select_sql, list_parameter
 from sims.models import Sim, SimEvent
 
 SIM_TABLE = connection.ops.quote_name(Sim._meta.db_table)

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
-from console.csv_export import csv_lines
-from console.http import SignedInRequest
-from console.rate_limit import allow
+from lib.csv_export import csv_lines
+from lib.http import SignedInRequest
+from lib.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
 from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote

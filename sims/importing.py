@@ -20,7 +20,7 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from console.bulk_insert import analyze_if_grown, db_datetime
+from lib.bulk_insert import analyze_if_grown, db_datetime
 from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
 from products.pricing import Quote, money, quote

@@ -17,7 +17,7 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from console.bulk_insert import bulk_insert, db_datetime
+from lib.bulk_insert import bulk_insert, db_datetime
 from sims.events import record_sim_changes
 from sims.models import Sim, SimEvent, State
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from console.bulk_insert import list_parameter
-from console.calendar import billing_period_start
-from console.units import MB, human_bytes
+from lib.bulk_insert import list_parameter
+from lib.calendar import billing_period_start
+from lib.units import MB, human_bytes
+from products.limits import effective_limit_sql
 from products.models import Product
-from sims.effective_limit import effective_limit_sql
 from sims.lifecycle import Action, ActionReport, Actor, apply_action
 from sims.models import Sim, SimPeriodUsage, State
 

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from sims.effective_limit import effective_limit_mb
+from products.limits import effective_limit_mb
 
 
 class State(models.TextChoices):

@@ -17,7 +17,7 @@ from itertools import batched
 from django.db import transaction
 from django.db.models import QuerySet
 
-from console.units import KB, MB
+from lib.units import KB, MB
 from products.models import Product
 from sims.models import SimDailyUsage, UsageSpike
 

@@ -8,8 +8,8 @@ from itertools import batched
 
 from django.utils import timezone
 
-from console.calendar import months_later
-from console.units import KB, human_bytes
+from lib.calendar import months_later
+from lib.units import KB, human_bytes
 from products.models import Product
 from sims.lifecycle import Action, Actor, apply_action
 from sims.limits import pause_if_over_limit

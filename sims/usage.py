@@ -21,8 +21,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_countries import countries
 
-from console.bulk_insert import in_list, insert_rows
-from console.calendar import billing_period_start
+from lib.bulk_insert import in_list, insert_rows
+from lib.calendar import billing_period_start
 from sims.limits import pause_sims_over_limit
 from sims.models import ProductDailyUsage, Sim, SimCountryUsage, SimDailyUsage, SimPeriodUsage, State, UsageRecord
 from sims.triggers import apply_provisioning_triggers

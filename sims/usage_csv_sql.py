@@ -27,7 +27,7 @@ from typing import IO, Any, TextIO
 import psycopg
 from django.db import DataError, connection, transaction
 
-from console.bulk_insert import insert_rows
+from lib.bulk_insert import insert_rows
 from sims import usage as usage_module
 from sims.models import Sim
 from sims.usage import (

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from console.calendar import billing_period_start
+from lib.calendar import billing_period_start
 from products.billing import Period
 from products.invoicing import close_billing_period
 from products.models import Charge, Invoice, PricingModel

@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from console.bulk_insert import bulk_insert, db_datetime
+from lib.bulk_insert import bulk_insert, db_datetime
 from sims.lifecycle import Action, Actor, apply_action
 from sims.listing import ticked_sims
 from sims.models import Sim, SimEvent, State

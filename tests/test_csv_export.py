@@ -1,11 +1,11 @@
-"""console/csv_export.py: the one way the console writes CSV, with no text cell a spreadsheet would run."""
+"""lib/csv_export.py: the one way the console writes CSV, with no text cell a spreadsheet would run."""
 
 import csv
 import io
 from decimal import Decimal
 from pathlib import Path
 
-from console.csv_export import csv_lines
+from lib.csv_export import csv_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,8 +19,8 @@ def test_text_starting_like_a_formula_is_quoted_and_numbers_stay_numbers():
 def test_every_csv_the_console_exports_is_written_by_the_one_helper():
     writers = [
         path.relative_to(ROOT).as_posix()
-        for folder in ("console", "products", "sims", "api")
+        for folder in ("lib", "console", "products", "sims", "imports", "billing", "webhooks", "api")
         for path in (ROOT / folder).rglob("*.py")
         if "csv.writer(" in path.read_text()
     ]
-    assert writers == ["console/csv_export.py"]
+    assert writers == ["lib/csv_export.py"]

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from console.charts import DayUsage, daily_bars, usage_against_limit
 from console.templatetags.charts import factor, megabytes
-from console.units import KB, MB
+from lib.charts import DayUsage, daily_bars, usage_against_limit
+from lib.units import KB, MB
 from products.fleet import active_sim_count, fleet_summary, fleet_usage
 from products.models import Product
 from sims.models import SimEvent, State

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from console.bulk_insert import bulk_insert, db_datetime
+from lib.bulk_insert import bulk_insert, db_datetime
 from products.models import Charge, Product
 from products.pricing import quote
 from sims import importing

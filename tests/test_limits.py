@@ -1,4 +1,4 @@
-"""The effective data limit, defined once (sims/effective_limit.py) for Python and SQL, and the
+"""The effective data limit, defined once (products/limits.py) for Python and SQL, and the
 limits' domain constants that the forms and the API share."""
 
 import re
@@ -9,11 +9,12 @@ from django.db import connection
 from django.utils import timezone
 
 from api import particle, schema_particle
-from console.calendar import billing_period_start
-from console.units import MB
+from lib.calendar import billing_period_start
+from lib.units import MB
+from products import limits as product_limits
+from products.limits import effective_limit_sql
 from products.models import Product
-from sims import effective_limit, forms, limits
-from sims.effective_limit import effective_limit_sql
+from sims import forms, limits
 from sims.lifecycle import Action, Actor
 from sims.limits import change_sims, pause_if_over_limit
 from sims.models import Sim, SimPeriodUsage, State
@@ -39,13 +40,13 @@ def test_the_effective_limit_is_the_same_in_python_and_in_sql(product, other_pro
     sims = [Sim.objects.select_related("product").get(pk=sim.pk) for sim in (own, product_default, neither, developers)]
     in_python = {sim.pk: sim.effective_data_limit_mb for sim in sims}
     assert in_python == _limits_in_sql(sims)
-    assert list(in_python.values()) == [7, 40, effective_limit.DEFAULT_DATA_LIMIT_MB, effective_limit.DEFAULT_DATA_LIMIT_MB]
-    assert other_product.effective_default_data_limit_mb == effective_limit.DEFAULT_DATA_LIMIT_MB
+    assert list(in_python.values()) == [7, 40, product_limits.DEFAULT_DATA_LIMIT_MB, product_limits.DEFAULT_DATA_LIMIT_MB]
+    assert other_product.effective_default_data_limit_mb == product_limits.DEFAULT_DATA_LIMIT_MB
 
 
 def test_pausing_at_the_limit_uses_the_one_console_default(product, make_sim, monkeypatch):
     """Change the console default in its one place: the page shows it and the pause follows it."""
-    monkeypatch.setattr(effective_limit, "DEFAULT_DATA_LIMIT_MB", 1)
+    monkeypatch.setattr(product_limits, "DEFAULT_DATA_LIMIT_MB", 1)
     sim = make_sim(product)
     SimPeriodUsage.objects.create(sim=sim, period=billing_period_start(timezone.now()), bytes=2 * MB)
     assert Sim.objects.get(pk=sim.pk).effective_data_limit_mb == 1

@@ -2,7 +2,7 @@ from datetime import date
 
 from django.urls import reverse
 
-from console.calendar import months_later
+from lib.calendar import months_later
 from sims.models import ImportJob, SimEvent, State
 from tests.conftest import text_of
 

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.management import call_command
 
-from console.units import MB
+from lib.units import MB
 from products.models import Product
 from sims.iccid import is_valid_iccid
 from sims.lifecycle import ALLOWED_STATE_CHANGES

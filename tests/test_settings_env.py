@@ -4,7 +4,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import env_bool, env_database, env_list, env_secret
+from lib.env import env_bool, env_database, env_list, env_secret
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("0", False), ("off", False), ("", False)])

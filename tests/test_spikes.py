@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from console.units import KB, MB
+from lib.units import KB, MB
 from sims.models import SimDailyUsage, UsageSpike
 from sims.spikes import detect_spikes, latest_spike_day, spike_of, spikes_on
 

@@ -1,9 +1,9 @@
-"""console.streaming: a pass over a whole result, in chunks, planned for all of it."""
+"""lib.streaming: a pass over a whole result, in chunks, planned for all of it."""
 
 import pytest
 from django.db import connection
 
-from console.streaming import stream_all
+from lib.streaming import stream_all
 from sims.models import Sim
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")

@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from console.units import MB
+from lib.units import MB
 from products.models import Product
 from sims.limits import pause_if_over_limit, unpause_for_new_period, unpause_within_limit
 from sims.lifecycle import Actor

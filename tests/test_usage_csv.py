@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from console.units import MB
+from lib.units import MB
 from django.db import connection, transaction
 
 from sims.models import ProductDailyUsage, SimDailyUsage, State, UsageRecord

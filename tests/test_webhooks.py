@@ -601,7 +601,7 @@ def test_each_webhook_gets_a_long_random_secret(product, owner, public_dns):
 def test_the_settings_parse_the_allow_flag_strictly(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from console.env import env_bool
+    from lib.env import env_bool
 
     monkeypatch.setenv("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", "perhaps")
     with pytest.raises(ImproperlyConfigured, match="WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"):

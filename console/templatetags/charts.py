@@ -1,12 +1,12 @@
-"""The usage charts of the console, as template tags: one drawing (console/charts.py), several sizes."""
+"""The usage charts of the console, as template tags: one drawing (lib/charts.py), several sizes."""
 
 from collections.abc import Sequence
 from datetime import date
 
 from django import template
 
-from console.charts import DayUsage, daily_bars, usage_against_limit
-from console.units import MB, human_bytes
+from lib.charts import DayUsage, daily_bars, usage_against_limit
+from lib.units import MB, human_bytes
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from console.units import MB
+from lib.units import MB
 from products.billing import Period
 from products.invoicing import LATE_USAGE, close_billing_period
 from products.models import Charge, Invoice, Membership, Product

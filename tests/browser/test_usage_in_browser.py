@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from console.units import MB
+from lib.units import MB
 from products.models import Membership, Product
 from sims.models import Sim, State
 from sims.spikes import detect_spikes

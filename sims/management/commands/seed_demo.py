@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from console.bulk_insert import bulk_insert, db_datetime, reset_id_sequences
+from lib.bulk_insert import bulk_insert, db_datetime, reset_id_sequences
 from products.models import Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.lifecycle import EVENT_FIELDS

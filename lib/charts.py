@@ -13,7 +13,7 @@ from datetime import date
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from console.units import human_bytes
+from lib.units import human_bytes
 
 
 @dataclass(frozen=True)
