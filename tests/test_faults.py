@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from api.models import Scope, WebhookDelivery
 from api.tokens import create_token
-from api.webhooks import add_webhook
+from webhooks.receivers import add_webhook
 from products.billing import Period
 from products.default_prices import fill_default_prices
 from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from api.models import WebhookDelivery
-from api.webhooks import add_webhook
+from webhooks.receivers import add_webhook
 from products.models import Product
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, State
