@@ -9,7 +9,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
-from api.models import Webhook, WebhookDelivery
 from api.tokens import TokenError, create_token
 from products.models import Invoice, Membership, MembershipQuerySet
 from sims.models import ImportJob, SimEvent
@@ -25,6 +24,7 @@ from tests.access_table import (
     TOKEN_ENDPOINTS,
 )
 from tests.conftest import url_patterns
+from webhooks.models import Webhook, WebhookDelivery
 
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"

@@ -38,9 +38,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, reverse
 
-from webhooks import addresses
 from api.emnify import issue_auth_token
-from api.models import ApiToken, Scope, Webhook, WebhookDelivery
+from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from products.models import Invoice, Membership, Product
 from sims.iccid import luhn_check_digit
@@ -57,6 +56,8 @@ from tests.access_table import (
     TOKEN_ENDPOINTS,
 )
 from tests.conftest import make_iccid, make_user, url_patterns
+from webhooks import addresses
+from webhooks.models import Webhook, WebhookDelivery
 
 # The product's traces: unique strings, so finding one in an answer means it leaked.
 NAME = "Quokka Orbital Fleet"

@@ -15,14 +15,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from api.models import WebhookDelivery
-from webhooks.delivery import deliver_webhook
-from webhooks.receivers import add_webhook
 from sims.events import STRAGGLER_AGE, event_published, publish, publish_events, publish_stragglers
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import DomainEvent, Sim, State
 from sims.periodic import run_periodic_work
 from tests.conftest import ROOT, make_iccid, publish_queued_events
+from webhooks.delivery import deliver_webhook
+from webhooks.models import WebhookDelivery
+from webhooks.receivers import add_webhook
 
 DELIVER_TASK = "webhooks.delivery.deliver_webhook"
 

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from webhooks import addresses, receivers
-from api.models import Webhook, WebhookDelivery
 from tests.conftest import text_of
+from webhooks import addresses, receivers
+from webhooks.models import Webhook, WebhookDelivery
 
 HTMX = {"HX-Request": "true"}
 

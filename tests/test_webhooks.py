@@ -18,15 +18,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from api.models import WebhookDelivery
+from sims.events import IMPORT_COUNTS
 from sims.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimEvent, State
-from sims.events import IMPORT_COUNTS
 from tests.conftest import make_iccid, publish_queued_events
 from webhooks import addresses
 from webhooks.addresses import UnsafeUrl, check_url
 from webhooks.delivery import ANSWER_READ_LIMIT, attempt_delivery, retry_delay, signature_is_valid
+from webhooks.models import WebhookDelivery
 from webhooks.receivers import MAX_WEBHOOKS_PER_PRODUCT, add_webhook, set_webhook_active
 
 DELIVER_TASK = "webhooks.delivery.deliver_webhook"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from api.models import Webhook, WebhookDelivery
+from webhooks.models import Webhook, WebhookDelivery
 
 
 @admin.register(Webhook)

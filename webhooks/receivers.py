@@ -4,9 +4,9 @@ import secrets
 
 from django.db import transaction
 
-from api.models import Webhook, WebhookDelivery
 from products.models import Product
 from webhooks.addresses import UnsafeUrl, check_url
+from webhooks.models import Webhook, WebhookDelivery
 
 SECRET_PREFIX = "whsec_"
 MAX_WEBHOOKS_PER_PRODUCT = 5

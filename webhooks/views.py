@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from api.models import Webhook, WebhookDelivery
 from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
 from webhooks.addresses import UnsafeUrl
 from webhooks.forms import ActiveForm, WebhookForm
+from webhooks.models import Webhook, WebhookDelivery
 from webhooks.receivers import add_webhook, set_webhook_active
 
 DELIVERIES_SHOWN = 50

@@ -12,12 +12,12 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from webhooks import addresses, receivers
-from api.models import WebhookDelivery
 from products.models import Membership, Product
 from sims.models import Sim, State
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_iccid, make_user
+from webhooks import addresses, receivers
+from webhooks.models import WebhookDelivery
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

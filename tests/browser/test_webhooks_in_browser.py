@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from webhooks import addresses, receivers
-from api.models import Webhook, WebhookDelivery
 from products.models import Membership, Product
 from tests.conftest import make_iccid, make_user
+from webhooks import addresses, receivers
+from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
