@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from api.models import ApiToken, Webhook, WebhookDelivery
+from api.models import ApiToken
 
 
 @admin.register(ApiToken)
@@ -14,32 +14,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["secret_hash", "hint", "user", "product", "scopes", "created_at", "last_used_at"]
 
     def has_add_permission(self, request) -> bool:
-        return False
-
-
-@admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
-    list_display = ["url", "product", "is_active", "created_by", "created_at"]
-    list_filter = ["is_active", "product"]
-    search_fields = ["url", "product__name"]
-    list_select_related = ["product", "created_by"]
-    exclude = ["secret"]
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
-    """The log of what was sent: read-only."""
-
-    list_display = ["uuid", "webhook", "kind", "status", "attempts", "last_status_code", "next_attempt_at"]
-    list_filter = ["status", "kind"]
-    search_fields = ["uuid", "webhook__url"]
-    list_select_related = ["webhook"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,5 +1,5 @@
-# The task lives beside the attempt it runs and queues again (api.webhooks); this name stays for
+# The task lives beside the attempt it runs and queues again (webhooks.delivery); this name stays for
 # the tasks a worker queued before it moved, which name it by this path.
-from api.webhooks import deliver_webhook
+from webhooks.delivery import deliver_webhook
 
 __all__ = ["deliver_webhook"]

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "console",
     "products",
     "sims",
+    "webhooks",
     "api",
 ]
 
@@ -220,7 +221,7 @@ API_RATE_LIMIT = env_int("API_RATE_LIMIT", default=10_000, minimum=1)
 API_RATE_LIMIT_WINDOW_SECONDS = env_int("API_RATE_LIMIT_WINDOW_SECONDS", default=300, minimum=1)
 API_AUTH_TOKEN_MINUTES = env_int("API_AUTH_TOKEN_MINUTES", default=60, minimum=1)
 
-# Webhooks (api/webhooks.py): receivers on loopback, private, link-local or reserved addresses, or on
+# Webhooks (webhooks/): receivers on loopback, private, link-local or reserved addresses, or on
 # the console's own host, are refused unless this is on (a receiver inside your own network).
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Seconds to connect, and to wait for each read of the answer; and for a whole attempt, whatever the receiver does.

@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from api import emnify, particle
 from api import views as api_views
-from api import webhook_views
 from console import views as console_views
 from products import billing_views
 from products import views as product_views
@@ -48,12 +47,7 @@ urlpatterns = [
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
-    path("products/<slug:slug>/webhooks/", webhook_views.webhooks, name="webhooks"),
-    path("products/<slug:slug>/webhooks/add/", webhook_views.webhook_add, name="webhook_add"),
-    path("products/<slug:slug>/webhooks/<int:webhook_id>/active/", webhook_views.webhook_active, name="webhook_active"),
-    path("products/<slug:slug>/webhooks/<int:webhook_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
-    path("products/<slug:slug>/webhooks/deliveries/<int:delivery_id>/", webhook_views.webhook_delivery, name="webhook_delivery"),
-    path("products/<slug:slug>/webhooks/deliveries/<int:delivery_id>/body.json", webhook_views.webhook_delivery_body, name="webhook_delivery_body"),
+    path("products/<slug:slug>/webhooks/", include("webhooks.urls")),
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from products.models import Membership, Product
@@ -224,3 +226,20 @@ def start_worker(settings):
     for process in processes:
         process.kill()
         process.wait(timeout=10)
+
+
+def url_patterns() -> tuple[list[URLPattern], list[URLResolver]]:
+    """The site's URLs, each app's own urls.py included in place (its prefix joined to each route, so a
+    pattern's converters are all its URL's arguments), and the namespaced includes (the admin) apart."""
+    patterns: list[URLPattern] = []
+    namespaced: list[URLResolver] = []
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLPattern):
+            patterns.append(entry)
+        elif entry.namespace:
+            namespaced.append(entry)
+        else:
+            for inner in entry.url_patterns:
+                route = RoutePattern(str(entry.pattern) + str(inner.pattern), name=inner.name, is_endpoint=True)
+                patterns.append(URLPattern(route, inner.callback, inner.default_args, inner.name))
+    return patterns, namespaced

@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, reverse
 
-from api.models import Webhook, WebhookDelivery
 from api.tokens import TokenError, create_token
 from products.models import Invoice, Membership, MembershipQuerySet
 from sims.models import ImportJob, SimEvent
@@ -24,6 +23,8 @@ from tests.access_table import (
     PUBLIC_DOCS,
     TOKEN_ENDPOINTS,
 )
+from tests.conftest import url_patterns
+from webhooks.models import Webhook, WebhookDelivery
 
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
@@ -31,8 +32,7 @@ PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
 
 def _named_patterns() -> list[URLPattern]:
     return [
-        p for p in get_resolver().url_patterns
-        if isinstance(p, URLPattern) and p.name and not p.name.startswith(API_PREFIXES)
+        p for p in url_patterns()[0] if p.name and not p.name.startswith(API_PREFIXES)
     ]
 
 

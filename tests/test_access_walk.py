@@ -36,11 +36,10 @@ import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, reverse
 
-from api import webhooks
 from api.emnify import issue_auth_token
-from api.models import ApiToken, Scope, Webhook, WebhookDelivery
+from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from products.models import Invoice, Membership, Product
 from sims.iccid import luhn_check_digit
@@ -56,7 +55,9 @@ from tests.access_table import (
     PUBLIC_DOCS,
     TOKEN_ENDPOINTS,
 )
-from tests.conftest import make_iccid, make_user
+from tests.conftest import make_iccid, make_user, url_patterns
+from webhooks import addresses
+from webhooks.models import Webhook, WebhookDelivery
 
 # The product's traces: unique strings, so finding one in an answer means it leaked.
 NAME = "Quokka Orbital Fleet"
@@ -249,7 +250,7 @@ class World:
 
 @pytest.fixture
 def world(db, settings, monkeypatch) -> World:
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["93.184.215.14"])  # a public address, without DNS
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["93.184.215.14"])  # a public address, without DNS
     settings.CARRIER_PUSH_TOKEN = PUSH_TOKEN
     product = Product.objects.create(name=NAME, slug=SLUG)
     other = Product.objects.create(name="Wombat Relay", slug="wombat-relay")
@@ -321,10 +322,7 @@ def fingerprint(w: World) -> tuple:
 
 
 def named_patterns() -> tuple[list[URLPattern], list[URLResolver]]:
-    patterns, includes = [], []
-    for entry in get_resolver().url_patterns:
-        (includes if isinstance(entry, URLResolver) else patterns).append(entry)
-    return patterns, includes
+    return url_patterns()
 
 
 def console_names() -> list[str]:

@@ -98,7 +98,8 @@ def test_import_queues_the_consoles_import_job(client, product, token, teammate,
 def test_an_import_through_the_api_names_the_token_in_its_events_its_record_and_its_webhooks(
     client, product, token, teammate, make_sim, django_capture_on_commit_callbacks
 ):
-    from api.models import ApiToken, Webhook, WebhookDelivery
+    from api.models import ApiToken
+    from webhooks.models import Webhook, WebhookDelivery
     from sims.importing import run_import
 
     Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="s" * 40)

@@ -1,6 +1,6 @@
 """Domain events: a lifecycle change or an import writes its events to the outbox in its own
 transaction, and subscribers (webhooks) get them when the worker publishes them. The domain imports
-nothing of the API app; a change rolled back publishes nothing; an event whose worker died before
+nothing of the api and webhooks apps; a change rolled back publishes nothing; an event whose worker died before
 publishing it, or whose publication failed half-way, is delivered later, once."""
 
 import json
@@ -15,22 +15,23 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from api.models import WebhookDelivery
-from api.webhooks import add_webhook, deliver_webhook
 from sims.events import STRAGGLER_AGE, event_published, publish, publish_events, publish_stragglers
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import DomainEvent, Sim, State
 from sims.periodic import run_periodic_work
 from tests.conftest import ROOT, make_iccid, publish_queued_events
+from webhooks.delivery import deliver_webhook
+from webhooks.models import WebhookDelivery
+from webhooks.receivers import add_webhook
 
-DELIVER_TASK = "api.webhooks.deliver_webhook"
+DELIVER_TASK = "webhooks.delivery.deliver_webhook"
 
 
 @pytest.fixture
 def public_dns(monkeypatch):
-    from api import webhooks
+    from webhooks import addresses
 
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["93.184.215.14"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["93.184.215.14"])
 
 
 @pytest.fixture
@@ -54,21 +55,24 @@ def deliver_tasks() -> int:
     return DBTaskResult.objects.filter(task_path=DELIVER_TASK).count()
 
 
-def test_the_domain_imports_nothing_of_the_api_app():
-    """Every module of sims/ loads with the api app not even installed, and loads none of it."""
+def test_the_domain_imports_nothing_of_the_api_or_webhooks_apps():
+    """Every module of sims/ and products/ loads with the api and webhooks apps not even installed,
+    and loads none of them."""
     code = """
 import importlib, pkgutil, sys
 import django
 from django.conf import settings
-settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "api"]
+SUBSCRIBERS = ("api", "webhooks")
+settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app not in SUBSCRIBERS]
 django.setup()
-import sims
-for module in pkgutil.walk_packages(sims.__path__, "sims."):
-    if ".migrations" not in module.name:
-        importlib.import_module(module.name)
-loaded = sorted(name for name in sys.modules if name == "api" or name.startswith("api."))
+import products, sims
+for package in (sims, products):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in SUBSCRIBERS)
 assert not loaded, f"the domain loaded {loaded}"
-assert "sims.lifecycle" in sys.modules and "sims.importing" in sys.modules
+assert "sims.lifecycle" in sys.modules and "sims.importing" in sys.modules and "products.access" in sys.modules
 """
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "console.settings", "DEBUG": "1"}
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

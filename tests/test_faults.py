@@ -30,9 +30,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from api.models import Scope, WebhookDelivery
+from api.models import Scope
 from api.tokens import create_token
-from api.webhooks import add_webhook
 from products.billing import Period
 from products.default_prices import fill_default_prices
 from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
@@ -56,6 +55,8 @@ from sims.state_counts import sims_in_states
 from sims.usage import CHUNK_SIZE
 from tests.conftest import ROOT, make_iccid, make_user, test_database_url
 from tests.test_webhooks import Receiver
+from webhooks.models import WebhookDelivery
+from webhooks.receivers import add_webhook
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from api import webhooks
-from api.models import Webhook, WebhookDelivery
 from tests.conftest import text_of
+from webhooks import addresses, receivers
+from webhooks.models import Webhook, WebhookDelivery
 
 HTMX = {"HX-Request": "true"}
 
@@ -17,17 +17,17 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture(autouse=True)
 def public_dns(monkeypatch):
     """Names resolve to a public address without asking DNS; addresses stay what they are."""
-    real = webhooks.resolve
+    real = addresses.resolve
 
     def resolve(host: str, port: int) -> list[str]:
         return real(host, port) if host.replace(".", "").isdigit() or ":" in host else ["93.184.215.14"]
 
-    monkeypatch.setattr(webhooks, "resolve", resolve)
+    monkeypatch.setattr(addresses, "resolve", resolve)
 
 
 @pytest.fixture
 def webhook(product, owner):
-    return webhooks.add_webhook(product=product, url="https://hooks.example.com/sims", user=owner)
+    return receivers.add_webhook(product=product, url="https://hooks.example.com/sims", user=owner)
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_an_outsider_gets_404_everywhere(outsider_client, product, webhook, deli
 
 
 def test_a_webhook_or_delivery_of_another_product_is_404_even_for_an_admin(owner_client, product, other_product, owner):
-    theirs = webhooks.add_webhook(product=other_product, url="https://theirs.example.com/", user=owner)
+    theirs = receivers.add_webhook(product=other_product, url="https://theirs.example.com/", user=owner)
     their_delivery = WebhookDelivery.objects.create(webhook=theirs, uuid=uuid.uuid4(), kind="sim.events", summary="x", body="{}")
     assert owner_client.post(reverse("webhook_delete", args=[product.slug, theirs.pk])).status_code == 404
     assert owner_client.get(reverse("webhook_delivery", args=[product.slug, their_delivery.pk])).status_code == 404

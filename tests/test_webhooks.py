@@ -18,15 +18,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from api import webhooks
-from api.models import WebhookDelivery
-from api.webhooks import UnsafeUrl, add_webhook, attempt_delivery, check_url, retry_delay, set_webhook_active
+from sims.events import IMPORT_COUNTS
 from sims.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, publish_queued_events
+from webhooks import addresses
+from webhooks.addresses import UnsafeUrl, check_url
+from webhooks.delivery import ANSWER_READ_LIMIT, attempt_delivery, retry_delay, signature_is_valid
+from webhooks.models import WebhookDelivery
+from webhooks.receivers import MAX_WEBHOOKS_PER_PRODUCT, add_webhook, set_webhook_active
 
-DELIVER_TASK = "api.webhooks.deliver_webhook"
+DELIVER_TASK = "webhooks.delivery.deliver_webhook"
 PUBLIC = "93.184.215.14"
 
 
@@ -90,7 +93,7 @@ def receiver(settings):
 def public_dns(monkeypatch):
     """Host names resolve to a public address, without asking DNS."""
     answers: dict[str, list[str]] = {}
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: answers.get(host, [PUBLIC]))
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: answers.get(host, [PUBLIC]))
     return answers
 
 
@@ -187,7 +190,7 @@ def test_a_chunk_pays_the_same_whatever_the_webhooks_and_never_reads_them(produc
         return [q["sql"] for q in queries]
 
     without = statements_of_a_chunk()
-    for n in range(webhooks.MAX_WEBHOOKS_PER_PRODUCT):
+    for n in range(MAX_WEBHOOKS_PER_PRODUCT):
         add_webhook(product=product, url=f"https://h{n}.example.com/", user=owner)
     with_five = statements_of_a_chunk()
     assert len(with_five) == len(without)
@@ -243,7 +246,7 @@ def test_the_bodies_keep_the_readmes_fields_in_its_order_on_every_database(produ
     assert list(payload(change)["changes"][0]) == ["from_state", "to_state", "reason", "iccids"]
     assert list(payload(change)["actor"]) == ["kind", "name"] and list(payload(change)["product"]) == ["slug", "name"]
     assert list(payload(finished)) == ["id", "type", "created_at", "product", "actor", "import"]
-    assert list(payload(finished)["import"]) == ["id", "status", "country", "started_at", "finished_at", "error", *webhooks.IMPORT_COUNTS]
+    assert list(payload(finished)["import"]) == ["id", "status", "country", "started_at", "finished_at", "error", *IMPORT_COUNTS]
     assert change.body == json.dumps(payload(change), separators=(",", ":"))
     job_id = payload(finished)["import"]["id"]
     assert [d.summary for d in (change, batch_1, batch_2, finished)] == [
@@ -285,7 +288,7 @@ def test_a_receiver_gets_the_body_and_can_check_its_signature(product, owner, ma
     # What the README tells a receiver to do.
     expected = hmac.new(webhook.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-SimConsole-Signature"], f"sha256={expected}")
-    assert not webhooks.signature_is_valid(secret="whsec_other", timestamp=timestamp, body=body, signature=headers["X-SimConsole-Signature"])
+    assert not signature_is_valid(secret="whsec_other", timestamp=timestamp, body=body, signature=headers["X-SimConsole-Signature"])
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 204)
@@ -455,7 +458,7 @@ def test_a_huge_answer_body_is_not_read_and_the_attempt_is_judged_by_its_status(
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.last_status_code, delivery.last_error) == ("pending", 500, "x" * 300)
-    assert bytes_read[port_of(server)] <= webhooks.ANSWER_READ_LIMIT
+    assert bytes_read[port_of(server)] <= ANSWER_READ_LIMIT
 
 
 def test_an_answer_of_megabytes_of_headers_is_read_up_to_the_limit_and_fails_the_attempt(
@@ -471,7 +474,7 @@ def test_an_answer_of_megabytes_of_headers_is_read_up_to_the_limit_and_fails_the
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
     assert delivery.last_error == "The answer's status line and headers are longer than 64 KB."
-    assert bytes_read[port_of(server)] <= webhooks.ANSWER_READ_LIMIT
+    assert bytes_read[port_of(server)] <= ANSWER_READ_LIMIT
 
 
 def test_a_redirect_is_not_followed(product, owner, make_sim, receiver):
@@ -563,7 +566,7 @@ def test_a_name_that_does_not_resolve_is_refused(db, monkeypatch):
     def fail(host, port):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(webhooks, "resolve", fail)
+    monkeypatch.setattr(addresses, "resolve", fail)
     with pytest.raises(UnsafeUrl, match="could not be resolved"):
         check_url("https://nowhere.invalid/hook")
 
@@ -586,7 +589,7 @@ def test_the_setting_allows_private_addresses(db, settings):
 
 
 def test_a_product_has_a_bounded_number_of_webhooks(product, owner, public_dns):
-    for n in range(webhooks.MAX_WEBHOOKS_PER_PRODUCT):
+    for n in range(MAX_WEBHOOKS_PER_PRODUCT):
         add_webhook(product=product, url=f"https://h{n}.example.com/", user=owner)
     with pytest.raises(UnsafeUrl, match="at most"):
         add_webhook(product=product, url="https://one-more.example.com/", user=owner)

@@ -5,13 +5,13 @@ import time
 
 import pytest
 
-from api.models import WebhookDelivery
-from api.webhooks import add_webhook
 from products.models import Product
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, State
 from tests.conftest import make_iccid, make_user
 from tests.test_webhooks import Receiver
+from webhooks.models import WebhookDelivery
+from webhooks.receivers import add_webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,12 +12,12 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from api import webhooks
-from api.models import WebhookDelivery
 from products.models import Membership, Product
 from sims.models import Sim, State
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_iccid, make_user
+from webhooks import addresses, receivers
+from webhooks.models import WebhookDelivery
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture
 def fleet(transactional_db, prices, monkeypatch):
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["93.184.215.14"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["93.184.215.14"])
     product = Product.objects.create(name="Acme Asset Trackers", slug="acme-trackers")
     user = make_user("demo")
     user.is_staff = user.is_superuser = True
@@ -39,7 +39,7 @@ def fleet(transactional_db, prices, monkeypatch):
     Membership.objects.create(user=user, product=product, role=Membership.Role.ADMIN)
     states = [State.ACTIVE] * 5 + [State.SUSPENDED, State.ISSUED, State.PAUSED]
     Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, state=s, home_country="DE") for s in states])
-    hook = webhooks.add_webhook(product=product, url="https://hooks.acme.example/sims", user=user)
+    hook = receivers.add_webhook(product=product, url="https://hooks.acme.example/sims", user=user)
     WebhookDelivery.objects.create(
         webhook=hook, uuid=uuid.uuid4(), kind="sim.events", summary="deactivate: 1 SIM", event_count=1,
         body='{"type": "sim.events"}', status="failed", attempts=8, last_status_code=500, last_error="Internal Server Error",

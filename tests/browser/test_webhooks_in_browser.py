@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from api import webhooks
-from api.models import Webhook, WebhookDelivery
 from products.models import Membership, Product
 from tests.conftest import make_iccid, make_user
+from webhooks import addresses, receivers
+from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,12 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def product_with_log(transactional_db, monkeypatch):
     monkeypatch.setattr(
-        webhooks, "resolve", lambda host, port: [host] if host.replace(".", "").isdigit() else ["93.184.215.14"]
+        addresses, "resolve", lambda host, port: [host] if host.replace(".", "").isdigit() else ["93.184.215.14"]
     )
     product = Product.objects.create(name="Acme Asset Trackers", slug="acme-trackers")
     user = make_user("demo")
     Membership.objects.create(user=user, product=product, role=Membership.Role.ADMIN)
-    hook = webhooks.add_webhook(product=product, url="https://hooks.acme.example/sims", user=user)
+    hook = receivers.add_webhook(product=product, url="https://hooks.acme.example/sims", user=user)
     now = timezone.now()
     rows = [
         ("delivered", 1, 200, "", None, "deactivate: 1,000 SIMs", 1000),

@@ -3,34 +3,23 @@ and the delivery log, and may open a delivery's payload."""
 
 import json
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from api.models import Webhook, WebhookDelivery
-from api.webhooks import UnsafeUrl, add_webhook, set_webhook_active
 from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
+from webhooks.addresses import UnsafeUrl
+from webhooks.forms import ActiveForm, WebhookForm
+from webhooks.models import Webhook, WebhookDelivery
+from webhooks.receivers import add_webhook, set_webhook_active
 
 DELIVERIES_SHOWN = 50
 # A payload shown on the page at most this long (an import batch's may be megabytes): the rest is in the raw body.
 PAYLOAD_SHOWN = 100_000
-
-
-class WebhookForm(forms.Form):
-    # A CharField, not a URLField: check_url gives one clear reason for every refusal, scheme included.
-    url = forms.CharField(
-        label="URL", max_length=500, widget=forms.TextInput(attrs={"placeholder": "https://example.com/hooks/sims"}),
-        help_text="Called with a POST for every SIM lifecycle change and every finished import.",
-    )  # fmt: skip
-
-
-class ActiveForm(forms.Form):
-    active = forms.BooleanField(required=False)
 
 
 def _get_webhook(membership: Membership, webhook_id: int) -> Webhook:
@@ -57,7 +46,7 @@ def _render(
         .defer("body")
         .order_by("-id")[:DELIVERIES_SHOWN]
     )
-    template = "api/webhooks.html" + (f"#{fragment}" if fragment else "")
+    template = "webhooks/webhooks.html" + (f"#{fragment}" if fragment else "")
     return render(
         request,
         template,
@@ -136,7 +125,7 @@ def webhook_delivery(request: HttpRequest, slug: str, delivery_id: int) -> HttpR
     payload = json.dumps(json.loads(delivery.body), indent=2)
     return render(
         request,
-        "api/webhooks_delivery.html",
+        "webhooks/webhooks_delivery.html",
         {
             "product": membership.product,
             "membership": membership,
