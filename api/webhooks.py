@@ -40,8 +40,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from api.models import Webhook, WebhookDelivery
+from imports.events import IMPORT_COUNTS
 from products.models import Product
-from sims.events import IMPORT_COUNTS
 from sims.models import DomainEvent
 
 log = logging.getLogger(__name__)

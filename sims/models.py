@@ -236,7 +236,7 @@ class ImportBatch(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="batches")
     number = models.PositiveIntegerField()
-    # One letter per ICCID of the batch, in the job's batch order (see sims.importing.OUTCOMES).
+    # One letter per ICCID of the batch, in the job's batch order (see imports.importing.OUTCOMES).
     outcomes = models.TextField()
     carrier_refusals = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.models import Webhook, WebhookDelivery
 from api.tokens import TokenError, create_token
@@ -29,11 +29,15 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
 
 
-def _named_patterns() -> list[URLPattern]:
-    return [
-        p for p in get_resolver().url_patterns
-        if isinstance(p, URLPattern) and p.name and not p.name.startswith(API_PREFIXES)
-    ]
+def _named_patterns(entries=None) -> list[URLPattern]:
+    """The console's routes, an app's own urls.py (included without a namespace) walked into."""
+    patterns = []
+    for p in get_resolver().url_patterns if entries is None else entries:
+        if isinstance(p, URLResolver) and p.namespace is None:
+            patterns.extend(_named_patterns(p.url_patterns))
+        elif isinstance(p, URLPattern) and p.name and not p.name.startswith(API_PREFIXES):
+            patterns.append(p)
+    return patterns
 
 
 def _console_patterns() -> list[URLPattern]:

@@ -320,10 +320,15 @@ def fingerprint(w: World) -> tuple:
 # -- Asking --------------------------------------------------------------------------------------
 
 
-def named_patterns() -> tuple[list[URLPattern], list[URLResolver]]:
+def named_patterns(entries=None) -> tuple[list[URLPattern], list[URLResolver]]:
+    """The console's routes, an app's own urls.py (included without a namespace) walked into, and the
+    namespaced includes (the admin)."""
     patterns, includes = [], []
-    for entry in get_resolver().url_patterns:
-        (includes if isinstance(entry, URLResolver) else patterns).append(entry)
+    for entry in get_resolver().url_patterns if entries is None else entries:
+        if isinstance(entry, URLResolver) and entry.namespace is None:
+            patterns.extend(named_patterns(entry.url_patterns)[0])
+        else:
+            (includes if isinstance(entry, URLResolver) else patterns).append(entry)
     return patterns, includes
 
 

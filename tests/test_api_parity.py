@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from api.models import Scope
 from api.tokens import create_token
+from imports.importing import import_iccids, run_import
 from products.models import Charge
-from sims.importing import import_iccids, run_import
 from sims.models import ImportJob, SimEvent
 from tests.conftest import make_iccid
 

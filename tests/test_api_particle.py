@@ -99,7 +99,7 @@ def test_an_import_through_the_api_names_the_token_in_its_events_its_record_and_
     client, product, token, teammate, make_sim, django_capture_on_commit_callbacks
 ):
     from api.models import ApiToken, Webhook, WebhookDelivery
-    from sims.importing import run_import
+    from imports.importing import run_import
 
     Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="s" * 40)
     in_inventory = make_sim(None, state=State.ISSUED)

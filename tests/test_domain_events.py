@@ -55,20 +55,21 @@ def deliver_tasks() -> int:
 
 
 def test_the_domain_imports_nothing_of_the_api_app():
-    """Every module of sims/ loads with the api app not even installed, and loads none of it."""
+    """Every module of sims/ and imports/ loads with the api app not even installed, and loads none of it."""
     code = """
 import importlib, pkgutil, sys
 import django
 from django.conf import settings
 settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "api"]
 django.setup()
-import sims
-for module in pkgutil.walk_packages(sims.__path__, "sims."):
-    if ".migrations" not in module.name:
-        importlib.import_module(module.name)
+import imports, sims
+for package in (sims, imports):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
 loaded = sorted(name for name in sys.modules if name == "api" or name.startswith("api."))
 assert not loaded, f"the domain loaded {loaded}"
-assert "sims.lifecycle" in sys.modules and "sims.importing" in sys.modules
+assert "sims.lifecycle" in sys.modules and "imports.importing" in sys.modules
 """
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "console.settings", "DEBUG": "1"}
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -5,7 +5,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from sims.importing import run_import
+from imports.importing import run_import
 from sims.models import ImportJob, Sim, State
 from tests.conftest import make_iccid, text_of
 

@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from api import webhooks
 from api.models import WebhookDelivery
 from api.webhooks import UnsafeUrl, add_webhook, attempt_delivery, check_url, retry_delay, set_webhook_active
-from sims.importing import import_iccids
+from imports.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, publish_queued_events

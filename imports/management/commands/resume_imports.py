@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from sims.importing import enqueue_import
+from imports.importing import enqueue_import
 from sims.models import ImportJob
 
 
