@@ -3,8 +3,9 @@
 
 from django.utils import timezone
 
+from imports.models import ImportBatch, ImportJob
 from sims.events import iso, write_events
-from sims.models import DomainEvent, ImportBatch, ImportJob
+from sims.models import DomainEvent
 
 IMPORT_COUNTS = [
     "lines", "valid", "invalid", "duplicates", "ignored", "processed",

@@ -36,13 +36,14 @@ from imports.input import (
     summarise,
     summarise_file,
 )
+from imports.models import ImportBatch, ImportJob
 from imports.sql import find_sims, insert_sims_with_events
 from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
 from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import ImportBatch, ImportJob, Sim, SimEvent, State
+from sims.models import Sim, SimEvent, State
 
 EXAMPLES_SHOWN = 50
 # SIMs already known (inventory, transfers) go through the lifecycle this many at a time:

@@ -31,11 +31,12 @@ from imports.importing import (
     start_import,
 )
 from imports.input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
+from imports.models import ImportJob
 from imports.scanning import read_iccid
 from products.access import get_membership_for_user
 from products.models import Membership
 from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
-from sims.models import ImportJob, Sim
+from sims.models import Sim
 from sims.uploads import limit_upload
 
 # What the queue tells the person about each ICCID as it arrives.

@@ -11,8 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.models import Webhook, WebhookDelivery
 from api.tokens import TokenError, create_token
+from imports.models import ImportJob
 from products.models import Invoice, Membership, MembershipQuerySet
-from sims.models import ImportJob, SimEvent
+from sims.models import SimEvent
 from tests.access_table import (
     ADMIN_ONLY,
     API_PREFIXES,

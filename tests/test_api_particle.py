@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from api.models import Scope
 from api.tokens import create_token, revoke_token
+from imports.models import ImportJob
 from products.models import Membership
-from sims.models import ImportJob, SimDailyUsage, SimEvent, State
+from sims.models import SimDailyUsage, SimEvent, State
 from tests.conftest import make_iccid, make_user, publish_queued_events
 
 ALL = list(Scope.values)

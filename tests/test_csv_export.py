@@ -19,7 +19,7 @@ def test_text_starting_like_a_formula_is_quoted_and_numbers_stay_numbers():
 def test_every_csv_the_console_exports_is_written_by_the_one_helper():
     writers = [
         path.relative_to(ROOT).as_posix()
-        for folder in ("console", "products", "sims", "api")
+        for folder in ("console", "products", "sims", "imports", "api")
         for path in (ROOT / folder).rglob("*.py")
         if "csv.writer(" in path.read_text()
     ]

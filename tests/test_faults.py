@@ -34,6 +34,7 @@ from api.models import Scope, WebhookDelivery
 from api.tokens import create_token
 from api.webhooks import add_webhook
 from imports.importing import confirm_import, count_input, job_iccids
+from imports.models import ImportBatch, ImportJob
 from products.billing import Period
 from products.default_prices import fill_default_prices
 from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
@@ -42,8 +43,6 @@ from sims.events import STRAGGLER_AGE, publish_stragglers
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import (
     DomainEvent,
-    ImportBatch,
-    ImportJob,
     ProductDailyUsage,
     Sim,
     SimDailyUsage,

@@ -12,11 +12,12 @@ from django.utils import timezone
 from console.bulk_insert import bulk_insert, db_datetime
 from imports import importing
 from imports.importing import CannotConfirm, confirm_import, import_iccids, importable, outcome_rows, run_import, start_import
+from imports.models import ImportJob
 from imports.sql import find_sims
 from products.models import Charge, Product
 from products.pricing import quote
 from sims.lifecycle import ALLOWED_STATE_CHANGES
-from sims.models import ImportJob, Sim, SimEvent, State
+from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, make_user
 
 

@@ -3,7 +3,8 @@
 from django_tasks_db.models import DBTaskResult
 
 from imports.importing import confirm_import, count_input, run_import_job, start_import
-from sims.models import ImportJob, Sim, UsageTick
+from imports.models import ImportJob
+from sims.models import Sim, UsageTick
 from sims.periodic import run_usage_tick
 from tests.conftest import make_iccid
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from imports.importing import enqueue_import
-from sims.models import ImportJob
+from imports.models import ImportJob
 
 
 class Command(BaseCommand):
