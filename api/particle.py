@@ -19,12 +19,12 @@ from api.auth import ApiError, Caller, bearer, caller_for_secret, with_rate_head
 from api.models import Scope
 from lib.calendar import billing_period_start
 from lib.units import MB
+from imports.importing import ALREADY, OTHER_OWNER, TERMINATED, CannotConfirm, confirm_import, count_input, importable, start_import
+from imports.sql import find_sims
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
 from sims.developer import NoSuchCountry, activate_own_sim
 from sims.iccid import InvalidIccid, validate_iccid
-from sims.import_sql import find_sims
-from sims.importing import ALREADY, OTHER_OWNER, TERMINATED, CannotConfirm, confirm_import, count_input, importable, start_import
 from sims.lifecycle import Action, IllegalTransition, apply_action
 from sims.limits import MAX_DATA_LIMIT_MB, change_sims
 from sims.listing import select_sims

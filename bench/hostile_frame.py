@@ -1,7 +1,7 @@
 """The cost of a hostile camera frame: a 3840 x 2160 progressive JPEG with thousands of minimal
 scans (issue 13, item 8), decoded by OpenCV as the server did before, and through
-sims.frames.load_frame as it does now (refused before decoding). First, what the checks cost a
-normal frame (bench/cards.py's, as JPEG, PNG and WebP): sims.frames.check_frame (Pillow reading
+imports.frames.load_frame as it does now (refused before decoding). First, what the checks cost a
+normal frame (bench/cards.py's, as JPEG, PNG and WebP): imports.frames.check_frame (Pillow reading
 the header) beside the whole of load_frame (the checks and cv2.imdecode).
 
     .venv/bin/python bench/hostile_frame.py                 # 1,000, 3,000 and 6,000 scans
@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from cards import make_frames  # noqa: E402
 
-from sims.frames import FrameError, check_frame, load_frame  # noqa: E402
+from imports.frames import FrameError, check_frame, load_frame  # noqa: E402
 from tests.test_fuzz_frames import jpeg_of_many_scans  # noqa: E402
 
 

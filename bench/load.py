@@ -209,7 +209,8 @@ def make_inputs(args: argparse.Namespace, rng: random.Random) -> Inputs:
     from lib.calendar import billing_period_start
     from products.models import Membership, Product
     from sims.iccid import luhn_check_digit
-    from sims.models import ImportJob, Sim, State
+    from imports.models import ImportJob
+    from sims.models import Sim, State
 
     product = Product.objects.get(slug=PRODUCT_SLUG)
     sims = Sim.objects.filter(product=product)
@@ -394,7 +395,7 @@ def follow_import_job(inputs: Inputs) -> None:
     """Point the members' progress polling at the new import job as soon as it exists."""
     from django.db import connections
 
-    from sims.models import ImportJob
+    from imports.models import ImportJob
 
     known = int(inputs.job_file.read_text())
     deadline = time.time() + 30
@@ -480,7 +481,7 @@ def snapshot() -> dict[str, int]:
 def check_database(inputs: Inputs, before: dict[str, int]) -> bool:
     from django.db import connection
 
-    from sims.models import ImportJob
+    from imports.models import ImportJob
 
     after = snapshot()
     job = ImportJob.objects.filter(product__slug=PRODUCT_SLUG).latest("pk")

@@ -1,9 +1,9 @@
-"""ICCID barcode reading on camera-like frames: sims.scanning.read_iccid beside zxing-cpp alone.
+"""ICCID barcode reading on camera-like frames: imports.scanning.read_iccid beside zxing-cpp alone.
 
 Standalone, not part of the pytest run. It generates a seeded set of carrier-card frames
 (bench/cards.py: easy, medium and hard; 640x480, 1280x720, 1920x1080; about 10% carrying no
 valid ICCID), then for each decoder decodes every frame from its JPEG bytes, as the server
-does (sims.frames.load_frame: cv2.imdecode to grayscale), and times JPEG decoding plus reading.
+does (imports.frames.load_frame: cv2.imdecode to grayscale), and times JPEG decoding plus reading.
 
     .venv/bin/python bench/scan.py                          # 300 frames, seed 1
     .venv/bin/python bench/scan.py --count 600 --seed 7 --save-dir /tmp/scan-frames
@@ -34,8 +34,8 @@ sys.path.insert(0, str(BENCH.parent))
 
 from cards import LEVELS, Frame, make_frames
 
+from imports.scanning import ZXING_FORMATS, read_iccid
 from sims.iccid import is_valid_iccid, normalise_iccid
-from sims.scanning import ZXING_FORMATS, read_iccid
 
 TARGETS = {"easy": 0.99, "medium": 0.90}
 TARGET_P95_1080P_MS = 60.0

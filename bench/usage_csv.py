@@ -28,7 +28,7 @@ import django
 django.setup()
 
 from sims.iccid import luhn_check_digit
-from sims.import_input import open_text
+from sims.text import open_text
 from sims import usage_fields
 from sims.usage_csv import HEADER, UsageCsv
 

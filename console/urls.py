@@ -7,7 +7,7 @@ from api import views as api_views
 from console import views as console_views
 from products import billing_views
 from products import views as product_views
-from sims import carrier_views, developer_views, import_views
+from sims import carrier_views, developer_views
 from sims import views as sim_views
 
 urlpatterns = [
@@ -30,14 +30,7 @@ urlpatterns = [
     path("products/<slug:slug>/team/add/", product_views.team_add, name="team_add"),
     path("products/<slug:slug>/team/<int:member_id>/role/", product_views.team_role, name="team_role"),
     path("products/<slug:slug>/team/<int:member_id>/remove/", product_views.team_remove, name="team_remove"),
-    path("products/<slug:slug>/import/", import_views.import_start, name="import_start"),
-    path("products/<slug:slug>/import/check/", import_views.import_check, name="import_check"),
-    path("products/<slug:slug>/import/file/", import_views.import_file, name="import_file"),
-    path("products/<slug:slug>/import/scan/", import_views.import_scan, name="import_scan"),
-    path("products/<slug:slug>/import/<int:job_id>/", import_views.import_job, name="import_job"),
-    path("products/<slug:slug>/import/<int:job_id>/quote/", import_views.import_quote, name="import_quote"),
-    path("products/<slug:slug>/import/<int:job_id>/confirm/", import_views.import_confirm, name="import_confirm"),
-    path("products/<slug:slug>/import/<int:job_id>/outcomes.csv", import_views.import_outcomes_csv, name="import_outcomes_csv"),
+    path("", include("imports.urls")),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
@@ -49,7 +42,6 @@ urlpatterns = [
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
     path("products/<slug:slug>/webhooks/", include("webhooks.urls")),
     path("sims/", developer_views.my_sims, name="my_sims"),
-    path("sims/<str:iccid>/to-product/", developer_views.my_sim_to_product, name="my_sim_to_product"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
     path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),
     path("tokens/", api_views.tokens, name="api_tokens"),

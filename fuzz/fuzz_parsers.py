@@ -39,8 +39,10 @@ import django  # noqa: E402
 
 django.setup()
 
-with atheris.instrument_imports(include=["sims"]):
-    from sims import frames, import_input, usage, usage_csv, usage_fields  # noqa: E402
+with atheris.instrument_imports(include=["sims", "imports"]):
+    from imports import frames  # noqa: E402
+    from imports import input as import_input  # noqa: E402
+    from sims import usage, usage_csv, usage_fields  # noqa: E402
 
 import datetime as _dt  # noqa: E402
 

@@ -189,7 +189,7 @@ class Charge(models.Model):
     )
     # The import batch that caused it: one charge per batch, so a batch run twice is charged once.
     import_batch = models.OneToOneField(
-        "sims.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="charge"
+        "imports.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="charge"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,8 +5,6 @@ from django.http import HttpRequest
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import (
     DomainEvent,
-    ImportBatch,
-    ImportJob,
     ProductDailyUsage,
     Sim,
     SimCountryUsage,
@@ -94,18 +92,6 @@ class SimEventAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "product", "created_by", "token_name", "status", "country", "valid", "processed", "activated", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["product__name", "created_by__username", "input_filename"]
-    list_select_related = ["product", "created_by"]
-    readonly_fields = [field.name for field in ImportJob._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Usage comes from the carrier and the rules: the admin shows it and never edits it.
     Tables of millions of rows: no full count under the list, ids rather than joined names."""
@@ -174,13 +160,6 @@ class UsageSpikeAdmin(ReadOnlyAdmin):
 class UsageTickAdmin(ReadOnlyAdmin):
     list_display = ["slot", "queued_at", "started_at", "finished_at", "usage_since", "usage_until", "summary"]
     ordering = ["-queued_at"]
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdmin):
-    list_display = ["job", "number", "created_at"]
-    list_select_related = ["job"]
-    ordering = ["-job_id", "number"]
 
 
 @admin.register(DomainEvent)

@@ -1,4 +1,5 @@
-"""My SIMs: the SIMs a developer owns personally, outside any product, while prototyping."""
+"""My SIMs: the SIMs a developer owns personally, outside any product, while prototyping. Moving one
+into a product is an import (imports.views.my_sim_to_product)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,6 @@ from lib.http import SignedInRequest
 from products.access import get_membership_for_user
 from products.models import Membership
 from sims.developer import NoSuchCountry, activate_own_sim
-from sims.importing import count_input, start_import
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action
 from sims.models import Sim
 
@@ -56,13 +56,3 @@ def my_sim_action(request: SignedInRequest, iccid: str, action: str) -> HttpResp
         messages.success(request, f"{sim.iccid} is now {sim.state}.{note}")
     return redirect("my_sims")
 
-
-@require_POST
-@login_required
-def my_sim_to_product(request: SignedInRequest, iccid: str) -> HttpResponse:
-    """Start an import of this SIM into one of my products: the review shows the transfer."""
-    sim = _get_own_sim(request, iccid)
-    membership = get_membership_for_user(request, request.POST.get("product", ""))
-    job = start_import(product=membership.product, user=request.user, typed_text=sim.iccid)
-    count_input(job)
-    return redirect("import_job", slug=membership.product.slug, job_id=job.pk)

@@ -27,9 +27,8 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import Signal
 from django.tasks import task
-from django.utils import timezone
 
-from sims.models import DomainEvent, ImportBatch, ImportJob
+from sims.models import DomainEvent
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,6 @@ event_published = Signal()
 
 # Older than this, an event still in the outbox lost its task: the periodic tick publishes it.
 STRAGGLER_AGE = timedelta(minutes=5)
-
-IMPORT_COUNTS = [
-    "lines", "valid", "invalid", "duplicates", "ignored", "processed",
-    "activated", "transferred", "already_in_product", "other_owner", "terminated", "carrier_refused",
-]  # fmt: skip
-
 
 # --- Writing (inside the change's transaction) ------------------------------------------------------
 
@@ -68,51 +61,17 @@ def record_sim_changes(*, events: Sequence[tuple], fields: list[str], sims: Sequ
         data = {
             "action": first[column["action"]],
             "actor": {"kind": first[column["actor_kind"]], "name": first[column["actor_name"]]},
-            "occurred_at": _iso(at),
+            "occurred_at": iso(at),
             "event_count": len(mine),
             "changes": changes,
         }
         rows.append(DomainEvent(kind=DomainEvent.Kind.SIMS_CHANGED, product_id=product_id, data=data, created_at=at))
-    _write(rows)
+    write_events(rows)
 
 
-def record_import_batch(*, job: ImportJob, batch: ImportBatch, iccids: list[str]) -> None:
-    """The SIMs an import batch inserted (those it took from inventory or a developer's account went
-    through the lifecycle, which recorded theirs)."""
-    if not iccids:
-        return
-    now = timezone.now()
-    data = {
-        "action": "import",
-        "actor": {"kind": job.actor_kind, "name": job.actor_name},
-        "occurred_at": _iso(now),
-        "event_count": len(iccids),
-        "import": {"id": job.pk, "batch": batch.number + 1},
-        "changes": [{"from_state": "issued", "to_state": "active", "reason": f"Import #{job.pk}", "iccids": iccids}],
-    }
-    _write([DomainEvent(kind=DomainEvent.Kind.SIMS_CHANGED, product_id=job.product_id, data=data, created_at=now)])
-
-
-def record_import_finished(*, job_id: int) -> None:
-    """A job that ended, done or failed, with its counts as committed (call it in the transaction
-    that ends the job)."""
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    data = {
-        "actor": {"kind": job.actor_kind, "name": job.actor_name},
-        "import": {
-            "id": job.pk,
-            "status": job.status,
-            "country": job.country.code or None,  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
-            "started_at": _iso(job.started_at),
-            "finished_at": _iso(job.finished_at),
-            "error": job.error or None,
-            **{name: getattr(job, name) for name in IMPORT_COUNTS},
-        },
-    }
-    _write([DomainEvent(kind=DomainEvent.Kind.IMPORT_FINISHED, product_id=job.product_id, data=data)])
-
-
-def _write(rows: list[DomainEvent]) -> None:
+def write_events(rows: list[DomainEvent]) -> None:
+    """Put `rows` in the outbox with the task that publishes them, in the caller's transaction
+    (imports.events writes an import's rows through it)."""
     created = DomainEvent.objects.bulk_create(rows)
     # In the caller's transaction: the task row commits with the events, or neither does.
     publish_events.enqueue([event.pk for event in created])
@@ -129,7 +88,7 @@ def _group(events: Iterable[tuple[str, str, str, str]]) -> list[dict[str, Any]]:
     ]
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 

@@ -1,14 +1,9 @@
-from django.tasks import task
+"""Old dotted paths of tasks that now live elsewhere. Task rows already queued in a database name their
+task by the path it had when queued (django-tasks-db imports `task_path`), so these names must keep
+resolving until no row names them.
 
-from sims.importing import run_import
-from sims.periodic import run_scheduled_tick
+`sims.tasks.run_import_job` is imports' task: sims sits below imports, and this one re-export is the
+only upward import, allowed by name in .importlinter."""
 
-
-@task
-def run_import_job(job_id: int) -> None:
-    run_import(job_id=job_id)
-
-
-@task
-def run_usage_tick(tick_id: int) -> str:
-    return run_scheduled_tick(tick_id=tick_id)
+from imports.importing import run_import_job  # noqa: F401  (queued as sims.tasks.run_import_job)
+from sims.periodic import run_usage_tick  # noqa: F401  (queued as sims.tasks.run_usage_tick)

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from sims import usage as usage_module
-from sims.import_input import NotText, open_text
+from sims.text import NotText, open_text
 from sims.usage import IngestReport, Rejection, UsageRow, ingest_usage
 from sims.usage_fields import FIELDS, REQUIRED_FIELDS, FieldError, usage_row
 

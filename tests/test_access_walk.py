@@ -41,9 +41,10 @@ from django.urls import URLPattern, URLResolver, reverse
 from api.emnify import issue_auth_token
 from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
+from imports.models import ImportJob
 from products.models import Invoice, Membership, Product
 from sims.iccid import luhn_check_digit
-from sims.models import ImportJob, Sim, SimEvent, State
+from sims.models import Sim, SimEvent, State
 from tests.access_table import (
     ADMIN_ONLY,
     ADMIN_ONLY_POST,

@@ -6,9 +6,10 @@ from django.urls import reverse
 
 from api.models import Scope
 from api.tokens import create_token
+from imports.importing import import_iccids, run_import
+from imports.models import ImportJob
 from products.models import Charge
-from sims.importing import import_iccids, run_import
-from sims.models import ImportJob, SimEvent
+from sims.models import SimEvent
 from tests.conftest import make_iccid
 
 

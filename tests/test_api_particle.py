@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from api.models import Scope
 from api.tokens import create_token, revoke_token
+from imports.models import ImportJob
 from products.models import Membership
-from sims.models import ImportJob, SimDailyUsage, SimEvent, State
+from sims.models import SimDailyUsage, SimEvent, State
 from tests.conftest import make_iccid, make_user, publish_queued_events
 
 ALL = list(Scope.values)
@@ -99,8 +100,8 @@ def test_an_import_through_the_api_names_the_token_in_its_events_its_record_and_
     client, product, token, teammate, make_sim, django_capture_on_commit_callbacks
 ):
     from api.models import ApiToken
+    from imports.importing import run_import
     from webhooks.models import Webhook, WebhookDelivery
-    from sims.importing import run_import
 
     Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="s" * 40)
     in_inventory = make_sim(None, state=State.ISSUED)

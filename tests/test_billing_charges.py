@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from lib.calendar import billing_period_start
+from imports.importing import import_iccids
 from products.billing import Period
 from products.invoicing import close_billing_period
 from products.models import Charge, Invoice, PricingModel
-from sims.importing import import_iccids
 from sims.models import SimPeriodUsage, State
 from sims.periodic import queue_closing_of_last_period
 from tests.conftest import make_iccid

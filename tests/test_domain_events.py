@@ -56,8 +56,8 @@ def deliver_tasks() -> int:
 
 
 def test_the_domain_imports_nothing_of_the_api_or_webhooks_apps():
-    """Every module of sims/ and products/ loads with the api and webhooks apps not even installed,
-    and loads none of them."""
+    """Every module of sims/, products/ and imports/ loads with the api and webhooks apps not even
+    installed, and loads none of them."""
     code = """
 import importlib, pkgutil, sys
 import django
@@ -65,14 +65,14 @@ from django.conf import settings
 SUBSCRIBERS = ("api", "webhooks")
 settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app not in SUBSCRIBERS]
 django.setup()
-import products, sims
-for package in (sims, products):
+import imports, products, sims
+for package in (sims, products, imports):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if ".migrations" not in module.name:
             importlib.import_module(module.name)
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in SUBSCRIBERS)
 assert not loaded, f"the domain loaded {loaded}"
-assert "sims.lifecycle" in sys.modules and "sims.importing" in sys.modules and "products.access" in sys.modules
+assert "sims.lifecycle" in sys.modules and "imports.importing" in sys.modules and "products.access" in sys.modules
 """
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "console.settings", "DEBUG": "1"}
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from sims.frames import FrameError, load_frame, read_header
+from imports.frames import FrameError, load_frame, read_header
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = np.full((48, 64), 200, dtype=np.uint8)
@@ -215,7 +215,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ.setdefault("SECRET_KEY", "measuring-only")
 import django
 django.setup()
-from sims.frames import FrameError, load_frame
+from imports.frames import FrameError, load_frame
 load_frame(open(sys.argv[1], "rb").read())  # warm up: the decoders' own allocations
 figures = {}
 for path in sys.argv[2:]:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sims.import_input import ImportInputError, decode_text, file_line_verdicts, open_text, summarise
+from imports.input import ImportInputError, decode_text, file_line_verdicts, open_text, summarise
 from sims.usage import problem_with
 from sims.usage_csv import UsageCsv, UsageFileError, ingest_usage_csv
 from sims.usage_fields import FIELDS

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.import_input import (
+from imports.input import (
     DUPLICATE,
     IGNORED,
     INVALID,
@@ -101,7 +101,7 @@ def test_any_pasted_text_gives_verdicts_without_crashing(text):
 
 @given(st.text(alphabet="ab\r\n", max_size=40), st.integers(min_value=1, max_value=8))
 def test_lines_split_in_blocks_are_the_lines_of_the_whole_text(text, block):
-    from sims import import_input
+    from imports import input as import_input
 
     whole = [m.group(1) if m.group(1) is not None else m.group(2) for m in import_input._LINE.finditer(text)]
     original, import_input._BLOCK = import_input._BLOCK, block

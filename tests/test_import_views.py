@@ -5,8 +5,9 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from sims.importing import run_import
-from sims.models import ImportJob, Sim, State
+from imports.importing import run_import
+from imports.models import ImportJob
+from sims.models import Sim, State
 from tests.conftest import make_iccid, text_of
 
 HTMX = {"HX-Request": "true"}

@@ -10,13 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lib.bulk_insert import bulk_insert, db_datetime
+from imports import importing
+from imports.importing import CannotConfirm, confirm_import, import_iccids, importable, outcome_rows, run_import, start_import
+from imports.models import ImportJob
+from imports.sql import find_sims
 from products.models import Charge, Product
 from products.pricing import quote
-from sims import importing
-from sims.import_sql import find_sims
-from sims.importing import CannotConfirm, confirm_import, import_iccids, importable, outcome_rows, run_import, start_import
 from sims.lifecycle import ALLOWED_STATE_CHANGES
-from sims.models import ImportJob, Sim, SimEvent, State
+from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, make_user
 
 
@@ -346,10 +347,10 @@ def test_only_start_import_creates_an_import_job():
     creating = re.compile(r"(?<!class )\bImportJob(\.objects\.(create|bulk_create|get_or_create)\(|\()")
     found = [
         f"{path.relative_to(root)}:{number}"
-        for app in ("api", "console", "products", "sims")
+        for app in ("api", "console", "imports", "products", "sims")
         for path in (root / app).rglob("*.py")
         if "migrations" not in path.parts
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if creating.search(line)
     ]
-    assert [place.split(":")[0] for place in found] == ["sims/importing.py"], found
+    assert [place.split(":")[0] for place in found] == ["imports/importing.py"], found

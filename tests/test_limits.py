@@ -81,7 +81,7 @@ def test_only_change_sims_chooses_between_a_data_limit_and_a_lifecycle_action():
     root = Path(__file__).resolve().parent.parent
     callers = sorted(
         str(path.relative_to(root))
-        for app in ("api", "console", "products", "sims")
+        for app in ("api", "console", "imports", "products", "sims")
         for path in (root / app).rglob("*.py")
         if "migrations" not in path.parts and re.search(r"\bset_data_limit\(", path.read_text())
     )

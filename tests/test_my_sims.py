@@ -3,7 +3,8 @@ from datetime import date
 from django.urls import reverse
 
 from lib.calendar import months_later
-from sims.models import ImportJob, SimEvent, State
+from imports.models import ImportJob
+from sims.models import SimEvent, State
 from tests.conftest import text_of
 
 

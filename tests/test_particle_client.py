@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from api.models import ApiToken, Scope
 from api.tokens import create_token
-from sims.importing import run_import
-from sims.models import ImportJob, Sim, SimDailyUsage, SimEvent, State
+from imports.importing import run_import
+from imports.models import ImportJob
+from sims.models import Sim, SimDailyUsage, SimEvent, State
 from sims.usage import UsageRow, ingest_usage
 from tests.conftest import make_iccid
 

@@ -12,11 +12,11 @@ from django_tasks_db.models import DBTaskResult
 from sims.carriers.simulator import Profile, SimulatorCarrier
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import SimDailyUsage, SimEvent, State, UsageRecord, UsageSpike, UsageTick
-from sims.periodic import current_slot, ensure_ticks_queued, queue_tick, run_periodic_work, run_scheduled_tick
+from sims.periodic import current_slot, ensure_ticks_queued, queue_tick, run_periodic_work, run_scheduled_tick, run_usage_tick
 from tests.conftest import make_iccid
 
 NOW = datetime(2026, 11, 18, 15, 20, tzinfo=UTC)
-TICK_TASK = "sims.tasks.run_usage_tick"
+TICK_TASK = run_usage_tick.module_path
 
 
 def iccid_that_is(*, silent: bool) -> str:

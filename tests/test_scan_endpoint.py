@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from sims.frames import FrameError, load_frame, read_header
+from imports.frames import FrameError, load_frame, read_header
 from tests.test_fuzz_frames import jpeg_of_many_scans
 
 

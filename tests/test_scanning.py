@@ -1,4 +1,4 @@
-"""sims.scanning.read_iccid on generated camera frames of carrier cards, and the decode_iccid command."""
+"""imports.scanning.read_iccid on generated camera frames of carrier cards, and the decode_iccid command."""
 
 import io
 import sys
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
+from imports.scanning import read_iccid
 from sims.iccid import luhn_check_digit, luhn_is_valid
-from sims.scanning import read_iccid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from cards import SIZES, card_image
@@ -97,7 +97,7 @@ def rotated(image: np.ndarray, degrees: float) -> np.ndarray:
 @pytest.mark.parametrize("degrees", [17, 45, 100, 160, 235])
 def test_finds_and_straightens_a_barcode_at_any_angle(monkeypatch, degrees):
     """With zxing-cpp's whole-frame pass off, the locator, the straightened crop and zbar read it."""
-    from sims import scanning
+    from imports import scanning
 
     monkeypatch.setattr(scanning, "_zxing", lambda *args, **kwargs: [])
     frame = rotated(card_image(ICCID_19, "code128", (1280, 720), seed=3), degrees)

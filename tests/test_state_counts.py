@@ -2,8 +2,8 @@
 
 from django.db import connection
 
+from imports.importing import import_iccids
 from products.fleet import ACTIVE_STATES, active_sim_count
-from sims.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimStateDelta, State
 from sims.state_counts import fold_state_deltas, sims_in_states

@@ -19,7 +19,7 @@ from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from django.urls import reverse
 
-from sims.models import ImportJob
+from imports.models import ImportJob
 from tests.conftest import make_iccid
 
 GB = 1024**3

@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from sims.events import IMPORT_COUNTS
-from sims.importing import import_iccids
+from imports.events import IMPORT_COUNTS
+from imports.importing import import_iccids
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, publish_queued_events

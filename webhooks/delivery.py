@@ -36,7 +36,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from sims.events import IMPORT_COUNTS
+from imports.events import IMPORT_COUNTS
 from sims.models import DomainEvent
 from webhooks.addresses import UnsafeUrl, check_url, default_port
 from webhooks.models import Webhook, WebhookDelivery

@@ -13,11 +13,8 @@ from django_countries import countries
 from lib.csv_export import csv_lines
 from lib.http import SignedInRequest
 from lib.rate_limit import allow
-from products.access import get_membership_for_user
-from products.models import Membership
-from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
-from sims.import_input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
-from sims.importing import (
+from imports.frames import FrameError, load_frame
+from imports.importing import (
     ALREADY,
     NEW,
     OTHER_OWNER,
@@ -33,9 +30,13 @@ from sims.importing import (
     seconds_left,
     start_import,
 )
-from sims.frames import FrameError, load_frame
-from sims.models import ImportJob
-from sims.scanning import read_iccid
+from imports.input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
+from imports.models import ImportJob
+from imports.scanning import read_iccid
+from products.access import get_membership_for_user
+from products.models import Membership
+from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
+from sims.models import Sim
 from sims.uploads import limit_upload
 
 # What the queue tells the person about each ICCID as it arrives.
@@ -63,7 +64,7 @@ def import_start(request: SignedInRequest, slug: str) -> HttpResponse:
     recent = product.import_jobs.exclude(status=ImportJob.Status.DRAFT).select_related("created_by").order_by("-created_at")[:10]
     return render(
         request,
-        "sims/import_start.html",
+        "imports/import_start.html",
         {"product": product, "membership": membership, "recent": recent, "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB},
     )
 
@@ -107,7 +108,7 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
             items.append(_queue_item(verdict.iccid, owners[verdict.iccid]))
     if not verdicts:
         items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
-    return render(request, "sims/partials/queue_items.html", {"items": items})
+    return render(request, "imports/partials/queue_items.html", {"items": items})
 
 
 def _frame_too_large(request: HttpRequest) -> HttpResponse:
@@ -141,7 +142,7 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     if iccid is None:
         return HttpResponse(status=204)
     code = classify(product=membership.product, user=request.user, iccids=[iccid])[iccid]
-    return render(request, "sims/partials/queue_items.html", {"items": [_queue_item(iccid, code)]})
+    return render(request, "imports/partials/queue_items.html", {"items": [_queue_item(iccid, code)]})
 
 
 def _queue_item(iccid: str, code: str) -> dict:
@@ -152,7 +153,7 @@ def _queue_item(iccid: str, code: str) -> dict:
 
 def _file_too_large(request: HttpRequest) -> HttpResponse:
     error = f"The file is over {settings.IMPORT_MAX_UPLOAD_MB} MB: the limit is {settings.IMPORT_MAX_UPLOAD_MB} MB. Split it into smaller files."
-    return render(request, "sims/partials/file_summary.html", {"error": error}, status=413)
+    return render(request, "imports/partials/file_summary.html", {"error": error}, status=413)
 
 
 @require_POST
@@ -164,14 +165,14 @@ def import_file(request: SignedInRequest, slug: str) -> HttpResponse:
     upload = request.FILES.get("file")
     error = _file_problem(upload)
     if upload is None or error:
-        return render(request, "sims/partials/file_summary.html", {"error": error}, status=400)
+        return render(request, "imports/partials/file_summary.html", {"error": error}, status=400)
     data = upload.read()
     try:
         parsed = summarise(file_line_verdicts(decode_text(data)))
     except ImportInputError as problem:
-        return render(request, "sims/partials/file_summary.html", {"error": str(problem)}, status=400)
+        return render(request, "imports/partials/file_summary.html", {"error": str(problem)}, status=400)
     job = start_import(product=membership.product, user=request.user, data=data, source_name=upload.name or "")
-    return render(request, "sims/partials/file_summary.html", {"job": job, "parsed": parsed, "filename": upload.name})
+    return render(request, "imports/partials/file_summary.html", {"job": job, "parsed": parsed, "filename": upload.name})
 
 
 def _file_problem(upload: UploadedFile | None) -> str | None:
@@ -193,9 +194,9 @@ def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse
     context: dict[str, object] = {"product": membership.product, "membership": membership, "job": job}
     if job.status == ImportJob.Status.DRAFT:
         context.update(review=review_import(job), countries=countries, outcomes=OUTCOMES)
-        return render(request, "sims/import_review.html", context)
+        return render(request, "imports/import_review.html", context)
     context.update(_progress_context(job))
-    template = "sims/import_progress.html"
+    template = "imports/import_progress.html"
     if request.htmx:
         template += "#progress"
     return render(request, template, context)
@@ -221,7 +222,7 @@ def import_quote(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
             context["fleet_price"] = price_at(zone, timezone.now())
         except (NoPriceForCountry, ValueError) as error:
             context["error"] = str(error)
-    return render(request, "sims/partials/quote.html", context)
+    return render(request, "imports/partials/quote.html", context)
 
 
 @require_POST
@@ -248,3 +249,15 @@ def import_outcomes_csv(request: HttpRequest, slug: str, job_id: int) -> Streami
     response = StreamingHttpResponse(csv_lines(outcome_rows(job)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-outcomes.csv"'
     return response
+
+
+@require_POST
+@login_required
+def my_sim_to_product(request: SignedInRequest, iccid: str) -> HttpResponse:
+    """My SIMs' "to product": start an import of this SIM into one of my products; the review shows the
+    transfer."""
+    sim = get_object_or_404(Sim, owner_user=request.user, iccid=iccid)
+    membership = get_membership_for_user(request, request.POST.get("product", ""))
+    job = start_import(product=membership.product, user=request.user, typed_text=sim.iccid)
+    count_input(job)
+    return redirect("import_job", slug=membership.product.slug, job_id=job.pk)

@@ -3,7 +3,7 @@
 import cv2
 from django.core.management.base import BaseCommand, CommandParser
 
-from sims.scanning import read_iccid
+from imports.scanning import read_iccid
 
 
 class Command(BaseCommand):

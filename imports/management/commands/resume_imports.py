@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from sims.importing import enqueue_import
-from sims.models import ImportJob
+from imports.importing import enqueue_import
+from imports.models import ImportJob
 
 
 class Command(BaseCommand):

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_countries import countries
 
+from imports.importing import OUTCOMES, import_iccids
+from imports.input import ImportInputError, decode_text
 from products.models import Membership, Product
-from sims.import_input import ImportInputError, decode_text
-from sims.importing import OUTCOMES, import_iccids
 
 
 class Command(BaseCommand):
