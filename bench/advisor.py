@@ -42,9 +42,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from console.bulk_insert import bulk_insert, db_datetime
-    from products.advisor import advise_home_countries
-    from products.billing import Period
-    from products.default_prices import fill_default_prices
+    from billing.advisor import advise_home_countries
+    from billing.billing import Period
+    from billing.default_prices import fill_default_prices
     from products.models import Product, RateZone, ZoneCountry, ZonePrice
     from sims.models import Sim, SimCountryUsage
 

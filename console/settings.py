@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "console",
     "products",
     "sims",
+    "billing",
     "api",
 ]
 

@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
+from billing.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
 from console.csv_export import csv_lines
 from console.http import SignedInRequest
 from console.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
-from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
+from sims.frames import FrameError, load_frame
 from sims.import_input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
 from sims.importing import (
     ALREADY,
@@ -33,7 +34,6 @@ from sims.importing import (
     seconds_left,
     start_import,
 )
-from sims.frames import FrameError, load_frame
 from sims.models import ImportJob
 from sims.scanning import read_iccid
 from sims.uploads import limit_upload

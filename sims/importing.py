@@ -20,10 +20,10 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing.ledger import settle_transfer_overage
+from billing.pricing import Quote, money, quote
 from console.bulk_insert import analyze_if_grown, db_datetime
-from products.ledger import settle_transfer_overage
 from products.models import Charge, PricingModel, Product
-from products.pricing import Quote, money, quote
 from sims.carriers import get_carrier
 from sims.events import record_import_batch, record_import_finished
 from sims.import_input import (

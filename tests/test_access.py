@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.models import Webhook, WebhookDelivery
 from api.tokens import TokenError, create_token
@@ -29,10 +29,21 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 PUSH_TOKEN = "access-test-token-0123456789abcdefghijklmnop"
 
 
+def _all_patterns(entries) -> list[URLPattern]:
+    """The routes, an app's urls.py included at the root (no namespace) read as the root's."""
+    patterns = []
+    for entry in entries:
+        if isinstance(entry, URLResolver) and entry.namespace is None:
+            patterns += _all_patterns(entry.url_patterns)
+        elif isinstance(entry, URLPattern):
+            patterns.append(entry)
+    return patterns
+
+
 def _named_patterns() -> list[URLPattern]:
     return [
-        p for p in get_resolver().url_patterns
-        if isinstance(p, URLPattern) and p.name and not p.name.startswith(API_PREFIXES)
+        p for p in _all_patterns(get_resolver().url_patterns)
+        if p.name and not p.name.startswith(API_PREFIXES)
     ]
 
 

@@ -320,10 +320,16 @@ def fingerprint(w: World) -> tuple:
 # -- Asking --------------------------------------------------------------------------------------
 
 
-def named_patterns() -> tuple[list[URLPattern], list[URLResolver]]:
+def named_patterns(entries=None) -> tuple[list[URLPattern], list[URLResolver]]:
+    """The routes, an app's urls.py included at the root (no namespace, no prefix) read as the root's."""
     patterns, includes = [], []
-    for entry in get_resolver().url_patterns:
-        (includes if isinstance(entry, URLResolver) else patterns).append(entry)
+    for entry in get_resolver().url_patterns if entries is None else entries:
+        if isinstance(entry, URLResolver) and entry.namespace is None and not str(entry.pattern):
+            more, nested = named_patterns(entry.url_patterns)
+            patterns += more
+            includes += nested
+        else:
+            (includes if isinstance(entry, URLResolver) else patterns).append(entry)
     return patterns, includes
 
 

@@ -92,7 +92,7 @@ def test_staff_pages_are_closed_to_non_staff(owner_client):
 
 
 def _price_form(zone, effective_from: str) -> dict:
-    from products.default_prices import default_price_fields
+    from billing.default_prices import default_price_fields
 
     data = {key: str(value) for key, value in default_price_fields(zone.code).items()}
     data.update(zone=zone.pk, effective_from_0=effective_from[:10], effective_from_1=effective_from[11:], plan_monthly_price="3.49")

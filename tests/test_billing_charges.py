@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from billing.billing import Period
+from billing.invoicing import close_billing_period
 from console.calendar import billing_period_start
-from products.billing import Period
-from products.invoicing import close_billing_period
 from products.models import Charge, Invoice, PricingModel
 from sims.importing import import_iccids
 from sims.models import SimPeriodUsage, State

@@ -12,9 +12,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from products.billing import Period
-from products.costs import cached_estimate
-from products.invoicing import close_billing_period
+from billing.billing import Period
+from billing.costs import cached_estimate
+from billing.invoicing import close_billing_period
 from products.models import Invoice, InvoiceLine, PricingModel, RateZone
 from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage
 from tests.conftest import text_of

@@ -33,10 +33,10 @@ from django.utils import timezone
 from api.models import Scope, WebhookDelivery
 from api.tokens import create_token
 from api.webhooks import add_webhook
-from products.billing import Period
-from products.default_prices import fill_default_prices
+from billing.billing import Period
+from billing.default_prices import fill_default_prices
+from billing.tasks import close_billing_period_task
 from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
-from products.tasks import close_billing_period_task
 from sims.events import STRAGGLER_AGE, publish_stragglers
 from sims.importing import confirm_import, count_input, job_iccids
 from sims.lifecycle import Action, Actor, apply_action

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from billing.billing import Period
+from billing.invoicing import LATE_USAGE, close_billing_period
 from console.units import MB
-from products.billing import Period
-from products.invoicing import LATE_USAGE, close_billing_period
 from products.models import Charge, Invoice, Membership, Product
 from sims.models import Sim, State
 from sims.usage import UsageRow, ingest_usage

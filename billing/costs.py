@@ -15,10 +15,10 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Sum
 
+from billing.billing import Bill, Line, Period, account_activity, price_period
+from billing.invoicing import estimate
 from console.csv_export import Cell
 from console.units import MB
-from products.billing import Bill, Line, Period, account_activity, price_period
-from products.invoicing import estimate
 from products.models import Charge, Invoice, PricingModel, Product
 from sims.models import ProductDailyUsage
 

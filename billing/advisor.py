@@ -22,10 +22,10 @@ from itertools import groupby
 from django.core.cache import cache
 from django_countries import countries
 
+from billing.billing import Period, PriceBook, _weighted, plan_zone
+from billing.pricing import money
 from console.units import MB
-from products.billing import Period, PriceBook, _weighted, plan_zone
 from products.models import Product, RateZone
-from products.pricing import money
 from sims.home_country import set_home_country
 from sims.lifecycle import Actor
 from sims.models import SimCountryUsage, State

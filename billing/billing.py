@@ -29,11 +29,11 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Sum
 
+from billing.concurrency import PeakSweep, Step
+from billing.pricing import money
 from console.streaming import stream_all
 from console.units import MB
-from products.concurrency import PeakSweep, Step
 from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
-from products.pricing import money
 from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 BILLABLE = frozenset({State.ACTIVE.value, State.PAUSED.value})
