@@ -45,7 +45,8 @@ def main() -> None:
     from billing.advisor import advise_home_countries
     from billing.billing import Period
     from billing.default_prices import fill_default_prices
-    from products.models import Product, RateZone, ZoneCountry, ZonePrice
+    from billing.models import RateZone, ZoneCountry, ZonePrice
+    from products.models import Product
     from sims.models import Sim, SimCountryUsage
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -260,7 +260,7 @@ def forget_invoices() -> int:
     """--reuse: the database holds a closed period from an earlier run; open it again."""
     from django.db import transaction
 
-    from products.models import Charge, Invoice, InvoiceLine
+    from billing.models import Charge, Invoice, InvoiceLine
 
     with transaction.atomic():
         Charge.objects.filter(invoice__isnull=False).update(invoice=None)
@@ -327,7 +327,7 @@ def expected(fleet: Fleet) -> Expected:
 
 
 def check(model: str, want: Expected) -> tuple[bool, list]:
-    from products.models import Invoice
+    from billing.models import Invoice
 
     invoices = list(Invoice.objects.filter(product__slug=SLUG).prefetch_related("lines__zone"))
     found: dict[str, tuple[object, object]] = {"invoices for the product": (len(invoices), 1)}

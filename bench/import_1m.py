@@ -302,7 +302,7 @@ def check(product_id: int, expected: dict[str, int]) -> bool:
     """Compare the database with what the import should have done; print every figure."""
     from django.db.models import Count, Sum
 
-    from products.models import Charge
+    from billing.models import Charge
     from sims.models import ImportJob, Sim, SimEvent
 
     job = ImportJob.objects.filter(product_id=product_id).latest("pk")

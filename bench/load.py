@@ -137,7 +137,7 @@ def build_base(args: argparse.Namespace) -> None:
     sim_list.setup_django(args.database_url)
     sim_list.prepare_database(args.sims)
     from billing.default_prices import fill_default_prices
-    from products.models import RateZone, ZoneCountry, ZonePrice
+    from billing.models import RateZone, ZoneCountry, ZonePrice
 
     if not RateZone.objects.exists():  # prepare_database's flush emptied the data migration's prices
         fill_default_prices(RateZone, ZoneCountry, ZonePrice)

@@ -23,9 +23,10 @@ from django.core.cache import cache
 from django_countries import countries
 
 from billing.billing import Period, PriceBook, _weighted, plan_zone
+from billing.models import RateZone
 from billing.pricing import money
 from console.units import MB
-from products.models import Product, RateZone
+from products.models import Product
 from sims.home_country import set_home_country
 from sims.lifecycle import Actor
 from sims.models import SimCountryUsage, State

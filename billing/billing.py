@@ -30,10 +30,11 @@ from decimal import Decimal
 from django.db.models import Count, F, Sum
 
 from billing.concurrency import PeakSweep, Step
+from billing.models import Charge, RateZone, ZoneCountry, ZonePrice
 from billing.pricing import money
 from console.streaming import stream_all
 from console.units import MB
-from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
+from products.models import PricingModel, Product
 from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 BILLABLE = frozenset({State.ACTIVE.value, State.PAUSED.value})

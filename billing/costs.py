@@ -17,9 +17,10 @@ from django.db.models import Sum
 
 from billing.billing import Bill, Line, Period, account_activity, price_period
 from billing.invoicing import estimate
+from billing.models import Charge, Invoice
 from console.csv_export import Cell
 from console.units import MB
-from products.models import Charge, Invoice, PricingModel, Product
+from products.models import PricingModel, Product
 from sims.models import ProductDailyUsage
 
 ESTIMATE_SECONDS = 300

@@ -12,9 +12,9 @@ from django.db.models import Sum
 
 from billing.billing import BILLABLE, QUANTITY, Line, Period, PriceBook
 from billing.ledger import PROMOTION_INCLUDED_MB
+from billing.models import RateZone, ZonePrice
 from billing.pricing import money
 from console.units import MB
-from products.models import RateZone, ZonePrice
 from sims.models import Sim, SimDailyUsage, SimEvent
 
 

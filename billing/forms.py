@@ -1,6 +1,7 @@
 from django import forms
 
-from products.models import PricingModel, RateZone
+from billing.models import RateZone
+from products.models import PricingModel
 
 
 class PricingChoiceForm(forms.Form):

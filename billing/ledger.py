@@ -6,9 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from billing.billing import QUANTITY, Period, PriceBook
+from billing.models import Charge
 from billing.pricing import money
 from console.units import MB
-from products.models import Charge
 from sims.models import Sim, SimPeriodUsage
 
 # A developer's promotion: a free plan with this much data (the seed: "free 1MB data plan for 3 months").

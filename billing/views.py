@@ -17,10 +17,11 @@ from billing.costs import (
 )
 from billing.forms import PricingChoiceForm
 from billing.invoicing import choose_pricing_model
+from billing.models import Invoice
 from console.csv_export import csv_lines
 from console.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
-from products.models import Invoice, Membership, PricingModel, Product
+from products.models import Membership, PricingModel, Product
 from sims.lifecycle import Actor
 
 log = logging.getLogger(__name__)

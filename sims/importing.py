@@ -21,9 +21,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.ledger import settle_transfer_overage
+from billing.models import Charge
 from billing.pricing import Quote, money, quote
 from console.bulk_insert import analyze_if_grown, db_datetime
-from products.models import Charge, PricingModel, Product
+from products.models import PricingModel, Product
 from sims.carriers import get_carrier
 from sims.events import record_import_batch, record_import_finished
 from sims.import_input import (

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from billing.billing import Period
 from billing.invoicing import LATE_USAGE
+from billing.models import ClosedPeriod
 from billing.tasks import close_billing_period_task
-from products.models import ClosedPeriod
 from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
 from sims.events import publish_stragglers

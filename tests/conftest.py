@@ -89,7 +89,7 @@ def make_user(username: str):
 def prices(db):
     """The data migration's prices, for transactional tests: their flush empties every table."""
     from billing.default_prices import fill_default_prices
-    from products.models import RateZone, ZoneCountry, ZonePrice
+    from billing.models import RateZone, ZoneCountry, ZonePrice
 
     fill_default_prices(RateZone, ZoneCountry, ZonePrice)
 

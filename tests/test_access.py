@@ -11,7 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.models import Webhook, WebhookDelivery
 from api.tokens import TokenError, create_token
-from products.models import Invoice, Membership, MembershipQuerySet
+from billing.models import Invoice
+from products.models import Membership, MembershipQuerySet
 from sims.models import ImportJob, SimEvent
 from tests.access_table import (
     ADMIN_ONLY,

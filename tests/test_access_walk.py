@@ -42,7 +42,8 @@ from api import webhooks
 from api.emnify import issue_auth_token
 from api.models import ApiToken, Scope, Webhook, WebhookDelivery
 from api.tokens import create_token, hash_secret
-from products.models import Invoice, Membership, Product
+from billing.models import Invoice
+from products.models import Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.models import ImportJob, Sim, SimEvent, State
 from tests.access_table import (

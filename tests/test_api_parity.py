@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from api.models import Scope
 from api.tokens import create_token
-from products.models import Charge
+from billing.models import Charge
 from sims.importing import import_iccids, run_import
 from sims.models import ImportJob, SimEvent
 from tests.conftest import make_iccid

@@ -12,7 +12,8 @@ import pytest
 
 from billing.billing import Period, price_period
 from billing.invoicing import PeriodNotClosable, close_billing_period
-from products.models import Charge, Invoice, PricingModel, RateZone, ZoneCountry, ZonePrice
+from billing.models import Charge, Invoice, RateZone, ZoneCountry, ZonePrice
+from products.models import PricingModel
 from sims.models import ProductDailyUsage, Sim, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 NOVEMBER = Period(date(2026, 11, 1))

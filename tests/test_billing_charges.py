@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from billing.billing import Period
 from billing.invoicing import close_billing_period
+from billing.models import Charge, Invoice
 from console.calendar import billing_period_start
-from products.models import Charge, Invoice, PricingModel
+from products.models import PricingModel
 from sims.importing import import_iccids
 from sims.models import SimPeriodUsage, State
 from sims.periodic import queue_closing_of_last_period

@@ -35,8 +35,9 @@ from api.tokens import create_token
 from api.webhooks import add_webhook
 from billing.billing import Period
 from billing.default_prices import fill_default_prices
+from billing.models import Charge, Invoice, InvoiceLine, RateZone, ZoneCountry, ZonePrice
 from billing.tasks import close_billing_period_task
-from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
+from products.models import Membership, PricingModel, Product
 from sims.events import STRAGGLER_AGE, publish_stragglers
 from sims.importing import confirm_import, count_input, job_iccids
 from sims.lifecycle import Action, Actor, apply_action

@@ -6,7 +6,8 @@ import time
 import pytest
 from django.core.management import call_command
 
-from products.models import Charge, Product
+from billing.models import Charge
+from products.models import Product
 from sims.importing import confirm_import, count_input
 from sims.models import ImportJob, Sim, SimEvent
 from tests.conftest import make_iccid, make_user

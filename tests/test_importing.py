@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from billing.models import Charge
 from billing.pricing import quote
 from console.bulk_insert import bulk_insert, db_datetime
-from products.models import Charge, Product
+from products.models import Product
 from sims import importing
 from sims.import_sql import find_sims
 from sims.importing import CannotConfirm, confirm_import, import_iccids, importable, outcome_rows, run_import, start_import
