@@ -41,11 +41,12 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
+    from billing.advisor import advise_home_countries
+    from billing.billing import Period
+    from billing.default_prices import fill_default_prices
+    from billing.models import RateZone, ZoneCountry, ZonePrice
     from lib.bulk_insert import bulk_insert, db_datetime
-    from products.advisor import advise_home_countries
-    from products.billing import Period
-    from products.default_prices import fill_default_prices
-    from products.models import Product, RateZone, ZoneCountry, ZonePrice
+    from products.models import Product
     from sims.models import Sim, SimCountryUsage
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -58,7 +58,7 @@ USAGE_DAYS = 45
 CHUNK = 200_000
 TARGET_SECONDS = 60.0
 TARGET_PEAK_MB = 500.0
-# Home countries in zones 1, 2 and 3 (products/default_prices.py), with their weights.
+# Home countries in zones 1, 2 and 3 (billing/default_prices.py), with their weights.
 COUNTRIES = {"US": 40, "DE": 15, "GB": 10, "FR": 5, "MX": 8, "BR": 6, "PL": 5, "JP": 4, "ZA": 3, "NG": 2, "KE": 1, "EG": 1}
 STATES = ["active", "paused", "suspended"]  # at the period's start: 65%, 10%, 25%
 BILLABLE = {"active", "paused"}
@@ -77,7 +77,7 @@ NEVER, FOREVER = -(10**12), 10**12  # interval ends, in seconds from the period'
 class Fleet:
     """The generated data, compact, and what the database must say about it."""
 
-    period: object  # products.billing.Period
+    period: object  # billing.billing.Period
     countries: list[str]  # by SIM index (id - 1)
     final_states: list[str]
     # The event log, in time order: SIM index, seconds from the period's start, action, from, to.
@@ -260,7 +260,7 @@ def forget_invoices() -> int:
     """--reuse: the database holds a closed period from an earlier run; open it again."""
     from django.db import transaction
 
-    from products.models import Charge, Invoice, InvoiceLine
+    from billing.models import Charge, Invoice, InvoiceLine
 
     with transaction.atomic():
         Charge.objects.filter(invoice__isnull=False).update(invoice=None)
@@ -294,7 +294,7 @@ class Expected:
 
 def expected(fleet: Fleet) -> Expected:
     """By brute force over the generated intervals, not with billing.py's sweep."""
-    from products.default_prices import zone_of_country
+    from billing.default_prices import zone_of_country
 
     length = int((fleet.period.ends_at - fleet.period.starts_at).total_seconds())
     slots = -(-length // SLOT_SECONDS)
@@ -327,7 +327,7 @@ def expected(fleet: Fleet) -> Expected:
 
 
 def check(model: str, want: Expected) -> tuple[bool, list]:
-    from products.models import Invoice
+    from billing.models import Invoice
 
     invoices = list(Invoice.objects.filter(product__slug=SLUG).prefetch_related("lines__zone"))
     found: dict[str, tuple[object, object]] = {"invoices for the product": (len(invoices), 1)}
@@ -418,8 +418,8 @@ def close(period, profile: Path | None) -> Closed:
 def previous_period():
     from django.utils import timezone
 
-    from products.billing import Period
-    from products.invoicing import LATE_USAGE
+    from billing.billing import Period
+    from billing.invoicing import LATE_USAGE
 
     now = timezone.now()
     period = Period.of(now).previous()

@@ -302,8 +302,8 @@ def check(product_id: int, expected: dict[str, int]) -> bool:
     """Compare the database with what the import should have done; print every figure."""
     from django.db.models import Count, Sum
 
+    from billing.models import Charge
     from imports.models import ImportJob
-    from products.models import Charge
     from sims.models import Sim, SimEvent
 
     job = ImportJob.objects.filter(product_id=product_id).latest("pk")

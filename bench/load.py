@@ -136,8 +136,8 @@ def build_base(args: argparse.Namespace) -> None:
 
     sim_list.setup_django(args.database_url)
     sim_list.prepare_database(args.sims)
-    from products.default_prices import fill_default_prices
-    from products.models import RateZone, ZoneCountry, ZonePrice
+    from billing.default_prices import fill_default_prices
+    from billing.models import RateZone, ZoneCountry, ZonePrice
 
     if not RateZone.objects.exists():  # prepare_database's flush emptied the data migration's prices
         fill_default_prices(RateZone, ZoneCountry, ZonePrice)

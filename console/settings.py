@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "products",
     "sims",
     "imports",
+    "billing",
     "webhooks",
     "api",
 ]

@@ -5,7 +5,6 @@ from django.urls import include, path
 from api import emnify, particle
 from api import views as api_views
 from console import views as console_views
-from products import billing_views
 from products import views as product_views
 from sims import carrier_views, developer_views
 from sims import views as sim_views
@@ -19,14 +18,7 @@ urlpatterns = [
     path("products/<slug:slug>/", product_views.product_home, name="product_home"),
     path("products/<slug:slug>/team/", product_views.team, name="team"),
     path("products/<slug:slug>/settings/", product_views.product_settings, name="product_settings"),
-    path("products/<slug:slug>/billing/", billing_views.billing, name="billing"),
-    path("products/<slug:slug>/billing/period/", billing_views.billing_period, name="billing_period"),
-    path("products/<slug:slug>/billing/model/", billing_views.billing_model, name="billing_model"),
-    path("products/<slug:slug>/billing/compare/", billing_views.billing_compare, name="billing_compare"),
-    path("products/<slug:slug>/billing/advisor/", billing_views.billing_advisor, name="billing_advisor"),
-    path("products/<slug:slug>/billing/advisor/apply/", billing_views.billing_advisor_apply, name="billing_advisor_apply"),
-    path("products/<slug:slug>/billing/invoices/<str:number>/", billing_views.invoice_detail, name="invoice_detail"),
-    path("products/<slug:slug>/billing/invoices/<str:number>.csv", billing_views.invoice_csv, name="invoice_csv"),
+    path("", include("billing.urls")),
     path("products/<slug:slug>/team/add/", product_views.team_add, name="team_add"),
     path("products/<slug:slug>/team/<int:member_id>/role/", product_views.team_role, name="team_role"),
     path("products/<slug:slug>/team/<int:member_id>/remove/", product_views.team_remove, name="team_remove"),
@@ -35,7 +27,6 @@ urlpatterns = [
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
     path("products/<slug:slug>/sims/active/", product_views.fleet_active_sims, name="fleet_active_sims"),
-    path("products/<slug:slug>/sims/cost/", billing_views.fleet_monthly_cost, name="fleet_monthly_cost"),
     path("products/<slug:slug>/sims/data-limit/", product_views.product_data_limit, name="product_data_limit"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),

@@ -21,7 +21,9 @@ from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
-from lib.bulk_insert import analyze_if_grown, db_datetime
+from billing.ledger import settle_transfer_overage
+from billing.models import Charge
+from billing.pricing import Quote, money, quote
 from imports.events import record_import_batch, record_import_finished
 from imports.input import (
     DUPLICATE,
@@ -38,9 +40,8 @@ from imports.input import (
 )
 from imports.models import ImportBatch, ImportJob
 from imports.sql import find_sims, insert_sims_with_events
-from products.ledger import settle_transfer_overage
-from products.models import Charge, PricingModel, Product
-from products.pricing import Quote, money, quote
+from lib.bulk_insert import analyze_if_grown, db_datetime
+from products.models import PricingModel, Product
 from sims.carriers import get_carrier
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, SimEvent, State

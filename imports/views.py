@@ -10,9 +10,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
-from lib.csv_export import csv_lines
-from lib.http import SignedInRequest
-from lib.rate_limit import allow
 from imports.frames import FrameError, load_frame
 from imports.importing import (
     ALREADY,
@@ -30,12 +27,15 @@ from imports.importing import (
     seconds_left,
     start_import,
 )
+from billing.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
 from imports.input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
 from imports.models import ImportJob
 from imports.scanning import read_iccid
+from lib.csv_export import csv_lines
+from lib.http import SignedInRequest
+from lib.rate_limit import allow
 from products.access import get_membership_for_user
 from products.models import Membership
-from products.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
 from sims.models import Sim
 from sims.uploads import limit_upload
 

@@ -3,7 +3,7 @@ from typing import cast
 from django import forms
 from django.core.validators import MinValueValidator
 
-from products.models import Membership, PricingModel, Product, RateZone
+from products.models import Membership, Product
 from sims.forms import data_limit_field
 
 
@@ -48,16 +48,3 @@ class DefaultDataLimitForm(forms.Form):
     """The product's default, copied onto each SIM as it is imported; empty: the console's default."""
 
     data_limit_mb = data_limit_field(required=False)
-
-
-class PricingChoiceForm(forms.Form):
-    """A product admin's pricing model for the next period, with the zone of its fee and pool."""
-
-    pricing_model = forms.ChoiceField(label="Pricing model", choices=PricingModel.choices, widget=forms.RadioSelect)
-    plan_zone = forms.ModelChoiceField(
-        label="Plan zone",
-        queryset=RateZone.objects.order_by("code"),
-        required=False,
-        empty_label="The first zone",
-        help_text="Pay as you go and pooled: the zone of the monthly fee and of the pool. The per-SIM plan prices each SIM by its home country.",
-    )

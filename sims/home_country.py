@@ -1,6 +1,6 @@
 """A product SIM's home country: the country its per-SIM plan is priced in, and the zone its
 included data covers. Changed through the lifecycle, so each change is an audit event (and a
-webhook) like any other; the home-country advisor (products/advisor.py) comes here."""
+webhook) like any other; the home-country advisor (billing/advisor.py) comes here."""
 
 from collections.abc import Iterable
 

@@ -17,10 +17,10 @@ from django.db.models import Max, Q
 from django.tasks import task
 from django.utils import timezone
 
-from products.billing import Period
-from products.invoicing import LATE_USAGE
-from products.models import ClosedPeriod
-from products.tasks import close_billing_period_task
+from billing.billing import Period
+from billing.invoicing import LATE_USAGE
+from billing.models import ClosedPeriod
+from billing.tasks import close_billing_period_task
 from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
 from sims.events import publish_stragglers

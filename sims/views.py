@@ -13,12 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_countries.fields import Country
 
+from billing.billing import Period, sim_usage_by_country
 from lib.calendar import billing_period_start
 from lib.charts import DayUsage
 from lib.http import SignedInRequest
 from lib.units import MB, human_bytes
 from products.access import get_membership_for_user
-from products.billing import Period, sim_usage_by_country
 from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import PricingModel, Product

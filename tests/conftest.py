@@ -90,8 +90,8 @@ def make_user(username: str):
 @pytest.fixture
 def prices(db):
     """The data migration's prices, for transactional tests: their flush empties every table."""
-    from products.default_prices import fill_default_prices
-    from products.models import RateZone, ZoneCountry, ZonePrice
+    from billing.default_prices import fill_default_prices
+    from billing.models import RateZone, ZoneCountry, ZonePrice
 
     fill_default_prices(RateZone, ZoneCountry, ZonePrice)
 

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 
 from api.tokens import TokenError, create_token
+from billing.models import Invoice
 from imports.models import ImportJob
-from products.models import Invoice, Membership, MembershipQuerySet
+from products.models import Membership, MembershipQuerySet
 from sims.models import SimEvent
 from tests.access_table import (
     ADMIN_ONLY,

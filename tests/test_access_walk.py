@@ -41,8 +41,9 @@ from django.urls import URLPattern, URLResolver, reverse
 from api.emnify import issue_auth_token
 from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
+from billing.models import Invoice
 from imports.models import ImportJob
-from products.models import Invoice, Membership, Product
+from products.models import Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.models import Sim, SimEvent, State
 from tests.access_table import (

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from products.advisor import advise_home_countries, apply_home_country_advice
+from billing.advisor import advise_home_countries, apply_home_country_advice
 from products.models import PricingModel
 from sims.lifecycle import Actor
 from sims.models import SimCountryUsage, SimEvent, State

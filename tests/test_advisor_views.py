@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from products.billing import Period
+from billing.billing import Period
 from products.models import PricingModel
 from sims.models import Sim, SimCountryUsage, SimEvent
 from tests.conftest import text_of

@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from api.models import Scope
 from api.tokens import create_token
+from billing.models import Charge
 from imports.importing import import_iccids, run_import
 from imports.models import ImportJob
-from products.models import Charge
 from sims.models import SimEvent
 from tests.conftest import make_iccid
 

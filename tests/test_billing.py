@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from products.billing import Period, price_period
-from products.invoicing import PeriodNotClosable, close_billing_period
-from products.models import Charge, Invoice, PricingModel, RateZone, ZoneCountry, ZonePrice
+from billing.billing import Period, price_period
+from billing.invoicing import PeriodNotClosable, close_billing_period
+from billing.models import Charge, Invoice, RateZone, ZoneCountry, ZonePrice
+from products.models import PricingModel
 from sims.models import ProductDailyUsage, Sim, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 NOVEMBER = Period(date(2026, 11, 1))
@@ -317,7 +318,7 @@ def test_the_comparison_prices_the_same_fleet_under_every_model(product, make_si
 
 
 def test_a_model_chosen_mid_period_starts_with_the_next_and_the_close_switches_to_it(product, make_sim):
-    from products.invoicing import choose_pricing_model
+    from billing.invoicing import choose_pricing_model
 
     imported(make_sim, product, at(2, month=10))
     z2 = RateZone.objects.get(code="Z2")

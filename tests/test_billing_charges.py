@@ -8,11 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from lib.calendar import billing_period_start
+from billing.billing import Period
+from billing.invoicing import close_billing_period
+from billing.models import Charge, Invoice
 from imports.importing import import_iccids
-from products.billing import Period
-from products.invoicing import close_billing_period
-from products.models import Charge, Invoice, PricingModel
+from lib.calendar import billing_period_start
+from products.models import PricingModel
 from sims.models import SimPeriodUsage, State
 from sims.periodic import queue_closing_of_last_period
 from tests.conftest import make_iccid

@@ -12,10 +12,11 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from products.billing import Period
-from products.costs import cached_estimate
-from products.invoicing import close_billing_period
-from products.models import Invoice, InvoiceLine, PricingModel, RateZone
+from billing.billing import Period
+from billing.costs import cached_estimate
+from billing.invoicing import close_billing_period
+from billing.models import Invoice, InvoiceLine, RateZone
+from products.models import PricingModel
 from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage
 from tests.conftest import text_of
 
@@ -94,7 +95,7 @@ def test_the_monthly_cost_is_cached_for_a_few_minutes(owner_client, product, sim
 
 
 def test_a_zone_without_a_price_says_the_cost_cannot_be_priced(owner_client, product, sim):
-    from products.models import ZonePrice
+    from billing.models import ZonePrice
 
     ZonePrice.objects.all().delete()
     response = owner_client.get(url("fleet_monthly_cost", product))

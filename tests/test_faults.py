@@ -32,12 +32,14 @@ from django.utils import timezone
 
 from api.models import Scope
 from api.tokens import create_token
+from api.webhooks import add_webhook
+from billing.billing import Period
+from billing.default_prices import fill_default_prices
+from billing.models import Charge, Invoice, InvoiceLine, RateZone, ZoneCountry, ZonePrice
+from billing.tasks import close_billing_period_task
 from imports.importing import confirm_import, count_input, job_iccids
 from imports.models import ImportBatch, ImportJob
-from products.billing import Period
-from products.default_prices import fill_default_prices
-from products.models import Charge, Invoice, InvoiceLine, Membership, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
-from products.tasks import close_billing_period_task
+from products.models import Membership, PricingModel, Product
 from sims.events import STRAGGLER_AGE, publish_stragglers
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import (

@@ -153,7 +153,8 @@ def test_a_teammates_draft_file_cannot_be_taken_over(teammate_client, product, o
 
 
 def test_the_quote_of_a_fleet_billed_by_peak_sims_says_nothing_is_charged_now(owner_client, product, owner):
-    from products.models import PricingModel, RateZone
+    from billing.models import RateZone
+    from products.models import PricingModel
 
     product.pricing_model, product.plan_zone = PricingModel.POOLED, RateZone.objects.get(code="Z1")
     product.save()

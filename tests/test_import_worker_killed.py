@@ -6,9 +6,10 @@ import time
 import pytest
 from django.core.management import call_command
 
+from billing.models import Charge
 from imports.importing import confirm_import, count_input
 from imports.models import ImportJob
-from products.models import Charge, Product
+from products.models import Product
 from sims.models import Sim, SimEvent
 from tests.conftest import make_iccid, make_user
 

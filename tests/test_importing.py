@@ -9,13 +9,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from lib.bulk_insert import bulk_insert, db_datetime
+from billing.models import Charge
+from billing.pricing import quote
 from imports import importing
-from imports.importing import CannotConfirm, confirm_import, import_iccids, importable, outcome_rows, run_import, start_import
+from imports.importing import (
+    CannotConfirm,
+    confirm_import,
+    import_iccids,
+    importable,
+    outcome_rows,
+    run_import,
+    start_import,
+)
 from imports.models import ImportJob
 from imports.sql import find_sims
-from products.models import Charge, Product
-from products.pricing import quote
+from lib.bulk_insert import bulk_insert, db_datetime
+from products.models import Product
+from sims import importing
 from sims.lifecycle import ALLOWED_STATE_CHANGES
 from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, make_user

@@ -1,7 +1,7 @@
 import pytest
 
-from products.models import RateZone, ZoneCountry, ZonePrice
-from products.pricing import NoPriceForCountry, plan_zone_of
+from billing.models import RateZone, ZoneCountry, ZonePrice
+from billing.pricing import NoPriceForCountry, plan_zone_of
 
 
 def test_the_fleet_zone_of_a_console_without_any_rate_zone_says_an_admin_can_add_one(product):

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.db import migrations
 from django_countries import countries
 
-from products.default_prices import ZONES, zone_of_country
+from billing.default_prices import ZONES, zone_of_country
 
 
 def fill(apps, schema_editor):

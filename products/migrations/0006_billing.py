@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from products.default_prices import SINCE_EVER, default_price_fields
+from billing.default_prices import SINCE_EVER, default_price_fields
 
 
 def prices_to_versions(apps, schema_editor):

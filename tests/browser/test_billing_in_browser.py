@@ -10,10 +10,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from billing.billing import Period
+from billing.invoicing import LATE_USAGE, close_billing_period
+from billing.models import Charge, Invoice
 from lib.units import MB
-from products.billing import Period
-from products.invoicing import LATE_USAGE, close_billing_period
-from products.models import Charge, Invoice, Membership, Product
+from products.models import Membership, Product
 from sims.models import Sim, State
 from sims.usage import UsageRow, ingest_usage
 from tests.browser.test_console_in_browser import sign_in

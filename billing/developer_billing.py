@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from billing.billing import BILLABLE, QUANTITY, Line, Period, PriceBook
+from billing.ledger import PROMOTION_INCLUDED_MB
+from billing.models import RateZone, ZonePrice
+from billing.pricing import money
 from lib.units import MB
-from products.billing import BILLABLE, QUANTITY, Line, Period, PriceBook
-from products.ledger import PROMOTION_INCLUDED_MB
-from products.models import RateZone, ZonePrice
-from products.pricing import money
 from sims.models import Sim, SimDailyUsage, SimEvent
 
 

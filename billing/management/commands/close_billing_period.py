@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from products.billing import Period
-from products.invoicing import PeriodNotClosable, close_billing_period
+from billing.billing import Period
+from billing.invoicing import PeriodNotClosable, close_billing_period
 
 
 class Command(BaseCommand):

@@ -10,17 +10,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.advisor import advise_home_countries, apply_home_country_advice, cached_advice
+from billing.billing import Period
+from billing.costs import (
+    MODEL_SUMMARIES,
+    PROJECTION_RULE,
+    cached_estimate,
+    compare_models,
+    forget_estimate,
+    invoice_csv_rows,
+    last_invoice,
+    side_by_side,
+)
+from billing.forms import PricingChoiceForm
+from billing.invoicing import choose_pricing_model
+from billing.models import Invoice
 from lib.csv_export import csv_lines
 from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
-from products.advisor import advise_home_countries, apply_home_country_advice, cached_advice
-from products.billing import Period
-from products.costs import (
-    MODEL_SUMMARIES, PROJECTION_RULE, cached_estimate, compare_models, forget_estimate, invoice_csv_rows, last_invoice, side_by_side,
-)
-from products.forms import PricingChoiceForm
-from products.invoicing import choose_pricing_model
-from products.models import Invoice, Membership, PricingModel, Product
+from products.models import Membership, PricingModel, Product
 from sims.lifecycle import Actor
 
 log = logging.getLogger(__name__)
@@ -41,7 +49,7 @@ def fleet_monthly_cost(request: HttpRequest, slug: str) -> HttpResponse:
     """The fleet header's monthly cost: it reads the period's events, so it comes after the page."""
     membership = get_membership_for_user(request, slug)
     context = {"product": membership.product, **_estimate_context(membership.product)}
-    return render(request, "products/partials/fleet_cost.html", context)
+    return render(request, "billing/partials/fleet_cost.html", context)
 
 
 @require_GET
@@ -63,7 +71,7 @@ def billing_period(request: SignedInRequest, slug: str) -> HttpResponse:
             "product": membership.product, "period": Period.of(timezone.now()), "period_loaded": True,
             "projection_rule": PROJECTION_RULE, **estimate,
         }  # fmt: skip
-        return render(request, "products/billing.html#period", context)
+        return render(request, "billing/billing.html#period", context)
     return _render_billing(request, membership, _pricing_form(membership), period_loaded=True, **estimate)
 
 
@@ -112,7 +120,7 @@ def billing_advisor(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     context = _advisor_context(membership.product)
     if request.htmx:
-        return render(request, "products/billing.html#advisor", {"product": membership.product, "membership": membership, **context})
+        return render(request, "billing/billing.html#advisor", {"product": membership.product, "membership": membership, **context})
     return _render_billing(request, membership, _pricing_form(membership), **context)
 
 
@@ -152,7 +160,7 @@ def billing_advisor_apply(request: SignedInRequest, slug: str) -> HttpResponse:
                 messages.info(request, "Nothing to change: the SIMs are already homed as advised.")
     if request.htmx:
         context = {"product": product, "membership": membership, **_advisor_context(product)}
-        return render(request, "products/billing.html#advisor", context, status=status)
+        return render(request, "billing/billing.html#advisor", context, status=status)
     return redirect("billing", slug=product.slug)
 
 
@@ -171,7 +179,7 @@ def _pricing_form(membership: Membership) -> PricingChoiceForm:
 
 def _render_billing(request: SignedInRequest, membership: Membership, form: PricingChoiceForm, status: int = 200, **extra) -> HttpResponse:
     product = membership.product
-    template = "products/billing.html"
+    template = "billing/billing.html"
     if request.htmx and request.method == "POST":
         template += "#pricing"
     period = Period.of(timezone.now())
@@ -202,7 +210,7 @@ def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse
     invoice = _get_invoice(membership, number)
     return render(
         request,
-        "products/invoice.html",
+        "billing/invoice.html",
         {
             "product": membership.product,
             "membership": membership,
@@ -239,9 +247,9 @@ def billing_compare(request: SignedInRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     context: dict[str, object] = {"product": product, "membership": membership, "latest": latest, "basis": basis, "current_period": Period.of(now)}
     if not request.htmx or request.htmx.history_restore_request:
-        return render(request, "products/compare.html", context)
+        return render(request, "billing/compare.html", context)
     try:
         context["comparison"] = compare_models(product, basis=basis, now=now)
     except ValueError as error:
         context["comparison_error"] = str(error)
-    return render(request, "products/compare.html#comparison", context)
+    return render(request, "billing/compare.html#comparison", context)

@@ -1,7 +1,7 @@
 from django.tasks import task
 
-from products.billing import Period
-from products.invoicing import close_billing_period
+from billing.billing import Period
+from billing.invoicing import close_billing_period
 
 
 @task

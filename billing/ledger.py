@@ -5,10 +5,10 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from billing.billing import QUANTITY, Period, PriceBook
+from billing.models import Charge
+from billing.pricing import money
 from lib.units import MB
-from products.billing import QUANTITY, Period, PriceBook
-from products.models import Charge
-from products.pricing import money
 from sims.models import Sim, SimPeriodUsage
 
 # A developer's promotion: a free plan with this much data (the seed: "free 1MB data plan for 3 months").

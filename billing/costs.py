@@ -15,11 +15,12 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Sum
 
+from billing.billing import account_activity, Bill, Line, Period, price_period
+from billing.invoicing import estimate
+from billing.models import Charge, Invoice
 from lib.csv_export import Cell
 from lib.units import MB
-from products.billing import Bill, Line, Period, account_activity, price_period
-from products.invoicing import estimate
-from products.models import Charge, Invoice, PricingModel, Product
+from products.models import PricingModel, Product
 from sims.models import ProductDailyUsage
 
 ESTIMATE_SECONDS = 300

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
-from products.models import RateZone, ZoneCountry, ZonePrice
+from billing.models import RateZone, ZoneCountry, ZonePrice
 
 CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")

@@ -29,11 +29,12 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Sum
 
+from billing.concurrency import PeakSweep, Step
+from billing.models import Charge, RateZone, ZoneCountry, ZonePrice
+from billing.pricing import money
 from lib.streaming import stream_all
 from lib.units import MB
-from products.concurrency import PeakSweep, Step
-from products.models import Charge, PricingModel, Product, RateZone, ZoneCountry, ZonePrice
-from products.pricing import money
+from products.models import PricingModel, Product
 from sims.models import ProductDailyUsage, SimCountryUsage, SimDailyUsage, SimEvent, State
 
 BILLABLE = frozenset({State.ACTIVE.value, State.PAUSED.value})

@@ -13,9 +13,10 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from products.billing import Bill, Line, Period, account_activity, ledger_line, price_period
-from products.developer_billing import developer_plan_lines
-from products.models import Charge, ClosedPeriod, Invoice, InvoiceLine, PricingModel, Product
+from billing.billing import Bill, Line, Period, account_activity, ledger_line, price_period
+from billing.developer_billing import developer_plan_lines
+from billing.models import Charge, ClosedPeriod, Invoice, InvoiceLine
+from products.models import PricingModel, Product
 
 # The seed: usage records arrive up to an hour late. A period is closed once they are all in.
 LATE_USAGE = timedelta(hours=1)

@@ -22,10 +22,11 @@ from itertools import groupby
 from django.core.cache import cache
 from django_countries import countries
 
+from billing.billing import _weighted, Period, plan_zone, PriceBook
+from billing.models import RateZone
+from billing.pricing import money
 from lib.units import MB
-from products.billing import Period, PriceBook, _weighted, plan_zone
-from products.models import Product, RateZone
-from products.pricing import money
+from products.models import Product
 from sims.home_country import set_home_country
 from sims.lifecycle import Actor
 from sims.models import SimCountryUsage, State
