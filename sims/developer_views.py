@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
 from lib.http import SignedInRequest
-from products.access import get_membership_for_user
 from products.models import Membership
 from sims.developer import NoSuchCountry, activate_own_sim
 from sims.lifecycle import Action, Actor, IllegalTransition, apply_action

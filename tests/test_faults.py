@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from api.models import Scope
 from api.tokens import create_token
-from api.webhooks import add_webhook
 from billing.billing import Period
 from billing.default_prices import fill_default_prices
 from billing.models import Charge, Invoice, InvoiceLine, RateZone, ZoneCountry, ZonePrice

@@ -25,7 +25,6 @@ from imports.models import ImportJob
 from imports.sql import find_sims
 from lib.bulk_insert import bulk_insert, db_datetime
 from products.models import Product
-from sims import importing
 from sims.lifecycle import ALLOWED_STATE_CHANGES
 from sims.models import Sim, SimEvent, State
 from tests.conftest import make_iccid, make_user

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from imports.models import ImportBatch, ImportJob
-from products.models import Charge
+from billing.models import Charge
 from sims.models import Sim
 
 BEFORE_THE_MOVE = [("sims", "0014_domainevent"), ("products", "0008_closed_period"), ("imports", None)]
