@@ -2,23 +2,20 @@
 
 The header row names the columns (any order, extra ones ignored):
 record_id,iccid,start,end,bytes_up,bytes_down,sms,country (country may be left out).
-A row that cannot be read becomes a rejection with its line number; the rest go to `ingest_usage`.
+A row that cannot be read becomes a rejection with its line number; the rest go to `ingest_usage`
+(`sims.usage_file.ingest_usage_csv` reads a whole file, on either database).
 """
 
 import csv
 import io
 from _csv import Reader
 from collections.abc import Iterator
-from datetime import datetime
 from operator import itemgetter
 from typing import BinaryIO
 
-from django.db import connection
-from django.utils import timezone
-
 from sims import usage as usage_module
 from sims.text import NotText, open_text
-from sims.usage import IngestReport, Rejection, UsageRow, ingest_usage
+from sims.usage import Rejection, UsageRow
 from sims.usage_fields import FIELDS, REQUIRED_FIELDS, FieldError, usage_row
 
 HEADER = ",".join(FIELDS)
@@ -108,22 +105,3 @@ class UsageCsv:
         self.rejected_count += 1
         if len(self.rejected) < usage_module.MAX_LISTED_REJECTIONS:
             self.rejected.append(Rejection(line, usage_module.listed_id(record_id), reason))
-
-
-def ingest_usage_csv(stream: BinaryIO, *, now: datetime | None = None) -> IngestReport:
-    """Ingest a usage CSV; the report's rejections, unreadable rows included, are in line order.
-
-    Raises UsageFileError, before anything is ingested, when the file as a whole cannot be read.
-    """
-    usage = UsageCsv(stream)
-    if connection.vendor == "postgresql":
-        from sims.usage_csv_sql import ingest_csv_in_sql  # it reads UsageCsv
-
-        report = ingest_csv_in_sql(usage, now=now or timezone.now())
-    else:
-        report = ingest_usage(usage.rows(), now=now)
-    report.received += usage.rejected_count
-    report.rejected_count += usage.rejected_count
-    listed = sorted(report.rejected + usage.rejected, key=lambda rejection: rejection.line)
-    report.rejected = listed[: usage_module.MAX_LISTED_REJECTIONS]
-    return report

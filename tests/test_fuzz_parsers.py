@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from imports.input import ImportInputError, decode_text, file_line_verdicts, open_text, summarise
 from sims.usage import problem_with
-from sims.usage_csv import UsageCsv, UsageFileError, ingest_usage_csv
+from sims.usage_csv import UsageCsv, UsageFileError
+from sims.usage_file import ingest_usage_csv
 from sims.usage_fields import FIELDS
 from tests.conftest import make_iccid
 

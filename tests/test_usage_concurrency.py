@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimPeriodUsage, State, UsageRecord
 from sims.usage import UsageRow, ingest_usage
-from sims.usage_csv import ingest_usage_csv
+from sims.usage_file import ingest_usage_csv
 from tests.conftest import make_iccid
 from tests.test_usage import NOW
 

@@ -9,7 +9,8 @@ from lib.units import MB
 from django.db import connection, transaction
 
 from sims.models import ProductDailyUsage, SimDailyUsage, State, UsageRecord
-from sims.usage_csv import UsageCsv, UsageFileError, ingest_usage_csv
+from sims.usage_csv import UsageCsv, UsageFileError
+from sims.usage_file import ingest_usage_csv
 from tests.conftest import make_iccid
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

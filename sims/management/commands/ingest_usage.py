@@ -5,7 +5,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sims.usage import IngestReport
-from sims.usage_csv import HEADER, UsageFileError, ingest_usage_csv
+from sims.usage_csv import HEADER, UsageFileError
+from sims.usage_file import ingest_usage_csv
 
 REJECTIONS_SHOWN = 50
 
