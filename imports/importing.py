@@ -241,10 +241,13 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
 
 
 def _finish(job: ImportJob, **fields: object) -> None:
-    """The job's end and its event commit together: a receiver hears of exactly the end committed."""
+    """The job's end and its event commit together: a receiver hears of exactly the end committed.
+    Only a job still under way ends: a second runner (resume_imports re-queues a job whose long batch
+    is still running) that reaches an end already written changes nothing and announces nothing."""
+    under_way = [ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
     with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **fields)
-        record_import_finished(job_id=job.pk)
+        if ImportJob.objects.filter(pk=job.pk, status__in=under_way).update(updated_at=timezone.now(), **fields):
+            record_import_finished(job_id=job.pk)
 
 
 def _tune_sqlite_for_import() -> None:

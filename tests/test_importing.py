@@ -363,3 +363,17 @@ def test_only_start_import_creates_an_import_job():
         if creating.search(line)
     ]
     assert [place.split(":")[0] for place in found] == ["imports/importing.py"], found
+
+
+def test_a_second_runner_reaching_the_end_of_a_job_already_done_changes_and_announces_nothing(product, owner):
+    """resume_imports may queue a job again while its long batch still runs: both runners reach the end."""
+    from sims.models import DomainEvent
+
+    job = import_iccids(product=product, user=owner, data=lines(make_iccid(), make_iccid()), country="DE")
+    finished = DomainEvent.objects.filter(kind=DomainEvent.Kind.IMPORT_FINISHED)
+    assert (job.status, finished.count()) == (ImportJob.Status.DONE, 1)
+
+    importing._finish(job, status=ImportJob.Status.FAILED, error="OperationalError: database is locked")
+
+    job.refresh_from_db()
+    assert (job.status, job.error, finished.count()) == (ImportJob.Status.DONE, "", 1)
