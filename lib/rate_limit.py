@@ -53,6 +53,9 @@ def hit(key: str, *, limit: int, window_seconds: int) -> Window:
     else:
         try:
             hits = cache.incr(name)
+            # The database cache's incr is a get and a set, and the set gives the entry the cache's
+            # default timeout (300 s): a longer window would start counting again from one.
+            cache.touch(name, timeout=seconds_left + 1)
         except ValueError:  # expired between add and incr
             cache.add(name, 1, timeout=seconds_left + 1)
             hits = 1
