@@ -1,4 +1,4 @@
-"""Camera-like frames of SIM carrier cards, for bench/scan.py and tests/test_scanning.py.
+"""Camera-like frames of SIM carrier cards, for bench/scan.py and tests/imports/test_scanning.py.
 
 A card is drawn flat at a high resolution (ID-1 size, 85.6 x 54 mm: operator logo, SIM
 punch-out with its chip, the ICCID barcode with its digits underneath, PIN/PUK text, and

@@ -7,7 +7,7 @@ the header) beside the whole of load_frame (the checks and cv2.imdecode).
     .venv/bin/python bench/hostile_frame.py                 # 1,000, 3,000 and 6,000 scans
     .venv/bin/python bench/hostile_frame.py --scans 6000 --repeat 3
 
-Standalone, not part of the pytest run. The frames are built by tests/test_fuzz_frames.py's
+Standalone, not part of the pytest run. The frames are built by tests/imports/test_frames_fuzzed.py's
 jpeg_of_many_scans. Prints the load average: other processes skew the timings.
 """
 
@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 from cards import make_frames  # noqa: E402
 
 from imports.frames import FrameError, check_frame, load_frame  # noqa: E402
-from tests.test_fuzz_frames import jpeg_of_many_scans  # noqa: E402
+from tests.imports.test_frames_fuzzed import jpeg_of_many_scans  # noqa: E402
 
 
 def seconds(work, repeat: int) -> float:

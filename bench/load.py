@@ -326,7 +326,7 @@ def run(args: argparse.Namespace, inputs: Inputs) -> tuple[list[tuple], list[Job
     env = production_env(args.database_url)
     # whitenoise serves the collected files as in production. Collected only for the run, and removed
     # after it if the bench made them: with a STATIC_ROOT, whitenoise indexes it in every process
-    # (the memory bounds of tests/test_uploads.py then fail).
+    # (the memory bounds of tests/sims/test_uploads.py then fail).
     collected = not (ROOT / "staticfiles").exists()
     subprocess.run([python(), "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([python(), "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)

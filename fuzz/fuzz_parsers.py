@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing (atheris, libFuzzer) of what the console reads from strangers.
 
-Not part of the test run: the hypothesis tests (tests/test_fuzz_*.py) run in CI with a bounded
+Not part of the test run: the hypothesis tests (tests/imports/test_frames_fuzzed.py, tests/console/test_fuzz_parsers.py) run in CI with a bounded
 number of examples; this harness runs for as long as you give it and follows coverage.
 
     .venv/bin/pip install -r fuzz/requirements.txt

@@ -53,7 +53,7 @@ bootstrap() {
 }
 
 # emnify's Python SDK in a virtual environment of its own (it needs pydantic 1),
-# for tests/test_emnify_sdk.py. Not fatal: without PyPI that test skips,
+# for tests/api/test_emnify_sdk.py. Not fatal: without PyPI that test skips,
 # naming what is missing.
 EMNIFY_SDK_VENV=.venv-emnify
 EMNIFY_SDK_STAMP="$EMNIFY_SDK_VENV/.installed-emnify-sdk-0.5.3"
@@ -65,12 +65,12 @@ bootstrap_emnify_sdk() {
     && "$EMNIFY_SDK_VENV/bin/python" -m pip install -q --disable-pip-version-check "emnify-sdk==0.5.3" "pydantic<2"; then
     touch "$EMNIFY_SDK_STAMP"
   else
-    echo "Could not build $EMNIFY_SDK_VENV (emnify-sdk==0.5.3, pydantic<2): tests/test_emnify_sdk.py will skip." >&2
+    echo "Could not build $EMNIFY_SDK_VENV (emnify-sdk==0.5.3, pydantic<2): tests/api/test_emnify_sdk.py will skip." >&2
     rm -rf "$EMNIFY_SDK_VENV"
   fi
 }
 
-# The real particle-api-js (two versions side by side) that tests/test_particle_client.py runs against
+# The real particle-api-js (two versions side by side) that tests/api/test_particle_client.py runs against
 # a live server: installed from the lock file when missing or when the lock file changed since.
 install_particle_clients() {
   local dir=tests/clients/particle

@@ -6,7 +6,7 @@ collations, not in en_US.UTF-8 and the like, where punctuation sorts before digi
 created with such a default would return wrong pages. Django's `db_collation` cannot say this
 for both databases (SQLite's byte order is its default and it has no collation named "C"),
 hence this PostgreSQL-only step. A later change of the column's type must keep COLLATE "C":
-tests/test_listing.py checks it.
+tests/sims/test_listing.py checks it.
 """
 
 from django.db import migrations

@@ -292,7 +292,7 @@ def test_someone_elses_own_sim_is_refused(client, own_token, make_sim):
     assert theirs.owner_user.username == "stranger"
 
 
-# Found by schemathesis (tests/test_api_fuzz.py): each answered a 500 or an HTML page before.
+# Found by schemathesis (tests/api/test_fuzz.py): each answered a 500 or an HTML page before.
 
 
 def test_a_page_far_past_the_end_is_empty_not_a_database_overflow(client, product, token, sim):

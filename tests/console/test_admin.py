@@ -10,7 +10,7 @@ from products.models import Product
 from sims.models import Sim, SimEvent, State, UsageRecord
 from sims.spikes import detect_spikes
 from sims.usage import UsageRow, ingest_usage
-from tests.test_usage import NOW
+from tests.sims.test_usage import NOW
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.urls import reverse
 from PIL import Image
 
 from imports.frames import FrameError, load_frame, read_header
-from tests.test_fuzz_frames import jpeg_of_many_scans
+from tests.imports.test_frames_fuzzed import jpeg_of_many_scans
 
 
 @pytest.fixture(autouse=True)

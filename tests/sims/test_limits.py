@@ -78,7 +78,7 @@ def test_change_sims_applies_a_lifecycle_action_and_refuses_a_limit_without_its_
 def test_only_change_sims_chooses_between_a_data_limit_and_a_lifecycle_action():
     """The SIM page, the bulk action and the API change SIMs through `change_sims`: a view that set a
     limit its own way could skip the pause (or unpause) the new limit calls for."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     callers = sorted(
         str(path.relative_to(root))
         for app in ("api", "console", "imports", "products", "sims")

@@ -14,7 +14,7 @@ from billing.models import Invoice
 from imports.models import ImportJob
 from products.models import Membership, MembershipQuerySet
 from sims.models import SimEvent
-from tests.access_table import (
+from tests.console.access_table import (
     ADMIN_ONLY,
     API_PREFIXES,
     DEVELOPER_PAGES,

@@ -46,7 +46,7 @@ from imports.models import ImportJob
 from products.models import Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.models import Sim, SimEvent, State
-from tests.access_table import (
+from tests.console.access_table import (
     ADMIN_ONLY,
     ADMIN_ONLY_POST,
     API_PREFIXES,

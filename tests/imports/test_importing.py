@@ -352,7 +352,7 @@ def test_start_import_holds_the_typed_iccids_the_file_and_the_token_it_came_with
 def test_only_start_import_creates_an_import_job():
     """The console's pages, My SIMs, the API and the import_sims command all start an import with
     `start_import`: a second way to create a job would skip what it does."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     creating = re.compile(r"(?<!class )\bImportJob(\.objects\.(create|bulk_create|get_or_create)\(|\()")
     found = [
         f"{path.relative_to(root)}:{number}"

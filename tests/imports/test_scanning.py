@@ -12,7 +12,7 @@ from django.core.management import call_command
 from imports.scanning import read_iccid
 from sims.iccid import luhn_check_digit, luhn_is_valid
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from cards import SIZES, card_image
 
 ICCID_19 = "894410" + "123456789012" + luhn_check_digit("894410123456789012")

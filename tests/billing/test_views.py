@@ -275,7 +275,7 @@ def test_the_invoice_page_reads_a_bounded_number_of_queries(owner_client, produc
 def test_the_print_stylesheet_leaves_out_the_console_around_the_invoice():
     from pathlib import Path
 
-    css = (Path(__file__).resolve().parents[1] / "static/css/console.css").read_text()
+    css = (Path(__file__).resolve().parents[2] / "static/css/console.css").read_text()
     print_rules = css.split("@media print")[1]
     assert ".topbar" in print_rules and ".no-print" in print_rules and "display: none" in print_rules
 

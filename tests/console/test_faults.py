@@ -54,7 +54,7 @@ from sims.models import (
 from sims.state_counts import sims_in_states
 from sims.usage import CHUNK_SIZE
 from tests.conftest import ROOT, make_iccid, make_user, test_database_url
-from tests.test_webhooks import Receiver
+from tests.webhooks.test_webhooks import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.receivers import add_webhook
 

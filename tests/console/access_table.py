@@ -1,5 +1,5 @@
 """The console's URLs as the access tests walk them: the method each view answers, a sensible form
-for each POST, and who may use what. Shared by tests/test_access.py and tests/test_access_walk.py;
+for each POST, and who may use what. Shared by tests/console/test_access.py and tests/console/test_access_walk.py;
 both fail when a URL is added without a line here."""
 
 # The method each console view answers ("GET,POST": both, the first one is the page).
@@ -78,5 +78,5 @@ PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_sch
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session.
 TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
-# The REST API's two dialects: tests/test_api_particle.py, tests/test_api_emnify.py, tests/test_access_walk.py.
+# The REST API's two dialects: tests/api/test_particle.py, tests/api/test_emnify.py, tests/console/test_access_walk.py.
 API_PREFIXES = ("particle_", "emnify_")

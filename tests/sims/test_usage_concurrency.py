@@ -12,7 +12,7 @@ from sims.models import ProductDailyUsage, Sim, SimDailyUsage, SimPeriodUsage, S
 from sims.usage import UsageRow, ingest_usage
 from sims.usage_file import ingest_usage_csv
 from tests.conftest import make_iccid
-from tests.test_usage import NOW
+from tests.sims.test_usage import NOW
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

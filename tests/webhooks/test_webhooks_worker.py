@@ -9,7 +9,7 @@ from products.models import Product
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import Sim, State
 from tests.conftest import make_iccid, make_user
-from tests.test_webhooks import Receiver
+from tests.webhooks.test_webhooks import Receiver
 from webhooks.models import WebhookDelivery
 from webhooks.receivers import add_webhook
 

@@ -6,7 +6,7 @@ from products.models import Product
 from sims.models import SimEvent, State
 from sims.triggers import Rules, UsageSinceProvisioning, activate_long_provisioned, rule_reached
 from sims.usage import ingest_usage
-from tests.test_usage import NOW, record, state_of
+from tests.sims.test_usage import NOW, record, state_of
 
 PROVISIONED_AT = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 SEED_RULES = Rules(data_kb=5, sms=2, traffic_days=5, months=6)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lib.csv_export import csv_lines
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_text_starting_like_a_formula_is_quoted_and_numbers_stay_numbers():

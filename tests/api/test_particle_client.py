@@ -24,7 +24,7 @@ from sims.models import Sim, SimDailyUsage, SimEvent, State
 from sims.usage import UsageRow, ingest_usage
 from tests.conftest import make_iccid
 
-CLIENTS = Path(__file__).parent / "clients" / "particle"
+CLIENTS = Path(__file__).resolve().parents[1] / "clients" / "particle"
 ALL = list(Scope.values)
 
 

@@ -22,7 +22,7 @@ from PIL import Image
 
 from imports.frames import FrameError, load_frame, read_header
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CARD = np.full((48, 64), 200, dtype=np.uint8)
 CARD[10:38, 8:56:4] = 0  # some bars: the decoders have something to do
 SEEDS = [cv2.imencode(extension, CARD)[1].tobytes() for extension in (".jpg", ".png", ".webp")]
