@@ -13,4 +13,5 @@ urlpatterns = [
     path("products/<slug:slug>/billing/invoices/<str:number>/", views.invoice_detail, name="invoice_detail"),
     path("products/<slug:slug>/billing/invoices/<str:number>.csv", views.invoice_csv, name="invoice_csv"),
     path("products/<slug:slug>/sims/cost/", views.fleet_monthly_cost, name="fleet_monthly_cost"),
+    path("products/<slug:slug>/billing/sims/<str:iccid>/", views.sim_usage_by_zone, name="sim_usage_by_zone"),
 ]

@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_countries.fields import Country
 
 from billing.advisor import advise_home_countries, apply_home_country_advice, cached_advice
-from billing.billing import Period
+from billing.billing import Period, sim_usage_by_country
 from billing.costs import (
     MODEL_SUMMARIES,
     PROJECTION_RULE,
@@ -30,6 +31,7 @@ from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership, PricingModel, Product
 from sims.lifecycle import Actor
+from sims.models import Sim
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,25 @@ def fleet_monthly_cost(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     context = {"product": membership.product, **_estimate_context(membership.product)}
     return render(request, "billing/partials/fleet_cost.html", context)
+
+
+@require_GET
+@login_required
+def sim_usage_by_zone(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
+    """The SIM page's "Where, this period": its data by visited country, at home or roaming, priced by zone."""
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    sim = get_object_or_404(Sim, product=product, iccid=iccid)
+    home_zone, visited = sim_usage_by_country(sim, product=product, period=Period.of(timezone.now()))
+    context = {
+        "product": product,
+        "home_zone": home_zone,
+        "visited": [(v, Country(v.country) if v.country else None) for v in visited],
+        "home_bytes": sum(v.bytes for v in visited if v.at_home),
+        "roaming_bytes": sum(v.bytes for v in visited if not v.at_home),
+        "per_sim_plan": product.pricing_model == PricingModel.PER_SIM,
+    }
+    return render(request, "billing/partials/sim_usage_by_zone.html", context)
 
 
 @require_GET

@@ -8,7 +8,7 @@ and a claimed slot always has its task. A tick queues the next slot before it wo
 that fails does not end the chain; `usage_tick --schedule` (run by ./run) starts it again.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
@@ -17,10 +17,6 @@ from django.db.models import Max, Q
 from django.tasks import task
 from django.utils import timezone
 
-from billing.billing import Period
-from billing.invoicing import LATE_USAGE
-from billing.models import ClosedPeriod
-from billing.tasks import close_billing_period_task
 from sims.carriers import get_carrier
 from sims.carriers.base import HOUR
 from sims.events import publish_stragglers
@@ -35,6 +31,17 @@ from sims.usage import ingest_usage
 # fetching the last hour again costs a little and loses nothing.
 LATE_RECORDS = HOUR
 SIM_FETCH_CHUNK = 20_000
+
+# Work that apps above sims do on every tick (billing closes last month), by name: sims imports none of them.
+TickWork = Callable[..., str]
+_work_of_other_apps: dict[str, TickWork] = {}
+
+
+def every_tick(work: TickWork) -> TickWork:
+    """Run `work(now=...)` on every tick, after sims' own work; what it returns ends the tick's summary.
+    An app registers its work from its AppConfig.ready (once per name, however often ready runs)."""
+    _work_of_other_apps[f"{work.__module__}.{work.__qualname__}"] = work
+    return work
 
 
 def slot_length() -> timedelta:
@@ -100,29 +107,16 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     # (detection replaces its own findings); afterwards a tick of a big fleet skips the work.
     midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
     spikes = detect_yesterdays_spikes(now=now) if tick.usage_since < midnight + LATE_RECORDS else "yesterday checked"
-    closing = queue_closing_of_last_period(now=now)
+    others = "".join(work(now=now) for work in _work_of_other_apps.values())
     late = publish_stragglers(now=now)
     tick.usage_until = now
     tick.finished_at = timezone.now()
     tick.summary = (
-        f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}.{closing}"
+        f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}.{others}"
         + (f" {late:,} events published late." if late else "")
     )[:300]
     tick.save(update_fields=["usage_until", "finished_at", "summary"])
     return tick.summary
-
-
-def queue_closing_of_last_period(*, now: datetime) -> str:
-    """Once last month's late usage is in, invoice last month; until a close has run to its end,
-    queue it again in the first tick of every hour (a close killed half-way is finished by the
-    next one: closing is idempotent per account, so one queued twice issues nothing new)."""
-    last = Period.of(now).previous()
-    if now < last.ends_at + LATE_USAGE or ClosedPeriod.objects.filter(period_start=last.start).exists():
-        return ""
-    if now.minute >= slot_length().total_seconds() // 60 and now >= last.ends_at + LATE_USAGE + slot_length():
-        return ""
-    transaction.on_commit(lambda: close_billing_period_task.enqueue(str(last)))
-    return f" Closing {last} queued."
 
 
 def detect_yesterdays_spikes(*, now: datetime) -> str:

@@ -11,9 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_countries.fields import Country
 
-from billing.billing import Period, sim_usage_by_country
 from lib.calendar import billing_period_start
 from lib.charts import DayUsage
 from lib.http import SignedInRequest
@@ -21,7 +19,7 @@ from lib.units import MB, human_bytes
 from products.access import get_membership_for_user
 from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
-from products.models import PricingModel, Product
+from products.models import Product
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
@@ -125,7 +123,6 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     today = timezone.now().date()
     days = _daily_usage(sim, today)
     period_start = billing_period_start(timezone.now())
-    home_zone, visited = sim_usage_by_country(sim, product=membership.product, period=Period(period_start))
     return render(
         request,
         "sims/sim_detail.html",
@@ -138,11 +135,6 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
             "days": days,
             "period_start": period_start,
             "period_used": sum(d.bytes or 0 for d in days if d.day >= period_start),
-            "home_zone": home_zone,
-            "visited": [(v, Country(v.country) if v.country else None) for v in visited],
-            "home_bytes": sum(v.bytes for v in visited if v.at_home),
-            "roaming_bytes": sum(v.bytes for v in visited if not v.at_home),
-            "per_sim_plan": membership.product.pricing_model == PricingModel.PER_SIM,
         },
     )
 

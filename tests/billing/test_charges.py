@@ -15,7 +15,7 @@ from imports.importing import import_iccids
 from lib.calendar import billing_period_start
 from products.models import PricingModel
 from sims.models import SimPeriodUsage, State
-from sims.periodic import queue_closing_of_last_period
+from billing.tasks import queue_closing_of_last_period
 from tests.conftest import make_iccid
 
 MB = 1_000_000

@@ -407,3 +407,31 @@ def test_the_monthly_cost_reads_a_fixed_number_of_queries_whatever_the_fleet(own
     with django_assert_max_num_queries(22):
         response = owner_client.get(url("fleet_monthly_cost", product), headers=HTMX)
     assert "so far" in text_of(response)
+
+
+def test_the_sim_page_loads_its_data_by_visited_country_at_home_and_roaming_from_billing(owner_client, product, sim, django_assert_max_num_queries):
+    period = timezone.now().date().replace(day=1)
+    for country, used in [("US", 1_500_000), ("CA", 250_000), ("BR", 3_200_000), ("", 50_000)]:
+        SimCountryUsage.objects.create(product=product, period=period, sim=sim, country=country, bytes=used)
+    SimCountryUsage.objects.create(product=product, period=period.replace(year=period.year - 1), sim=sim, country="KE", bytes=9_000_000)
+    fragment = url("sim_usage_by_zone", product, sim.iccid)
+    assert f'hx-get="{fragment}"' in owner_client.get(url("sim_detail", product, sim.iccid)).content.decode()
+
+    with django_assert_max_num_queries(7):
+        response = owner_client.get(fragment, headers=HTMX)
+
+    text = text_of(response)
+    assert "At home (Z1) 1.8 MB" in text and "Roaming 3.2 MB" in text
+    assert "Brazil Z2 3.2 MB roaming" in text
+    assert "United States of America Z1 1.5 MB home" in text
+    assert "Canada Z1 250.0 KB home" in text
+    assert "Not stated Z1 50.0 KB home" in text
+    assert "Kenya" not in text
+
+
+def test_a_sim_without_usage_this_period_has_no_where_section(owner_client, product, sim):
+    assert "Where, this period" not in text_of(owner_client.get(url("sim_usage_by_zone", product, sim.iccid), headers=HTMX))
+
+
+def test_another_products_sim_has_no_usage_by_zone_for_an_outsider(outsider_client, product, sim):
+    assert outsider_client.get(url("sim_usage_by_zone", product, sim.iccid)).status_code == 404

@@ -27,6 +27,7 @@ METHODS = {
     "invoice_csv": "GET",
     "sim_detail": "GET",
     "sim_menu": "GET",
+    "sim_usage_by_zone": "GET",
     "sim_action": "POST",
     "import_start": "GET,POST",
     "import_check": "POST",

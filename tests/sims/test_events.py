@@ -154,7 +154,3 @@ def test_an_event_published_twice_is_delivered_once(product, owner, two_webhooks
     publish_queued_events()
     assert WebhookDelivery.objects.count() == 2 and deliver_tasks() == 2
 
-
-def test_a_delivery_task_queued_before_the_task_moved_still_runs():
-    """Retries queued by an older version name the task api.tasks.deliver_webhook."""
-    assert import_string("api.tasks.deliver_webhook") is deliver_webhook

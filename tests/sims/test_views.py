@@ -212,23 +212,3 @@ def test_searching_the_start_of_an_iccid_uses_a_range_and_finds_it(owner_client,
     assert f'aria-label="Select {other.iccid}"' not in page
 
 
-def test_the_sim_page_shows_this_periods_data_by_visited_country_at_home_and_roaming(owner_client, product, sim, django_assert_max_num_queries):
-    from django.utils import timezone
-
-    from sims.models import SimCountryUsage
-
-    period = timezone.now().date().replace(day=1)
-    for country, used in [("US", 1_500_000), ("CA", 250_000), ("BR", 3_200_000), ("", 50_000)]:
-        SimCountryUsage.objects.create(product=product, period=period, sim=sim, country=country, bytes=used)
-    SimCountryUsage.objects.create(product=product, period=period.replace(year=period.year - 1), sim=sim, country="KE", bytes=9_000_000)
-
-    with django_assert_max_num_queries(8):
-        response = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid]))
-
-    text = text_of(response)
-    assert "At home (Z1) 1.8 MB" in text and "Roaming 3.2 MB" in text
-    assert "Brazil Z2 3.2 MB roaming" in text
-    assert "United States of America Z1 1.5 MB home" in text
-    assert "Canada Z1 250.0 KB home" in text
-    assert "Not stated Z1 50.0 KB home" in text
-    assert "Kenya" not in text
