@@ -2,7 +2,7 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import MinValueValidator
 
 from products.models import Membership, Product
@@ -81,11 +81,11 @@ class DefaultDataLimitForm(forms.Form):
     data_limit_mb = data_limit_field(required=False)
 
 
-class JoinForm(BaseUserCreationForm):
+class JoinForm(UserCreationForm):
     """A person who follows an invitation without an account: a username and a password, checked by
     Django's password validators (against the invited address too)."""
 
-    class Meta(BaseUserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username",)
 
