@@ -19,7 +19,7 @@ class ConsolePasswordResetView(PasswordResetView):
 
     def form_valid(self, form):
         # The link's start: CONSOLE_BASE_URL, or the address this request came to.
-        self.extra_email_context = {"base_url": absolute_url(self.request, "").rstrip("/")}
+        self.extra_email_context = {"base_url": absolute_url(self.request, "/").rstrip("/")}
         email = form.cleaned_data["email"].strip().lower()
         window = hit(f"password-reset:{hashlib.sha256(email.encode()).hexdigest()}", limit=RESETS_PER_HOUR, window_seconds=3600)
         if not window.allowed:
