@@ -256,3 +256,36 @@ def test_an_outsider_can_neither_revoke_nor_resend_another_products_invitation(o
         assert outsider_client.post(reverse(name, args=[other_product.slug, invitation.pk])).status_code == 404
     invitation.refresh_from_db()
     assert invitation.revoked_at is None and len(mailoutbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_sending_the_form_at_once_make_one_account(product, owner):
+    """Both read the invitation as pending; the claim (a conditional UPDATE in the transaction that
+    makes the account) lets one through, and the other's account is rolled back with it."""
+    import threading
+
+    from django.db import connection
+
+    from products.invitations import _create, join_with_new_account
+
+    _, token = _create(product=product, email="dana@example.net", role="member", invited_by=owner)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def join(username: str) -> None:
+        try:
+            barrier.wait()
+            join_with_new_account(token=token, username=username, password=STRONG)
+            outcomes.append("joined")
+        except InvitationError as error:
+            outcomes.append(error.reason)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=join, args=(name,)) for name in ("dana", "dana2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["accepted", "joined"]
+    assert get_user_model().objects.filter(email="dana@example.net").count() == 1
+    assert product.memberships.count() == 2
