@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from lib.env import (
+    env_base_url,
     env_bool,
     env_database,
     env_int,
@@ -234,3 +235,30 @@ WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", default=8, minimum=1)
 WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", default=30, minimum=1)
 
 SIMS_PER_PAGE = 50
+
+# Email (invitations, password resets) through Django's mailers: SMTP when EMAIL_HOST is set;
+# otherwise each message is printed to the server's output (./run's terminal), so its link can be
+# followed without a mail server. Tests replace every mailer with the in-memory outbox.
+_email_host = env_str("EMAIL_HOST", default="") or ""
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host,
+            "port": env_int("EMAIL_PORT", default=587, minimum=1),
+            "username": env_str("EMAIL_HOST_USER", default="") or "",
+            "password": env_str("EMAIL_HOST_PASSWORD", default="") or "",
+            "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+            # A mail server that does not answer must not hold a request for long.
+            "timeout": 10,
+        },
+    }
+    if _email_host
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="SIM Console <sim-console@localhost>")
+# Links in emails start with this (https://console.example.com); empty: the address the request came to
+# (its host is checked against ALLOWED_HOSTS, its scheme read as for HTTPS).
+CONSOLE_BASE_URL = env_base_url("CONSOLE_BASE_URL")
+# An invitation's link works this many days.
+INVITATION_DAYS = env_int("INVITATION_DAYS", default=7, minimum=1)

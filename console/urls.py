@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -5,6 +6,8 @@ from django.urls import include, path
 from api import emnify, particle
 from api import views as api_views
 from console import views as console_views
+from console.password_reset import ConsolePasswordResetView
+from products import invitation_views, new_product_views
 from products import views as product_views
 from sims import carrier_views, developer_views
 from sims import views as sim_views
@@ -15,6 +18,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", console_views.LimitedPasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/reset/", ConsolePasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(extra_context={"timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400}), name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("invitations/<str:token>/", invitation_views.invitation, name="invitation"),
+    path("products/new/", new_product_views.product_new, name="product_new"),
     path("products/<slug:slug>/", product_views.product_home, name="product_home"),
     path("products/<slug:slug>/team/", product_views.team, name="team"),
     path("products/<slug:slug>/settings/", product_views.product_settings, name="product_settings"),
@@ -22,6 +31,9 @@ urlpatterns = [
     path("products/<slug:slug>/team/add/", product_views.team_add, name="team_add"),
     path("products/<slug:slug>/team/<int:member_id>/role/", product_views.team_role, name="team_role"),
     path("products/<slug:slug>/team/<int:member_id>/remove/", product_views.team_remove, name="team_remove"),
+    path("products/<slug:slug>/team/invite/", invitation_views.team_invite, name="team_invite"),
+    path("products/<slug:slug>/team/invitations/<int:invitation_id>/resend/", invitation_views.invitation_resend, name="invitation_resend"),
+    path("products/<slug:slug>/team/invitations/<int:invitation_id>/revoke/", invitation_views.invitation_revoke, name="invitation_revoke"),
     path("", include("imports.urls")),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),

@@ -165,3 +165,16 @@ def env_origins(name: str) -> list[str]:
                 "such as https://console.example.com,https://*.example.com."
             )
     return origins
+
+
+def env_base_url(name: str) -> str:
+    """The console's own address for links in emails (https://console.example.com): "" when unset."""
+    raw = env_str(name)
+    if raw is None:
+        return ""
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an address: give the one people reach the console by, "
+            "scheme included, such as https://console.example.com."
+        )
+    return raw.rstrip("/")

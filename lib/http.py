@@ -1,6 +1,7 @@
 """The request a signed-in page receives, typed for the type checker: @login_required has made its
 user a real User, and django-htmx's HtmxMiddleware has added `htmx`."""
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
@@ -9,3 +10,11 @@ from django_htmx.middleware import HtmxDetails
 class SignedInRequest(HttpRequest):
     user: User
     htmx: HtmxDetails
+
+
+def absolute_url(request: HttpRequest, path: str) -> str:
+    """A link for an email: CONSOLE_BASE_URL and the path, or the address the request came to
+    (its host already checked against ALLOWED_HOSTS)."""
+    if settings.CONSOLE_BASE_URL:
+        return settings.CONSOLE_BASE_URL + path
+    return request.build_absolute_uri(path)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from products.models import Membership, Product
+from products.models import Invitation, Membership, Product
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,3 +24,13 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "product__name"]
     list_select_related = ["user", "product"]
     autocomplete_fields = ["user", "product"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "product", "role", "invited_by", "created_at", "accepted_at", "revoked_at"]
+    list_filter = ["role", "product"]
+    search_fields = ["email", "product__name"]
+    list_select_related = ["product", "invited_by"]
+    # The token's hash is of no use to anyone reading it; links are made only when sending.
+    readonly_fields = ["token_hash", "created_at", "accepted_at", "accepted_by"]

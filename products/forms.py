@@ -1,6 +1,8 @@
 from typing import cast
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import MinValueValidator
 
 from products.models import Membership, Product
@@ -14,6 +16,35 @@ class AddMemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+    # Demoting yourself asks once: the change is made only when the confirmation step sends this.
+    confirm = forms.BooleanField(required=False)
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(required=False)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        error_messages={"invalid": "Enter an email address such as dana@example.com.", "required": "Enter the email address to invite."},
+    )
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Beside the add-member form on the team page: ids of its own.
+        kwargs.setdefault("auto_id", "id_invite_%s")
+        super().__init__(*args, **kwargs)
+
+
+class NewProductForm(forms.Form):
+    name = forms.CharField(
+        label="Product name",
+        max_length=Product._meta.get_field("name").max_length,
+        help_text="What your team calls it, such as \"Asset Trackers\". You can invite your team next.",
+        error_messages={"required": "Give the product a name."},
+    )
 
 
 class TriggersForm(forms.ModelForm):
@@ -48,3 +79,18 @@ class DefaultDataLimitForm(forms.Form):
     """The product's default, copied onto each SIM as it is imported; empty: the console's default."""
 
     data_limit_mb = data_limit_field(required=False)
+
+
+class JoinForm(UserCreationForm):
+    """A person who follows an invitation without an account: a username and a password, checked by
+    Django's password validators (against the invited address too)."""
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The validators compare the password with the person's attributes: the email among them.
+        self.instance.email = email
+        self.fields["username"].help_text = "You sign in with it: letters, digits and @ . + - _ only."

@@ -18,7 +18,7 @@ def add_member(*, product: Product, username_or_email: str, role: str) -> Member
     if not matches:
         raise TeamError(
             f"No one has the username or email {identifier!r}. Check the spelling, "
-            "or ask them to get an account first."
+            "or invite them by email: they get a link to join and choose a password."
         )
     if len(matches) > 1:
         raise TeamError(f"{identifier!r} matches more than one account: use the username instead.")
@@ -41,6 +41,12 @@ def remove_member(*, membership: Membership) -> None:
     with transaction.atomic():
         _refuse_if_last_admin(membership, "removed")
         membership.delete()
+
+
+def ensure_an_admin_remains(*, membership: Membership, what: str) -> None:
+    """TeamError when taking this admin away would leave the product without one (asked before a confirmation)."""
+    with transaction.atomic():
+        _refuse_if_last_admin(membership, what)
 
 
 def _refuse_if_last_admin(membership: Membership, what: str) -> None:

@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,9 +12,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.fleet import active_sim_count
-from products.forms import AddMemberForm, DefaultDataLimitForm, RoleForm, TriggersForm
+from products.forms import AddMemberForm, ConfirmForm, DefaultDataLimitForm, InviteForm, RoleForm, TriggersForm
+from products.invitations import pending_invitations
 from products.models import Membership
-from products.team import TeamError, add_member, change_role, remove_member
+from products.team import TeamError, add_member, change_role, ensure_an_admin_remains, remove_member
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,16 @@ def team(request: SignedInRequest, slug: str) -> HttpResponse:
     return _render_team(request, membership, AddMemberForm())
 
 
-def _render_team(request: SignedInRequest, membership: Membership, form: AddMemberForm, status: int = 200) -> HttpResponse:
+def _render_team(
+    request: SignedInRequest,
+    membership: Membership,
+    form: AddMemberForm | None = None,
+    status: int = 200,
+    *,
+    invite_form: InviteForm | None = None,
+    confirm: dict | None = None,
+) -> HttpResponse:
+    """The team page (its #team fragment for htmx); `confirm` asks the admin to confirm a change to themselves."""
     product = membership.product
     template = "products/team.html"
     if request.htmx:
@@ -44,11 +55,18 @@ def _render_team(request: SignedInRequest, membership: Membership, form: AddMemb
             "product": product,
             "membership": membership,
             "members": product.memberships.select_related("user"),
-            "form": form,
+            "form": form or AddMemberForm(),
+            "invite_form": invite_form or InviteForm(),
+            "invitations": pending_invitations(product) if membership.is_admin else [],
+            "confirm": confirm,
+            "invitation_days": settings.INVITATION_DAYS,
             "roles": Membership.Role.choices,
         },
         status=status,
     )
+
+
+render_team = _render_team
 
 
 @require_POST
@@ -81,6 +99,13 @@ def team_role(request: SignedInRequest, slug: str, member_id: int) -> HttpRespon
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a role: admin or member.")
+    elif _unconfirmed_self_demotion(target, membership, form):
+        try:
+            ensure_an_admin_remains(membership=target, what="made a member")
+        except TeamError as error:
+            messages.error(request, str(error))
+        else:
+            return _render_team(request, membership, confirm={"action": "role", "role": form.cleaned_data["role"]})
     else:
         try:
             change_role(membership=target, role=form.cleaned_data["role"])
@@ -98,6 +123,13 @@ def team_remove(request: SignedInRequest, slug: str, member_id: int) -> HttpResp
     require_product_admin(membership)
     target = get_object_or_404(membership.product.memberships.select_related("user"), pk=member_id)
     leaving = target.pk == membership.pk
+    if leaving and not _confirmed(request):
+        try:
+            ensure_an_admin_remains(membership=target, what="removed")
+        except TeamError as error:
+            messages.error(request, str(error))
+            return _after_change(request, membership)
+        return _render_team(request, membership, confirm={"action": "remove"})
     try:
         remove_member(membership=target)
     except TeamError as error:
@@ -107,6 +139,17 @@ def team_remove(request: SignedInRequest, slug: str, member_id: int) -> HttpResp
         if leaving:
             return _leave(request)
     return _after_change(request, membership)
+
+
+def _unconfirmed_self_demotion(target: Membership, membership: Membership, form: RoleForm) -> bool:
+    """An admin making themselves a member, without the confirmation step's tick."""
+    demoting = target.is_admin and form.cleaned_data["role"] != Membership.Role.ADMIN
+    return target.pk == membership.pk and demoting and not form.cleaned_data["confirm"]
+
+
+def _confirmed(request: SignedInRequest) -> bool:
+    form = ConfirmForm(request.POST)
+    return form.is_valid() and form.cleaned_data["confirm"]
 
 
 def _leave(request: SignedInRequest) -> HttpResponse:

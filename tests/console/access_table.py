@@ -5,11 +5,15 @@ both fail when a URL is added without a line here."""
 # The method each console view answers ("GET,POST": both, the first one is the page).
 METHODS = {
     "home": "GET",
+    "product_new": "GET,POST",
     "product_home": "GET",
     "team": "GET",
     "team_add": "POST",
     "team_role": "POST",
     "team_remove": "POST",
+    "team_invite": "POST",
+    "invitation_resend": "POST",
+    "invitation_revoke": "POST",
     "sim_list": "GET",
     "sims_bulk": "POST",
     "sim_count": "GET",
@@ -55,6 +59,9 @@ DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
 POST_DATA = {
     "team_add": {"username_or_email": "nobody", "role": "member"},
     "team_role": {"role": "member"},
+    "team_invite": {"email": "walk-invitee@example.net", "role": "member"},
+    "product_new": {"name": "Walk Product"},
+    "password_reset": {"email": "nobody@example.net"},
     "sims_bulk": {"action": "deactivate", "scope": "matching"},
     "product_data_limit": {"data_limit_mb": "10"},
     "product_settings": {"trigger_data_kb": "5", "trigger_sms": "2"},
@@ -69,12 +76,16 @@ POST_DATA = {
     "carrier_usage_push": {"records": []},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
-NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
+NOT_PRODUCT_PAGES = {"home", "product_new", "my_sims", "api_tokens", "api_token_revoke"}
+# Password reset by email: for anyone, signed in or not, the same answer whatever the address.
+PASSWORD_RESET = {"password_reset": "GET,POST", "password_reset_done": "GET", "password_reset_confirm": "GET", "password_reset_complete": "GET"}
+# The link of an invitation by email: whoever holds it (its token is the credential).
+INVITATION_LINK = {"invitation": "GET,POST"}
 # Every method of these is for product admins only; a member gets 403.
-ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
 # Members read these pages; only admins change them (their POST).
 ADMIN_ONLY_POST = {"product_settings"}
-PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs"}
+PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, "invitation"}
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session.

@@ -12,7 +12,7 @@ from django.urls import URLPattern, reverse
 from api.tokens import TokenError, create_token
 from billing.models import Invoice
 from imports.models import ImportJob
-from products.models import Membership, MembershipQuerySet
+from products.models import Invitation, Membership, MembershipQuerySet
 from sims.models import SimEvent
 from tests.console.access_table import (
     ADMIN_ONLY,
@@ -42,8 +42,9 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation) -> str:
     kwargs = {
+        "invitation_id": invitation.pk,
         "number": invoice.number,
         "webhook_id": delivery.webhook_id,
         "delivery_id": delivery.pk,
@@ -119,7 +120,8 @@ def urls(product, sim, owner, teammate, make_sim):
     token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
     webhook = Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="whsec_test")
     delivery = WebhookDelivery.objects.create(webhook=webhook, uuid=uuid.uuid4(), kind="sim.events", summary="test", body="{}")
-    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery) for name in METHODS}
+    invitation = Invitation.objects.create(product=product, email="dana@example.net", invited_by=owner, token_hash="0" * 64)
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -25,6 +25,7 @@ compared before and after). The people and tokens:
 """
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Invoice
 from imports.models import ImportJob
-from products.models import Membership, Product
+from products.models import Invitation, Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.models import Sim, SimEvent, State
 from tests.console.access_table import (
@@ -51,8 +52,10 @@ from tests.console.access_table import (
     ADMIN_ONLY_POST,
     API_PREFIXES,
     DEVELOPER_PAGES,
+    INVITATION_LINK,
     METHODS,
     NOT_PRODUCT_PAGES,
+    PASSWORD_RESET,
     POST_DATA,
     PUBLIC_DOCS,
     TOKEN_ENDPOINTS,
@@ -68,6 +71,7 @@ INVOICE_NUMBER = "202601-Q31337"
 WEBHOOK_URL = "https://quokka-hooks.example.net/zq-31337"
 WEBHOOK_SECRET = "whsec_quokka_9f8e7d6c5b4a3921"
 IMPORT_FILENAME = "quokka-batch-31337.txt"
+INVITEE = "quokka-invitee@example.net"  # a pending invitation of the product
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 
@@ -91,12 +95,16 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
+    "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5",
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
 
 CONSOLE_CALLERS = ("visitor", "outsider", "teammate", "admin")
-CONSOLE_PUBLIC = {"login": "GET", "logout": "POST", "password_change": "GET", "password_change_done": "GET", **dict.fromkeys(PUBLIC_DOCS, "GET")}
+CONSOLE_PUBLIC = {
+    "login": "GET", "logout": "POST", "password_change": "GET", "password_change_done": "GET", **dict.fromkeys(PUBLIC_DOCS, "GET"),
+    **PASSWORD_RESET, **INVITATION_LINK,
+}  # fmt: skip
 CONSOLE_METHODS = {**METHODS, **CONSOLE_PUBLIC, **TOKEN_ENDPOINTS}
 # The teammate's own things: their developer SIM's pages and their token. Nobody else's business.
 TEAMMATES_OWN = DEVELOPER_PAGES | {"api_token_revoke"}
@@ -149,6 +157,10 @@ def console_expected(name: str, method: str, caller: str) -> int | str:
         return SIGNED_OUT
     if name in TOKEN_ENDPOINTS:
         return 401  # a machine's token, which no session replaces
+    if name in PASSWORD_RESET:
+        return ALLOWED  # anyone may ask; the answer is the same whatever the address
+    if name in INVITATION_LINK:
+        return 404  # the walk holds no invitation's link: a token nobody was sent reads as none
     if caller == "visitor":
         return SIGN_IN
     if name in TEAMMATES_OWN:
@@ -246,6 +258,7 @@ class World:
     webhook: Webhook
     delivery: WebhookDelivery
     token: ApiToken
+    invitation: Invitation
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -283,6 +296,7 @@ def world(db, settings, monkeypatch) -> World:
         webhook=webhook, uuid=uuid.uuid4(), kind="sim.events", summary="quokka: 1 event",
         body=json.dumps({"events": [{"iccid": PRODUCT_ICCIDS[0], "product": SLUG}]}),
     )  # fmt: skip
+    invitation = Invitation.objects.create(product=product, email=INVITEE, invited_by=admin_user, token_hash="f" * 64)
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
     secrets = {
@@ -295,14 +309,14 @@ def world(db, settings, monkeypatch) -> World:
     traces = {
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME,
-            str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint,
+            str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
     return World(
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job,
-        invoice=invoice, webhook=webhook, delivery=delivery, token=token, secrets=secrets, traces=traces,
+        invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, secrets=secrets, traces=traces,
     )  # fmt: skip
 
 
@@ -317,6 +331,7 @@ def fingerprint(w: World) -> tuple:
         list(ImportJob.objects.filter(product=w.product).order_by("pk").values_list("status", "typed_text")),
         list(Webhook.objects.filter(product=w.product).order_by("pk").values_list("url", "is_active")),
         list(ApiToken.objects.filter(user__in=[w.teammate, w.admin]).order_by("pk").values_list("pk", "revoked_at")),
+        list(Invitation.objects.filter(product=w.product).order_by("pk").values_list("email", "accepted_at", "revoked_at")),
     )
 
 
@@ -351,6 +366,9 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "webhook_id": w.webhook.pk,
         "delivery_id": w.delivery.pk,
         "token_id": w.token.pk,
+        "invitation_id": w.invitation.pk,
+        "token": "walk-holds-no-invitation-link",
+        "uidb64": "MQ",
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""
@@ -417,9 +435,13 @@ def status_matches(response, expected: int | str, url: str) -> bool:
     return status == expected
 
 
+CSRF_TOKEN = re.compile(r'(?<="X-CSRFToken": ")[^"]+|(?<=name="csrfmiddlewaretoken" value=")[^"]+')
+
+
 def same_as_missing(response, twin, url: str, twin_url: str) -> bool:
-    """A refusal reads the same as for a thing that does not exist (an identifier it echoes aside)."""
-    body, twin_body = body_of(response), body_of(twin)
+    """A refusal reads the same as for a thing that does not exist (an identifier it echoes aside, and
+    the CSRF token a page carries, masked afresh in every answer)."""
+    body, twin_body = (CSRF_TOKEN.sub("csrf", body_of(answer)) for answer in (response, twin))
     for real, fake in zip(url.split("/"), twin_url.split("/"), strict=True):
         if real != fake:
             twin_body = twin_body.replace(fake, real)

@@ -11,7 +11,7 @@ def test_home_lists_only_my_products(owner_client, product, other_product):
 def test_someone_in_no_team_is_told_how_to_join(client, db):
     client.force_login(make_user("newcomer"))
     page = text_of(client.get(reverse("home")))
-    assert "No products yet" in page and "newcomer" in page
+    assert "You are not in any product's team yet" in page and "newcomer" in page
 
 
 def test_sign_in_and_out(client, owner):

@@ -23,6 +23,10 @@ PRODUCTION_ENV = {
     "CACHE_TABLE": "console_cache",
     "MEDIA_ROOT": "/srv/console/media",
     "DATABASE_URL": "postgres://console:secret@db.example.com:5432/console",
+    # Without a mail server, emails are printed: `check --deploy` refuses that backend in production.
+    "CONSOLE_BASE_URL": "https://console.example.com",
+    "EMAIL_HOST": "smtp.example.com",
+    "DEFAULT_FROM_EMAIL": "SIM Console <sims@example.com>",
 }
 
 

@@ -103,3 +103,36 @@ def test_start_up_stops_on_the_removed_per_second_api_limit_and_names_its_replac
     result = _start({"DEBUG": "1", "API_REQUESTS_PER_SECOND": "50"})
     assert result.returncode != 0
     assert "API_REQUESTS_PER_SECOND is no longer read: set API_RATE_LIMIT" in result.stderr
+
+
+def _settings_of(env: dict, expression: str) -> str:
+    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "console.settings", "DEBUG": "1", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print({expression})"],
+        env=clean, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_mail_is_printed_to_the_console_without_an_email_host():
+    assert _settings_of({}, "settings.MAILERS['default']['BACKEND']") == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_an_email_host_sends_mail_by_smtp_with_its_variables():
+    env = {
+        "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "465", "EMAIL_HOST_USER": "console", "EMAIL_HOST_PASSWORD": "s3cret",
+        "EMAIL_USE_TLS": "0", "DEFAULT_FROM_EMAIL": "SIMs <sims@example.com>",
+    }  # fmt: skip
+    mailer = "settings.MAILERS['default']"
+    assert _settings_of(env, f"{mailer}['BACKEND']") == "django.core.mail.backends.smtp.EmailBackend"
+    options = _settings_of(env, f"sorted({mailer}['OPTIONS'].items())")
+    assert options == str(sorted({"host": "smtp.example.com", "port": 465, "username": "console", "password": "s3cret", "use_tls": False, "timeout": 10}.items()))
+    assert _settings_of(env, "settings.DEFAULT_FROM_EMAIL") == "SIMs <sims@example.com>"
+
+
+def test_a_console_base_url_without_its_scheme_stops_start_up_naming_it():
+    result = _start({"DEBUG": "1", "CONSOLE_BASE_URL": "console.example.com"})
+    assert result.returncode != 0
+    assert "CONSOLE_BASE_URL='console.example.com' is not an address" in result.stderr
+    assert _settings_of({"CONSOLE_BASE_URL": "https://console.example.com/"}, "settings.CONSOLE_BASE_URL") == "https://console.example.com"

@@ -59,7 +59,7 @@ def test_an_admin_removes_a_member(owner_client, product, teammate):
 
 def test_an_admin_who_leaves_is_sent_home(owner_client, product, owner, teammate):
     Membership.objects.filter(user=teammate).update(role="admin")
-    response = team_post(owner_client, product, "team_remove", member=Membership.objects.get(user=owner), htmx=True)
+    response = team_post(owner_client, product, "team_remove", {"confirm": "1"}, member=Membership.objects.get(user=owner), htmx=True)
     assert response["HX-Redirect"] == reverse("home")
 
 
@@ -83,3 +83,53 @@ def test_a_bad_role_is_refused(owner_client, product, teammate):
     assert "Choose a role" in text_of(response)
     membership.refresh_from_db()
     assert membership.role == "member"
+
+
+def test_demoting_yourself_asks_once_then_does_it(owner_client, product, owner, teammate):
+    Membership.objects.filter(user=teammate).update(role="admin")
+    mine = Membership.objects.get(user=owner)
+    asked = team_post(owner_client, product, "team_role", {"role": "member"}, member=mine, htmx=True)
+    page = text_of(asked)
+    assert "Make yourself a member?" in page and "Yes, make me a member" in page
+    mine.refresh_from_db()
+    assert mine.role == "admin"  # nothing changed until confirmed
+    team_post(owner_client, product, "team_role", {"role": "member", "confirm": "1"}, member=mine)
+    mine.refresh_from_db()
+    assert mine.role == "member"
+
+
+def test_leaving_the_product_asks_once_then_does_it(owner_client, product, owner, teammate):
+    Membership.objects.filter(user=teammate).update(role="admin")
+    mine = Membership.objects.get(user=owner)
+    asked = team_post(owner_client, product, "team_remove", member=mine)
+    assert asked.status_code == 200 and "Leave Acme Trackers?" in text_of(asked)
+    assert Membership.objects.filter(pk=mine.pk).exists()
+    left = team_post(owner_client, product, "team_remove", {"confirm": "1"}, member=mine)
+    assert left["Location"] == reverse("home")
+    assert not Membership.objects.filter(pk=mine.pk).exists()
+
+
+def test_changing_someone_else_needs_no_confirmation(owner_client, product, teammate):
+    theirs = Membership.objects.get(user=teammate)
+    team_post(owner_client, product, "team_role", {"role": "admin"}, member=theirs)
+    team_post(owner_client, product, "team_role", {"role": "member"}, member=theirs)
+    theirs.refresh_from_db()
+    assert theirs.role == "member"
+
+
+def test_the_last_admin_is_refused_before_any_confirmation_is_asked(owner_client, product, owner):
+    mine = Membership.objects.get(user=owner)
+    for data, name in (({"role": "member"}, "team_role"), ({}, "team_remove")):
+        page = text_of(team_post(owner_client, product, name, data, member=mine, htmx=True))
+        assert "owner is the last admin of Acme Trackers" in page
+        assert "Yes, make me a member" not in page and "Leave Acme Trackers?" not in page
+    confirmed = team_post(owner_client, product, "team_role", {"role": "member", "confirm": "1"}, member=mine, htmx=True)
+    assert "cannot be made a member" in text_of(confirmed)
+    mine.refresh_from_db()
+    assert mine.role == "admin"
+
+
+def test_adding_an_unknown_person_points_to_an_invitation(owner_client, product):
+    response = team_post(owner_client, product, "team_add", {"username_or_email": "ghost@example.net", "role": "member"}, htmx=True)
+    assert "or invite them by email" in text_of(response)
+    assert "get an account first" not in text_of(response)
