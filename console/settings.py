@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from lib.env import (
+    env_base_url,
     env_bool,
     env_database,
     env_int,
@@ -116,6 +117,7 @@ INSTALLED_APPS = [
     "imports",
     "billing",
     "webhooks",
+    "notifications",
     "api",
 ]
 
@@ -232,5 +234,9 @@ WEBHOOKS_DEADLINE_SECONDS = env_int("WEBHOOKS_DEADLINE_SECONDS", default=15, min
 # Attempts per delivery before it is marked failed; the wait doubles from WEBHOOKS_RETRY_SECONDS.
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", default=8, minimum=1)
 WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", default=30, minimum=1)
+
+# Notifications (notifications/): emails link back to the console at this address.
+CONSOLE_BASE_URL = env_base_url("CONSOLE_BASE_URL", default="http://127.0.0.1:8000")
+NOTIFICATIONS_PER_PAGE = 50
 
 SIMS_PER_PAGE = 50

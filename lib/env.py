@@ -165,3 +165,14 @@ def env_origins(name: str) -> list[str]:
                 "such as https://console.example.com,https://*.example.com."
             )
     return origins
+
+
+def env_base_url(name: str, *, default: str) -> str:
+    """The address people reach the console at, for links in emails: scheme, host, optional port and
+    path, no trailing slash (https://console.example.com)."""
+    value = (env_str(name) or default).rstrip("/")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", value):
+        raise ImproperlyConfigured(
+            f"{name} is {value!r}: give the console's address with its scheme, such as https://console.example.com."
+        )
+    return value

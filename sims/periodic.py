@@ -1,5 +1,6 @@
 """The periodic work, every USAGE_FETCH_MINUTES: usage from the carrier, a new billing period's
-unpausing, the time trigger, yesterday's spikes, and the domain events whose task did not publish them.
+unpausing, the time trigger, yesterday's spikes, the domain events whose task did not publish them,
+and the work apps above registered with `every_tick` (notifications' digests).
 
 Scheduling: each tick is a task with `run_after` at its slot (a multiple of the interval since
 the epoch). A slot is claimed by inserting its UsageTick row (unique slot) in the same transaction
@@ -8,7 +9,8 @@ and a claimed slot always has its task. A tick queues the next slot before it wo
 that fails does not end the chain; `usage_tick --schedule` (run by ./run) starts it again.
 """
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
@@ -35,6 +37,30 @@ from sims.usage import ingest_usage
 # fetching the last hour again costs a little and loses nothing.
 LATE_RECORDS = HOUR
 SIM_FETCH_CHUNK = 20_000
+
+log = logging.getLogger(__name__)
+
+# Work of the apps above, run at the end of every tick: `fn(now) -> str`, a summary for the tick's.
+_tick_work: list[Callable[[datetime], str]] = []
+
+
+def every_tick(fn: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    """Run `fn(now)` at the end of every tick, after the outbox's stragglers are published. An app
+    registers its work when it starts (its AppConfig.ready), so the tick calls up without importing it."""
+    if fn not in _tick_work:
+        _tick_work.append(fn)
+    return fn
+
+
+def _run_registered_work(now: datetime) -> str:
+    """Each registered piece in turn; one that fails is logged and the others still run."""
+    summaries = []
+    for fn in _tick_work:
+        try:
+            summaries.append(fn(now))
+        except Exception:
+            log.exception("Periodic work %s failed; the next tick runs it again.", fn.__qualname__)
+    return "".join(f" {summary}." for summary in summaries if summary)
 
 
 def slot_length() -> timedelta:
@@ -102,11 +128,13 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     spikes = detect_yesterdays_spikes(now=now) if tick.usage_since < midnight + LATE_RECORDS else "yesterday checked"
     closing = queue_closing_of_last_period(now=now)
     late = publish_stragglers(now=now)
+    registered = _run_registered_work(now)
     tick.usage_until = now
     tick.finished_at = timezone.now()
     tick.summary = (
         f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}.{closing}"
         + (f" {late:,} events published late." if late else "")
+        + registered
     )[:300]
     tick.save(update_fields=["usage_until", "finished_at", "summary"])
     return tick.summary
