@@ -47,9 +47,16 @@ METHODS = {
     "webhook_delete": "POST",
     "webhook_delivery": "GET",
     "webhook_delivery_body": "GET",
+    "notifications": "GET",
+    "notifications_unread": "GET",
+    "notifications_read_all": "POST",
+    "notification_read": "POST",
+    "notification_settings": "GET,POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
+# A notification of the teammate's: nobody else may mark it read.
+OWN_NOTIFICATION_PAGES = {"notification_read"}
 # What each POST sends: a sensible form, so a teammate's request succeeds.
 POST_DATA = {
     "team_add": {"username_or_email": "nobody", "role": "member"},
@@ -66,9 +73,13 @@ POST_DATA = {
     "webhook_add": {"url": "https://hooks.example.com/sims"},
     "api_tokens": {"name": "walk", "product": "", "scopes": ["sims:list"]},
     "carrier_usage_push": {"records": []},
+    "notification_settings": {"spikes_email": "on", "sims_paused_console": "on"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
-NOT_PRODUCT_PAGES = {"home", "my_sims", "api_tokens", "api_token_revoke"}
+NOT_PRODUCT_PAGES = {
+    "home", "my_sims", "api_tokens", "api_token_revoke", "notifications", "notifications_unread", "notifications_read_all",
+    *OWN_NOTIFICATION_PAGES,
+}  # fmt: skip
 # Every method of these is for product admins only; a member gets 403.
 ADMIN_ONLY = {"team_add", "team_role", "team_remove", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
 # Members read these pages; only admins change them (their POST).
