@@ -70,3 +70,16 @@ def test_a_starter_no_longer_in_the_product_is_not_told(product, owner, other_pr
     deliver_queued_emails()
     assert job.status == "done"
     assert mail.outbox == [] and not Notification.objects.exists()
+
+
+def test_a_failed_import_says_it_stopped_and_what_was_committed(product, owner):
+    from imports.models import ImportJob
+    from notifications.messages import import_finished
+
+    job = ImportJob.objects.create(
+        product=product, created_by=owner, status=ImportJob.Status.FAILED, error="the carrier did not answer",
+        valid=100, processed=40, activated=40,
+    )  # fmt: skip
+    message = import_finished(job)
+    assert message.title == f"Import #{job.pk} failed: 40 SIMs went in, 0 refused"
+    assert "The import stopped: the carrier did not answer. The 40 ICCIDs counted were committed" in message.body
