@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from lib.units import MB
 from notifications.digests import send_pause_digests, send_spikes_digests
-from notifications.models import Kind, Notification
+from notifications.models import Digest, Kind, Notification
 from notifications.preferences import set_choice
 from products.models import Membership
 from sims.limits import LIMIT_RULE
@@ -181,3 +181,26 @@ def test_the_periodic_tick_runs_the_digests(product, owner):
     deliver_queued_emails()
     assert "1 digest sent" in summary
     assert len(mail.outbox) == 1
+
+
+def test_sending_a_digest_reads_a_fixed_number_of_queries_whatever_the_team(product, owner, django_assert_max_num_queries):
+    for n in range(30):
+        Membership.objects.create(user=make_user(f"member{n}"), product=product, role=Membership.Role.ADMIN)
+    _pause(_fleet(product, 50))
+    # Due digests; claim; the digest with its product; members; choices; notifications; their email task.
+    with django_assert_max_num_queries(10):
+        assert send_pause_digests(now=timezone.now() + timedelta(hours=1)) == 1
+    assert Notification.objects.count() == 31
+
+
+def test_counting_a_pause_event_in_costs_a_few_queries_whatever_its_size(product, owner, django_assert_max_num_queries):
+    from sims.events import publish
+    from sims.models import DomainEvent
+
+    sims = _fleet(product, 1000)
+    apply_action(sims=[s.pk for s in sims], action=Action.PAUSE, actor=Actor.system(LIMIT_RULE))
+    (event_id,) = DomainEvent.objects.values_list("pk", flat=True)
+    # The event locked and deleted, the webhooks asked; the digest inserted if missing, locked, counted.
+    with django_assert_max_num_queries(8):
+        publish(event_id)
+    assert Digest.objects.get().count == 1000
