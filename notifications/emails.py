@@ -1,4 +1,4 @@
-"""Notifications by email: plain text, through Django's configured backend (EMAIL_BACKEND), from
+"""Notifications by email: plain text with an HTML alternative, through Django's configured backend (EMAIL_BACKEND), from
 DEFAULT_FROM_EMAIL, links made absolute with CONSOLE_BASE_URL. Each row is mailed once: its
 `emailed_at` is set in the transaction that sends it. A row whose task did not run to its end is
 mailed by the periodic tick (`send_unsent_emails`)."""
@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -47,22 +47,21 @@ def send_email(notification_id: int) -> bool:
     return True
 
 
-def email_of(notification: Notification) -> EmailMessage:
+def email_of(notification: Notification) -> EmailMultiAlternatives:
     base = settings.CONSOLE_BASE_URL
-    body = render_to_string(
-        "notifications/email.txt",
-        {
-            "n": notification,
-            "base": base,
-            "choices_url": base + reverse("notification_settings", args=[notification.product.slug]),
-        },
-    )
-    return EmailMessage(
+    context = {
+        "n": notification,
+        "base": base,
+        "choices_url": base + reverse("notification_settings", args=[notification.product.slug]),
+    }
+    email = EmailMultiAlternatives(
         subject=f"[{notification.product.name}] {notification.title}",
-        body=body,
+        body=render_to_string("notifications/email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.user.email],
     )
+    email.attach_alternative(render_to_string("notifications/email.html", context), "text/html")
+    return email
 
 
 def send_unsent_emails(*, now: datetime) -> int:

@@ -83,3 +83,14 @@ def test_a_failed_import_says_it_stopped_and_what_was_committed(product, owner):
     message = import_finished(job)
     assert message.title == f"Import #{job.pk} failed: 40 SIMs went in, 0 refused"
     assert "The import stopped: the carrier did not answer. The 40 ICCIDs counted were committed" in message.body
+
+
+def test_the_email_has_an_html_part_with_the_same_links_and_names_escaped(product, owner, other_product, make_sim, prices, base_url):
+    product.name = "Acme <Trackers>"
+    product.save()
+    job = _import(product, owner, make_sim, other_product)
+    (html, kind), = mail.outbox[0].alternatives
+    assert kind == "text/html"
+    assert f'href="{base_url}/products/acme/import/{job.pk}/"' in html
+    assert "Acme &lt;Trackers&gt;" in html and "<Trackers>" not in html
+    assert mail.outbox[0].subject.startswith("[Acme <Trackers>] Import")
