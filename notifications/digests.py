@@ -38,7 +38,7 @@ def run_digests(now: datetime) -> str:
     late = send_unsent_emails(now=now)
     parts = [f"{sent:,} digest{'s' if sent != 1 else ''} sent"] if sent else []
     if late:
-        parts.append(f"{late:,} notification emails sent late")
+        parts.append(f"{late:,} notification email{'s' if late != 1 else ''} sent late")
     return ", ".join(parts)
 
 

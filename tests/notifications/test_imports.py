@@ -94,3 +94,22 @@ def test_the_email_has_an_html_part_with_the_same_links_and_names_escaped(produc
     assert f'href="{base_url}/products/acme/import/{job.pk}/"' in html
     assert "Acme &lt;Trackers&gt;" in html and "<Trackers>" not in html
     assert mail.outbox[0].subject.startswith("[Acme <Trackers>] Import")
+
+
+def test_an_email_whose_task_never_ran_is_sent_by_a_later_tick_once(product, owner, other_product, make_sim, prices):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from notifications.digests import run_digests
+
+    import_iccids(product=product, user=owner, data=make_iccid(), country="US")
+    publish_queued_events()
+    DBTaskResult.objects.filter(task_path="notifications.emails.send_emails").delete()  # its worker was killed
+
+    assert run_digests(timezone.now()) == ""  # too young to be called lost
+    summary = run_digests(timezone.now() + timedelta(minutes=6))
+    run_digests(timezone.now() + timedelta(minutes=21))
+    assert summary == "1 notification email sent late"
+    assert len(mail.outbox) == 1
