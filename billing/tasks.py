@@ -26,4 +26,4 @@ def queue_closing_of_last_period(*, now: datetime) -> str:
     if now.minute >= slot_length().total_seconds() // 60 and now >= last.ends_at + LATE_USAGE + slot_length():
         return ""
     transaction.on_commit(lambda: close_billing_period_task.enqueue(str(last)))
-    return f" Closing {last} queued."
+    return f"Closing {last} queued"

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "imports",
     "billing",
     "webhooks",
+    "notifications",
     "api",
 ]
 
@@ -233,6 +234,9 @@ WEBHOOKS_DEADLINE_SECONDS = env_int("WEBHOOKS_DEADLINE_SECONDS", default=15, min
 # Attempts per delivery before it is marked failed; the wait doubles from WEBHOOKS_RETRY_SECONDS.
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", default=8, minimum=1)
 WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", default=30, minimum=1)
+
+# Notifications (notifications/): a page of the list.
+NOTIFICATIONS_PER_PAGE = 50
 
 SIMS_PER_PAGE = 50
 

@@ -44,6 +44,7 @@ urlpatterns = [
     path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
     path("products/<slug:slug>/webhooks/", include("webhooks.urls")),
+    path("", include("notifications.urls")),
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
     path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),

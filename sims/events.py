@@ -1,4 +1,4 @@
-"""Domain events: what a lifecycle change or an import did, for whoever subscribes (webhooks now).
+"""Domain events: what a lifecycle change or an import did, for whoever subscribes (webhooks, notifications).
 
 The outbox. A lifecycle chunk, an import batch and a finished import write their events as
 DomainEvent rows (one per product, the changes grouped: never one per SIM) in their own

@@ -1,5 +1,6 @@
 """The periodic work, every USAGE_FETCH_MINUTES: usage from the carrier, a new billing period's
-unpausing, the time trigger, yesterday's spikes, and the domain events whose task did not publish them.
+unpausing, the time trigger, yesterday's spikes, the domain events whose task did not publish them,
+and the work apps above registered with `every_tick` (notifications' digests).
 
 Scheduling: each tick is a task with `run_after` at its slot (a multiple of the interval since
 the epoch). A slot is claimed by inserting its UsageTick row (unique slot) in the same transaction
@@ -8,6 +9,7 @@ and a claimed slot always has its task. A tick queues the next slot before it wo
 that fails does not end the chain; `usage_tick --schedule` (run by ./run) starts it again.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 
@@ -32,16 +34,31 @@ from sims.usage import ingest_usage
 LATE_RECORDS = HOUR
 SIM_FETCH_CHUNK = 20_000
 
-# Work that apps above sims do on every tick (billing closes last month), by name: sims imports none of them.
+log = logging.getLogger(__name__)
+
+# Work that apps above sims do on every tick (billing closes last month, notifications send digests),
+# by name: sims imports none of them.
 TickWork = Callable[..., str]
 _work_of_other_apps: dict[str, TickWork] = {}
 
 
 def every_tick(work: TickWork) -> TickWork:
-    """Run `work(now=...)` on every tick, after sims' own work; what it returns ends the tick's summary.
-    An app registers its work from its AppConfig.ready (once per name, however often ready runs)."""
+    """Run `work(now=...)` at the end of every tick, after the outbox's stragglers are published; what it
+    returns (a phrase, or "") ends the tick's summary. An app registers its work from its AppConfig.ready
+    (once per name, however often ready runs), so the tick calls up without importing it."""
     _work_of_other_apps[f"{work.__module__}.{work.__qualname__}"] = work
     return work
+
+
+def _run_registered_work(now: datetime) -> str:
+    """Each registered piece in turn; one that fails is logged and the others still run."""
+    summaries = []
+    for name, work in _work_of_other_apps.items():
+        try:
+            summaries.append(work(now=now))
+        except Exception:
+            log.exception("Periodic work %s failed; the next tick runs it again.", name)
+    return "".join(f" {summary}." for summary in summaries if summary)
 
 
 def slot_length() -> timedelta:
@@ -107,13 +124,14 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     # (detection replaces its own findings); afterwards a tick of a big fleet skips the work.
     midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
     spikes = detect_yesterdays_spikes(now=now) if tick.usage_since < midnight + LATE_RECORDS else "yesterday checked"
-    others = "".join(work(now=now) for work in _work_of_other_apps.values())
     late = publish_stragglers(now=now)
+    registered = _run_registered_work(now)
     tick.usage_until = now
     tick.finished_at = timezone.now()
     tick.summary = (
-        f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}.{others}"
+        f"{report.summary()} {unpaused:,} unpaused for a new period, {activated:,} activated by the time rule; {spikes}."
         + (f" {late:,} events published late." if late else "")
+        + registered
     )[:300]
     tick.save(update_fields=["usage_until", "finished_at", "summary"])
     return tick.summary

@@ -88,12 +88,12 @@ def test_the_periodic_work_queues_last_months_close_on_the_first_once_late_usage
     first = datetime(2026, 12, 1, tzinfo=UTC)
     assert queue_closing_of_last_period(now=first + timedelta(minutes=30)) == ""  # late records may still come
     with django_capture_on_commit_callbacks() as callbacks:
-        assert queue_closing_of_last_period(now=first + timedelta(hours=1, minutes=5)) == " Closing 2026-11 queued."
+        assert queue_closing_of_last_period(now=first + timedelta(hours=1, minutes=5)) == "Closing 2026-11 queued"
     assert len(callbacks) == 1
     # Not closed yet (a close killed half-way, say): queued again in the first tick of each hour only.
     assert queue_closing_of_last_period(now=first + timedelta(hours=2, minutes=30)) == ""
     with django_capture_on_commit_callbacks() as callbacks:
-        assert queue_closing_of_last_period(now=first + timedelta(hours=3, minutes=2)) == " Closing 2026-11 queued."
+        assert queue_closing_of_last_period(now=first + timedelta(hours=3, minutes=2)) == "Closing 2026-11 queued"
     assert len(callbacks) == 1
     close_billing_period(period=Period(first.date().replace(month=11)), now=first + timedelta(hours=3, minutes=5))
     assert queue_closing_of_last_period(now=first + timedelta(hours=4)) == ""  # closed to its end: never again

@@ -52,9 +52,16 @@ METHODS = {
     "webhook_delete": "POST",
     "webhook_delivery": "GET",
     "webhook_delivery_body": "GET",
+    "notifications": "GET",
+    "notifications_unread": "GET",
+    "notifications_read_all": "POST",
+    "notification_read": "POST",
+    "notification_settings": "GET,POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
+# A notification of the teammate's: nobody else may mark it read.
+OWN_NOTIFICATION_PAGES = {"notification_read"}
 # What each POST sends: a sensible form, so a teammate's request succeeds.
 POST_DATA = {
     "team_add": {"username_or_email": "nobody", "role": "member"},
@@ -74,9 +81,13 @@ POST_DATA = {
     "webhook_add": {"url": "https://hooks.example.com/sims"},
     "api_tokens": {"name": "walk", "product": "", "scopes": ["sims:list"]},
     "carrier_usage_push": {"records": []},
+    "notification_settings": {"spikes_email": "on", "sims_paused_console": "on"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
-NOT_PRODUCT_PAGES = {"home", "product_new", "my_sims", "api_tokens", "api_token_revoke"}
+NOT_PRODUCT_PAGES = {
+    "home", "product_new", "my_sims", "api_tokens", "api_token_revoke", "notifications", "notifications_unread",
+    "notifications_read_all", *OWN_NOTIFICATION_PAGES,
+}  # fmt: skip
 # Password reset by email: for anyone, signed in or not, the same answer whatever the address.
 PASSWORD_RESET = {"password_reset": "GET,POST", "password_reset_done": "GET", "password_reset_confirm": "GET", "password_reset_complete": "GET"}
 # The link of an invitation by email: whoever holds it (its token is the credential).

@@ -12,6 +12,7 @@ from django.urls import URLPattern, reverse
 from api.tokens import TokenError, create_token
 from billing.models import Invoice
 from imports.models import ImportJob
+from notifications.models import Kind, Notification
 from products.models import Invitation, Membership, MembershipQuerySet
 from sims.models import SimEvent
 from tests.console.access_table import (
@@ -42,7 +43,7 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification) -> str:
     kwargs = {
         "invitation_id": invitation.pk,
         "number": invoice.number,
@@ -54,6 +55,7 @@ def _url(name: str, product, sim, membership, job, own_sim, invoice, token, deli
         "member_id": membership.pk,
         "job_id": job.pk,
         "token_id": token.pk,
+        "notification_id": notification.pk,
     }
     pattern = next(p for p in _console_patterns() if p.name == name)
     return reverse(name, kwargs={k: v for k, v in kwargs.items() if k in pattern.pattern.converters})
@@ -121,7 +123,10 @@ def urls(product, sim, owner, teammate, make_sim):
     webhook = Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="whsec_test")
     delivery = WebhookDelivery.objects.create(webhook=webhook, uuid=uuid.uuid4(), kind="sim.events", summary="test", body="{}")
     invitation = Invitation.objects.create(product=product, email="dana@example.net", invited_by=owner, token_hash="0" * 64)
-    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation) for name in METHODS}
+    notification = Notification.objects.create(
+        user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title="Import done", url="/", link_text="Open", in_console=True, email=False
+    )
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)

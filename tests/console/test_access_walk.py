@@ -44,6 +44,7 @@ from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Invoice
 from imports.models import ImportJob
+from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
 from sims.iccid import luhn_check_digit
 from sims.models import Sim, SimEvent, State
@@ -56,6 +57,7 @@ from tests.console.access_table import (
     METHODS,
     NOT_PRODUCT_PAGES,
     PASSWORD_RESET,
+    OWN_NOTIFICATION_PAGES,
     POST_DATA,
     PUBLIC_DOCS,
     TOKEN_ENDPOINTS,
@@ -74,6 +76,7 @@ IMPORT_FILENAME = "quokka-batch-31337.txt"
 INVITEE = "quokka-invitee@example.net"  # a pending invitation of the product
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
+NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
 
 
 def _iccid(body: str) -> str:
@@ -95,7 +98,7 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
-    "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5",
+    "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -106,8 +109,8 @@ CONSOLE_PUBLIC = {
     **PASSWORD_RESET, **INVITATION_LINK,
 }  # fmt: skip
 CONSOLE_METHODS = {**METHODS, **CONSOLE_PUBLIC, **TOKEN_ENDPOINTS}
-# The teammate's own things: their developer SIM's pages and their token. Nobody else's business.
-TEAMMATES_OWN = DEVELOPER_PAGES | {"api_token_revoke"}
+# The teammate's own things: their developer SIM's pages, their token, a notification. Nobody else's business.
+TEAMMATES_OWN = DEVELOPER_PAGES | {"api_token_revoke"} | OWN_NOTIFICATION_PAGES
 # Every signed-in person has their own of these (an outsider sees theirs, not ours).
 PERSONAL = (NOT_PRODUCT_PAGES - TEAMMATES_OWN) | {"password_change", "password_change_done"}
 # A query that searches or picks, sent with the GETs: the outsider asks for the product's SIMs by a part of their ICCIDs.
@@ -135,6 +138,7 @@ SHOWS = {
     "import_outcomes_csv": PRODUCT_ICCIDS[1],
     "home": NAME,
     "my_sims": DEVELOPER_ICCID,
+    "notifications": NOTIFICATION_TITLE,
     "particle_product_sims": PRODUCT_ICCIDS[0],
     "particle_product_sim": PRODUCT_ICCIDS[0],
     "particle_own_sims": DEVELOPER_ICCID,
@@ -259,6 +263,7 @@ class World:
     delivery: WebhookDelivery
     token: ApiToken
     invitation: Invitation
+    notification: Notification
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -297,6 +302,10 @@ def world(db, settings, monkeypatch) -> World:
         body=json.dumps({"events": [{"iccid": PRODUCT_ICCIDS[0], "product": SLUG}]}),
     )  # fmt: skip
     invitation = Invitation.objects.create(product=product, email=INVITEE, invited_by=admin_user, token_hash="f" * 64)
+    notification = Notification.objects.create(
+        user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
+        link_text="Open the import", in_console=True, email=False,
+    )  # fmt: skip
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
     secrets = {
@@ -310,13 +319,15 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
+            NOTIFICATION_TITLE,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
     return World(
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job,
-        invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, secrets=secrets, traces=traces,
+        invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
+        secrets=secrets, traces=traces,
     )  # fmt: skip
 
 
@@ -332,6 +343,8 @@ def fingerprint(w: World) -> tuple:
         list(Webhook.objects.filter(product=w.product).order_by("pk").values_list("url", "is_active")),
         list(ApiToken.objects.filter(user__in=[w.teammate, w.admin]).order_by("pk").values_list("pk", "revoked_at")),
         list(Invitation.objects.filter(product=w.product).order_by("pk").values_list("email", "accepted_at", "revoked_at")),
+        list(Notification.objects.filter(product=w.product).order_by("pk").values_list("pk", "read_at")),
+        list(Preference.objects.filter(product=w.product).order_by("pk").values_list("user_id", "kind", "email", "in_console")),
     )
 
 
@@ -369,6 +382,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "invitation_id": w.invitation.pk,
         "token": "walk-holds-no-invitation-link",
         "uidb64": "MQ",
+        "notification_id": w.notification.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""

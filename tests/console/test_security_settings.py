@@ -151,7 +151,10 @@ INLINE = [
 
 def test_no_template_holds_what_the_policy_would_block():
     found = []
-    for template in sorted((ROOT / "templates").rglob("*.html")):
+    # Emails are not pages: no policy applies in a mail reader, and mail readers want inline styles.
+    pages = [t for t in sorted((ROOT / "templates").rglob("*.html")) if not t.name.startswith("email")]
+    assert len(pages) > 20
+    for template in pages:
         text = template.read_text()
         for pattern, what in INLINE:
             for match in pattern.finditer(text):

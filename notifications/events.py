@@ -1,0 +1,42 @@
+"""Notifications react to the domain's events (connected to sims.events.event_published by
+notifications.apps), inside the transaction that takes each event out of the outbox: an import
+that finished tells its starter; SIMs paused at their data limit are counted into the hour's digest."""
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from imports.models import ImportJob
+from notifications import messages
+from notifications.digests import count_paused
+from notifications.models import Kind
+from notifications.notify import notify
+from sims.lifecycle import Action
+from sims.limits import LIMIT_RULE
+from sims.models import DomainEvent, SimEvent, State
+
+
+def notify_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any) -> None:
+    if event.product_id is None:  # SIMs of no product: nobody's to tell
+        return
+    if event.kind == DomainEvent.Kind.IMPORT_FINISHED:
+        _import_finished(event.data["import"]["id"])
+    elif _paused_at_limit(event.data):
+        iccids = [iccid for change in event.data["changes"] if change["to_state"] == State.PAUSED for iccid in change["iccids"]]
+        count_paused(
+            product_id=event.product_id, iccids=iccids, paused_at=datetime.fromisoformat(event.data["occurred_at"]), now=timezone.now()
+        )
+
+
+def _paused_at_limit(data: dict[str, Any]) -> bool:
+    actor = data["actor"]
+    return data["action"] == Action.PAUSE and actor["kind"] == SimEvent.ActorKind.SYSTEM and actor["name"] == LIMIT_RULE
+
+
+def _import_finished(job_id: int) -> None:
+    """The person who started the import (through the console or an API token of theirs) is told."""
+    job = ImportJob.objects.select_related("product").filter(pk=job_id).first()
+    if job is None:
+        return
+    notify(product_id=job.product_id, kind=Kind.IMPORT_FINISHED, message=messages.import_finished(job), user_ids=[job.created_by_id])

@@ -1,0 +1,108 @@
+"""The words of each notification: a title, a body, the items listed under it and the link to follow,
+the same in the console's list and in the email."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from imports.models import ImportJob
+from lib.units import human_bytes
+from sims.models import UsageSpike
+
+# The ICCIDs a digest lists by name; the rest are "and N more", linking to the SIM list.
+ITEMS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    url: str
+    link_text: str
+    items: list[list[str]] = field(default_factory=list)  # [label, path]
+
+    def fields(self) -> dict:
+        return {"title": self.title, "body": self.body, "url": self.url, "link_text": self.link_text, "items": self.items}
+
+
+def import_finished(job: ImportJob) -> Message:
+    went_in = job.activated + job.transferred
+    refusals = [
+        (job.other_owner, "belongs to another product or person", "belong to another product or person"),
+        (job.terminated, "is terminated", "are terminated"),
+        (job.carrier_refused, "was refused by the carrier", "were refused by the carrier"),
+    ]
+    refused_total = sum(count for count, _, _ in refusals)
+    lines = [f"{_count(went_in, 'SIM')} went in{_went_in_detail(job)}."]
+    if refused_total:
+        reasons = ", ".join(f"{count:,} {one if count == 1 else many}" for count, one, many in refusals if count)
+        lines.append(f"{refused_total:,} refused: {reasons}.")
+    if job.already_in_product:
+        lines.append(f"{job.already_in_product:,} already in this product: skipped.")
+    if job.invalid:
+        lines.append(f"{_count(job.invalid, 'invalid line')}.")
+    if job.duplicates + job.ignored:
+        lines.append(f"{job.duplicates + job.ignored:,} repeated or without an ICCID.")
+    if job.status == ImportJob.Status.FAILED:
+        lines.append(
+            f"The import stopped: {job.error}. The {job.processed:,} ICCIDs counted were committed, the rest were not "
+            "touched; an admin can run it again with manage.py resume_imports."
+        )
+    outcome = "done" if job.status == ImportJob.Status.DONE else "failed"
+    return Message(
+        title=f"Import #{job.pk} {outcome}: {_count(went_in, 'SIM')} went in, {refused_total:,} refused",
+        body=" ".join(lines),
+        url=reverse("import_job", args=[job.product.slug, job.pk]),
+        link_text="Open the import",
+    )
+
+
+def _went_in_detail(job: ImportJob) -> str:
+    parts = [f"{job.activated:,} activated"] if job.activated or not job.transferred else []
+    if job.transferred:
+        parts.append(f"{job.transferred:,} transferred from a developer account")
+    return f" ({', '.join(parts)})" if job.activated + job.transferred else ""
+
+
+def sims_paused(*, slug: str, count: int, iccids: list[str], window_start: datetime) -> Message:
+    listed = iccids[:ITEMS_LISTED]
+    was = "SIM was" if count == 1 else "SIMs were"
+    end = window_start + timedelta(hours=1)
+    return Message(
+        title=f"{count:,} {was} paused at their data limit",
+        body=(
+            f"{count:,} {was} paused at their data limit in the last hour ({window_start:%H:%M} to {end:%H:%M} UTC). "
+            "A paused SIM stays off the network until its limit is raised or a new billing period begins."
+        ),
+        url=reverse("sim_list", args=[slug]) + "?" + urlencode({"state": "paused"}),
+        link_text=f"and {count - len(listed):,} more" if count > len(listed) else "See the paused SIMs",
+        items=[[iccid, reverse("sim_detail", args=[slug, iccid])] for iccid in listed],
+    )
+
+
+def spikes(*, slug: str, day: date, count: int, largest: list[UsageSpike]) -> Message:
+    listed = largest[:ITEMS_LISTED]
+    return Message(
+        title=f"{_count(count, 'SIM')} spiked on {day.day} {day:%b}",
+        body=(
+            f"On {day:%A} {day.day} {day:%B}, {_count(count, 'SIM')} used far more data than on their usual day "
+            "(the median of the 14 days before): worth a look for a firmware bug or a stuck modem. The largest first:"
+        ),
+        url=reverse("sim_list", args=[slug]) + "?" + urlencode({"spikes": 1}),
+        link_text=f"and {count - len(listed):,} more" if count > len(listed) else "See them in the SIM table",
+        items=[
+            [f"{s.sim.iccid}: {human_bytes(s.bytes)}, {_factor(s.factor)} its usual day", reverse("sim_detail", args=[slug, s.sim.iccid])]
+            for s in listed
+        ],
+    )
+
+
+def _factor(value: float) -> str:
+    """As the fleet page shows it: ×3.4 under ten, ×67 or ×1,200 above."""
+    return f"×{value:.1f}" if value < 10 else f"×{value:,.0f}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
