@@ -17,6 +17,15 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// A 4xx answer is a form with its errors, or a refusal the console explains: htmx handles it as the
+// htmx-config meta tag says, in every mode. Under DEBUG, django-htmx's debug script would put a 400,
+// 403 or 404 answer in place of the whole page (only a 500 is worth its debug page): this listener, on
+// <html>, hears the event before the script's on document and keeps it from there.
+document.documentElement.addEventListener("htmx:beforeOnLoad", (event) => {
+  const status = event.detail.xhr.status;
+  if (status >= 400 && status < 500) event.stopPropagation();
+});
+
 document.addEventListener("htmx:responseError", (event) => {
   const status = event.detail.xhr.status;
   const box = document.getElementById("messages");

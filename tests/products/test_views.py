@@ -473,6 +473,14 @@ def test_a_bad_rule_is_refused_with_its_reason(owner_client, product):
     assert product.trigger_data_kb == 5
 
 
+def test_a_negative_rule_gets_one_error_not_two_that_disagree(owner_client, product):
+    response = owner_client.post(settings_url(product), {"trigger_sms": "-3"}, headers=HTMX)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Use 1 or more, or leave it empty to turn the rule off." in page
+    assert "greater than or equal to 0" not in page
+
+
 def test_the_htmx_save_returns_the_card_with_a_message(owner_client, product):
     response = owner_client.post(settings_url(product), {"trigger_data_kb": "7", "trigger_sms": "2"}, headers=HTMX)
     html = response.content.decode()
