@@ -130,3 +130,15 @@ def test_a_pasted_line_that_is_not_an_iccid(page, signed_in):
     page.get_by_role("button", name="Add all to the queue").click()
     expect(page.locator("#queue")).to_contain_text("fails the Luhn check")
     expect_page_intact(page)
+
+
+def test_a_row_action_on_a_sim_removed_meanwhile(page, signed_in):
+    signed_in("sims/")
+    row = page.locator("#sim-table tbody tr").first
+    iccid = row.locator("td.mono").inner_text()
+    row.locator("summary.button").click()
+    expect(row.get_by_role("button", name="Deactivate")).to_be_visible()
+    Sim.objects.filter(iccid=iccid).delete()
+    row.get_by_role("button", name="Deactivate").click()  # a 404: under DEBUG too, a message and not a debug page
+    expect(page.locator("#messages .message-error")).to_contain_text("not there any more")
+    expect_page_intact(page)
