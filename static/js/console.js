@@ -56,3 +56,21 @@ document.addEventListener("htmx:sendError", () => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// A Copy button (a new API token's secret): data-copy names the field it copies.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.querySelector(`[data-copy-status="${button.dataset.copy}"]`);
+  field.select();
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    copied = true;
+  } catch {
+    copied = document.execCommand("copy");  // where the clipboard API is refused (plain http on another host)
+  }
+  button.textContent = copied ? "Copied" : "Copy";
+  if (status) status.textContent = copied ? "Copied to the clipboard." : "Copying was refused by the browser: the text is selected, press Ctrl+C (⌘C).";
+});
