@@ -142,3 +142,15 @@ def test_a_row_action_on_a_sim_removed_meanwhile(page, signed_in):
     row.get_by_role("button", name="Deactivate").click()  # a 404: under DEBUG too, a message and not a debug page
     expect(page.locator("#messages .message-error")).to_contain_text("not there any more")
     expect_page_intact(page)
+
+
+def test_the_sims_page_and_its_row_menu_log_no_htmx_error(page, signed_in):
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    signed_in("sims/")
+    expect(page.locator("#sim-count")).not_to_contain_text("Counting")
+    row = page.locator("#sim-table tbody tr").first
+    row.locator("summary.button").click()
+    row.get_by_role("button", name="Deactivate").click()
+    expect(page.locator("#messages")).to_contain_text("deactivated")
+    assert errors == []
