@@ -10,10 +10,20 @@ document.addEventListener("change", (event) => {
   }
 });
 
-// One open row menu at a time; a click elsewhere closes it.
+// One open row menu at a time; a click elsewhere closes it, and so does Escape, which gives the focus
+// back to the menu's button (a <details> has no Escape of its own).
 document.addEventListener("click", (event) => {
   document.querySelectorAll("details.menu[open]").forEach((menu) => {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
+  });
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  document.querySelectorAll("details.menu[open]").forEach((menu) => {
+    menu.querySelectorAll("details[open]").forEach((inner) => inner.removeAttribute("open"));
+    menu.removeAttribute("open");
+    if (menu.contains(document.activeElement) || document.activeElement === document.body) menu.querySelector("summary").focus();
   });
 });
 
