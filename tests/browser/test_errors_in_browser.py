@@ -154,3 +154,16 @@ def test_the_sims_page_and_its_row_menu_log_no_htmx_error(page, signed_in):
     row.get_by_role("button", name="Deactivate").click()
     expect(page.locator("#messages")).to_contain_text("deactivated")
     assert errors == []
+
+
+def test_a_missing_page_keeps_the_consoles_look_and_leads_home(page, live_server, product, settings, screenshot):
+    settings.DEBUG = False
+    page.goto(f"{live_server.url}/accounts/login/?next=/products/acme-trackers/no-such-tab/")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "pw")
+    page.click("button:has-text('Sign in')")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.locator("header.topbar .topnav")).to_be_visible()
+    screenshot("error-404")
+    page.get_by_role("link", name="Back to your products").click()
+    expect(page.get_by_role("heading", name="Your products")).to_be_visible()
