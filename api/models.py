@@ -44,5 +44,10 @@ class ApiToken(models.Model):
     def actor_name(self) -> str:
         return f"{self.name} ({self.hint}…)"
 
+    @property
+    def scope_choices(self) -> list[tuple[str, str]]:
+        """(code, label) of each scope, in the form's order: people read the labels, programs the codes."""
+        return [(value, label) for value, label in Scope.choices if value in self.scopes]
+
     def is_live(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -71,6 +71,8 @@ class TriggersForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             cast(forms.IntegerField, field).min_value = 1
+            # One clear minimum, in place of the model field's "greater than or equal to 0".
+            field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
             field.validators.append(MinValueValidator(1, "Use 1 or more, or leave it empty to turn the rule off."))
             field.disabled = read_only
 

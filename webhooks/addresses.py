@@ -31,7 +31,7 @@ def check_url(url: str, *, own_hosts: Iterable[str] = ()) -> tuple[SplitResult, 
     try:
         addresses = resolve(host, parts.port or default_port(parts))
     except (OSError, UnicodeError) as error:
-        raise UnsafeUrl(f"The host name {host} could not be resolved ({error}).") from None
+        raise UnsafeUrl(_lookup_failure(host, error)) from None
     if not addresses:
         raise UnsafeUrl(f"The host name {host} resolves to no address.")
     if not allow_private:
@@ -44,6 +44,22 @@ def check_url(url: str, *, own_hosts: Iterable[str] = ()) -> tuple[SplitResult, 
                     "(an administrator can allow private ones with WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1)."
                 )
     return parts, addresses
+
+
+# getaddrinfo's answers for a name that does not exist (or has no address), whatever the platform calls them.
+_NO_SUCH_NAME = {getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY") if hasattr(socket, name)}
+
+
+def _lookup_failure(host: str, error: OSError | UnicodeError) -> str:
+    """Why a name could not be looked up, in words (not "[Errno -2] Name or service not known")."""
+    if isinstance(error, UnicodeError):
+        return f"{host} is not a valid host name: check the spelling of the address."
+    if isinstance(error, socket.gaierror) and error.errno in _NO_SUCH_NAME:
+        return f"The name {host} could not be found in DNS: check the spelling of the address."
+    if isinstance(error, socket.gaierror) and error.errno == socket.EAI_AGAIN:
+        return f"The name {host} could not be looked up: the DNS server did not answer. Try again in a minute."
+    reason = (error.strerror or str(error)).lower()
+    return f"The name {host} could not be looked up ({reason}). Try again in a minute."
 
 
 def _parse(url: str) -> SplitResult:

@@ -1,6 +1,6 @@
 """Money and quantities as a bill reads them: $1,234.56, a unit price to the tenth of a cent, 2.5 MB."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
@@ -27,13 +27,27 @@ def unit_price(amount: Decimal | None) -> str:
     return f"{sign}${whole}.{cents.ljust(2, '0')}"
 
 
+# Units counted whole: a bill says "3 SIMs", never "3.0000 SIMs".
+WHOLE_UNITS = frozenset({"SIMs", "SMS", "suspensions"})
+HUNDREDTH = Decimal("0.01")
+
+
 @register.filter
-def quantity(value: Decimal | None) -> str:
-    """Without trailing zeros: 3, 2.5, 1,200, 0.1234."""
+def quantity(value: Decimal | None, unit: str = "") -> str:
+    """As people read a bill: whole units as integers (3, 1,200 SIMs), anything else (MB, SIM-months)
+    with at most two decimals (2.5, 4,371.25), and "under 0.01" rather than a 0 that was charged.
+    The invoice keeps the full quantity (its CSV shows it); a reader does not need the fourth decimal."""
     if value is None:
         return ""
-    text = f"{Decimal(value):,.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    value = Decimal(value)
+    places = Decimal(1) if unit in WHOLE_UNITS else HUNDREDTH
+    shown = value.quantize(places, rounding=ROUND_HALF_UP)
+    if shown == 0 and value != 0:
+        return f"under {places}" if value > 0 else f"−under {places}"
+    text = f"{shown:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text.replace("-", "−")
 
 
 @register.filter
@@ -47,7 +61,4 @@ def line_detail(line) -> str:
     if line is None:
         return ""
     unit = f" {line.unit}" if line.unit else ""
-    amount = Decimal(line.quantity)
-    if line.unit == "MB":
-        amount = amount.quantize(Decimal("0.01"))  # the invoice keeps the full quantity; a glance does not need it
-    return f"{quantity(amount)}{unit} × {unit_price(line.unit_price)}"
+    return f"{quantity(line.quantity, line.unit)}{unit} × {unit_price(line.unit_price)}"

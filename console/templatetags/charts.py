@@ -6,7 +6,7 @@ from datetime import date
 from django import template
 
 from lib.charts import DayUsage, daily_bars, usage_against_limit
-from lib.units import MB, human_bytes
+from lib.units import MB, human_bytes, human_megabytes
 
 register = template.Library()
 
@@ -26,7 +26,7 @@ def daily_chart(days: Sequence[DayUsage], what: str = "Daily data usage", highli
 
 @register.inclusion_tag("console/partials/usage_bar.html")
 def usage_bar(used: int, limit_mb: int) -> dict:
-    """Bytes used against a limit in MB: a bar and its numbers ("3.2 MB of 5 MB")."""
+    """Bytes used against a limit in MB: a bar and its numbers, in the same units ("3.2 MB of 5 MB", "1.36 GB of 5 GB")."""
     return {"bar": usage_against_limit(used, limit_mb * MB), "limit_mb": limit_mb}
 
 
@@ -43,9 +43,6 @@ def factor(value: float) -> str:
 
 
 @register.filter
-def megabytes(amount: int | None) -> str:
-    """A fleet's usage in MB, as carriers and Particle state it: 0 MB, 299.2 MB, 41,250 MB."""
-    value = (amount or 0) / MB
-    if not value:
-        return "0 MB"
-    return f"{value:,.1f} MB" if value < 1000 else f"{value:,.0f} MB"
+def data_limit(megabytes: int | None) -> str:
+    """A data limit set in MB, in the units usage reads in: 500 MB, 5 GB, 1.5 GB."""
+    return human_megabytes(megabytes) if megabytes is not None else ""

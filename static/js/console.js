@@ -10,11 +10,30 @@ document.addEventListener("change", (event) => {
   }
 });
 
-// One open row menu at a time; a click elsewhere closes it.
+// One open row menu at a time; a click elsewhere closes it, and so does Escape, which gives the focus
+// back to the menu's button (a <details> has no Escape of its own).
 document.addEventListener("click", (event) => {
   document.querySelectorAll("details.menu[open]").forEach((menu) => {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
   });
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  document.querySelectorAll("details.menu[open]").forEach((menu) => {
+    menu.querySelectorAll("details[open]").forEach((inner) => inner.removeAttribute("open"));
+    menu.removeAttribute("open");
+    if (menu.contains(document.activeElement) || document.activeElement === document.body) menu.querySelector("summary").focus();
+  });
+});
+
+// A 4xx answer is a form with its errors, or a refusal the console explains: htmx handles it as the
+// htmx-config meta tag says, in every mode. Under DEBUG, django-htmx's debug script would put a 400,
+// 403 or 404 answer in place of the whole page (only a 500 is worth its debug page): this listener, on
+// <html>, hears the event before the script's on document and keeps it from there.
+document.documentElement.addEventListener("htmx:beforeOnLoad", (event) => {
+  const status = event.detail.xhr.status;
+  if (status >= 400 && status < 500) event.stopPropagation();
 });
 
 document.addEventListener("htmx:responseError", (event) => {
@@ -46,4 +65,22 @@ document.addEventListener("htmx:sendError", () => {
 // A print button (the invoice page): the print stylesheet leaves out the console around the document.
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
+});
+
+// A Copy button (a new API token's secret): data-copy names the field it copies.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.querySelector(`[data-copy-status="${button.dataset.copy}"]`);
+  field.select();
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    copied = true;
+  } catch {
+    copied = document.execCommand("copy");  // where the clipboard API is refused (plain http on another host)
+  }
+  button.textContent = copied ? "Copied" : "Copy";
+  if (status) status.textContent = copied ? "Copied to the clipboard." : "Copying was refused by the browser: the text is selected, press Ctrl+C (⌘C).";
 });

@@ -32,6 +32,20 @@ def test_the_secret_is_kept_nowhere_but_the_answer_that_shows_it(teammate_client
     assert all(secret not in str(value) for value in session.values())
 
 
+def test_the_new_secret_is_a_readonly_field_with_a_copy_button(teammate_client, product):
+    response = teammate_client.post(reverse("api_tokens"), {"name": "factory", "product": product.slug, "scopes": ["sims:list"]})
+    html = response.content.decode()
+    assert f'<input id="new-secret" class="mono secret" readonly value="{secret_in(response)}"' in html
+    assert '<button type="button" class="button primary" data-copy="new-secret">Copy</button>' in html
+
+
+def test_the_list_names_the_scopes_as_the_form_does(teammate_client, product):
+    teammate_client.post(reverse("api_tokens"), {"name": "factory", "product": product.slug, "scopes": ["sims:list", "sims.usage:get"]})
+    listed = text_of(teammate_client.get(reverse("api_tokens"))).split("Your tokens")[1].split("Create a token")[0]
+    assert "List SIMs" in listed and "Read usage" in listed
+    assert "sims:list" not in listed and "sims.usage:get" not in listed
+
+
 def test_a_token_needs_a_name_a_scope_and_a_future_expiry(teammate_client, product):
     response = teammate_client.post(reverse("api_tokens"), {"name": "", "product": product.slug, "expires_on": "2001-01-01"})
     assert response.status_code == 400

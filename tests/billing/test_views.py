@@ -266,6 +266,26 @@ def test_an_invoice_is_a_printable_page(owner_client, product):
     assert 'class="tabs"' not in html  # a document, not a console page
 
 
+def test_invoice_quantities_read_as_people_count_them(owner_client, product):
+    invoice = make_invoice(product, date(2026, 2, 1))
+    zone = RateZone.objects.get(code="Z1")
+    InvoiceLine.objects.bulk_create([
+        InvoiceLine(invoice=invoice, position=4, kind="roaming", zone=zone, description="Roaming data, Z1",
+                    quantity=Decimal("4371.2468"), unit="MB", unit_price=Decimal("0.0100"), amount=Decimal("43.71")),
+        InvoiceLine(invoice=invoice, position=5, kind="plan", zone=zone, description="Per-SIM plan for part of the month, Z1",
+                    quantity=Decimal("2.3226"), unit="SIM-months", unit_price=Decimal("2.9900"), amount=Decimal("6.94")),
+        InvoiceLine(invoice=invoice, position=6, kind="overage", zone=zone, description="A trickle over the plan, Z1",
+                    quantity=Decimal("0.0040"), unit="MB", unit_price=Decimal("0.9900"), amount=Decimal("0.00")),
+    ])  # fmt: skip
+    page = text_of(owner_client.get(url("invoice_detail", product, invoice.number)))
+    assert "Per-SIM plan, Z1 Z1 3 SIMs $2.99" in page  # whole SIMs: no decimals
+    assert "Roaming data, Z1 Z1 4,371.25 MB $0.01" in page
+    assert "Per-SIM plan for part of the month, Z1 Z1 2.32 SIM-months" in page
+    assert "A trickle over the plan, Z1 Z1 under 0.01 MB" in page
+    assert "4,371.2468" not in page and "2.3226" not in page
+    assert "the CSV has them in full" in page
+
+
 def test_the_invoice_page_reads_a_bounded_number_of_queries(owner_client, product, django_assert_max_num_queries):
     invoice = make_invoice(product, date(2026, 2, 1))
     with django_assert_max_num_queries(5):  # session, user, membership, invoice, its lines with zones

@@ -38,6 +38,19 @@ def test_a_typed_line_without_an_iccid_is_answered(owner_client, product):
     assert "No ICCID found" in page
 
 
+def test_the_paste_boxs_example_iccids_pass_every_check(owner_client, product):
+    import html
+    import re
+
+    from sims.iccid import validate_iccid
+
+    page = owner_client.get(url("import_start", product)).content.decode()
+    placeholder = html.unescape(re.search(r'<textarea[^>]*id="paste-iccids"[^>]*placeholder="([^"]*)"', page)[1])
+    examples = placeholder.split()
+    assert len(examples) == 2
+    assert [validate_iccid(example) for example in examples] == examples  # InvalidIccid names the broken rule
+
+
 def upload(client, product, name: str, data: bytes):
     return client.post(url("import_file", product), {"file": SimpleUploadedFile(name, data)}, headers=HTMX)
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from console.templatetags.charts import factor, megabytes
+from console.templatetags.charts import factor
 from lib.charts import DayUsage, daily_bars, usage_against_limit
 from lib.units import KB, MB
 from products.fleet import active_sim_count, fleet_summary, fleet_usage
@@ -124,9 +124,20 @@ def test_the_usage_bar_is_full_and_says_so_at_the_limit():
     assert (over.filled, over.over, over.percent) == (100, True, 120)
 
 
-def test_fleet_usage_reads_in_mb_and_factors_briefly():
-    assert [megabytes(amount) for amount in (0, int(299.24 * MB), 41_250 * MB)] == ["0 MB", "299.2 MB", "41,250 MB"]
+def test_factors_read_briefly():
     assert [factor(value) for value in (3.44, 67.4, 1234.0)] == ["×3.4", "×67", "×1,234"]
+
+
+def test_the_fleet_header_reads_its_usage_as_its_days_do(mid_month, owner_client, product, make_sim):
+    """One rule on the card: 4.37 GB in all beside a busiest day of 1.36 GB, not 4,371 MB beside it."""
+    sim = make_sim(product, data_limit_mb=100_000)
+    today = mid_month.date()
+    noon = datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    ingest_usage([usage(sim, megabytes=1_360, at=noon - timedelta(days=2)), usage(sim, megabytes=3_011.2, at=noon - timedelta(days=1))])
+    html = owner_client.get(list_url(product)).content.decode()
+    header = html.split('class="card fleet-header"')[1].split("</section>")[0]
+    assert '<span class="stat-value">4.37 GB</span>' in header
+    assert "1.36 GB" in header and " MB" not in header
 
 
 # The SIMs page: fleet header and spikes
@@ -189,6 +200,19 @@ def test_the_spikes_card_lists_each_sim_with_its_day_baseline_and_factor(owner_c
     html = owner_client.get(list_url(product)).content.decode()
     assert reverse("sim_detail", args=[product.slug, sim.iccid]) in html
     assert "?spikes=1" in html
+
+
+def test_a_spike_of_a_sim_usually_silent_says_new_traffic_not_a_factor(owner_client, product, make_sim):
+    sim = make_sim(product, data_limit_mb=1000)
+    yesterday = timezone.now().date() - timedelta(days=1)
+    noon = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    ingest_usage([usage(sim, megabytes=12.7, at=noon)])
+    detect_spikes(day=yesterday, products=Product.objects.filter(pk=product.pk))
+
+    page = text_of(owner_client.get(list_url(product)))
+
+    assert f"{sim.iccid} 12.7 MB none new traffic" in page
+    assert "0 B" not in page and "×1,270" not in page
 
 
 def test_the_spikes_filter_shows_only_spiking_sims_and_keeps_the_other_filters(owner_client, product, make_sim):
@@ -470,6 +494,14 @@ def test_a_bad_rule_is_refused_with_its_reason(owner_client, product):
     assert "Ensure this value is greater than or equal to 1." in text_of(response) or "Use 1 or more" in text_of(response)
     product.refresh_from_db()
     assert product.trigger_data_kb == 5
+
+
+def test_a_negative_rule_gets_one_error_not_two_that_disagree(owner_client, product):
+    response = owner_client.post(settings_url(product), {"trigger_sms": "-3"}, headers=HTMX)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Use 1 or more, or leave it empty to turn the rule off." in page
+    assert "greater than or equal to 0" not in page
 
 
 def test_the_htmx_save_returns_the_card_with_a_message(owner_client, product):

@@ -177,6 +177,21 @@ def test_the_sim_page_shows_details_and_history(owner_client, product, sim, owne
     assert "Reactivate" in page  # the action that now applies
 
 
+def test_the_sim_page_reads_its_limit_in_the_units_of_its_usage(owner_client, product, make_sim):
+    from django.utils import timezone
+
+    from lib.units import MB
+    from sims.usage import UsageRow, ingest_usage
+
+    sim = make_sim(product, data_limit_mb=5_000)
+    now = timezone.now()
+    ingest_usage([UsageRow(record_id="r1", iccid=sim.iccid, started_at=now, ended_at=now, bytes_up=360 * MB, bytes_down=1_000 * MB, sms=0, country="")])
+    page = text_of(owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])))
+    assert "Data limit 5 GB (this SIM's own)" in page
+    assert "1.36 GB of 5 GB (27%)" in page
+    assert "5000 MB" not in page and "5,000 MB" not in page
+
+
 def test_a_rows_menu_offers_only_the_actions_its_state_allows(owner_client, product, make_sim):
     paused = make_sim(product, state=State.PAUSED)
     page = text_of(owner_client.get(reverse("sim_menu", args=[product.slug, paused.iccid]), headers={"HX-Request": "true"}))

@@ -562,13 +562,35 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private(db, public_dns):
     assert check_url("https://public.example.com/hook")[1] == [PUBLIC]
 
 
-def test_a_name_that_does_not_resolve_is_refused(db, monkeypatch):
-    def fail(host, port):
-        raise OSError("Name or service not known")
+@pytest.mark.parametrize(
+    "failure, says",
+    [
+        (
+            socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+            "The name nowhere.invalid could not be found in DNS: check the spelling of the address.",
+        ),
+        (
+            socket.gaierror(socket.EAI_NODATA, "No address associated with hostname"),
+            "The name nowhere.invalid could not be found in DNS: check the spelling of the address.",
+        ),
+        (
+            socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+            "The name nowhere.invalid could not be looked up: the DNS server did not answer. Try again in a minute.",
+        ),
+        (
+            OSError(101, "Network is unreachable"),
+            "The name nowhere.invalid could not be looked up (network is unreachable). Try again in a minute.",
+        ),
+    ],
+)
+def test_a_name_that_does_not_resolve_is_refused_in_words(db, monkeypatch, failure, says):
+    def fail(*args, **kwargs):
+        raise failure
 
-    monkeypatch.setattr(addresses, "resolve", fail)
-    with pytest.raises(UnsafeUrl, match="could not be resolved"):
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    with pytest.raises(UnsafeUrl) as refused:
         check_url("https://nowhere.invalid/hook")
+    assert str(refused.value) == says
 
 
 def test_the_consoles_own_host_is_refused(db, settings, public_dns):
