@@ -12,6 +12,7 @@ METHODS = {
     "team_remove": "POST",
     "sim_list": "GET",
     "sims_bulk": "POST",
+    "bulk_job": "GET",
     "sim_count": "GET",
     "fleet_active_sims": "GET",
     "product_data_limit": "POST",

@@ -13,7 +13,7 @@ from api.tokens import TokenError, create_token
 from billing.models import Invoice
 from imports.models import ImportJob
 from products.models import Membership, MembershipQuerySet
-from sims.models import SimEvent
+from sims.models import BulkJob, SimEvent
 from tests.console.access_table import (
     ADMIN_ONLY,
     API_PREFIXES,
@@ -42,7 +42,7 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, bulk_job) -> str:
     kwargs = {
         "number": invoice.number,
         "webhook_id": delivery.webhook_id,
@@ -52,6 +52,7 @@ def _url(name: str, product, sim, membership, job, own_sim, invoice, token, deli
         "action": "deactivate",
         "member_id": membership.pk,
         "job_id": job.pk,
+        "bulk_job_id": bulk_job.pk,
         "token_id": token.pk,
     }
     pattern = next(p for p in _console_patterns() if p.name == name)
@@ -111,6 +112,7 @@ def test_a_token_endpoint_with_the_token_and_the_wrong_method_gets_405(client, p
 def urls(product, sim, owner, teammate, make_sim):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
+    bulk_job = BulkJob.objects.create(product=product, created_by=owner, submission="access", action="deactivate", confirmed_count=20_000)
     own_sim = make_sim(None, owner_user=teammate)
     invoice = Invoice.objects.create(
         product=product, number="202601-P00001", period_start="2026-01-01", pricing_model="per_sim", peak_sims=1,
@@ -119,7 +121,7 @@ def urls(product, sim, owner, teammate, make_sim):
     token, _ = create_token(user=teammate, name="ci", product=product, scopes=["sims:list"])
     webhook = Webhook.objects.create(product=product, url="https://hooks.example.com/sims", secret="whsec_test")
     delivery = WebhookDelivery.objects.create(webhook=webhook, uuid=uuid.uuid4(), kind="sim.events", summary="test", body="{}")
-    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery) for name in METHODS}
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, bulk_job) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)
