@@ -277,7 +277,7 @@ def _chosen_sims(product: Product, data: dict[str, Any], params: QueryDict) -> _
     if data["scope"] == "selected":
         requested = set(data["ids"])
         ids = ticked_sims(product, list(requested))
-        return _Chosen(sims=ids, count=len(ids), described=f"{len(ids):,} selected SIMs", product_id=product.pk, requested=len(requested))
+        return _Chosen(sims=ids, count=len(ids), described="the SIMs selected on the page", product_id=product.pk, requested=len(requested))
     form, chosen = _filter_of(product, params)
     if chosen is None:
         return _Chosen(sims=Sim.objects.none(), count=0, described="no SIM (the filter is not valid)")

@@ -109,7 +109,7 @@ def test_ticked_sims_are_read_by_key_not_by_scanning_the_products_sims(owner_cli
     ticked = list(Sim.objects.filter(product=product).order_by("pk").values_list("pk", flat=True)[::6])[:800]
 
     with CaptureQueriesContext(connection) as captured:
-        response = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked)
+        response = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked, confirm_count="800", shown_count="800")
 
     assert "Deactivate: 800 done." in text_of(response)
     plans = _indexes_used_on_sims(captured.captured_queries)
