@@ -71,12 +71,11 @@ def run_bulk_job(*, job_id: int) -> BulkJob:
     job = BulkJob.objects.select_related("product", "created_by").get(pk=job_id)
     if job.status == BulkJob.Status.DONE:
         return job
-    ids = _sims_after(job, job.last_sim_id)
     now = timezone.now()
-    BulkJob.objects.filter(pk=job.pk).update(
-        status=BulkJob.Status.RUNNING, started_at=job.started_at or now, total=job.processed + len(ids), error="", updated_at=now
-    )
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING, started_at=job.started_at or now, error="", updated_at=now)
     try:
+        ids = _sims_after(job, job.last_sim_id)
+        BulkJob.objects.filter(pk=job.pk).update(total=job.processed + len(ids), updated_at=timezone.now())
         for start in range(0, len(ids), CHUNK_SIMS):
             _run_chunk(job, ids[start : start + CHUNK_SIMS])
             reset_queries()  # under DEBUG every statement is kept
