@@ -2,10 +2,12 @@
 jobs with progress and a stored report, as imports run.
 
 The worker lists the SIMs the job acts on when it begins (those matching the filter then, or the ids
-ticked), in id order, and changes them CHUNK_SIMS at a time through `change_sims`, the one function every
-path takes. A chunk's changes, events and the job's counters (its last SIM id among them) commit together
-or not at all: a worker that dies leaves whole chunks, and whoever runs the job next starts after the last
-one committed (`manage.py resume_bulk_jobs`), so no SIM is acted on twice and the report counts each once.
+ticked), in id order. If the person typed a number to confirm and the SIMs listed are not that many, it
+acts on none and says so: the SIMs changed since they were counted. Otherwise it changes them CHUNK_SIMS
+at a time through `change_sims`, the one function every path takes. A chunk's changes, events and the
+job's counters (its last SIM id among them) commit together or not at all: a worker that dies leaves
+whole chunks, and whoever runs the job next starts after the last one committed (`manage.py
+resume_bulk_jobs`), so no SIM is acted on twice and the report counts each once.
 """
 
 from collections import Counter
@@ -33,7 +35,7 @@ def start_bulk_job(
     user: Any,
     submission: str,
     action: Action,
-    confirmed_count: int,
+    confirmed_count: int | None,
     described: str,
     filters: dict[str, str] | None = None,
     sim_ids: list[int] | None = None,
@@ -41,7 +43,8 @@ def start_bulk_job(
     unpause: bool = False,
 ) -> tuple[BulkJob, bool]:
     """Queue a bulk action for the worker: the SIMs matching `filters` (the SIMs page's state, country,
-    q and spiking_on) or the ticked `sim_ids`. A second submission of the same form (`submission`, a
+    q and spiking_on) or the ticked `sim_ids`; `confirmed_count`, the number of SIMs typed to confirm it
+    (the worker checks it when it lists them). A second submission of the same form (`submission`, a
     double click) starts nothing and gives the first job: (job, whether it is new)."""
     try:
         with transaction.atomic():
@@ -75,6 +78,9 @@ def run_bulk_job(*, job_id: int) -> BulkJob:
     BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING, started_at=job.started_at or now, error="", updated_at=now)
     try:
         ids = _sims_after(job, job.last_sim_id)
+        if not job.processed and job.confirmed_count is not None and len(ids) != job.confirmed_count:
+            _refuse(job, matching=len(ids))
+            return job
         BulkJob.objects.filter(pk=job.pk).update(total=job.processed + len(ids), updated_at=timezone.now())
         for start in range(0, len(ids), CHUNK_SIMS):
             _run_chunk(job, ids[start : start + CHUNK_SIMS])
@@ -126,6 +132,21 @@ def _run_chunk(job: BulkJob, ids: list[int]) -> None:
             skipped=dict(skipped),
             updated_at=timezone.now(),
         )
+
+
+def _refuse(job: BulkJob, *, matching: int) -> None:
+    """The SIMs changed between the number typed and the job's start: act on none rather than on another number."""
+    _finish(
+        job,
+        status=BulkJob.Status.REFUSED,
+        total=matching,
+        finished_at=timezone.now(),
+        error=(
+            f"Nothing was changed: {matching:,} SIMs match now, not the {job.confirmed_count:,} you confirmed "
+            "(the SIMs changed in between). Apply the action again from the SIMs page to confirm the new number."
+        ),
+    )
+    job.refresh_from_db()
 
 
 def _finish(job: BulkJob, **fields: object) -> None:

@@ -338,6 +338,7 @@ class BulkJob(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused"
 
     product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="bulk_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_jobs")
@@ -351,8 +352,9 @@ class BulkJob(models.Model):
     sim_ids = models.JSONField(null=True, blank=True)
     # How the person saw it: "state Active, home country France" or "12,000 selected SIMs".
     described = models.CharField(max_length=300, blank=True)
-    # The number the person confirmed (the SIMs matching at the apply), and those matching when the worker began.
-    confirmed_count = models.PositiveIntegerField()
+    # The number of SIMs the person typed to confirm (None: an action that asks for none), and the SIMs
+    # matching when the worker began: a job whose SIMs are not the number confirmed is refused.
+    confirmed_count = models.PositiveIntegerField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     # Counted chunk by chunk, in the chunk's own transaction.
@@ -379,7 +381,7 @@ class BulkJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.REFUSED)
 
     @property
     def skipped_count(self) -> int:

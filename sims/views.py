@@ -25,7 +25,7 @@ from products.access import get_membership_for_user
 from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import PricingModel, Product
-from sims.bulk_confirmation import needs_typed_count, typed_count_problem, what_it_does
+from sims.bulk_confirmation import TYPED_CONFIRMATION_ABOVE, needs_typed_count, typed_count_problem, what_it_does
 from sims.bulk_jobs import seconds_left, skipped_by_reason, start_bulk_job
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
@@ -263,30 +263,39 @@ def _limit_summary(change: LimitChange) -> str:
 
 @dataclass(frozen=True)
 class _Chosen:
-    """The SIMs a bulk form chose, counted now: the number the action will change."""
+    """The SIMs a bulk form chose: the ids ticked in the product, or the filter's selection."""
 
-    sims: QuerySet[Sim] | list[int]
-    count: int
     described: str
-    product_id: int | None = None  # with ids: a SIM moved out of the product meanwhile is refused
+    ids: list[int] | None = None
+    selection: SimSelection | None = None
     requested: int | None = None  # ids ticked, to count those not found in the product
     filters: dict[str, str] | None = None  # for a background job: the filter, worked out again by the worker
+
+    @property
+    def sims(self) -> QuerySet[Sim] | list[int]:
+        return self.ids if self.ids is not None else self.selection.queryset if self.selection else Sim.objects.none()
+
+    def count(self) -> int:
+        return len(self.ids) if self.ids is not None else self.selection.count() if self.selection else 0
+
+    def count_up_to(self, limit: int) -> int:
+        if self.ids is not None:
+            return min(len(self.ids), limit)
+        return self.selection.count_up_to(limit) if self.selection else 0
 
 
 def _chosen_sims(product: Product, data: dict[str, Any], params: QueryDict) -> _Chosen:
     if data["scope"] == "selected":
         requested = set(data["ids"])
-        ids = ticked_sims(product, list(requested))
-        return _Chosen(sims=ids, count=len(ids), described="the SIMs selected on the page", product_id=product.pk, requested=len(requested))
+        return _Chosen(described="the SIMs selected on the page", ids=ticked_sims(product, list(requested)), requested=len(requested))
     form, chosen = _filter_of(product, params)
     if chosen is None:
-        return _Chosen(sims=Sim.objects.none(), count=0, described="no SIM (the filter is not valid)")
-    selection = select_sims(product=product, **chosen)
+        return _Chosen(described="no SIM (the filter is not valid)")
     filters = {
         "state": chosen["state"], "country": chosen["country"], "q": chosen["fragment"],
         "spiking_on": chosen["spiking_on"].isoformat() if chosen["spiking_on"] else "",
     }  # fmt: skip
-    return _Chosen(sims=selection.queryset, count=selection.count(), described=_described(form, chosen), filters=filters)
+    return _Chosen(described=_described(form, chosen), selection=select_sims(product=product, **chosen), filters=filters)
 
 
 def _described(form: SimFilterForm, chosen: dict[str, Any]) -> str:
@@ -308,20 +317,20 @@ _NOT_CARRIED = {"csrfmiddlewaretoken", "confirm_count", "shown_count", "submissi
 
 
 def _confirmation(
-    request: SignedInRequest, product: Product, action: Action, chosen: _Chosen, submission: str, problem: str | None
+    request: SignedInRequest, product: Product, action: Action, chosen: _Chosen, count: int, submission: str, problem: str | None
 ) -> HttpResponse:
     """Ask for the number of SIMs to be typed: the first time as a question, after a wrong number as an error."""
     context = {
         "product": product,
         "action": action,
-        "count": chosen.count,
-        "count_text": f"{chosen.count:,}",
-        "does": what_it_does(action, chosen.count),
+        "count": count,
+        "count_text": f"{count:,}",
+        "does": what_it_does(action, count),
         "described": chosen.described,
         "carried": [(name, value) for name, values in request.POST.lists() if name not in _NOT_CARRIED for value in values],
         "submission": submission,
         "problem": problem,
-        "as_job": chosen.count > settings.BULK_JOB_ABOVE_SIMS,
+        "as_job": count > settings.BULK_JOB_ABOVE_SIMS,
         "filter_query": _filter_query(request.POST),
     }
     template = "sims/bulk_confirm.html" + ("#confirm" if request.htmx else "")
@@ -331,6 +340,10 @@ def _confirmation(
 @require_POST
 @login_required
 def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
+    """A bulk action. Above a few SIMs, a harmful one first asks for their number (exactly counted), and runs
+    when that number comes back typed. On up to BULK_JOB_ABOVE_SIMS SIMs it runs here, on the SIMs counted
+    again now; on more, it starts a job, counting no further than the threshold: the worker checks the typed
+    number when it lists the SIMs, so the request costs the same for ten thousand SIMs or a million."""
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form = BulkActionForm(request.POST)
@@ -340,23 +353,29 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     action = Action(data["action"])
     chosen = _chosen_sims(product, data, request.POST)
     submission = data["submission"] or uuid.uuid4().hex
-    if needs_typed_count(action, chosen.count):
-        asked = data["shown_count"] is not None
-        problem = typed_count_problem(action=action, count=chosen.count, typed=data["confirm_count"], shown=data["shown_count"])
+    threshold = settings.BULK_JOB_ABOVE_SIMS
+    counted = chosen.count_up_to(max(threshold, TYPED_CONFIRMATION_ABOVE) + 1)  # exact up to the threshold
+    as_job = counted > threshold
+    confirmed = None
+    if needs_typed_count(action, counted):
+        shown = data["shown_count"]
+        if shown is None:
+            return _confirmation(request, product, action, chosen, chosen.count() if as_job else counted, submission, None)
+        confirmed = shown if as_job else counted
+        problem = typed_count_problem(action=action, count=confirmed, typed=data["confirm_count"], shown=shown)
         if problem is not None:
-            return _confirmation(request, product, action, chosen, submission, problem if asked else None)
-    if chosen.count > settings.BULK_JOB_ABOVE_SIMS:
+            return _confirmation(request, product, action, chosen, confirmed, submission, problem)
+    if as_job:
         job, _ = start_bulk_job(
-            product=product, user=request.user, submission=submission, action=action, confirmed_count=chosen.count,
-            described=chosen.described, filters=chosen.filters,
-            sim_ids=chosen.sims if isinstance(chosen.sims, list) else None,
+            product=product, user=request.user, submission=submission, action=action, confirmed_count=confirmed,
+            described=chosen.described, filters=chosen.filters, sim_ids=chosen.ids,
             data_limit_mb=data["data_limit_mb"], unpause=data["unpause"],
         )  # fmt: skip
         url = reverse("bulk_job", args=[product.slug, job.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     change = change_sims(
         sims=chosen.sims, action=action, actor=Actor.for_user(request.user),
-        data_limit_mb=data["data_limit_mb"], unpause=data["unpause"], product_id=chosen.product_id,
+        data_limit_mb=data["data_limit_mb"], unpause=data["unpause"], product_id=product.pk if chosen.ids is not None else None,
     )  # fmt: skip
     report = change.report
     handled = len(report.done) + len(report.refused)

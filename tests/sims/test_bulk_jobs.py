@@ -3,6 +3,8 @@ run in committed chunks by id, resumed after its last chunk when a worker dies."
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -45,9 +47,14 @@ def test_more_than_10000_sims_become_a_job_and_the_request_changes_none(owner_cl
 
     job = BulkJob.objects.get()
     assert response["HX-Redirect"] == reverse("bulk_job", args=[product.slug, job.pk])
-    assert (job.status, job.action, job.confirmed_count, job.data_limit_mb) == ("queued", "set_data_limit", 10_001, 20)
+    assert (job.status, job.action, job.confirmed_count, job.data_limit_mb) == ("queued", "set_data_limit", None, 20)
     assert queued_runs() == 1
     assert not Sim.objects.filter(data_limit_mb=20).exists() and not SimEvent.objects.exists()
+
+    run_bulk_job(job_id=job.pk)  # what the worker does: 10,001 SIMs in chunks of 5,000
+    job.refresh_from_db()
+    assert (job.status, job.total, job.changed, job.chunks_done) == ("done", 10_001, 10_001, 3)
+    assert Sim.objects.filter(data_limit_mb=20).count() == 10_001
 
 
 def test_at_the_threshold_the_action_still_runs_in_the_request(owner_client, product, make_sim, small_jobs):
@@ -94,7 +101,7 @@ def test_the_job_acts_on_the_filter_and_reports_changed_and_skipped_with_why(own
 def test_the_progress_page_polls_while_the_job_runs_and_stops_when_it_is_done(owner_client, product, make_sim, small_jobs):
     for _ in range(11):
         make_sim(product)
-    bulk(owner_client, product, action="set_data_limit", data_limit_mb="9", scope="matching")
+    bulk(owner_client, product, action="deactivate", scope="matching", confirm_count="11", shown_count="11")
     job = BulkJob.objects.get()
 
     waiting = progress(owner_client, job)
@@ -198,7 +205,7 @@ def test_a_failed_job_says_so_and_runs_on_when_resumed(owner_client, product, ma
     assert (done.status, done.processed, done.changed, done.skipped_count, done.error) == ("done", 11, 11, 0, "")
 
 
-def test_sims_that_left_the_filter_before_the_job_began_are_not_acted_on_and_the_report_says_so(
+def test_when_the_sims_changed_between_the_typed_number_and_the_jobs_start_it_acts_on_none_and_says_so(
     owner_client, product, make_sim, small_jobs
 ):
     sims = [make_sim(product, home_country="FR") for _ in range(12)]
@@ -207,10 +214,31 @@ def test_sims_that_left_the_filter_before_the_job_began_are_not_acted_on_and_the
 
     job = run_bulk_job(job_id=BulkJob.objects.get().pk)
 
-    assert (job.confirmed_count, job.total, job.changed) == (12, 11, 11)
-    assert "You confirmed 12 SIMs; 11 matched when the job began" in text_of(progress(owner_client, job))
-    sims[0].refresh_from_db()
-    assert sims[0].state == State.ACTIVE
+    assert (job.status, job.confirmed_count, job.total, job.changed) == ("refused", 12, 11, 0)
+    page = text_of(progress(owner_client, job))
+    assert "Refused. Nothing was changed: 11 SIMs match now, not the 12 you confirmed" in page
+    assert "every 1s" not in progress(owner_client, job).content.decode()
+    assert not Sim.objects.exclude(state=State.ACTIVE).exists() and not SimEvent.objects.exists()
+
+
+def test_a_number_typed_to_match_a_forged_count_starts_a_job_that_refuses(owner_client, product, make_sim, small_jobs):
+    for _ in range(30):
+        make_sim(product)
+    bulk(owner_client, product, action="terminate", confirm_terminate="on", scope="matching", confirm_count="11", shown_count="11")
+    job = run_bulk_job(job_id=BulkJob.objects.get().pk)
+    assert job.status == "refused" and not Sim.objects.filter(state=State.TERMINATED).exists()
+
+
+def test_the_request_that_starts_a_job_counts_no_further_than_the_threshold(
+    owner_client, product, make_sim, small_jobs, django_assert_max_num_queries
+):
+    for _ in range(40):
+        make_sim(product)
+    with CaptureQueriesContext(connection) as captured:
+        bulk(owner_client, product, action="deactivate", scope="matching", confirm_count="40", shown_count="40")
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"] and "sims_sim" in q["sql"]]
+    assert counts and all("LIMIT 11" in sql for sql in counts), counts
+    assert BulkJob.objects.get().confirmed_count == 40
 
 
 def test_ticked_sims_above_the_threshold_are_a_job_too(owner_client, product, make_sim, small_jobs):
