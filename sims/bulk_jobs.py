@@ -11,11 +11,11 @@ resume_bulk_jobs`), so no SIM is acted on twice and the report counts each once.
 """
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, reset_queries, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 
@@ -25,6 +25,8 @@ from sims.limits import change_sims
 from sims.listing import select_sims, ticked_sims
 from sims.models import BulkJob
 
+# The SIMs page lists the product's bulk jobs under way, and those that ended this long ago at most.
+RECENT_JOBS = timedelta(hours=1)
 # SIMs per chunk: one transaction each (the lifecycle commits its own inner chunks of 1,000 as savepoints).
 CHUNK_SIMS = 5_000
 
@@ -166,3 +168,11 @@ def seconds_left(job: BulkJob) -> float | None:
         return None
     elapsed = (timezone.now() - job.started_at).total_seconds()
     return elapsed / job.processed * max(0, job.total - job.processed)
+
+
+def recent_bulk_jobs(product: Product, *, now: datetime) -> list[tuple[BulkJob, str]]:
+    """The product's bulk jobs under way or just ended, newest first, with their action's label: the SIMs
+    page links to them."""
+    under_way = Q(status__in=[BulkJob.Status.QUEUED, BulkJob.Status.RUNNING])
+    jobs = BulkJob.objects.filter(under_way | Q(finished_at__gte=now - RECENT_JOBS), product=product)
+    return [(job, Action(job.action).label) for job in jobs.order_by("-created_at")[:3]]

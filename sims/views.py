@@ -26,7 +26,7 @@ from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import PricingModel, Product
 from sims.bulk_confirmation import TYPED_CONFIRMATION_ABOVE, needs_typed_count, typed_count_problem, what_it_does
-from sims.bulk_jobs import seconds_left, skipped_by_reason, start_bulk_job
+from sims.bulk_jobs import recent_bulk_jobs, seconds_left, skipped_by_reason, start_bulk_job
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
@@ -92,7 +92,11 @@ def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "sim-table":
         template += "#table"
     else:
-        context.update(fleet=fleet_summary(product, now=timezone.now()), default_limit_form=DefaultDataLimitForm())
+        context.update(
+            fleet=fleet_summary(product, now=timezone.now()),
+            default_limit_form=DefaultDataLimitForm(),
+            bulk_jobs=recent_bulk_jobs(product, now=timezone.now()),
+        )
     return render(request, template, context)
 
 

@@ -1,6 +1,8 @@
 """Bulk actions on more than BULK_JOB_ABOVE_SIMS SIMs: a background job with progress and a stored report,
 run in committed chunks by id, resumed after its last chunk when a worker dies."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -269,3 +271,18 @@ def test_a_teammate_sees_the_job_and_an_outsider_gets_404(client, product, owner
     client.force_login(outsider)
     assert progress(client, job).status_code == 404
     assert progress(client, job, htmx=True).status_code == 404
+
+
+def test_the_sims_page_links_to_the_jobs_under_way_and_just_ended(owner_client, product, owner):
+    running = BulkJob.objects.create(
+        product=product, created_by=owner, submission="a", action="terminate", confirmed_count=20_000,
+        described="SIMs matching home country France", status="running", total=20_000, processed=5_000,
+    )  # fmt: skip
+    long_done = BulkJob.objects.create(
+        product=product, created_by=owner, submission="b", action="deactivate", confirmed_count=20_000,
+        status="done", finished_at=timezone.now() - timedelta(hours=2),
+    )  # fmt: skip
+    page = owner_client.get(reverse("sim_list", args=[product.slug])).content.decode()
+    assert "Bulk job #%d</a>: Terminate on SIMs matching home country France, 25%%" % running.pk in page
+    assert reverse("bulk_job", args=[product.slug, running.pk]) in page
+    assert "Bulk job #%d<" % long_done.pk not in page
