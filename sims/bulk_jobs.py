@@ -3,17 +3,18 @@ jobs with progress and a stored report, as imports run.
 
 The worker lists the SIMs the job acts on when it begins (those matching the filter then, or the ids
 ticked), in id order. If the person typed a number to confirm and the SIMs listed are not that many, it
-acts on none and says so: the SIMs changed since they were counted. Otherwise it changes them CHUNK_SIMS
-at a time through `change_sims`, the one function every path takes. A chunk's changes, events and the
-job's counters (its last SIM id among them) commit together or not at all: a worker that dies leaves
-whole chunks, and whoever runs the job next starts after the last one committed (`manage.py
-resume_bulk_jobs`), so no SIM is acted on twice and the report counts each once.
+acts on none and says so: the SIMs changed since they were counted. Otherwise it changes them
+BULK_JOB_CHUNK_SIMS at a time through `change_sims`, the one function every path takes. A chunk's
+changes, events and the job's counters (its last SIM id among them) commit together or not at all: a
+worker that dies leaves whole chunks, and whoever runs the job next starts after the last one committed
+(`manage.py resume_bulk_jobs`), so no SIM is acted on twice and the report counts each once.
 """
 
 from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, reset_queries, transaction
 from django.db.models import F, Q
 from django.tasks import task
@@ -27,8 +28,6 @@ from sims.models import BulkJob
 
 # The SIMs page lists the product's bulk jobs under way, and those that ended this long ago at most.
 RECENT_JOBS = timedelta(hours=1)
-# SIMs per chunk: one transaction each (the lifecycle commits its own inner chunks of 1,000 as savepoints).
-CHUNK_SIMS = 5_000
 
 
 def start_bulk_job(
@@ -84,8 +83,10 @@ def run_bulk_job(*, job_id: int) -> BulkJob:
             _refuse(job, matching=len(ids))
             return job
         BulkJob.objects.filter(pk=job.pk).update(total=job.processed + len(ids), updated_at=timezone.now())
-        for start in range(0, len(ids), CHUNK_SIMS):
-            _run_chunk(job, ids[start : start + CHUNK_SIMS])
+        # One transaction per chunk (the lifecycle's own chunks of 1,000 are savepoints in it).
+        size = settings.BULK_JOB_CHUNK_SIMS
+        for start in range(0, len(ids), size):
+            _run_chunk(job, ids[start : start + size])
             reset_queries()  # under DEBUG every statement is kept
     except Exception as error:
         _finish(job, status=BulkJob.Status.FAILED, error=f"{type(error).__name__}: {error}")

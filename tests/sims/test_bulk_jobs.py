@@ -34,10 +34,10 @@ def queued_runs() -> int:
 
 
 @pytest.fixture
-def small_jobs(settings, monkeypatch):
+def small_jobs(settings):
     """Jobs above 10 SIMs, in chunks of 4: the rule at the size of a test."""
     settings.BULK_JOB_ABOVE_SIMS = 10
-    monkeypatch.setattr(bulk_jobs, "CHUNK_SIMS", 4)
+    settings.BULK_JOB_CHUNK_SIMS = 4
 
 
 def test_more_than_10000_sims_become_a_job_and_the_request_changes_none(owner_client, product, django_capture_on_commit_callbacks):
