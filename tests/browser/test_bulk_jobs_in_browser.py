@@ -41,6 +41,7 @@ def test_terminating_all_matching_asks_for_the_number_then_runs_as_a_job_with_pr
     field.fill("12")
     page.get_by_role("button", name="Terminate 14 SIMs").click()
     expect(page.locator("#bulk-confirm .form-error")).to_contain_text("you typed 12, but this would change 14 SIMs. Type 14")
+    screenshot("bulk-02-wrong-number")
     assert Sim.objects.filter(product=fleet, state=State.ACTIVE).count() == 12  # nothing changed
 
     start_worker()
@@ -49,5 +50,8 @@ def test_terminating_all_matching_asks_for_the_number_then_runs_as_a_job_with_pr
     expect(page).to_have_url(re.compile(r"/products/acme-trackers/sims/bulk/\d+/$"))
     expect(page.locator("#progress")).to_contain_text("Done. 12 SIMs changed, 2 skipped.", timeout=60_000)
     expect(page.locator("#progress")).to_contain_text("the SIM is terminated")
-    screenshot("bulk-02-job-done")
+    screenshot("bulk-03-job-done")
     assert Sim.objects.filter(product=fleet, state=State.TERMINATED).count() == 14
+    page.get_by_role("link", name="See the SIMs").click()
+    expect(page.locator(".bulk-jobs")).to_contain_text("Terminate on every SIM of the product: 12 changed, 2 skipped")
+    screenshot("bulk-04-sims-page-lists-the-job", full_page=False)
