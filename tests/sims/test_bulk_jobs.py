@@ -286,3 +286,13 @@ def test_the_sims_page_links_to_the_jobs_under_way_and_just_ended(owner_client, 
     assert "Bulk job #%d</a>: Terminate on SIMs matching home country France, 25%%" % running.pk in page
     assert reverse("bulk_job", args=[product.slug, running.pk]) in page
     assert "Bulk job #%d<" % long_done.pk not in page
+
+
+def test_without_htmx_starting_a_job_redirects_to_its_page(client, owner, product, make_sim, small_jobs):
+    for _ in range(11):
+        make_sim(product)
+    client.force_login(owner)
+    data = {"action": "deactivate", "scope": "matching", "confirm_count": "11", "shown_count": "11"}
+    response = client.post(reverse("sims_bulk", args=[product.slug]), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("bulk_job", args=[product.slug, BulkJob.objects.get().pk])
