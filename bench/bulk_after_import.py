@@ -99,7 +99,7 @@ def deactivate_ticked(ticked: int, rng: random.Random, label: str) -> float:
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
         response = client.post(
-            reverse("sims_bulk", args=[SLUG]), {"action": "deactivate", "scope": "selected", "ids": chosen}, headers={"HX-Request": "true"}
+            reverse("sims_bulk", args=[SLUG]), {"action": "deactivate", "scope": "selected", "ids": chosen, "confirm_count": str(ticked), "shown_count": str(ticked)}, headers={"HX-Request": "true"}
         )
         seconds = time.perf_counter() - started
     if response.status_code != 200:

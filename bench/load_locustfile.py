@@ -28,6 +28,7 @@ HTMX = {"HX-Request": "true"}
 HTMX_TABLE = {"HX-Request": "true", "HX-Target": "sim-table"}
 ICCID_LINK = re.compile(rf'{BASE}/sims/(89\d{{17,18}})/')
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SHOWN_COUNT = re.compile(r'name="shown_count" value="(\d+)"')
 _log = Path(os.environ["LOAD_LOG"]).open("a", buffering=1 << 16)
 _usernames = iter(CONFIG["usernames"])
 
@@ -135,7 +136,11 @@ class TeamMember(HttpUser):
         else:
             data = {"action": "deactivate", "state": "active"}
         data.update(scope="matching", q=block)
-        self.client.post(f"{BASE}/sims/bulk/", data=data, headers={**HTMX, **self.csrf()}, name="bulk action")
+        answer = self.client.post(f"{BASE}/sims/bulk/", data=data, headers={**HTMX, **self.csrf()}, name="bulk action")
+        asked = SHOWN_COUNT.search(answer.text)
+        if asked:  # more than a few SIMs: type their number, as a person does
+            data.update(confirm_count=asked.group(1), shown_count=asked.group(1))
+            self.client.post(f"{BASE}/sims/bulk/", data=data, headers={**HTMX, **self.csrf()}, name="bulk action confirmed")
         self.blocks_deactivated ^= {block}
 
     @task(1)

@@ -211,6 +211,11 @@ MEDIA_URL = "media/"  # never served: uploaded ICCID files are read by the impor
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", default=64)
 # ICCIDs per import batch: one transaction, one carrier call, one charge line each.
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", default=50_000)
+# A bulk action on more SIMs than this runs as a background job with a progress page (sims/bulk_jobs.py);
+# on fewer, in the request.
+BULK_JOB_ABOVE_SIMS = env_int("BULK_JOB_ABOVE_SIMS", default=10_000, minimum=1)
+# SIMs per chunk of a bulk job: one transaction each, committed with the job's counters.
+BULK_JOB_CHUNK_SIMS = env_int("BULK_JOB_CHUNK_SIMS", default=5_000, minimum=1)
 
 # Webcam scanning: frames the import page sends a few times a second.
 SCAN_MAX_FRAME_BYTES = env_int("SCAN_MAX_FRAME_BYTES", default=4_000_000)

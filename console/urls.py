@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
+    path("products/<slug:slug>/sims/bulk/<int:bulk_job_id>/", sim_views.bulk_job, name="bulk_job"),
     path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
     path("products/<slug:slug>/sims/active/", product_views.fleet_active_sims, name="fleet_active_sims"),
     path("products/<slug:slug>/sims/data-limit/", product_views.product_data_limit, name="product_data_limit"),

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import (
+    BulkJob,
     DomainEvent,
     ProductDailyUsage,
     Sim,
@@ -177,3 +178,17 @@ class SimStateDeltaAdmin(ReadOnlyAdmin):
     list_display = ["product_id", "state", "sims"]
     list_filter = ["state"]
     ordering = ["product_id", "state", "id"]
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    """Bulk actions' background jobs: what they did is their report, never edited (a stuck one: resume_bulk_jobs)."""
+
+    list_display = ["pk", "product", "created_by", "action", "status", "confirmed_count", "processed", "changed", "created_at"]
+    list_filter = ["status", "action"]
+    search_fields = ["product__name", "created_by__username"]
+    list_select_related = ["product", "created_by"]
+    readonly_fields = [field.name for field in BulkJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -99,6 +99,12 @@ class BulkActionForm(forms.Form):
     data_limit_mb = data_limit_field(required=False)
     unpause = unpause_field()
     confirm_terminate = forms.BooleanField(required=False)
+    # The number of SIMs typed to confirm a harmful action on more than a few (sims.bulk_confirmation),
+    # and the number the confirmation asked for: the server counts again and compares.
+    confirm_count = forms.CharField(required=False, max_length=40, strip=True)
+    shown_count = forms.IntegerField(required=False, min_value=0)
+    # The form's one-time token: submitted twice (a double click), it starts one background job.
+    submission = forms.CharField(required=False, max_length=64)
 
     def clean(self) -> dict:
         super().clean()

@@ -65,6 +65,11 @@ class SimSelection:
             return self.queryset.count()
         return sum(_count_per_range(self.sims, self.starts).values())
 
+    def count_up_to(self, limit: int) -> int:
+        """How many SIMs match, counted no further than `limit`: telling whether more than 10,000 match
+        reads 10,001 index entries, where counting a million read them all (a second on PostgreSQL)."""
+        return self.queryset[:limit].count()
+
 
 def select_sims(
     *, product: Product, state: str = "", country: str = "", fragment: str = "", spiking_on: date | None = None

@@ -326,3 +326,69 @@ class DomainEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class BulkJob(models.Model):
+    """A bulk action on more SIMs than a request should change (sims/bulk_jobs.py): run by a worker in
+    chunks of SIMs by id, each chunk committed with the job's counters, so a job a worker left
+    half-done continues after its last committed chunk and acts on no SIM twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused"
+
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="bulk_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_jobs")
+    # The form's one-time token: a second submission of the same form finds this job, not a new one.
+    submission = models.CharField(max_length=64)
+    action = models.CharField(max_length=20)
+    data_limit_mb = models.PositiveIntegerField(null=True, blank=True)
+    unpause = models.BooleanField(default=False)
+    # Which SIMs: the SIMs page's filter (state, country, q, spiking_on), or the ids ticked.
+    filters = models.JSONField(default=dict, blank=True)
+    sim_ids = models.JSONField(null=True, blank=True)
+    # How the person saw it: "state Active, home country France" or "12,000 selected SIMs".
+    described = models.CharField(max_length=300, blank=True)
+    # The number of SIMs the person typed to confirm (None: an action that asks for none), and the SIMs
+    # matching when the worker began: a job whose SIMs are not the number confirmed is refused.
+    confirmed_count = models.PositiveIntegerField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Counted chunk by chunk, in the chunk's own transaction.
+    last_sim_id = models.BigIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    paused = models.PositiveIntegerField(default=0)
+    unpaused = models.PositiveIntegerField(default=0)
+    # Refusal reason -> SIMs (already in that state, an illegal transition, moved meanwhile).
+    skipped = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "submission"], name="bulkjob_once_per_submission")]
+        indexes = [models.Index(fields=["product", "-created_at"], name="bulkjob_product_recent")]
+
+    def __str__(self) -> str:
+        return f"Bulk {self.action} #{self.pk} in {self.product_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.REFUSED)
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.processed * 100 // self.total) if self.total else 0

@@ -1,3 +1,5 @@
+import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_countries.fields import Country
+from django_htmx.http import HttpResponseClientRedirect
 
 from lib.calendar import billing_period_start
 from lib.charts import DayUsage
@@ -20,11 +24,13 @@ from products.access import get_membership_for_user
 from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import Product
+from sims.bulk_confirmation import TYPED_CONFIRMATION_ABOVE, needs_typed_count, typed_count_problem, what_it_does
+from sims.bulk_jobs import recent_bulk_jobs, seconds_left, skipped_by_reason, start_bulk_job
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
 from sims.listing import SimSelection, page_of_sims, select_sims, ticked_sims
-from sims.models import Sim, SimDailyUsage, State
+from sims.models import BulkJob, Sim, SimDailyUsage, State
 from sims.spikes import latest_spike_day
 
 REFUSED_ICCIDS_SHOWN = 20
@@ -36,20 +42,25 @@ def _get_sim_for_product(product: Product, iccid: str) -> Sim:
     return get_object_or_404(Sim.objects.select_related("product"), product=product, iccid=iccid)
 
 
-def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSelection]:
+def _filter_of(product: Product, params: QueryDict) -> tuple[SimFilterForm, dict[str, Any] | None]:
+    """The filter's form, and `select_sims`' arguments for it (None: it selects no SIM)."""
     form = SimFilterForm(params)
     if not form.is_valid():
-        return form, SimSelection(product=product, sims=Sim.objects.none(), fragment="", starts=None)
+        return form, None
     data = form.cleaned_data
     spiking_on = None
     if data["spikes"]:
         spiking_on = latest_spike_day(product, today=timezone.now().date())
         if spiking_on is None:
-            return form, SimSelection(product=product, sims=Sim.objects.none(), fragment="", starts=None)
-    selection = select_sims(
-        product=product, state=data["state"], country=data["country"], fragment=data["q"], spiking_on=spiking_on
-    )
-    return form, selection
+            return form, None
+    return form, {"state": data["state"], "country": data["country"], "fragment": data["q"], "spiking_on": spiking_on}
+
+
+def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSelection]:
+    form, chosen = _filter_of(product, params)
+    if chosen is None:
+        return form, SimSelection(product=product, sims=Sim.objects.none(), fragment="", starts=None)
+    return form, select_sims(product=product, **chosen)
 
 
 @require_GET
@@ -73,12 +84,18 @@ def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
         "filter_query": _filter_query(request.GET),
         "page_query": _page_query(request.GET),
         "actions": CONSOLE_ACTIONS,
+        # One per rendering of the bulk form: submitted twice, it starts one background job.
+        "submission": uuid.uuid4().hex,
     }
     template = "sims/sim_list.html"
     if request.htmx and request.htmx.target == "sim-table":
         template += "#table"
     else:
-        context.update(fleet=fleet_summary(product, now=timezone.now()), default_limit_form=DefaultDataLimitForm())
+        context.update(
+            fleet=fleet_summary(product, now=timezone.now()),
+            default_limit_form=DefaultDataLimitForm(),
+            bulk_jobs=recent_bulk_jobs(product, now=timezone.now()),
+        )
     return render(request, template, context)
 
 
@@ -241,40 +258,140 @@ def _limit_summary(change: LimitChange) -> str:
     return f" {change.paused:,} paused at once (at or over the new limit), {change.unpaused:,} unpaused (now under it)."
 
 
+@dataclass(frozen=True)
+class _Chosen:
+    """The SIMs a bulk form chose: the ids ticked in the product, or the filter's selection."""
+
+    described: str
+    ids: list[int] | None = None
+    selection: SimSelection | None = None
+    requested: int | None = None  # ids ticked, to count those not found in the product
+    filters: dict[str, str] | None = None  # for a background job: the filter, worked out again by the worker
+
+    @property
+    def sims(self) -> QuerySet[Sim] | list[int]:
+        return self.ids if self.ids is not None else self.selection.queryset if self.selection else Sim.objects.none()
+
+    def count(self) -> int:
+        return len(self.ids) if self.ids is not None else self.selection.count() if self.selection else 0
+
+    def count_up_to(self, limit: int) -> int:
+        if self.ids is not None:
+            return min(len(self.ids), limit)
+        return self.selection.count_up_to(limit) if self.selection else 0
+
+
+def _chosen_sims(product: Product, data: dict[str, Any], params: QueryDict) -> _Chosen:
+    if data["scope"] == "selected":
+        requested = set(data["ids"])
+        return _Chosen(described="the SIMs selected on the page", ids=ticked_sims(product, list(requested)), requested=len(requested))
+    form, chosen = _filter_of(product, params)
+    if chosen is None:
+        return _Chosen(described="no SIM (the filter is not valid)")
+    filters = {
+        "state": chosen["state"], "country": chosen["country"], "q": chosen["fragment"],
+        "spiking_on": chosen["spiking_on"].isoformat() if chosen["spiking_on"] else "",
+    }  # fmt: skip
+    return _Chosen(described=_described(form, chosen), selection=select_sims(product=product, **chosen), filters=filters)
+
+
+def _described(form: SimFilterForm, chosen: dict[str, Any]) -> str:
+    """The filter in words: 'SIMs matching state Active, home country France'."""
+    parts = []
+    if chosen["state"]:
+        parts.append(f"state {State(chosen['state']).label}")
+    if chosen["country"]:
+        parts.append(f"home country {Country(chosen['country']).name}")
+    if chosen["fragment"]:
+        parts.append(f"ICCID containing {chosen['fragment']}")
+    if chosen["spiking_on"]:
+        parts.append(f"spiking on {chosen['spiking_on']:%-d %b}")
+    return "SIMs matching " + ", ".join(parts) if parts else "every SIM of the product"
+
+
+# Fields of the bulk form that the confirmation sends again as they were; it adds the typed number.
+_NOT_CARRIED = {"csrfmiddlewaretoken", "confirm_count", "shown_count", "submission"}
+
+
+def _confirmation(
+    request: SignedInRequest, product: Product, action: Action, chosen: _Chosen, count: int, submission: str, problem: str | None
+) -> HttpResponse:
+    """Ask for the number of SIMs to be typed: the first time as a question, after a wrong number as an error."""
+    context = {
+        "product": product,
+        "action": action,
+        "count": count,
+        "count_text": f"{count:,}",
+        "does": what_it_does(action, count),
+        "described": chosen.described,
+        "carried": [(name, value) for name, values in request.POST.lists() if name not in _NOT_CARRIED for value in values],
+        "submission": submission,
+        "problem": problem,
+        "as_job": count > settings.BULK_JOB_ABOVE_SIMS,
+        "filter_query": _filter_query(request.POST),
+    }
+    template = "sims/bulk_confirm.html" + ("#confirm" if request.htmx else "")
+    return render(request, template, context, status=400 if problem else 200)
+
+
 @require_POST
 @login_required
 def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
+    """A bulk action. Above a few SIMs, a harmful one first asks for their number (exactly counted), and runs
+    when that number comes back typed. On up to BULK_JOB_ABOVE_SIMS SIMs it runs here, on the SIMs counted
+    again now; on more, it starts a job, counting no further than the threshold: the worker checks the typed
+    number when it lists the SIMs, so the request costs the same for ten thousand SIMs or a million."""
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form = BulkActionForm(request.POST)
-    context: dict[str, Any] = {"product": product, "form": form}
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        sims: QuerySet[Sim] | list[int]
-        if data["scope"] == "selected":
-            requested = set(data["ids"])
-            sims, within = ticked_sims(product, list(requested)), product.pk
-        else:
-            _, selection = _filtered(product, request.POST)
-            sims, within = selection.queryset, None
-            requested = None
-        change = change_sims(
-            sims=sims, action=Action(data["action"]), actor=Actor.for_user(request.user),
-            data_limit_mb=data["data_limit_mb"], unpause=data["unpause"], product_id=within,
-        )
-        report = change.report
-        handled = len(report.done) + len(report.refused)
-        context.update(
-            report=report,
-            limit_change=change,
-            not_found=(len(requested) - handled) if requested is not None else 0,
-            refused_groups=[
-                (reason, count, [o.iccid for o in report.refused if o.refused_reason == reason][:REFUSED_ICCIDS_SHOWN])
-                for reason, count in report.refused_by_reason.most_common()
-            ],
-        )
-        status = 200
+    if not form.is_valid():
+        return _bulk_answer(request, product, {"product": product, "form": form}, status=400)
+    data = form.cleaned_data
+    action = Action(data["action"])
+    chosen = _chosen_sims(product, data, request.POST)
+    submission = data["submission"] or uuid.uuid4().hex
+    threshold = settings.BULK_JOB_ABOVE_SIMS
+    counted = chosen.count_up_to(max(threshold, TYPED_CONFIRMATION_ABOVE) + 1)  # exact up to the threshold
+    as_job = counted > threshold
+    confirmed = None
+    if needs_typed_count(action, counted):
+        shown = data["shown_count"]
+        if shown is None:
+            return _confirmation(request, product, action, chosen, chosen.count() if as_job else counted, submission, None)
+        confirmed = shown if as_job else counted
+        problem = typed_count_problem(action=action, count=confirmed, typed=data["confirm_count"], shown=shown)
+        if problem is not None:
+            return _confirmation(request, product, action, chosen, confirmed, submission, problem)
+    if as_job:
+        job, _ = start_bulk_job(
+            product=product, user=request.user, submission=submission, action=action, confirmed_count=confirmed,
+            described=chosen.described, filters=chosen.filters, sim_ids=chosen.ids,
+            data_limit_mb=data["data_limit_mb"], unpause=data["unpause"],
+        )  # fmt: skip
+        url = reverse("bulk_job", args=[product.slug, job.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    change = change_sims(
+        sims=chosen.sims, action=action, actor=Actor.for_user(request.user),
+        data_limit_mb=data["data_limit_mb"], unpause=data["unpause"], product_id=product.pk if chosen.ids is not None else None,
+    )  # fmt: skip
+    report = change.report
+    handled = len(report.done) + len(report.refused)
+    context = {
+        "product": product,
+        "form": form,
+        "report": report,
+        "limit_change": change,
+        "not_found": (chosen.requested - handled) if chosen.requested is not None else 0,
+        "refused_groups": [
+            (reason, count, [o.iccid for o in report.refused if o.refused_reason == reason][:REFUSED_ICCIDS_SHOWN])
+            for reason, count in report.refused_by_reason.most_common()
+        ],
+    }
+    return _bulk_answer(request, product, context, status=200)
+
+
+def _bulk_answer(request: SignedInRequest, product: Product, context: dict[str, Any], *, status: int) -> HttpResponse:
+    """The report (or what was wrong) in place for htmx; else a redirect to the SIMs with it as a message."""
     if request.htmx:
         response = render(request, "sims/partials/bulk_result.html", context, status=status)
         response["HX-Trigger"] = "sims-changed"
@@ -282,7 +399,25 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     if status == 200:
         messages.success(request, context["report"].summary() + _limit_summary(context["limit_change"]))
     else:
-        for errors in form.errors.values():
+        for errors in context["form"].errors.values():
             for error in errors:
                 messages.error(request, str(error))
     return redirect(reverse("sim_list", args=[product.slug]))
+
+
+@require_GET
+@login_required
+def bulk_job(request: SignedInRequest, slug: str, bulk_job_id: int) -> HttpResponse:
+    """A bulk action's background job: its progress while it runs (htmx polls the fragment), then its report."""
+    membership = get_membership_for_user(request, slug)
+    job = get_object_or_404(BulkJob.objects.select_related("created_by"), pk=bulk_job_id, product=membership.product)
+    context = {
+        "product": membership.product,
+        "membership": membership,
+        "job": job,
+        "action_label": Action(job.action).label,
+        "skipped_rows": skipped_by_reason(job),
+        "seconds_left": seconds_left(job),
+    }
+    template = "sims/bulk_job.html" + ("#progress" if request.htmx else "")
+    return render(request, template, context)

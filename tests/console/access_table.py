@@ -16,6 +16,7 @@ METHODS = {
     "invitation_revoke": "POST",
     "sim_list": "GET",
     "sims_bulk": "POST",
+    "bulk_job": "GET",
     "sim_count": "GET",
     "fleet_active_sims": "GET",
     "product_data_limit": "POST",

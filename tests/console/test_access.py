@@ -14,7 +14,7 @@ from billing.models import Invoice
 from imports.models import ImportJob
 from notifications.models import Kind, Notification
 from products.models import Invitation, Membership, MembershipQuerySet
-from sims.models import SimEvent
+from sims.models import BulkJob, SimEvent
 from tests.console.access_table import (
     ADMIN_ONLY,
     API_PREFIXES,
@@ -43,7 +43,7 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job) -> str:
     kwargs = {
         "invitation_id": invitation.pk,
         "number": invoice.number,
@@ -54,6 +54,7 @@ def _url(name: str, product, sim, membership, job, own_sim, invoice, token, deli
         "action": "deactivate",
         "member_id": membership.pk,
         "job_id": job.pk,
+        "bulk_job_id": bulk_job.pk,
         "token_id": token.pk,
         "notification_id": notification.pk,
     }
@@ -114,6 +115,7 @@ def test_a_token_endpoint_with_the_token_and_the_wrong_method_gets_405(client, p
 def urls(product, sim, owner, teammate, make_sim):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
+    bulk_job = BulkJob.objects.create(product=product, created_by=owner, submission="access", action="deactivate", confirmed_count=20_000)
     own_sim = make_sim(None, owner_user=teammate)
     invoice = Invoice.objects.create(
         product=product, number="202601-P00001", period_start="2026-01-01", pricing_model="per_sim", peak_sims=1,
@@ -126,7 +128,7 @@ def urls(product, sim, owner, teammate, make_sim):
     notification = Notification.objects.create(
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title="Import done", url="/", link_text="Open", in_console=True, email=False
     )
-    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification) for name in METHODS}
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -47,7 +47,7 @@ from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
 from sims.iccid import luhn_check_digit
-from sims.models import Sim, SimEvent, State
+from sims.models import BulkJob, Sim, SimEvent, State
 from tests.console.access_table import (
     ADMIN_ONLY,
     ADMIN_ONLY_POST,
@@ -74,6 +74,7 @@ WEBHOOK_URL = "https://quokka-hooks.example.net/zq-31337"
 WEBHOOK_SECRET = "whsec_quokka_9f8e7d6c5b4a3921"
 IMPORT_FILENAME = "quokka-batch-31337.txt"
 INVITEE = "quokka-invitee@example.net"  # a pending invitation of the product
+BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
@@ -97,7 +98,7 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 # What stands in for each URL argument in the "does not exist" twin of a URL.
 MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
-    "job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
+    "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999,
 }  # fmt: skip
 
@@ -135,6 +136,7 @@ SHOWS = {
     "webhook_delivery": PRODUCT_ICCIDS[0],
     "webhook_delivery_body": PRODUCT_ICCIDS[0],
     "import_job": IMPORT_FILENAME,
+    "bulk_job": BULK_DESCRIBED,
     "import_outcomes_csv": PRODUCT_ICCIDS[1],
     "home": NAME,
     "my_sims": DEVELOPER_ICCID,
@@ -258,6 +260,7 @@ class World:
     membership: Membership
     draft_job: ImportJob
     done_job: ImportJob
+    bulk_job: BulkJob
     invoice: Invoice
     webhook: Webhook
     delivery: WebhookDelivery
@@ -292,6 +295,10 @@ def world(db, settings, monkeypatch) -> World:
         product=product, created_by=admin_user, typed_text="\n".join(PRODUCT_ICCIDS), input_filename=IMPORT_FILENAME,
         status=ImportJob.Status.DONE, valid=3, lines=3, processed=3, country="US",
     )  # fmt: skip
+    bulk_job = BulkJob.objects.create(
+        product=product, created_by=admin_user, submission="walk", action="terminate", confirmed_count=20_000,
+        described=BULK_DESCRIBED, status=BulkJob.Status.DONE, total=20_000, processed=20_000, changed=20_000,
+    )  # fmt: skip
     invoice = Invoice.objects.create(
         product=product, number=INVOICE_NUMBER, period_start="2026-01-01", pricing_model="per_sim", peak_sims=3,
         total="8.97", issued_at="2026-02-01T02:00:00Z",
@@ -317,7 +324,7 @@ def world(db, settings, monkeypatch) -> World:
     }
     traces = {
         "product": {
-            NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME,
+            NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
             NOTIFICATION_TITLE,
         },
@@ -325,7 +332,7 @@ def world(db, settings, monkeypatch) -> World:
     }  # fmt: skip
     return World(
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
-        newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job,
+        newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
         secrets=secrets, traces=traces,
     )  # fmt: skip
@@ -375,6 +382,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "action": "deactivate",
         "member_id": w.membership.pk,
         "job_id": (w.draft_job if name in DRAFT_JOB_PAGES else w.done_job).pk,
+        "bulk_job_id": w.bulk_job.pk,
         "number": w.invoice.number,
         "webhook_id": w.webhook.pk,
         "delivery_id": w.delivery.pk,

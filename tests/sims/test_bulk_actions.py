@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -5,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lib.bulk_insert import bulk_insert, db_datetime
+from sims.bulk_confirmation import TYPED_CONFIRMATION_ABOVE, parse_typed_count
 from sims.lifecycle import Action, Actor, apply_action
 from sims.listing import ticked_sims
 from sims.models import Sim, SimEvent, State
@@ -106,7 +109,7 @@ def test_ticked_sims_are_read_by_key_not_by_scanning_the_products_sims(owner_cli
     ticked = list(Sim.objects.filter(product=product).order_by("pk").values_list("pk", flat=True)[::6])[:800]
 
     with CaptureQueriesContext(connection) as captured:
-        response = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked)
+        response = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked, confirm_count="800", shown_count="800")
 
     assert "Deactivate: 800 done." in text_of(response)
     plans = _indexes_used_on_sims(captured.captured_queries)
@@ -128,3 +131,122 @@ def test_a_sim_moved_to_another_product_after_it_was_ticked_is_refused_as_moved(
     ]
     moving.refresh_from_db()
     assert moving.state == State.ACTIVE
+
+
+# -- Confirmation in proportion to harm ------------------------------------------------------------
+
+
+def test_deactivating_more_than_a_few_sims_asks_for_their_number_and_changes_nothing_yet(owner_client, product, make_sim):
+    for _ in range(TYPED_CONFIRMATION_ABOVE + 1):
+        make_sim(product)
+
+    response = bulk(owner_client, product, action="deactivate", scope="matching")
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Type 6 to deactivate 6 SIMs" in page
+    assert 'name="confirm_count"' in response.content.decode()
+    assert not Sim.objects.exclude(state=State.ACTIVE).exists() and not SimEvent.objects.exists()
+
+
+def test_the_typed_number_confirms_the_action(owner_client, product, make_sim):
+    sims = [make_sim(product) for _ in range(6)]
+    first = bulk(owner_client, product, action="deactivate", scope="matching")
+    submission = re.search(r'name="submission" value="([0-9a-f]+)"', first.content.decode()).group(1)
+
+    response = bulk(owner_client, product, action="deactivate", scope="matching", confirm_count="6", shown_count="6", submission=submission)
+
+    assert response.status_code == 200
+    assert "Deactivate: 6 done." in text_of(response)
+    assert Sim.objects.filter(pk__in=[s.pk for s in sims], state=State.SUSPENDED).count() == 6
+
+
+@pytest.mark.parametrize("typed", ["1,234", "1234", "1 234", "1.234", " 1,234 "])
+def test_the_number_is_accepted_with_or_without_thousands_separators(owner_client, product, typed):
+    now = db_datetime(timezone.now())
+    fields = ["iccid", "product", "state", "state_changed_at", "home_country", "activations_count", "deactivations_count", "created_at"]
+    bulk_insert(Sim, fields, [(f"89012600{n:011d}", product.pk, "active", now, "US", 1, 0, now) for n in range(1_234)])
+    asked = text_of(bulk(owner_client, product, action="remove", scope="matching"))
+    assert "Type 1,234 to remove 1,234 SIMs from the product" in asked
+
+    response = bulk(owner_client, product, action="remove", scope="matching", confirm_count=typed, shown_count="1234")
+
+    assert "Remove from product: 1234 done." in text_of(response)
+    assert not Sim.objects.filter(product=product).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("5", "you typed 5, but this would change 6 SIMs. Type 6 to terminate 6 SIMs."),
+        ("six", "“six” is not a number. Type 6 to terminate 6 SIMs."),
+        ("", "the number of SIMs is missing. Type 6 to terminate 6 SIMs."),
+        ("60", "you typed 60, but this would change 6 SIMs."),
+    ],
+)
+def test_a_wrong_number_is_refused_in_place_saying_what_to_type(owner_client, product, make_sim, typed, says):
+    for _ in range(6):
+        make_sim(product)
+
+    response = bulk(
+        owner_client, product, action="terminate", confirm_terminate="on", scope="matching", confirm_count=typed, shown_count="6"
+    )
+
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Nothing was changed" in page and says in page
+    assert 'name="confirm_count"' in response.content.decode()  # asked again, in place
+    assert not Sim.objects.filter(state=State.TERMINATED).exists() and not SimEvent.objects.exists()
+
+
+def test_when_the_matching_sims_changed_since_the_confirmation_the_new_number_is_asked_for(owner_client, product, make_sim):
+    for _ in range(6):
+        make_sim(product, home_country="FR")
+    bulk(owner_client, product, action="deactivate", scope="matching", country="FR")  # asks for 6
+    make_sim(product, home_country="FR")  # an import lands meanwhile
+
+    response = bulk(owner_client, product, action="deactivate", scope="matching", country="FR", confirm_count="6", shown_count="6")
+
+    assert response.status_code == 400
+    assert "changed since you confirmed. It would now change 7 SIMs, not 6. Type 7 to deactivate 7 SIMs." in text_of(response)
+    assert not SimEvent.objects.exists()
+
+
+def test_ticked_sims_above_a_few_need_their_number_too(owner_client, product, make_sim):
+    ticked = [make_sim(product).pk for _ in range(6)]
+    asked = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked)
+    assert "Type 6 to deactivate 6 SIMs" in text_of(asked)
+    assert 'value="selected"' in asked.content.decode()  # the confirmation sends the same choice again
+
+    done = bulk(owner_client, product, action="deactivate", scope="selected", ids=ticked, confirm_count="6", shown_count="6")
+    assert "Deactivate: 6 done." in text_of(done)
+
+
+def test_a_few_sims_or_a_harmless_action_still_take_one_click(owner_client, product, make_sim):
+    few = [make_sim(product).pk for _ in range(TYPED_CONFIRMATION_ABOVE)]
+    assert "Deactivate: 5 done." in text_of(bulk(owner_client, product, action="deactivate", scope="selected", ids=few))
+    for _ in range(20):
+        make_sim(product)
+    limited = bulk(owner_client, product, action="set_data_limit", data_limit_mb="40", scope="matching")
+    assert "Set data limit: 25 done." in text_of(limited)
+    reactivated = bulk(owner_client, product, action="reactivate", scope="matching")
+    assert "Reactivate: 5 done, 20 refused." in text_of(reactivated)
+
+
+def test_without_htmx_the_confirmation_is_a_page_of_the_console(owner_client, product, make_sim):
+    for _ in range(6):
+        make_sim(product)
+    response = bulk(owner_client, product, htmx=False, action="deactivate", scope="matching")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<nav" in page and "Type 6 to deactivate 6 SIMs" in text_of(response)
+    assert "hx-post" in page and 'action="/products/acme/sims/bulk/"' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("1,000,000", 1_000_000), ("1000000", 1_000_000), ("1 000 000", 1_000_000), ("1.000.000", 1_000_000),
+     ("1'000'000", 1_000_000), ("1\u202f000\u202f000", 1_000_000), ("", None), ("1e6", None), ("-5", None), ("٦", None)],
+)  # fmt: skip
+def test_parse_typed_count(text, number):
+    assert parse_typed_count(text) == number
