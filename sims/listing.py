@@ -17,16 +17,21 @@ costs nothing at import: no other index, no other table.
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
+from lib.calendar import billing_period_start
+from lib.units import MB
 from products.models import Product
-from sims.models import Sim, UsageSpike
+from sims.limits import period_usage
+from sims.models import Sim, SimPeriodUsage, UsageSpike
 
 ICCID_MAX_DIGITS = 20
 DIGITS = "0123456789"
@@ -221,11 +226,92 @@ def _first_iccids_per_range(sims: QuerySet[Sim], starts: Sequence[str], *, order
     return [iccid for iccids in per_range.values() if iccids for iccid in str(iccids).split(",")]
 
 
+@dataclass(frozen=True)
+class PeriodUse:
+    """A SIM's usage this billing period against its effective data limit."""
+
+    bytes: int
+    limit_mb: int
+
+    @property
+    def over(self) -> bool:
+        return self.bytes >= self.limit_mb * MB
+
+
+class SortKey(StrEnum):
+    ICCID = "iccid"
+    USAGE = "usage"
+    STATE_CHANGE = "changed"
+
+
+@dataclass(frozen=True)
+class ListOrder:
+    """How the list is sorted: by a key, ascending or descending, ties (and SIMs without usage) by ICCID.
+
+    Each order has an index that gives it, so a page costs what the first one does:
+    (product, iccid), (product, state_changed_at, iccid), and for usage the product's period
+    usage rows by (product, period, bytes), then its SIMs without usage by (product, iccid)."""
+
+    key: SortKey = SortKey.ICCID
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> "ListOrder | None":
+        """'usage', '-changed', ...; empty is the default; None for anything else."""
+        if not text:
+            return cls()
+        descending = text.startswith("-")
+        try:
+            return cls(SortKey(text.removeprefix("-")), descending)
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.key}"
+
+    def reversed(self) -> "ListOrder":
+        return ListOrder(self.key, not self.descending)
+
+
+ORDERS = [str(ListOrder(key, descending)) for key in SortKey for descending in (False, True)]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts or ends: a SIM's sort value (bytes used, or microseconds since the epoch
+    of its last state change; none for the ICCID order) and its ICCID."""
+
+    iccid: str
+    value: int = 0
+
+    @classmethod
+    def parse(cls, text: str, order: ListOrder) -> "Cursor | None":
+        value, _, iccid = text.rpartition("_") if order.key != SortKey.ICCID else ("0", "", text)
+        if not (iccid.isdigit() and len(iccid) <= 22 and value.isdigit() and len(value) <= 20):
+            return None
+        return cls(iccid=iccid, value=int(value))
+
+    @classmethod
+    def of(cls, sim: Sim, order: ListOrder) -> "Cursor":
+        if order.key == SortKey.USAGE:
+            return cls(sim.iccid, getattr(sim, "sort_bytes", 0))
+        if order.key == SortKey.STATE_CHANGE:
+            return cls(sim.iccid, (sim.state_changed_at - EPOCH) // timedelta(microseconds=1))
+        return cls(sim.iccid)
+
+    def text(self, order: ListOrder) -> str:
+        return self.iccid if order.key == SortKey.ICCID else f"{self.value}_{self.iccid}"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass
 class SimPage:
     sims: list[Sim]
     has_previous: bool
     has_next: bool
+    order: ListOrder = field(default_factory=ListOrder)
 
     @property
     def first_iccid(self) -> str:
@@ -235,26 +321,116 @@ class SimPage:
     def last_iccid(self) -> str:
         return self.sims[-1].iccid if self.sims else ""
 
+    @property
+    def first_cursor(self) -> str:
+        return Cursor.of(self.sims[0], self.order).text(self.order) if self.sims else ""
+
+    @property
+    def last_cursor(self) -> str:
+        return Cursor.of(self.sims[-1], self.order).text(self.order) if self.sims else ""
+
 
 def page_of_sims(
-    *, selection: SimSelection, per_page: int, after: str = "", before: str = "", last: bool = False
+    *,
+    selection: SimSelection,
+    per_page: int,
+    after: str = "",
+    before: str = "",
+    last: bool = False,
+    order: ListOrder | None = None,
+    now: datetime | None = None,
 ) -> SimPage:
-    """The page after (or before) an ICCID, the first page, or the last one."""
+    """The page after (or before) a cursor, the first page, or the last one, in this order.
+    Each SIM carries its usage this period against its limit (`sim.usage`)."""
+    order = order or ListOrder()
+    period = billing_period_start(now or timezone.now())
     if before or last:
-        backwards = selection.sims.filter(iccid__lt=before) if before else selection.sims
-        rows = _first_rows(backwards, selection, "-iccid", per_page + 1)
-        page = SimPage(sims=rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=bool(before))
+        start = Cursor.parse(before, order) if before else None
+        rows = _rows_in_order(selection, order.reversed(), start, per_page + 1, period)
+        page = SimPage(sims=rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=bool(start), order=order)
     else:
-        forwards = selection.sims.filter(iccid__gt=after) if after else selection.sims
-        rows = _first_rows(forwards, selection, "iccid", per_page + 1)
-        page = SimPage(sims=rows[:per_page], has_previous=bool(after), has_next=len(rows) > per_page)
-    for sim in page.sims:
-        sim.product = selection.product  # the effective data limit reads the product's default: no query per row
+        start = Cursor.parse(after, order) if after else None
+        rows = _rows_in_order(selection, order, start, per_page + 1, period)
+        page = SimPage(sims=rows[:per_page], has_previous=bool(start), has_next=len(rows) > per_page, order=order)
+    add_period_use(page.sims, selection.product, now=now)
     return page
 
 
+def add_period_use(sims: list[Sim], product: Product, *, now: datetime | None = None) -> None:
+    """Give each of these SIMs of the product its usage this period against its limit: one query."""
+    used = period_usage([sim.pk for sim in sims], now=now)
+    for sim in sims:
+        sim.product = product  # the effective data limit reads the product's default: no query per row
+        sim.usage = PeriodUse(bytes=used.get(sim.pk, 0), limit_mb=sim.effective_data_limit_mb)  # type: ignore[attr-defined]
+
+
+def _rows_in_order(
+    selection: SimSelection, order: ListOrder, cursor: Cursor | None, limit: int, period: date
+) -> list[Sim]:
+    """The first `limit` matching SIMs after the cursor in this order."""
+    sign = "-" if order.descending else ""
+    if order.key == SortKey.ICCID:
+        sims = selection.sims.filter(**{f"iccid__{_beyond(order)}": cursor.iccid}) if cursor else selection.sims
+        return _first_rows(sims, selection, f"{sign}iccid", limit)
+    matching = selection.queryset
+    if order.key == SortKey.STATE_CHANGE:
+        if cursor:
+            matching = matching.filter(_after("state_changed_at", EPOCH + timedelta(microseconds=cursor.value), cursor, order))
+        return list(matching.order_by(f"{sign}state_changed_at", f"{sign}iccid")[:limit])
+    return _rows_by_usage(matching, selection.product, period, order, cursor, limit)
+
+
+def _beyond(order: ListOrder) -> str:
+    return "lt" if order.descending else "gt"
+
+
+def _after(column: str, value: object, cursor: Cursor, order: ListOrder) -> Q:
+    """After (column, ICCID) = (value, cursor's ICCID) in this order. The first condition is the
+    index range to read; the rest cuts the ties."""
+    beyond = _beyond(order)
+    return Q(**{f"{column}__{beyond}e": value}) & (
+        Q(**{f"{column}__{beyond}": value}) | Q(**{column: value, f"iccid__{beyond}": cursor.iccid})
+    )
+
+
+def _rows_by_usage(
+    matching: QuerySet[Sim], product: Product, period: date, order: ListOrder, cursor: Cursor | None, limit: int
+) -> list[Sim]:
+    """Ascending: the SIMs without usage this period by ICCID, then those with usage by bytes and
+    ICCID; descending, the reverse. Those with usage are read in order from the index of the
+    product's period usage (the SIM table then by key); those without, from the (product, iccid)
+    index, each checked against the period usage's key."""
+    sign = "-" if order.descending else ""
+    used = matching.annotate(
+        this_period=FilteredRelation(
+            "period_usage", condition=Q(period_usage__period=period, period_usage__product=product)
+        )
+    ).filter(this_period__bytes__gt=0).annotate(sort_bytes=F("this_period__bytes"))
+    unused = matching.filter(
+        ~Exists(SimPeriodUsage.objects.filter(sim=OuterRef("pk"), period=period, product=product, bytes__gt=0))
+    ).annotate(sort_bytes=Value(0))
+    segments = [(0, unused, [f"{sign}iccid"]), (1, used, [f"{sign}this_period__bytes", f"{sign}iccid"])]
+    if order.descending:
+        segments.reverse()
+    rows: list[Sim] = []
+    for rank, sims, ordering in segments:
+        if cursor is not None:
+            cursor_rank = 1 if cursor.value else 0
+            if rank == cursor_rank:
+                sims = sims.filter(
+                    _after("this_period__bytes", cursor.value, cursor, order) if rank
+                    else Q(**{f"iccid__{_beyond(order)}": cursor.iccid})
+                )
+            elif (rank < cursor_rank) != order.descending:
+                continue  # a segment the cursor is past
+        rows += sims.order_by(*ordering)[: limit - len(rows)]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 def _first_rows(sims: QuerySet[Sim], selection: SimSelection, order: str, limit: int) -> list[Sim]:
-    """The first `limit` SIMs in this order that match the search."""
+    """The first `limit` SIMs in this ICCID order that match the search."""
     if selection.starts is None:
         matching = sims.filter(iccid__contains=selection.fragment) if selection.fragment else sims
         return list(matching.order_by(order)[:limit])
