@@ -360,7 +360,8 @@ def add_period_use(sims: list[Sim], product: Product, *, now: datetime | None = 
     """Give each of these SIMs of the product its usage this period against its limit: one query."""
     used = period_usage([sim.pk for sim in sims], now=now)
     for sim in sims:
-        sim.product = product  # the effective data limit reads the product's default: no query per row
+        if sim.product_id == product.pk:
+            sim.product = product  # the effective data limit reads the product's default: no query per row
         sim.usage = PeriodUse(bytes=used.get(sim.pk, 0), limit_mb=sim.effective_data_limit_mb)  # type: ignore[attr-defined]
 
 
