@@ -406,24 +406,27 @@ def _rows_by_usage(
         this_period=FilteredRelation(
             "period_usage", condition=Q(period_usage__period=period, period_usage__product=product)
         )
-    ).filter(this_period__bytes__gt=0).annotate(sort_bytes=F("this_period__bytes"))
+    ).annotate(sort_bytes=F("this_period__bytes"))
     unused = matching.filter(
         ~Exists(SimPeriodUsage.objects.filter(sim=OuterRef("pk"), period=period, product=product, bytes__gt=0))
     ).annotate(sort_bytes=Value(0))
-    segments = [(0, unused, [f"{sign}iccid"]), (1, used, [f"{sign}this_period__bytes", f"{sign}iccid"])]
+    segments = [(0, unused, [f"{sign}iccid"]), (1, used, [f"{sign}sort_bytes", f"{sign}iccid"])]
     if order.descending:
         segments.reverse()
     rows: list[Sim] = []
+    cursor_rank = (1 if cursor.value else 0) if cursor else None
     for rank, sims, ordering in segments:
-        if cursor is not None:
-            cursor_rank = 1 if cursor.value else 0
-            if rank == cursor_rank:
-                sims = sims.filter(
-                    _after("this_period__bytes", cursor.value, cursor, order) if rank
-                    else Q(**{f"iccid__{_beyond(order)}": cursor.iccid})
-                )
-            elif (rank < cursor_rank) != order.descending:
-                continue  # a segment the cursor is past
+        if rank == cursor_rank:
+            assert cursor is not None
+            # By the annotation: a filter naming this_period again would join the table again.
+            # Ascending from a usage, `sort_bytes >= usage` is the index range; another bound, "> 0",
+            # made SQLite read the range from 0 (1 s at a million SIMs).
+            keyset = _after("sort_bytes", cursor.value, cursor, order) if rank else Q(**{f"iccid__{_beyond(order)}": cursor.iccid})
+            sims = sims.filter(keyset) if rank == 0 or not order.descending else sims.filter(keyset, sort_bytes__gt=0)
+        elif cursor_rank is not None and (rank < cursor_rank) != order.descending:
+            continue  # a segment the cursor is past
+        elif rank == 1:
+            sims = sims.filter(sort_bytes__gt=0)
         rows += sims.order_by(*ordering)[: limit - len(rows)]
         if len(rows) >= limit:
             break
