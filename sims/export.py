@@ -15,7 +15,7 @@ from sims.listing import ListOrder, SimSelection, page_of_sims
 
 # SIMs per query: the page's rows, then their usage this period.
 EXPORT_CHUNK = 2000
-HEADER = [
+HEADER: list[Cell] = [
     "ICCID", "state", "home country", "data limit (MB)", "data limit is the product's default",
     "usage this period (bytes)", "at or over the limit", "last state change (UTC)", "IMSI", "MSISDN",
 ]  # fmt: skip
@@ -34,7 +34,7 @@ def _rows(selection: SimSelection, order: ListOrder) -> Iterator[list[Cell]]:
         for sim in page.sims:
             usage = sim.usage  # type: ignore[attr-defined]
             yield [
-                sim.iccid, sim.state, str(sim.home_country.code or ""), usage.limit_mb,
+                sim.iccid, sim.state, str(sim.home_country), usage.limit_mb,
                 "yes" if sim.data_limit_mb is None else "no", usage.bytes, "yes" if usage.over else "no",
                 sim.state_changed_at.isoformat(), sim.imsi or "", sim.msisdn or "",
             ]  # fmt: skip

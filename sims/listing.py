@@ -422,11 +422,11 @@ def _rows_by_usage(
             # Ascending from a usage, `sort_bytes >= usage` is the index range; another bound, "> 0",
             # made SQLite read the range from 0 (1 s at a million SIMs).
             keyset = _after("sort_bytes", cursor.value, cursor, order) if rank else Q(**{f"iccid__{_beyond(order)}": cursor.iccid})
-            sims = sims.filter(keyset) if rank == 0 or not order.descending else sims.filter(keyset, sort_bytes__gt=0)
+            sims = sims.filter(keyset) if rank == 0 or not order.descending else sims.filter(keyset & Q(sort_bytes__gt=0))
         elif cursor_rank is not None and (rank < cursor_rank) != order.descending:
             continue  # a segment the cursor is past
         elif rank == 1:
-            sims = sims.filter(sort_bytes__gt=0)
+            sims = sims.filter(Q(sort_bytes__gt=0))
         rows += sims.order_by(*ordering)[: limit - len(rows)]
         if len(rows) >= limit:
             break
