@@ -306,7 +306,7 @@ def test_every_link_and_form_of_the_page_keeps_the_filter_and_the_sort(owner_cli
     assert f'href="?{kept}&amp;last=1"' in page  # Last
     assert 'href="?state=suspended&amp;country=DE&amp;sort=usage"' in page  # the usage header: the other way
     assert 'href="?state=suspended&amp;country=DE"' in page  # the ICCID header: the default order
-    assert '<input type="hidden" name="sort" value="-usage">' in page  # the filter form keeps the sort
+    assert '<input type="hidden" name="sort" value="-usage" form="sim-filter">' in page  # the filter form keeps the sort
     bulk_form = page[page.index('id="bulk-form"') : page.index("</form>", page.index('id="bulk-form"'))]
     for name, value in (("state", "suspended"), ("country", "DE")):
         assert f'<input type="hidden" name="{name}" value="{value}">' in bulk_form  # "all matching" is the filter's
