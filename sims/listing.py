@@ -178,6 +178,13 @@ def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL | list[int
     the product's active SIMs and hashed the subquery's ids, 200-260 ms for a bulk action on a dozen
     SIMs (bench/load.py); a list of ids it looks up by key. For many, the subquery: by key, 86,000
     ids took 2.8 s where the hash took 0.35 s."""
+    sql, params = _ranges_sql(product, starts)
+    if connection.vendor == "postgresql" and (ids := _few_ids_in_ranges(product, starts)) is not None:
+        return ids
+    return RawSQL(sql, params)
+
+
+def _ranges_sql(product: Product, starts: Sequence[str]) -> tuple[str, list]:
     ranges, params = _ranges(starts)
     table = connection.ops.quote_name(Sim._meta.db_table)
     # CROSS JOIN: SQLite then reads the ranges first, not the product's SIMs in the index order.
@@ -186,13 +193,16 @@ def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL | list[int
         SELECT sim.id FROM ranges CROSS JOIN {table} AS sim
         WHERE sim.product_id = %s AND sim.iccid >= ranges.low AND sim.iccid < ranges.high
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} LIMIT %s", [*params, product.pk, FEW_IDS + 1])
-            ids = [pk for (pk,) in cursor.fetchall()]
-        if len(ids) <= FEW_IDS:
-            return ids
-    return RawSQL(sql, [*params, product.pk])
+    return sql, [*params, product.pk]
+
+
+def _few_ids_in_ranges(product: Product, starts: Sequence[str]) -> list[int] | None:
+    """The ids of the product's SIMs in these ranges if they are at most FEW_IDS, else None."""
+    sql, params = _ranges_sql(product, starts)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s", [*params, FEW_IDS + 1])
+        ids = [pk for (pk,) in cursor.fetchall()]
+    return ids if len(ids) <= FEW_IDS else None
 
 
 def _per_range(
@@ -377,12 +387,23 @@ def _rows_in_order(
     if order.key == SortKey.ICCID:
         sims = selection.sims.filter(**{f"iccid__{_beyond(order)}": cursor.iccid}) if cursor else selection.sims
         return _first_rows(sims, selection, f"{sign}iccid", limit)
-    matching = selection.queryset
     if order.key == SortKey.STATE_CHANGE:
+        matching = _matching_in_any_order(selection)
         if cursor:
             matching = matching.filter(_after("state_changed_at", EPOCH + timedelta(microseconds=cursor.value), cursor, order))
         return list(matching.only(*LISTED).order_by(f"{sign}state_changed_at", f"{sign}iccid")[:limit])
-    return _rows_by_usage(matching, selection.product, period, order, cursor, limit)
+    return _rows_by_usage(selection, period, order, cursor, limit)
+
+
+def _matching_in_any_order(selection: SimSelection) -> QuerySet[Sim]:
+    """The matching SIMs, for an order that no ICCID index gives. A search matching few SIMs: their
+    ids. One matching many: its digits, checked on each SIM as the order's index is read, which
+    soon finds a page of them. (All of them by their ranges, then sorted, took 1.5 s on SQLite and
+    5.5 s on PostgreSQL for 142,000 of a million SIMs, bench/sim_list.py.)"""
+    if not selection.starts:  # no search, a search that reads the ICCIDs, or one that matches nothing
+        return selection.queryset
+    ids = _few_ids_in_ranges(selection.product, selection.starts)
+    return selection.sims.filter(pk__in=ids) if ids is not None else selection.sims.filter(iccid__contains=selection.fragment)
 
 
 def _beyond(order: ListOrder) -> str:
@@ -398,28 +419,26 @@ def _after(column: str, value: object, cursor: Cursor, order: ListOrder) -> Q:
     )
 
 
-def _rows_by_usage(
-    matching: QuerySet[Sim], product: Product, period: date, order: ListOrder, cursor: Cursor | None, limit: int
-) -> list[Sim]:
+def _rows_by_usage(selection: SimSelection, period: date, order: ListOrder, cursor: Cursor | None, limit: int) -> list[Sim]:
     """Ascending: the SIMs without usage this period by ICCID, then those with usage by bytes and
     ICCID; descending, the reverse. Those with usage are read in order from the index of the
-    product's period usage (the SIM table then by key); those without, from the (product, iccid)
-    index, each checked against the period usage's key."""
-    sign = "-" if order.descending else ""
-    used = matching.annotate(
+    product's period usage (the SIM table then by key); those without, as the ICCID order reads
+    them (a search by its ranges), each checked against the period usage's key."""
+    sign, product = "-" if order.descending else "", selection.product
+    used = _matching_in_any_order(selection).annotate(
         this_period=FilteredRelation(
             "period_usage", condition=Q(period_usage__period=period, period_usage__product=product)
         )
     ).annotate(sort_bytes=F("this_period__bytes"))
-    unused = matching.filter(
+    unused = selection.sims.filter(
         ~Exists(SimPeriodUsage.objects.filter(sim=OuterRef("pk"), period=period, product=product, bytes__gt=0))
     ).annotate(sort_bytes=Value(0))
-    segments = [(0, unused, [f"{sign}iccid"]), (1, used, [f"{sign}sort_bytes", f"{sign}iccid"])]
+    segments = [(0, unused), (1, used)]
     if order.descending:
         segments.reverse()
     rows: list[Sim] = []
     cursor_rank = (1 if cursor.value else 0) if cursor else None
-    for rank, sims, ordering in segments:
+    for rank, sims in segments:
         if rank == cursor_rank:
             assert cursor is not None
             # By the annotation: a filter naming this_period again would join the table again.
@@ -431,7 +450,11 @@ def _rows_by_usage(
             continue  # a segment the cursor is past
         elif rank == 1:
             sims = sims.filter(Q(sort_bytes__gt=0))
-        rows += sims.only(*LISTED).order_by(*ordering)[: limit - len(rows)]
+        wanted = limit - len(rows)
+        if rank == 0:
+            rows += _first_rows(sims, selection, f"{sign}iccid", wanted)
+        else:
+            rows += sims.only(*LISTED).order_by(f"{sign}sort_bytes", f"{sign}iccid")[:wanted]
         if len(rows) >= limit:
             break
     return rows
