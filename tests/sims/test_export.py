@@ -96,8 +96,10 @@ def test_the_export_reads_the_sims_a_chunk_at_a_time(owner_client, product, monk
         chunks = iter(response.streaming_content)
         next(chunks)
         read_first = len(queries)
-        rows = sum(chunk.count(b"\n") for chunk in chunks)
+        pieces = list(chunks)
+    rows = sum(piece.count(b"\n") for piece in pieces)
     assert rows == 450  # and the header read first
+    assert len(pieces) == 5  # a piece written per chunk of SIMs, not one per line
     assert read_first <= 3  # the first chunk's rows (two parts when sorted by usage) and their usage
     assert len(queries) <= 5 * 3 + 2  # five chunks, no query per SIM
 
