@@ -4,8 +4,11 @@ Standalone, not part of the pytest run. It uses its own database, seeds it with
 `seed_demo --sims N` when the demo product has fewer SIMs, then times whole
 requests (middleware, view, queries, template) through Django's test Client.
 
-The list pages by ICCID (?after=, ?last=1) and loads the count of matching SIMs
-in a second request (the sim_count view): both are timed.
+The list pages by ICCID (?after=, ?last=1), or sorted by usage this period or by last state
+change (?sort=-usage, ?sort=changed, ...), and loads the count of matching SIMs in a second
+request (the sim_count view): all are timed. 80% of the SIMs get usage this period (SimPeriodUsage
+rows, written once) so that both parts of the usage order are there. With --export, the CSV export
+of all the SIMs is also read once, to the end: its time, rows and the process's resident memory.
 
     .venv/bin/python bench/sim_list.py                      # SQLite in /tmp
     .venv/bin/python bench/sim_list.py --database-url postgres://postgres@127.0.0.1:5432/bench_sim_list
@@ -67,6 +70,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=f"default: {DEFAULT_DATABASE_URL}")
     parser.add_argument("--sims", type=int, default=1_000_000, help="SIMs in the demo product (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=30, help="timed requests per case (default 30)")
+    parser.add_argument("--export", action="store_true", help="also export every SIM as CSV once, sorted by usage")
     return parser.parse_args()
 
 
@@ -106,6 +110,31 @@ def prepare_database(sims: int) -> None:
     print(f"Seeding {sims:,} SIMs took {seeded:.1f} s; ANALYZE took {time.perf_counter() - started:.1f} s.")
 
 
+def prepare_period_usage() -> None:
+    """Usage this period for 4 SIMs in 5 (spread over 0-50 MB by a hash of the id), written once."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from lib.calendar import billing_period_start
+    from products.models import Product
+    from sims.models import SimPeriodUsage
+
+    product = Product.objects.get(slug=PRODUCT_SLUG)
+    period = billing_period_start(timezone.now())
+    if SimPeriodUsage.objects.filter(product=product, period=period).exists():
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO sims_simperiodusage (sim_id, product_id, period, bytes, sms) "
+            "SELECT id, product_id, %s, (id * 7919) %% 50000000, 0 FROM sims_sim WHERE product_id = %s AND id %% 5 <> 0 "
+            "ON CONFLICT (sim_id, period) DO UPDATE SET product_id = excluded.product_id, bytes = excluded.bytes",
+            [period, product.pk],
+        )
+    analyze()
+    print(f"Usage this period for 80% of the SIMs written in {time.perf_counter() - started:.1f} s.")
+
+
 def analyze() -> None:
     from django.db import connection
 
@@ -119,6 +148,7 @@ def build_cases() -> list[Case]:
 
     product = Product.objects.get(slug=PRODUCT_SLUG)
     iccid = sample_iccid(product)
+    usage_middle, changed_middle = middle_cursors(product)
     fragment = middle_digits(iccid)
     tail = iccid[-7:-1]  # extra: digits near the end match few SIMs, the worst case for a scan
     short = iccid[-5:-1]  # extra: so few digits that the ICCIDs start in too many ways to list: a scan
@@ -133,6 +163,17 @@ def build_cases() -> list[Case]:
         Case("deep page (after the middle ICCID)", f"after={middle_of_list(product)}"),
         Case("last page", "last=1"),
         Case("first page, htmx fragment", "", HTMX_HEADERS),
+        Case("sort: usage, most first", "sort=-usage"),
+        Case("sort: usage, least first (none yet)", "sort=usage"),
+        Case("sort: usage, deep page (middle)", f"sort=-usage&after={usage_middle}&page=400000"),
+        Case("sort: usage, last page", "sort=-usage&last=1"),
+        Case("sort: usage, state=suspended", "sort=-usage&state=suspended"),
+        Case(f"sort: usage, ICCID fragment {fragment}", f"sort=-usage&q={fragment}"),
+        Case("sort: state change, latest first", "sort=-changed"),
+        Case("sort: state change, oldest first", "sort=changed"),
+        Case("sort: state change, deep page (middle)", f"sort=changed&after={changed_middle}&page=10000"),
+        Case("sort: state change, state=suspended", "sort=-changed&state=suspended"),
+        Case("count with position: usage, page 2", "sort=-usage&page=2&shown=50", view="sim_count"),
         Case("count: all", "", view="sim_count"),
         Case("count: state=suspended", "state=suspended", view="sim_count"),
         Case(f"count: ICCID fragment {fragment}", f"q={fragment}", view="sim_count"),
@@ -164,6 +205,24 @@ def middle_of_list(product: Product) -> str:
 
     sims = filter_sims(product=product).order_by("iccid")
     return sims.values_list("iccid", flat=True)[sims.count() // 2 - 1]
+
+
+def middle_cursors(product: Product) -> tuple[str, str]:
+    """Cursors half way down the list sorted by usage (among the SIMs with usage) and by state change."""
+    from django.db.models import F
+
+    from lib.calendar import billing_period_start
+    from sims.listing import EPOCH
+    from sims.models import Sim, SimPeriodUsage
+
+    from django.utils import timezone
+    from datetime import timedelta
+
+    used = SimPeriodUsage.objects.filter(product=product, period=billing_period_start(timezone.now()), bytes__gt=0)
+    bytes_, iccid = used.order_by("-bytes").annotate(iccid=F("sim__iccid")).values_list("bytes", "iccid")[used.count() // 2]
+    sims = Sim.objects.filter(product=product)
+    changed, other = sims.order_by("state_changed_at", "iccid").values_list("state_changed_at", "iccid")[sims.count() // 2]
+    return f"{bytes_}_{iccid}", f"{(changed - EPOCH) // timedelta(microseconds=1)}_{other}"
 
 
 def middle_digits(iccid: str, width: int = 6) -> str:
@@ -278,15 +337,42 @@ def sqlite_plan(rows: list[tuple]) -> list[str]:
     return lines
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def export_all(client: Client) -> None:
+    """Read the CSV export of every SIM, sorted by usage (most first), to its end, chunk by chunk,
+    noting the process's resident memory as it goes: it must stay flat."""
+    from django.urls import reverse
+
+    started, before = time.perf_counter(), rss_mb()
+    response = client.get(reverse("sim_export", args=[PRODUCT_SLUG]) + "?sort=-usage")
+    lines = size = 0
+    highest = before
+    for chunk in response.streaming_content:
+        lines += chunk.count(b"\n")
+        size += len(chunk)
+        highest = max(highest, rss_mb())  # a chunk of SIMs per piece
+    elapsed = time.perf_counter() - started
+    print(f"Export CSV, sorted by usage: {lines - 1:,} SIMs, {size / 1e6:.1f} MB in {elapsed:.1f} s "
+          f"({(lines - 1) / elapsed:,.0f} rows/s); resident memory {before:.0f} MB before, at most {highest:.0f} MB during")
+
+
 def main() -> None:
     args = parse_args()
     setup_django(args.database_url)
     prepare_database(args.sims)
+    prepare_period_usage()
     cases = build_cases()
     client = signed_in_client()
     measure(client, cases, args.repeat)
     print_table(cases, args.repeat)
     explain_slow_cases(client, cases)
+    if args.export:
+        export_all(client)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from django_countries import countries
 from sims.iccid import normalise_iccid
 from sims.lifecycle import Action
 from sims.limits import MAX_DATA_LIMIT_MB
+from sims.listing import ORDERS
 from sims.models import State
 
 # The actions a person can take from the SIMs page, one SIM or many.
@@ -43,6 +44,13 @@ class SimFilterForm(forms.Form):
     country = forms.ChoiceField(choices=_country_choices, required=False, widget=CountrySelect)
     q = forms.CharField(label="ICCID", required=False, max_length=40)
     spikes = forms.BooleanField(label="Spiking", required=False)
+    sort = forms.ChoiceField(
+        choices=[("", "ICCID"), *((order, order) for order in ORDERS if order != "iccid")],
+        required=False,
+        error_messages={
+            "invalid_choice": "The list cannot be sorted by %(value)s: sort by ICCID, usage or changed (a leading - for descending)."
+        },
+    )
 
     def clean_q(self) -> str:
         fragment = normalise_iccid(self.cleaned_data["q"])

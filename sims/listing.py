@@ -17,16 +17,21 @@ costs nothing at import: no other index, no other table.
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
+from lib.calendar import billing_period_start
+from lib.units import MB
 from products.models import Product
-from sims.models import Sim, UsageSpike
+from sims.limits import period_usage
+from sims.models import Sim, SimPeriodUsage, UsageSpike
 
 ICCID_MAX_DIGITS = 20
 DIGITS = "0123456789"
@@ -178,6 +183,13 @@ def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL | list[int
     the product's active SIMs and hashed the subquery's ids, 200-260 ms for a bulk action on a dozen
     SIMs (bench/load.py); a list of ids it looks up by key. For many, the subquery: by key, 86,000
     ids took 2.8 s where the hash took 0.35 s."""
+    sql, params = _ranges_sql(product, starts)
+    if connection.vendor == "postgresql" and (ids := _few_ids_in_ranges(product, starts)) is not None:
+        return ids
+    return RawSQL(sql, params)
+
+
+def _ranges_sql(product: Product, starts: Sequence[str]) -> tuple[str, list]:
     ranges, params = _ranges(starts)
     table = connection.ops.quote_name(Sim._meta.db_table)
     # CROSS JOIN: SQLite then reads the ranges first, not the product's SIMs in the index order.
@@ -186,13 +198,16 @@ def _ids_in_ranges(product: Product, starts: Sequence[str]) -> RawSQL | list[int
         SELECT sim.id FROM ranges CROSS JOIN {table} AS sim
         WHERE sim.product_id = %s AND sim.iccid >= ranges.low AND sim.iccid < ranges.high
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} LIMIT %s", [*params, product.pk, FEW_IDS + 1])
-            ids = [pk for (pk,) in cursor.fetchall()]
-        if len(ids) <= FEW_IDS:
-            return ids
-    return RawSQL(sql, [*params, product.pk])
+    return sql, [*params, product.pk]
+
+
+def _few_ids_in_ranges(product: Product, starts: Sequence[str]) -> list[int] | None:
+    """The ids of the product's SIMs in these ranges if they are at most FEW_IDS, else None."""
+    sql, params = _ranges_sql(product, starts)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s", [*params, FEW_IDS + 1])
+        ids = [pk for (pk,) in cursor.fetchall()]
+    return ids if len(ids) <= FEW_IDS else None
 
 
 def _per_range(
@@ -226,11 +241,96 @@ def _first_iccids_per_range(sims: QuerySet[Sim], starts: Sequence[str], *, order
     return [iccid for iccids in per_range.values() if iccids for iccid in str(iccids).split(",")]
 
 
+# What a row of the list and of its export shows: the other columns cost a third of an export's time.
+LISTED = ["iccid", "product_id", "state", "state_changed_at", "home_country", "data_limit_mb", "imsi", "msisdn"]
+
+
+@dataclass(frozen=True)
+class PeriodUse:
+    """A SIM's usage this billing period against its effective data limit."""
+
+    bytes: int
+    limit_mb: int
+
+    @property
+    def over(self) -> bool:
+        return self.bytes >= self.limit_mb * MB
+
+
+class SortKey(StrEnum):
+    ICCID = "iccid"
+    USAGE = "usage"
+    STATE_CHANGE = "changed"
+
+
+@dataclass(frozen=True)
+class ListOrder:
+    """How the list is sorted: by a key, ascending or descending, ties (and SIMs without usage) by ICCID.
+
+    Each order has an index that gives it, so a page costs what the first one does:
+    (product, iccid), (product, state_changed_at, iccid), and for usage the product's period
+    usage rows by (product, period, bytes), then its SIMs without usage by (product, iccid)."""
+
+    key: SortKey = SortKey.ICCID
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> "ListOrder | None":
+        """'usage', '-changed', ...; empty is the default; None for anything else."""
+        if not text:
+            return cls()
+        descending = text.startswith("-")
+        try:
+            return cls(SortKey(text.removeprefix("-")), descending)
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.key}"
+
+    def reversed(self) -> "ListOrder":
+        return ListOrder(self.key, not self.descending)
+
+
+ORDERS = [str(ListOrder(key, descending)) for key in SortKey for descending in (False, True)]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts or ends: a SIM's sort value (bytes used, or microseconds since the epoch
+    of its last state change; none for the ICCID order) and its ICCID."""
+
+    iccid: str
+    value: int = 0
+
+    @classmethod
+    def parse(cls, text: str, order: ListOrder) -> "Cursor | None":
+        value, _, iccid = text.rpartition("_") if order.key != SortKey.ICCID else ("0", "", text)
+        if not (iccid.isdigit() and len(iccid) <= 22 and value.isdigit() and len(value) <= 20):
+            return None
+        return cls(iccid=iccid, value=int(value))
+
+    @classmethod
+    def of(cls, sim: Sim, order: ListOrder) -> "Cursor":
+        if order.key == SortKey.USAGE:
+            return cls(sim.iccid, getattr(sim, "sort_bytes", 0))
+        if order.key == SortKey.STATE_CHANGE:
+            return cls(sim.iccid, (sim.state_changed_at - EPOCH) // timedelta(microseconds=1))
+        return cls(sim.iccid)
+
+    def text(self, order: ListOrder) -> str:
+        return self.iccid if order.key == SortKey.ICCID else f"{self.value}_{self.iccid}"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass
 class SimPage:
     sims: list[Sim]
     has_previous: bool
     has_next: bool
+    order: ListOrder = field(default_factory=ListOrder)
 
     @property
     def first_iccid(self) -> str:
@@ -240,30 +340,137 @@ class SimPage:
     def last_iccid(self) -> str:
         return self.sims[-1].iccid if self.sims else ""
 
+    @property
+    def first_cursor(self) -> str:
+        return Cursor.of(self.sims[0], self.order).text(self.order) if self.sims else ""
+
+    @property
+    def last_cursor(self) -> str:
+        return Cursor.of(self.sims[-1], self.order).text(self.order) if self.sims else ""
+
 
 def page_of_sims(
-    *, selection: SimSelection, per_page: int, after: str = "", before: str = "", last: bool = False
+    *,
+    selection: SimSelection,
+    per_page: int,
+    after: str = "",
+    before: str = "",
+    last: bool = False,
+    order: ListOrder | None = None,
+    now: datetime | None = None,
 ) -> SimPage:
-    """The page after (or before) an ICCID, the first page, or the last one."""
+    """The page after (or before) a cursor, the first page, or the last one, in this order.
+    Each SIM carries its usage this period against its limit (`sim.usage`)."""
+    order = order or ListOrder()
+    period = billing_period_start(now or timezone.now())
     if before or last:
-        backwards = selection.sims.filter(iccid__lt=before) if before else selection.sims
-        rows = _first_rows(backwards, selection, "-iccid", per_page + 1)
-        page = SimPage(sims=rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=bool(before))
+        start = Cursor.parse(before, order) if before else None
+        rows = _rows_in_order(selection, order.reversed(), start, per_page + 1, period)
+        page = SimPage(sims=rows[:per_page][::-1], has_previous=len(rows) > per_page, has_next=bool(start), order=order)
     else:
-        forwards = selection.sims.filter(iccid__gt=after) if after else selection.sims
-        rows = _first_rows(forwards, selection, "iccid", per_page + 1)
-        page = SimPage(sims=rows[:per_page], has_previous=bool(after), has_next=len(rows) > per_page)
-    for sim in page.sims:
-        sim.product = selection.product  # the effective data limit reads the product's default: no query per row
+        start = Cursor.parse(after, order) if after else None
+        rows = _rows_in_order(selection, order, start, per_page + 1, period)
+        page = SimPage(sims=rows[:per_page], has_previous=bool(start), has_next=len(rows) > per_page, order=order)
+    add_period_use(page.sims, selection.product, now=now)
     return page
 
 
+def add_period_use(sims: list[Sim], product: Product, *, now: datetime | None = None) -> None:
+    """Give each of these SIMs of the product its usage this period against its limit: one query."""
+    used = period_usage([sim.pk for sim in sims], now=now)
+    for sim in sims:
+        if sim.product_id == product.pk:
+            sim.product = product  # the effective data limit reads the product's default: no query per row
+        sim.usage = PeriodUse(bytes=used.get(sim.pk, 0), limit_mb=sim.effective_data_limit_mb)  # type: ignore[attr-defined]
+
+
+def _rows_in_order(
+    selection: SimSelection, order: ListOrder, cursor: Cursor | None, limit: int, period: date
+) -> list[Sim]:
+    """The first `limit` matching SIMs after the cursor in this order."""
+    sign = "-" if order.descending else ""
+    if order.key == SortKey.ICCID:
+        sims = selection.sims.filter(**{f"iccid__{_beyond(order)}": cursor.iccid}) if cursor else selection.sims
+        return _first_rows(sims, selection, f"{sign}iccid", limit)
+    if order.key == SortKey.STATE_CHANGE:
+        matching = _matching_in_any_order(selection)
+        if cursor:
+            matching = matching.filter(_after("state_changed_at", EPOCH + timedelta(microseconds=cursor.value), cursor, order))
+        return list(matching.only(*LISTED).order_by(f"{sign}state_changed_at", f"{sign}iccid")[:limit])
+    return _rows_by_usage(selection, period, order, cursor, limit)
+
+
+def _matching_in_any_order(selection: SimSelection) -> QuerySet[Sim]:
+    """The matching SIMs, for an order that no ICCID index gives. A search matching few SIMs: their
+    ids. One matching many: its digits, checked on each SIM as the order's index is read, which
+    soon finds a page of them. (All of them by their ranges, then sorted, took 1.5 s on SQLite and
+    5.5 s on PostgreSQL for 142,000 of a million SIMs, bench/sim_list.py.)"""
+    if not selection.starts:  # no search, a search that reads the ICCIDs, or one that matches nothing
+        return selection.queryset
+    ids = _few_ids_in_ranges(selection.product, selection.starts)
+    return selection.sims.filter(pk__in=ids) if ids is not None else selection.sims.filter(iccid__contains=selection.fragment)
+
+
+def _beyond(order: ListOrder) -> str:
+    return "lt" if order.descending else "gt"
+
+
+def _after(column: str, value: object, cursor: Cursor, order: ListOrder) -> Q:
+    """After (column, ICCID) = (value, cursor's ICCID) in this order. The first condition is the
+    index range to read; the rest cuts the ties."""
+    beyond = _beyond(order)
+    return Q(**{f"{column}__{beyond}e": value}) & (
+        Q(**{f"{column}__{beyond}": value}) | Q(**{column: value, f"iccid__{beyond}": cursor.iccid})
+    )
+
+
+def _rows_by_usage(selection: SimSelection, period: date, order: ListOrder, cursor: Cursor | None, limit: int) -> list[Sim]:
+    """Ascending: the SIMs without usage this period by ICCID, then those with usage by bytes and
+    ICCID; descending, the reverse. Those with usage are read in order from the index of the
+    product's period usage (the SIM table then by key); those without, as the ICCID order reads
+    them (a search by its ranges), each checked against the period usage's key."""
+    sign, product = "-" if order.descending else "", selection.product
+    used = _matching_in_any_order(selection).annotate(
+        this_period=FilteredRelation(
+            "period_usage", condition=Q(period_usage__period=period, period_usage__product=product)
+        )
+    ).annotate(sort_bytes=F("this_period__bytes"))
+    unused = selection.sims.filter(
+        ~Exists(SimPeriodUsage.objects.filter(sim=OuterRef("pk"), period=period, product=product, bytes__gt=0))
+    ).annotate(sort_bytes=Value(0))
+    segments = [(0, unused), (1, used)]
+    if order.descending:
+        segments.reverse()
+    rows: list[Sim] = []
+    cursor_rank = (1 if cursor.value else 0) if cursor else None
+    for rank, sims in segments:
+        if rank == cursor_rank:
+            assert cursor is not None
+            # By the annotation: a filter naming this_period again would join the table again.
+            # Ascending from a usage, `sort_bytes >= usage` is the index range; another bound, "> 0",
+            # made SQLite read the range from 0 (1 s at a million SIMs).
+            keyset = _after("sort_bytes", cursor.value, cursor, order) if rank else Q(**{f"iccid__{_beyond(order)}": cursor.iccid})
+            sims = sims.filter(keyset) if rank == 0 or not order.descending else sims.filter(keyset & Q(sort_bytes__gt=0))
+        elif cursor_rank is not None and (rank < cursor_rank) != order.descending:
+            continue  # a segment the cursor is past
+        elif rank == 1:
+            sims = sims.filter(Q(sort_bytes__gt=0))
+        wanted = limit - len(rows)
+        if rank == 0:
+            rows += _first_rows(sims, selection, f"{sign}iccid", wanted)
+        else:
+            rows += sims.only(*LISTED).order_by(f"{sign}sort_bytes", f"{sign}iccid")[:wanted]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 def _first_rows(sims: QuerySet[Sim], selection: SimSelection, order: str, limit: int) -> list[Sim]:
-    """The first `limit` SIMs in this order that match the search."""
+    """The first `limit` SIMs in this ICCID order that match the search."""
     if selection.starts is None:
         matching = sims.filter(iccid__contains=selection.fragment) if selection.fragment else sims
-        return list(matching.order_by(order)[:limit])
+        return list(matching.only(*LISTED).order_by(order)[:limit])
     # The first rows of the page are among the first rows of each range: a few hundred ICCIDs in
     # one statement, then the page's rows by ICCID. A range's thousands of rows are never read.
     iccids = sorted(_first_iccids_per_range(sims, selection.starts, order=order, limit=limit), reverse=order.startswith("-"))
-    return list(sims.filter(iccid__in=iccids[:limit]).order_by(order)) if iccids else []
+    return list(sims.filter(iccid__in=iccids[:limit]).only(*LISTED).order_by(order)) if iccids else []

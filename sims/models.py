@@ -81,6 +81,8 @@ class Sim(models.Model):
             models.Index(fields=["product", "iccid"], name="sim_product_iccid"),
             models.Index(fields=["product", "state", "iccid"], name="sim_product_state_iccid"),
             models.Index(fields=["product", "home_country", "iccid"], name="sim_product_country_iccid"),
+            # Sorted by last state change, pages are cut by (time, ICCID): imported SIMs share their time.
+            models.Index(fields=["product", "state_changed_at", "iccid"], name="sim_product_changed_iccid"),
             # Only developers' own SIMs: product SIMs, the millions, skip this index.
             models.Index(
                 fields=["owner_user", "iccid"], name="sim_owner_user_iccid", condition=Q(owner_user__isnull=False)
@@ -200,7 +202,14 @@ class SimDailyUsage(models.Model):
 class SimPeriodUsage(models.Model):
     """A SIM's usage in one billing period (a calendar month, UTC): what its data limit is held against."""
 
-    sim = models.ForeignKey(Sim, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+")
+    sim = models.ForeignKey(
+        Sim, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="period_usage"
+    )
+    # The SIM's product when its usage last arrived: the SIMs page sorts a product's SIMs by usage
+    # by walking its index, never the whole product (sims/listing.py).
+    product = models.ForeignKey(
+        "products.Product", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     period = models.DateField(help_text="The first day of the billing period.")
     bytes = models.PositiveBigIntegerField(default=0)
     sms = models.PositiveIntegerField(default=0)
@@ -208,6 +217,7 @@ class SimPeriodUsage(models.Model):
     class Meta:
         verbose_name_plural = "SIM usage per billing period"
         constraints = [models.UniqueConstraint(fields=["sim", "period"], name="simperiodusage_once_per_period")]
+        indexes = [models.Index(fields=["product", "period", "bytes"], name="simperiodusage_product_bytes")]
 
 
 class SimCountryUsage(models.Model):

@@ -386,11 +386,11 @@ def _roll_up() -> None:
             f"sms = {sim_days}.sms + excluded.sms"
         )
         cursor.execute(
-            f"INSERT INTO {sim_periods} (sim_id, period, bytes, sms) "
-            f"SELECT sim_id, period, SUM(bytes), SUM(sms) FROM {DELTA} WHERE true "
+            f"INSERT INTO {sim_periods} (sim_id, product_id, period, bytes, sms) "
+            f"SELECT sim_id, MAX(product_id), period, SUM(bytes), SUM(sms) FROM {DELTA} WHERE true "
             "GROUP BY sim_id, period ORDER BY sim_id, period "
             f"ON CONFLICT (sim_id, period) DO UPDATE SET bytes = {sim_periods}.bytes + excluded.bytes, "
-            f"sms = {sim_periods}.sms + excluded.sms"
+            f"sms = {sim_periods}.sms + excluded.sms, product_id = excluded.product_id"
         )
         cursor.execute(
             f"INSERT INTO {sim_countries} (product_id, period, sim_id, country, bytes) "

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,9 @@ from sims.bulk_jobs import recent_bulk_jobs, seconds_left, skipped_by_reason, st
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
-from sims.listing import SimSelection, page_of_sims, select_sims, ticked_sims
+from sims.export import sim_csv
+from sims.list_links import MAX_PAGE_NUMBER, page_links, page_position, sort_links, with_params
+from sims.listing import ListOrder, SimPage, SimSelection, add_period_use, page_of_sims, select_sims, ticked_sims
 from sims.models import BulkJob, Sim, SimDailyUsage, State
 from sims.spikes import latest_spike_day
 
@@ -69,19 +71,27 @@ def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     product = membership.product
     form, selection = _filtered(product, request.GET)
+    order = _order(form)
     page = page_of_sims(
         selection=selection,
         per_page=settings.SIMS_PER_PAGE,
         after=_cursor(request.GET.get("after")),
         before=_cursor(request.GET.get("before")),
         last=request.GET.get("last") == "1",
+        order=order,
     )
+    number = _page_number(request.GET, page)
+    filter_query = _filter_query(request.GET)
     context = {
         "product": product,
         "membership": membership,
         "filter_form": form,
         "page": page,
-        "filter_query": _filter_query(request.GET),
+        "order": order,
+        "sort_links": sort_links(filter_query, order),
+        "page_links": page_links(filter_query, page, number),
+        "filter_query": filter_query,
+        "count_query": with_params(filter_query, page=number, shown=len(page.sims)),
         "page_query": _page_query(request.GET),
         "actions": CONSOLE_ACTIONS,
         # One per rendering of the bulk form: submitted twice, it starts one background job.
@@ -102,21 +112,58 @@ def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
 @require_GET
 @login_required
 def sim_count(request: HttpRequest, slug: str) -> HttpResponse:
-    """How many SIMs match the filter: fetched after the rows, so they never wait for it."""
+    """How many SIMs match the filter, and where the page is among them: fetched after the rows,
+    so they never wait for it."""
     membership = get_membership_for_user(request, slug)
     _, selection = _filtered(membership.product, request.GET)
-    return render(request, "sims/partials/sim_count.html", {"count": selection.count()})
+    count = selection.count()
+    context = {"count": count, "position": page_position(request.GET, count=count, per_page=settings.SIMS_PER_PAGE)}
+    return render(request, "sims/partials/sim_count.html", context)
+
+
+@require_GET
+@login_required
+def sim_export(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
+    """Every SIM the filter shows, in the list's order, as CSV: streamed a chunk at a time."""
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    form, selection = _filtered(product, request.GET)
+    if not form.is_valid():
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponse(f"Nothing exported: {problems}", status=400, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(sim_csv(selection, order=_order(form)), content_type="text/csv; charset=utf-8")
+    filename = f"{product.slug}-sims-{timezone.now():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _order(form: SimFilterForm) -> ListOrder:
+    return (ListOrder.parse(form.cleaned_data["sort"]) if form.is_valid() else None) or ListOrder()
 
 
 def _cursor(value: str | None) -> str:
-    """An ICCID to page from; anything else means the first page."""
-    return value if value and value.isdigit() and len(value) <= 22 else ""
+    """Where to page from, as the page links write it; the sort decides if it makes sense."""
+    return value if value and len(value) <= 44 else ""
+
+
+def _page_number(params: QueryDict, page: SimPage) -> int | None:
+    """The page's number, counted from the first page (1, 2, ...) or from the last (-1, -2, ...),
+    carried by the page links; None when the link did not say (a bookmark of an old link)."""
+    if not page.has_previous:
+        return 1
+    if params.get("last") == "1":
+        return -1
+    try:
+        number = int(params.get("page", ""))
+    except ValueError:
+        return None
+    return number if number and abs(number) <= MAX_PAGE_NUMBER else None
 
 
 def _filter_query(params: QueryDict) -> str:
-    """The current filter as a query string, for page links, the count and 'all matching'."""
+    """The current filter and sort as a query string, for page links, the count, the export and 'all matching'."""
     kept = QueryDict(mutable=True)
-    for name in ("state", "country", "q", "spikes"):
+    for name in ("state", "country", "q", "spikes", "sort"):
         if value := params.get(name):
             kept[name] = value
     return kept.urlencode()
@@ -125,7 +172,7 @@ def _filter_query(params: QueryDict) -> str:
 def _page_query(params: QueryDict) -> str:
     """The current filter and page, to reload this very page after a bulk action."""
     kept = QueryDict(_filter_query(params), mutable=True)
-    for name in ("after", "before", "last"):
+    for name in ("after", "before", "last", "page"):
         if value := params.get(name):
             kept[name] = value
     return kept.urlencode()
@@ -190,6 +237,7 @@ def sim_action(request: SignedInRequest, slug: str, iccid: str, action: str) -> 
         raise Http404("No such action.")
     _run_row_action(request, sim, chosen)
     if request.htmx:
+        add_period_use([sim], product)
         return render(request, "sims/partials/row_result.html", {"product": product, "sim": sim, "actions": CONSOLE_ACTIONS})
     return redirect(_safe_next(request) or reverse("sim_detail", args=[product.slug, sim.iccid]))
 

@@ -30,6 +30,12 @@ def usage_bar(used: int, limit_mb: int) -> dict:
     return {"bar": usage_against_limit(used, limit_mb * MB), "limit_mb": limit_mb}
 
 
+@register.inclusion_tag("console/partials/usage_cell.html")
+def usage_cell(used: int, limit_mb: int) -> dict:
+    """The same bar, small, for a row of a table: the amount above it, red at or over the limit."""
+    return {"bar": usage_against_limit(used, limit_mb * MB), "limit_mb": limit_mb}
+
+
 @register.filter
 def data_amount(amount: int | float | None) -> str:
     """Bytes as people read them: 740 B, 5.2 KB, 12.4 MB, 3.10 GB (decimal units, as carriers bill)."""

@@ -13,13 +13,6 @@ def allows(state: str, action: str) -> bool:
 
 
 @register.filter
-def with_cursor(filter_query: str, cursor: str) -> str:
-    """'?state=active&after=8901...': the current filter at another page."""
-    query = "&".join(part for part in (filter_query, cursor) if part)
-    return f"?{query}"
-
-
-@register.filter
 def duration(seconds: float) -> str:
     """'about 3 min' for a time left; precise enough for a progress bar."""
     if seconds < 60:

@@ -18,6 +18,7 @@ METHODS = {
     "sims_bulk": "POST",
     "bulk_job": "GET",
     "sim_count": "GET",
+    "sim_export": "GET",
     "fleet_active_sims": "GET",
     "product_data_limit": "POST",
     "product_settings": "GET,POST",

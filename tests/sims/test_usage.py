@@ -235,3 +235,22 @@ def test_ingestion_reads_a_bounded_number_of_queries_whatever_the_number_of_reco
         report = ingest_usage(rows, now=NOW)
 
     assert report.ingested == 150
+
+
+def test_ingested_usage_sorts_the_sims_page_by_this_periods_usage(product, other_product, make_sim):
+    """The period total carries the SIM's product, so the list sorts a product's SIMs by its own index;
+    a SIM that moved keeps its total and is filed under its new product by its next record."""
+    from sims.listing import ListOrder, SortKey, page_of_sims, select_sims
+    from sims.models import SimPeriodUsage
+
+    light, heavy, idle = (make_sim(product) for _ in range(3))
+    moved = make_sim(other_product)
+    ingest_usage([record(light, megabytes=1), record(heavy, megabytes=3), record(moved, megabytes=2)], now=NOW)
+    moved.product = product
+    moved.save(update_fields=["product"])
+    ingest_usage([record(moved, megabytes=0.5, at=NOW - timedelta(hours=1))], now=NOW)
+
+    assert SimPeriodUsage.objects.get(sim=moved).product_id == product.pk
+    page = page_of_sims(selection=select_sims(product=product), per_page=10, order=ListOrder(SortKey.USAGE, descending=True), now=NOW)
+    assert [sim.iccid for sim in page.sims] == [heavy.iccid, moved.iccid, light.iccid, idle.iccid]
+    assert [sim.usage.bytes for sim in page.sims] == [3 * MB, int(2.5 * MB), MB, 0]

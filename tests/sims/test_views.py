@@ -1,7 +1,13 @@
+import re
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from sims.models import Sim, SimEvent, State
+from lib.calendar import billing_period_start
+from lib.units import MB
+from sims.models import Sim, SimEvent, SimPeriodUsage, State
 from tests.conftest import make_iccid, text_of
 
 
@@ -88,13 +94,17 @@ def test_htmx_filtering_returns_only_the_table(owner_client, product, sim):
     assert "<html" not in page
 
 
+@pytest.mark.parametrize("sort", ["", "-usage", "usage", "-changed"])
 @pytest.mark.parametrize("page_size", [10, 100])
-def test_the_list_query_count_does_not_grow_with_the_page_size(owner_client, product, settings, page_size, django_assert_max_num_queries):
+def test_the_list_query_count_does_not_grow_with_the_page_size(owner_client, product, settings, page_size, sort, django_assert_max_num_queries):
     settings.SIMS_PER_PAGE = page_size
-    Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, home_country="US") for _ in range(page_size)])
-    # session, user, membership, page; the fleet header's usage this month and its newest spike day; the bulk jobs under way
-    with django_assert_max_num_queries(7):
-        response = owner_client.get(list_url(product))
+    sims = Sim.objects.bulk_create([Sim(iccid=make_iccid(), product=product, home_country="US") for _ in range(page_size)])
+    period = billing_period_start(timezone.now())
+    SimPeriodUsage.objects.bulk_create(SimPeriodUsage(sim=sim, product=product, period=period, bytes=n * MB) for n, sim in enumerate(sims[::2]))
+    # session, user, membership, the page's rows (sorted by usage: with usage, then without), their
+    # usage this period; the fleet header's usage this month and its newest spike day; the bulk jobs under way
+    with django_assert_max_num_queries(9 if "usage" in sort else 8):
+        response = owner_client.get(list_url(product, sort=sort))
     assert response.content.decode().count('name="ids"') == page_size
 
 
@@ -227,3 +237,92 @@ def test_searching_the_start_of_an_iccid_uses_a_range_and_finds_it(owner_client,
     assert f'aria-label="Select {other.iccid}"' not in page
 
 
+def shown_iccids(response) -> list[str]:
+    return re.findall(r'aria-label="Select (\d+)"', response.content.decode())
+
+
+def use(sim, amount: int, *, period=None) -> None:
+    SimPeriodUsage.objects.create(sim=sim, product=sim.product, period=period or billing_period_start(timezone.now()), bytes=amount)
+
+
+def test_each_row_shows_its_usage_this_period_against_its_limit_red_at_the_limit(mid_month, owner_client, product, make_sim):
+    under, at, over, idle = (make_sim(product, iccid=f"8901000000000000{n}00") for n in range(4))
+    use(under, 1_200_000)
+    use(at, 5 * MB)
+    use(over, 7 * MB)
+    use(idle, 9 * MB, period=(billing_period_start(timezone.now()) - timedelta(days=1)).replace(day=1))  # last month's
+    rows = owner_client.get(list_url(product)).content.decode().split("<tr ")[1:]
+    assert "1.2 MB" in rows[0] and 'width="24.0"' in rows[0] and "usage-bar small" in rows[0] and "over" not in rows[0]
+    assert "5.0 MB" in rows[1] and "usage-bar small over" in rows[1] and "at limit" in rows[1]
+    assert "7.0 MB" in rows[2] and "usage-bar small over" in rows[2] and 'width="100.0"' in rows[2]
+    assert "0 B" in rows[3] and "9.0 MB" not in rows[3]
+    assert "style=" not in "".join(rows)  # the CSP forbids inline styles
+
+
+def test_sorting_by_usage_lists_the_heaviest_first_and_its_pages_keep_the_sort(owner_client, product, make_sim, settings):
+    settings.SIMS_PER_PAGE = 2
+    sims = [make_sim(product) for _ in range(5)]
+    for n, sim in enumerate(sims[:3]):
+        use(sim, (n + 1) * MB)
+    idle = sorted(sim.iccid for sim in sims[3:])
+    first = owner_client.get(list_url(product, sort="-usage"))
+    assert shown_iccids(first) == [sims[2].iccid, sims[1].iccid]
+    assert 'aria-sort="descending"' in first.content.decode()
+    following = re.search(r'href="\?([^"]*)"[^>]*rel="next"', first.content.decode()).group(1).replace("&amp;", "&")
+    assert following == f"sort=-usage&after={2 * MB}_{sims[1].iccid}&page=2"
+    second = owner_client.get(reverse("sim_list", args=[product.slug]) + "?" + following)
+    assert shown_iccids(second) == [sims[0].iccid, idle[1]]  # descending all the way: ties by ICCID too
+    assert shown_iccids(owner_client.get(list_url(product, sort="usage"))) == idle
+
+
+def test_sorting_by_last_state_change_goes_both_ways_from_its_header(owner_client, product, make_sim):
+    now = timezone.now()
+    oldest, newest, middle = (make_sim(product, state_changed_at=now - timedelta(days=days)) for days in (9, 1, 4))
+    page = owner_client.get(list_url(product)).content.decode()
+    header = re.search(r'<a class="sort-link" href="\?([^"]*)"[^>]*>Last state change', page).group(1)
+    assert header == "sort=-changed"  # the latest changes first
+    assert shown_iccids(owner_client.get(list_url(product, sort="-changed"))) == [newest.iccid, middle.iccid, oldest.iccid]
+    page = owner_client.get(list_url(product, sort="-changed")).content.decode()
+    assert re.search(r'<a class="sort-link" href="\?([^"]*)"[^>]*>Last state change', page).group(1) == "sort=changed"
+    assert shown_iccids(owner_client.get(list_url(product, sort="changed"))) == [oldest.iccid, middle.iccid, newest.iccid]
+
+
+def test_every_link_and_form_of_the_page_keeps_the_filter_and_the_sort(owner_client, product, make_sim, settings):
+    settings.SIMS_PER_PAGE = 1
+    for _ in range(3):
+        use(make_sim(product, state=State.SUSPENDED, home_country="DE"), MB)
+    page = owner_client.get(list_url(product, state="suspended", country="DE", sort="-usage")).content.decode()
+    kept = "state=suspended&amp;country=DE&amp;sort=-usage"
+    assert f'sims/export.csv?{kept}"' in page  # Export CSV
+    assert f'sims/count/?{kept}&amp;page=1&amp;shown=1"' in page  # the count and the position
+    assert f'href="?{kept}&amp;after=' in page  # Next
+    assert f'href="?{kept}&amp;last=1"' in page  # Last
+    assert 'href="?state=suspended&amp;country=DE&amp;sort=usage"' in page  # the usage header: the other way
+    assert 'href="?state=suspended&amp;country=DE"' in page  # the ICCID header: the default order
+    assert '<input type="hidden" name="sort" value="-usage" form="sim-filter">' in page  # the filter form keeps the sort
+    bulk_form = page[page.index('id="bulk-form"') : page.index("</form>", page.index('id="bulk-form"'))]
+    for name, value in (("state", "suspended"), ("country", "DE")):
+        assert f'<input type="hidden" name="{name}" value="{value}">' in bulk_form  # "all matching" is the filter's
+
+
+def test_the_count_says_which_sims_the_page_shows(owner_client, product, make_sim, settings):
+    settings.SIMS_PER_PAGE = 2
+    for _ in range(5):
+        make_sim(product)
+    count_url = reverse("sim_count", args=[product.slug])
+
+    def count(query: str) -> str:
+        return text_of(owner_client.get(f"{count_url}?{query}", headers={"HX-Request": "true"}))
+
+    assert count("page=1&shown=2") == "SIMs 1–2 of 5 5"
+    assert count("page=3&shown=1") == "SIMs 5–5 of 5 5"
+    assert count("page=-1&shown=2") == "SIMs 4–5 of 5 5"  # the last page
+    assert count("page=-2&shown=2") == "SIMs 2–3 of 5 5"  # the one before it
+    assert count("") == "5 SIMs 5"  # an old link without a page number: the count alone
+    page = owner_client.get(list_url(product, last=1)).content.decode()
+    assert "page=-1&amp;shown=2" in page and "page=-2" in page  # Previous from the last page counts from the end
+
+
+def test_an_unknown_sort_says_how_to_sort(owner_client, product, sim):
+    page = text_of(owner_client.get(list_url(product, sort="size")))
+    assert "cannot be sorted by size: sort by ICCID, usage or changed" in page
