@@ -47,3 +47,30 @@ document.addEventListener("htmx:sendError", () => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// The top bar's menu on a phone (the stylesheet shows the button and hides the links below 640 px).
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  if (toggle) setTopMenu(toggle, toggle.getAttribute("aria-expanded") !== "true");
+});
+
+function setTopMenu(toggle, open) {
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.closest(".topbar").classList.toggle("menu-open", open);
+}
+
+// Escape closes what is open: a row menu (focus back on its button) or the top bar's menu.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = event.target.closest ? event.target.closest("details.menu[open]") : null;
+  const openMenus = menu ? [menu] : document.querySelectorAll("details.menu[open]");
+  openMenus.forEach((open) => {
+    open.removeAttribute("open");
+    open.querySelector("summary").focus();
+  });
+  const toggle = document.querySelector('[data-menu-toggle][aria-expanded="true"]');
+  if (toggle) {
+    setTopMenu(toggle, false);
+    toggle.focus();
+  }
+});

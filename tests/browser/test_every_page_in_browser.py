@@ -130,7 +130,12 @@ def url_of(name: str, c: Console) -> str:
 OVERFLOW = """() => {
   const limit = window.innerWidth + 0.5;
   const clipped = (el) => {
+    // A positioned box is clipped by its containing block's scrollers only, not by the boxes between.
+    const position = getComputedStyle(el).position;
+    let skipUntil = position === "absolute" || position === "fixed" ? el.offsetParent : null;
+    if (position === "fixed") return false;
     for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (skipUntil) { if (box !== skipUntil) continue; skipUntil = null; }
       if (getComputedStyle(box).overflowX !== "visible") return true;
     }
     return false;
@@ -140,7 +145,8 @@ OVERFLOW = """() => {
     + [...el.classList].map((c) => "." + c).join("")
     + " (" + Math.round(el.getBoundingClientRect().right) + " px: " + JSON.stringify((el.innerText || "").trim().slice(0, 40)) + ")";
   const offenders = [...document.body.querySelectorAll("*")].filter(
-    (el) => sticksOut(el) && !clipped(el) && !(el.parentElement !== document.body && sticksOut(el.parentElement))
+    (el) => sticksOut(el) && !clipped(el)
+      && !(el.parentElement !== document.body && sticksOut(el.parentElement) && !clipped(el.parentElement))
   );
   return {width: document.documentElement.scrollWidth, window: window.innerWidth, offenders: offenders.slice(0, 5).map(name)};
 }"""
