@@ -74,3 +74,15 @@ document.addEventListener("keydown", (event) => {
     toggle.focus();
   }
 });
+
+// A table or code block that scrolls sideways in its card (on a phone) takes the keyboard's focus,
+// so that the arrow keys can scroll it; one that fits does not.
+function markScrollers() {
+  document.querySelectorAll(".table, pre").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+    else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+  });
+}
+window.addEventListener("load", markScrollers);
+window.addEventListener("resize", () => requestAnimationFrame(markScrollers));
+document.addEventListener("htmx:afterSettle", markScrollers);
