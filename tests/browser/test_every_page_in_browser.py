@@ -1,7 +1,7 @@
 """Every page of the console in a real browser, at a phone's width (375 px) and a desktop's (1280 px),
 signed in as a product admin and as a plain member (and signed out, for the sign-in page): no page is
-wider than the window (a phone must never scroll sideways), and axe-core finds no serious or critical
-accessibility violation. Each page is photographed at both widths into screenshots/ (every-page-*).
+wider than the window (a phone must never scroll sideways), every visible control takes the keyboard's
+focus, and axe-core finds no serious or critical accessibility violation. Each page is photographed at both widths into screenshots/ (every-page-*).
 axe-core is evaluated in the page as the devtools would, so the Content Security Policy stays on: the
 pages are checked as people get them.
 
@@ -194,6 +194,23 @@ def walk(browser, base: str, c: Console, username: str, check) -> list[str]:
     return problems
 
 
+# Every visible control can take the keyboard's focus (nothing made unreachable with tabindex="-1" or a
+# disguised element); the focus is given back afterwards, so that the screenshot shows no focus ring.
+UNREACHABLE = """() => {
+  const controls = [...document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]")].filter(
+    // checkVisibility leaves out what a closed <details> or display: none hides: its summary is the way in.
+    (el) => !el.disabled && el.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true})
+  );
+  const unreachable = controls.filter((el) => { el.focus({preventScroll: true}); return document.activeElement !== el || el.tabIndex < 0; });
+  document.activeElement && document.activeElement.blur();
+  return unreachable.slice(0, 5).map((el) => el.outerHTML.slice(0, 80));
+}"""
+
+
+def reachable_by_keyboard(page) -> list[str]:
+    return [f"not reachable by keyboard: {html}" for html in page.evaluate(UNREACHABLE)]
+
+
 def fits_the_window(page) -> list[str]:
     found = page.evaluate(OVERFLOW)
     if found["width"] <= found["window"]:
@@ -208,8 +225,8 @@ def no_serious_accessibility_violation(page) -> list[str]:
 
 @pytest.mark.parametrize("username", ["demo", "alice"], ids=["admin", "member"])
 def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_violation(browser, live_server, console, username):
-    """One walk for both checks (each page load is the slow part): the width, then axe-core when installed."""
-    checks = [fits_the_window] + ([no_serious_accessibility_violation] if AXE.exists() else [])
+    """One walk for every check (each page load is the slow part): the width, the keyboard, then axe-core when installed."""
+    checks = [fits_the_window, reachable_by_keyboard] + ([no_serious_accessibility_violation] if AXE.exists() else [])
     problems = walk(browser, live_server.url, console, username, lambda page: [found for check in checks for found in check(page)])
     assert not problems, "\n".join(problems)
     if not AXE.exists():
