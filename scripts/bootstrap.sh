@@ -70,17 +70,23 @@ bootstrap_emnify_sdk() {
   fi
 }
 
-# The real particle-api-js (two versions side by side) that tests/api/test_particle_client.py runs against
-# a live server: installed from the lock file when missing or when the lock file changed since.
-install_particle_clients() {
-  local dir=tests/clients/particle
+# The JavaScript the tests run, each from its lock file (npm ci), when missing or when the lock file changed
+# since: the real particle-api-js (two versions side by side) that tests/api/test_particle_client.py runs
+# against a live server, and axe-core, which tests/browser/test_every_page_in_browser.py injects into pages.
+install_node_clients() {
+  npm_ci_when_changed tests/clients/particle "particle-api-js for the client tests" "the particle-api-js client tests"
+  npm_ci_when_changed tests/clients/axe "axe-core for the accessibility checks" "the axe-core accessibility checks"
+}
+
+npm_ci_when_changed() {
+  local dir=$1 what=$2 skipped=$3
   if ! command -v npm >/dev/null 2>&1; then
-    echo "npm not found: the particle-api-js client tests will be skipped (install Node.js and npm to run them)." >&2
+    echo "npm not found: $skipped will be skipped (install Node.js and npm to run them)." >&2
     return 0
   fi
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    echo "Installing particle-api-js for the client tests (npm ci in $dir)"
+    echo "Installing $what (npm ci in $dir)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-      || echo "npm ci failed in $dir: the particle-api-js client tests will be skipped." >&2
+      || echo "npm ci failed in $dir: $skipped will be skipped." >&2
   fi
 }

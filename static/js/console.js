@@ -84,3 +84,36 @@ document.addEventListener("click", async (event) => {
   button.textContent = copied ? "Copied" : "Copy";
   if (status) status.textContent = copied ? "Copied to the clipboard." : "Copying was refused by the browser: the text is selected, press Ctrl+C (⌘C).";
 });
+
+// The top bar's menu on a phone (the stylesheet shows the button and hides the links below 640 px).
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  if (toggle) setTopMenu(toggle, toggle.getAttribute("aria-expanded") !== "true");
+});
+
+function setTopMenu(toggle, open) {
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.closest(".topbar").classList.toggle("menu-open", open);
+}
+
+// Escape closes the top bar's menu too (row menus: above), focus back on its button.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const toggle = document.querySelector('[data-menu-toggle][aria-expanded="true"]');
+  if (toggle) {
+    setTopMenu(toggle, false);
+    toggle.focus();
+  }
+});
+
+// A table or code block that scrolls sideways in its card (on a phone) takes the keyboard's focus,
+// so that the arrow keys can scroll it; one that fits does not.
+function markScrollers() {
+  document.querySelectorAll(".table, pre").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+    else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+  });
+}
+window.addEventListener("load", markScrollers);
+window.addEventListener("resize", () => requestAnimationFrame(markScrollers));
+document.addEventListener("htmx:afterSettle", markScrollers);
