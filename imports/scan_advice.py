@@ -1,0 +1,152 @@
+"""What the person holding the card should do when a frame gives no ICCID, in words.
+
+A frame the decoder cannot read usually says why. A barcode was read that is not an ICCID
+(a product EAN, a PIN or PUK, a number failing its check digit or of the wrong length): say
+which. Otherwise the frame is measured, cheaply, on a 640-pixel-wide copy of the frame the
+locator saw: too dark (its bright end stays dim), glare (solid patches of clipped white),
+blurred (edges several pixels wide), too small (the only barcode-like region too short to
+hold an ICCID's modules), or no barcode at all. A few milliseconds a frame: bench/scan.py.
+
+A frame in which a barcode-like region stays unread is never told "not an ICCID": that region
+may be the ICCID, so the advice is about reading it (closer, stiller, lighter).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from imports.scanning import PRODUCT_SYMBOLOGIES, Reading, Region, Scan
+from sims.iccid import InvalidIccid, validate_iccid
+
+MEASURED_WIDTH = 640
+DARK_BRIGHT_END = 40  # the 95th percentile of a frame under this: the white card is in the dark
+CLIPPED = 250
+GLARE_SHARE = 0.06  # of the frame: solid clipped patches (bars break a white label's clipping)
+BLURRED_EDGE_PX = 2.7  # median width of the strongest edges, in pixels of the measured frame
+SHORTEST_READABLE_PX = 200  # a Code 128 ICCID (about 150 modules) at 1.3 pixels a module
+BARCODE_SHAPE = 2.0  # a barcode-like region is at least this many times longer than its bars
+SHORTEST_REGION_PX = 60  # shorter regions are text or noise
+
+
+@dataclass(frozen=True)
+class Advice:
+    cause: str  # small, blurred, dark, glare, none, product, pin, luhn, length, prefix, other
+    says: str
+
+
+SCAN_THE_ICCID = "scan the barcode labelled ICCID."
+QUALITY_ADVICE = {
+    "small": Advice("small", "Move closer: the barcode is too small to read."),
+    "blurred": Advice("blurred", "Hold still: the barcode is blurred."),
+    "dark": Advice("dark", "More light: the card is too dark to read."),
+    "glare": Advice("glare", "Tilt the card away from the light: a reflection hides the barcode."),
+    "none": Advice("none", "Point the camera at the barcode on the card."),
+}
+NOT_AN_ICCID = ("luhn", "length", "prefix", "pin", "product", "other")  # the closest to an ICCID first
+
+
+def advise(scan: Scan) -> Advice | None:
+    """What to do to get an ICCID from the next frame; None when this one gave it."""
+    if scan.iccid:
+        return None
+    unread = _unread_barcode_regions(scan)
+    quality = _quality(scan, unread)
+    if scan.others and not unread and quality is None:
+        return min((_not_an_iccid(reading) for reading in scan.others), key=lambda a: NOT_AN_ICCID.index(a.cause))
+    return QUALITY_ADVICE[quality or _region_cause(scan, unread)]
+
+
+def _not_an_iccid(reading: Reading) -> Advice:
+    text = reading.text.strip()
+    if reading.symbology in PRODUCT_SYMBOLOGIES:
+        return Advice(
+            "product", f"That is a product barcode ({reading.symbology}), not the SIM's ICCID: {SCAN_THE_ICCID}"
+        )
+    digits = text.upper().removeprefix("PUK").removeprefix("PIN").strip()
+    if digits.isdigit() and 4 <= len(digits) <= 8:
+        return Advice(
+            "pin", f"That is a {len(digits)}-digit number (a PIN or PUK), not the SIM's ICCID: {SCAN_THE_ICCID}"
+        )
+    try:
+        validate_iccid(text)
+    except InvalidIccid as problem:
+        if problem.code == "luhn":
+            return Advice("luhn", "That number fails the ICCID check digit: scan again or type it.")
+        if problem.code == "length":
+            return Advice(
+                "length", f"That number has {len(digits)} digits; an ICCID has 19 or 20: {SCAN_THE_ICCID}"
+            )
+        if problem.code == "prefix":
+            return Advice("prefix", f"That number does not start with 89, as every ICCID does: {SCAN_THE_ICCID}")
+    shown = text if len(text) <= 24 else text[:24] + "…"
+    return Advice("other", f"That barcode holds “{shown}”, not an ICCID: {SCAN_THE_ICCID}")
+
+
+def _unread_barcode_regions(scan: Scan) -> list[Region]:
+    """Regions shaped like a barcode that no reading accounts for, longest first."""
+    unread = [
+        region
+        for index, region in enumerate(scan.regions)
+        if index not in scan.regions_read
+        and region.length >= BARCODE_SHAPE * region.height
+        and region.length * scan.scale >= SHORTEST_REGION_PX
+        and not any(_within(region, reading) for reading in scan.others)
+    ]
+    return sorted(unread, key=lambda region: -region.length)
+
+
+def _within(region: Region, reading: Reading) -> bool:
+    return math.dist(region.centre, reading.centre) <= max(reading.span, region.length / 2)
+
+
+def _quality(scan: Scan, unread: list[Region]) -> str | None:
+    """dark, glare or blurred when the frame as a whole is; None when it looks fine."""
+    gray = scan.shrunk
+    if gray.size == 0:
+        return "none"
+    height = max(1, round(gray.shape[0] * MEASURED_WIDTH / gray.shape[1]))
+    small = cv2.resize(gray, (MEASURED_WIDTH, height), interpolation=cv2.INTER_AREA) if gray.shape[1] > MEASURED_WIDTH else gray
+    if _percentile(small, 95) < DARK_BRIGHT_END:
+        return "dark"
+    solid = cv2.erode((small >= CLIPPED).astype(np.uint8), np.ones((7, 7), np.uint8))
+    if float(solid.mean()) >= GLARE_SHARE:
+        return "glare"
+    if _edge_width(small) >= BLURRED_EDGE_PX:
+        return "blurred"
+    return None
+
+
+def _edge_width(gray: np.ndarray) -> float:
+    """How many pixels the frame's strongest edges take to rise: about 1-2 when sharp.
+
+    Across and down in turn (a shake blurs one direction only), at each of the strongest 0.5%
+    of gradients: the contrast around it (5 pixels' maximum minus minimum) over the gradient
+    (per pixel); a step blurred over w pixels gives about w. The wider of the two."""
+    widths = []
+    for dx, dy, window in ((1, 0, (5, 1)), (0, 1, (1, 5))):
+        gradient = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, dx, dy, ksize=1), alpha=0.5)  # a central difference spans two pixels
+        strong = gradient >= max(_percentile(gradient, 99.5), 1)
+        kernel = np.ones(window[::-1], np.uint8)
+        contrast = cv2.dilate(gray, kernel)[strong].astype(np.float32) - cv2.erode(gray, kernel)[strong]
+        widths.append(float(np.median(contrast / gradient[strong])))
+    return max(widths)
+
+
+def _percentile(gray: np.ndarray, share: float) -> int:
+    """The grey level under which share percent of the pixels lie (a histogram: no sort)."""
+    counts = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel())
+    return int(np.searchsorted(counts, counts[-1] * share / 100))
+
+
+def _region_cause(scan: Scan, unread: list[Region]) -> str:
+    """small when the longest unread barcode-like region is too short; blurred when a long one
+    stays unread; none when there is no such region."""
+    if not unread:
+        return "none"
+    if unread[0].length * scan.scale < SHORTEST_READABLE_PX:
+        return "small"
+    return "blurred"
