@@ -68,8 +68,9 @@ def _not_an_iccid(reading: Reading) -> Advice:
         )
     digits = text.upper().removeprefix("PUK").removeprefix("PIN").strip()
     if digits.isdigit() and 4 <= len(digits) <= 8:
+        article = "an" if len(digits) == 8 else "a"
         return Advice(
-            "pin", f"That is a {len(digits)}-digit number (a PIN or PUK), not the SIM's ICCID: {SCAN_THE_ICCID}"
+            "pin", f"That is {article} {len(digits)}-digit number (a PIN or PUK), not the SIM's ICCID: {SCAN_THE_ICCID}"
         )
     try:
         validate_iccid(text)
@@ -130,10 +131,12 @@ def _edge_width(gray: np.ndarray) -> float:
     for dx, dy, window in ((1, 0, (5, 1)), (0, 1, (1, 5))):
         gradient = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, dx, dy, ksize=1), alpha=0.5)  # a central difference spans two pixels
         strong = gradient >= max(_percentile(gradient, 99.5), 1)
+        if not strong.any():  # a flat frame: no edge to measure
+            continue
         kernel = np.ones(window[::-1], np.uint8)
         contrast = cv2.dilate(gray, kernel)[strong].astype(np.float32) - cv2.erode(gray, kernel)[strong]
         widths.append(float(np.median(contrast / gradient[strong])))
-    return max(widths)
+    return max(widths, default=0.0)
 
 
 def _percentile(gray: np.ndarray, share: float) -> int:
