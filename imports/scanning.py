@@ -140,10 +140,10 @@ def _iccid(text: str) -> str | None:
 
 def _zbar_iccid(reads: list[tuple[str, int, str]]) -> str | None:
     """The ICCID zbar reads on the most rows, unless another one comes close: that is a misread."""
-    reads = sorted(((rows, iccid) for text, rows, _ in reads if (iccid := _iccid(text))), reverse=True)
-    if not reads or (len(reads) > 1 and reads[1][0] * 3 > reads[0][0]):
+    iccids = sorted(((rows, iccid) for text, rows, _ in reads if (iccid := _iccid(text))), reverse=True)
+    if not iccids or (len(iccids) > 1 and iccids[1][0] * 3 > iccids[0][0]):
         return None
-    return reads[0][1]
+    return iccids[0][1]
 
 
 def _shrink(gray: np.ndarray, width: int) -> np.ndarray:
