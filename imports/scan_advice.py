@@ -5,7 +5,8 @@ A frame the decoder cannot read usually says why. A barcode was read that is not
 which. Otherwise the frame is measured, cheaply, on a 640-pixel-wide copy of the frame the
 locator saw: too dark (its bright end stays dim), glare (solid patches of clipped white),
 blurred (edges several pixels wide), too small (the only barcode-like region too short to
-hold an ICCID's modules), or no barcode at all. A few milliseconds a frame: bench/scan.py.
+hold an ICCID's modules, found by the locator or by a second look with finer cells), or no
+barcode at all. A few milliseconds a frame: bench/scan.py.
 
 A frame in which a barcode-like region stays unread is never told "not an ICCID": that region
 may be the ICCID, so the advice is about reading it (closer, stiller, lighter).
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imports.scanning import PRODUCT_SYMBOLOGIES, Reading, Region, Scan
+from imports.scanning import PRODUCT_SYMBOLOGIES, Reading, Region, Scan, barcode_regions
 from sims.iccid import InvalidIccid, validate_iccid
 
 MEASURED_WIDTH = 640
@@ -30,6 +31,11 @@ BLURRED_EDGE_PX = 2.7  # median width of the strongest edges, in pixels of the m
 SHORTEST_READABLE_PX = 200  # a Code 128 ICCID (about 150 modules) at 1.3 pixels a module
 BARCODE_SHAPE = 2.0  # a barcode-like region is at least this many times longer than its bars
 SHORTEST_REGION_PX = 60  # shorter regions are text or noise
+AS_LONG_AS_READ = 0.6  # an unread region this long beside a barcode read may be the ICCID
+BLURRED_EDGE_PX_BESIDE_A_READ = 3.0  # a frame in which a barcode was read is blurred only past this
+FINE_CELL = 2  # pixels: the locator's second look, for a barcode under a pixel a module
+FINE_BARCODE_SHAPE = 3.0  # and the shape a region must have then (finer cells find bits of text too)
+FINE_SHORTEST_PX = 80
 
 
 @dataclass(frozen=True)
@@ -54,10 +60,17 @@ def advise(scan: Scan) -> Advice | None:
     if scan.iccid:
         return None
     unread = _unread_barcode_regions(scan)
-    quality = _quality(scan, unread)
-    if scan.others and not unread and quality is None:
+    quality = _quality(scan)
+    if scan.others and quality is None and not _may_be_the_iccid(scan, unread):
         return min((_not_an_iccid(reading) for reading in scan.others), key=lambda a: NOT_AN_ICCID.index(a.cause))
     return QUALITY_ADVICE[quality or _region_cause(scan, unread)]
+
+
+def _may_be_the_iccid(scan: Scan, unread: list[Region]) -> bool:
+    """Whether an unread barcode-like region is about as long as the barcodes read, or longer:
+    an ICCID beside them (shorter regions are lines of text or the card's edges)."""
+    longest_read = max(2 * reading.span for reading in scan.others)
+    return any(region.length >= AS_LONG_AS_READ * longest_read for region in unread)
 
 
 def _not_an_iccid(reading: Reading) -> Advice:
@@ -104,19 +117,25 @@ def _within(region: Region, reading: Reading) -> bool:
     return math.dist(region.centre, reading.centre) <= max(reading.span, region.length / 2)
 
 
-def _quality(scan: Scan, unread: list[Region]) -> str | None:
-    """dark, glare or blurred when the frame as a whole is; None when it looks fine."""
+def _quality(scan: Scan) -> str | None:
+    """dark, glare or blurred when the frame as a whole is; None when it looks fine.
+
+    The white labels of the barcodes read are left out of the glare's clipped patches: a bright
+    label is not a reflection."""
     gray = scan.shrunk
     if gray.size == 0:
         return "none"
-    height = max(1, round(gray.shape[0] * MEASURED_WIDTH / gray.shape[1]))
-    small = cv2.resize(gray, (MEASURED_WIDTH, height), interpolation=cv2.INTER_AREA) if gray.shape[1] > MEASURED_WIDTH else gray
+    factor = min(1.0, MEASURED_WIDTH / gray.shape[1])
+    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else gray
     if _percentile(small, 95) < DARK_BRIGHT_END:
         return "dark"
-    solid = cv2.erode((small >= CLIPPED).astype(np.uint8), np.ones((7, 7), np.uint8))
-    if float(solid.mean()) >= GLARE_SHARE:
+    clipped = (small >= CLIPPED).astype(np.uint8)
+    for reading in scan.others:
+        centre = (round(reading.centre[0] * factor), round(reading.centre[1] * factor))
+        cv2.circle(clipped, centre, round(reading.span * 1.3 * factor), 0, -1)
+    if float(cv2.erode(clipped, np.ones((7, 7), np.uint8)).mean()) >= GLARE_SHARE:
         return "glare"
-    if _edge_width(small) >= BLURRED_EDGE_PX:
+    if _edge_width(small) >= (BLURRED_EDGE_PX_BESIDE_A_READ if scan.others else BLURRED_EDGE_PX):
         return "blurred"
     return None
 
@@ -146,10 +165,25 @@ def _percentile(gray: np.ndarray, share: float) -> int:
 
 
 def _region_cause(scan: Scan, unread: list[Region]) -> str:
-    """small when the longest unread barcode-like region is too short; blurred when a long one
-    stays unread; none when there is no such region."""
+    """small when the longest unread barcode-like region is too short to be read (looking again
+    with finer cells when the locator found none); blurred when a long one stays unread; none
+    when there is no such region."""
     if not unread:
-        return "none"
+        unread = _fine_regions(scan)
+        if not unread:
+            return "none"
     if unread[0].length * scan.scale < SHORTEST_READABLE_PX:
         return "small"
     return "blurred"
+
+
+def _fine_regions(scan: Scan) -> list[Region]:
+    """Barcode-like regions the locator finds with finer cells, unread, longest first."""
+    found = [
+        region
+        for region in barcode_regions(scan.shrunk, cell=FINE_CELL)
+        if region.length >= FINE_BARCODE_SHAPE * region.height
+        and region.length * scan.scale >= FINE_SHORTEST_PX
+        and not any(_within(region, reading) for reading in scan.others)
+    ]
+    return sorted(found, key=lambda region: -region.length)

@@ -106,7 +106,7 @@ def scan_frame(image: np.ndarray) -> Scan:
     if found:
         return Scan(found, small, scale, [], [], set())
     others = [reading for reading in readings if reading.text]
-    regions = _barcode_regions(small)
+    regions = barcode_regions(small)
     regions_read: set[int] = set()
     for index, region in enumerate(regions):
         crop, zoom = _straightened(gray, region, scale)
@@ -216,8 +216,11 @@ class Region:
     height: float  # along the bars
 
 
-def _barcode_regions(gray: np.ndarray) -> list[Region]:
+def barcode_regions(gray: np.ndarray, cell: int = CELL) -> list[Region]:
     """Up to MAX_CANDIDATES regions of many parallel edges, strongest first.
+
+    cell is the locator's resolution, in pixels: the advice looks again with finer cells for a
+    barcode too small for the decoders, which the default cells blur away.
 
     The structure tensor (gradient products averaged over a few modules) is rotation-free:
     its coherent part is large where all edges run one way, as in a barcode, and small in
@@ -228,7 +231,7 @@ def _barcode_regions(gray: np.ndarray) -> list[Region]:
     # and quarter-size arrays keep this step to a few milliseconds.
     gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)[::2, ::2].astype(np.float32)
     gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)[::2, ::2].astype(np.float32)
-    cells = (gray.shape[1] // CELL, gray.shape[0] // CELL)
+    cells = (gray.shape[1] // cell, gray.shape[0] // cell)
     jxx, jyy, jxy = (
         cv2.blur(cv2.resize(product, cells, interpolation=cv2.INTER_AREA), (5, 5))
         for product in (gx * gx, gy * gy, gx * gy)
@@ -250,24 +253,24 @@ def _barcode_regions(gray: np.ndarray) -> list[Region]:
         cv2.floodFill(grown, None, (int(seed[1]), int(seed[0])), 2)
         mask = grown == 2
         score[cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
-        region = _region(mask, jxx, jyy, jxy) if mask.sum() >= 12 else None
+        region = _region(mask, jxx, jyy, jxy, cell) if mask.sum() >= 12 else None
         if region:
             regions.append(region)
     return regions
 
 
-def _region(mask: np.ndarray, jxx, jyy, jxy) -> Region | None:
+def _region(mask: np.ndarray, jxx, jyy, jxy, cell: int) -> Region | None:
     ys, xs = np.nonzero(mask)
     angle = 0.5 * math.atan2(2 * float(jxy[ys, xs].sum()), float((jxx[ys, xs] - jyy[ys, xs]).sum()))
     cos, sin = math.cos(angle), math.sin(angle)
     xs, ys = xs + 0.5, ys + 0.5
     across, along = xs * cos + ys * sin, ys * cos - xs * sin
-    length = float(across.max() - across.min() + 1) * CELL
-    height = float(along.max() - along.min() + 1) * CELL
+    length = float(across.max() - across.min() + 1) * cell
+    height = float(along.max() - along.min() + 1) * cell
     if height > length:  # a barcode is longer than its bars; this is text or an edge
         return None
     mid_across, mid_along = (across.max() + across.min()) / 2, (along.max() + along.min()) / 2
-    centre = ((mid_across * cos - mid_along * sin) * CELL, (mid_across * sin + mid_along * cos) * CELL)
+    centre = ((mid_across * cos - mid_along * sin) * cell, (mid_across * sin + mid_along * cos) * cell)
     return Region(centre, angle, length, height)
 
 
