@@ -103,7 +103,7 @@
         });
         if (response.status === 200) showResult(await response.json());
         else if (response.status === 429) await new Promise((resolve) => setTimeout(resolve, 1000));
-        else if (response.status !== 204) status.textContent = await response.text();
+        else status.textContent = await response.text();
       } catch (error) {
         status.textContent = "The console could not be reached; scanning goes on when it can.";
       } finally {
