@@ -34,8 +34,9 @@ SHORTEST_REGION_PX = 60  # shorter regions are text or noise
 AS_LONG_AS_READ = 0.6  # an unread region this long beside a barcode read may be the ICCID
 BLURRED_EDGE_PX_BESIDE_A_READ = 3.0  # a frame in which a barcode was read is blurred only past this
 FINE_CELL = 2  # pixels: the locator's second look, for a barcode under a pixel a module
-FINE_BARCODE_SHAPE = 3.0  # and the shape a region must have then (finer cells find bits of text too)
-FINE_SHORTEST_PX = 80
+SMALL_BARCODE_SHAPE = 4.0  # a small region is taken for a barcode when this long for its height (text: 2-3)
+FINE_BARCODE_SHAPE = 3.0  # the finer cells split text into words: a shorter shape will do
+FINE_SHORTEST_PX = 70
 
 
 @dataclass(frozen=True)
@@ -165,25 +166,22 @@ def _percentile(gray: np.ndarray, share: float) -> int:
 
 
 def _region_cause(scan: Scan, unread: list[Region]) -> str:
-    """small when the longest unread barcode-like region is too short to be read (looking again
-    with finer cells when the locator found none); blurred when a long one stays unread; none
-    when there is no such region."""
-    if not unread:
-        unread = _fine_regions(scan)
-        if not unread:
-            return "none"
-    if unread[0].length * scan.scale < SHORTEST_READABLE_PX:
+    """blurred when a barcode-like region long enough to be read stays unread; small when a
+    shorter one has a barcode's long, thin shape (looking again with finer cells when the
+    locator found none); none when there is no barcode to be seen."""
+    if unread and unread[0].length * scan.scale >= SHORTEST_READABLE_PX:
+        return "blurred"
+    if any(region.length >= SMALL_BARCODE_SHAPE * region.height for region in unread) or _fine_regions(scan):
         return "small"
-    return "blurred"
+    return "none"
 
 
 def _fine_regions(scan: Scan) -> list[Region]:
-    """Barcode-like regions the locator finds with finer cells, unread, longest first."""
-    found = [
+    """Regions of a small barcode's shape that the locator finds with finer cells, unread."""
+    return [
         region
         for region in barcode_regions(scan.shrunk, cell=FINE_CELL)
         if region.length >= FINE_BARCODE_SHAPE * region.height
         and region.length * scan.scale >= FINE_SHORTEST_PX
         and not any(_within(region, reading) for reading in scan.others)
     ]
-    return sorted(found, key=lambda region: -region.length)
