@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -49,6 +49,8 @@ class Conditions:
     glare_chance: float
     glare_on_code: float  # chance that a glare lands on the barcode
     jpeg: tuple[int, int]
+    glare_peak: tuple[float, float] = (120, 320)  # grey levels added at the glare's centre
+    glare_size: tuple[float, float] = (0.03, 0.1)  # its Gaussian sigma, as a share of the frame's width
 
 
 CONDITIONS = {
@@ -77,6 +79,7 @@ class Frame:
     distractors: list[str] = field(default_factory=list)
     ppm: float = 0.0  # frame pixels per module of the ICCID symbol, at its centre
     corners: np.ndarray | None = None  # of the printed symbol (or where it would be), in the frame
+    cause: str | None = None  # why it cannot be read, for the frames of make_cause_frames (CAUSES)
 
     def image(self, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
         return cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), flags)
@@ -317,8 +320,8 @@ def lighting(rng: np.random.Generator, c: Conditions, shape, code_quad: np.ndarr
             gx, gy = code_quad[int(rng.integers(0, 4))] * 0.6 + code_quad.mean(0) * 0.4
         else:
             gx, gy = rng.uniform(0, w), rng.uniform(0, h)
-        sigma = rng.uniform(0.03, 0.1) * w
-        glare = rng.uniform(120, 320) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * sigma**2))
+        sigma = rng.uniform(*c.glare_size) * w
+        glare = rng.uniform(*c.glare_peak) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * sigma**2))
     return field_.astype(np.float32), glare.astype(np.float32)
 
 
@@ -390,14 +393,18 @@ def make_frame(rng: np.random.Generator, level: str, size: tuple[int, int]) -> F
     return Frame(jpeg, expected, level, size, kind if expected else "none", [d for _, d in distractors], ppm, corners)
 
 
-def shoot(rng: np.random.Generator, level: str, size: tuple[int, int], printed: str | None, kind: str, distractors):
-    """Draw the card and photograph it: JPEG bytes, the symbol's pixels per module, its corners."""
+def shoot(
+    rng: np.random.Generator, level: str, size: tuple[int, int], printed: str | None, kind: str, distractors,
+    conditions: Conditions | None = None,
+):
+    """Draw the card and photograph it (under conditions, by default those of level): JPEG bytes,
+    the symbol's pixels per module, its corners."""
     card, box = draw_card(rng, printed, kind, list(distractors))
     if box is None:  # aim the camera at where the ICCID would be
         k = CANVAS_PX_PER_MM
         box = (int(6 * k), int(36 * k), int(30 * k), int(9 * k))
     module_mm = box[2] / CANVAS_PX_PER_MM / symbol(printed, kind, 1).shape[1] if printed else 0.26
-    return photograph(rng, CONDITIONS[level], card, box, size, module_mm)
+    return photograph(rng, conditions or CONDITIONS[level], card, box, size, module_mm)
 
 
 def make_frames(count: int = 300, seed: int = 1) -> list[Frame]:
@@ -413,3 +420,61 @@ def card_image(
     with distractors as (text, kind) pairs, kind one of code128, code39, qr, datamatrix, ean13."""
     jpeg, _, _ = shoot(np.random.default_rng(seed), level, size, text, kind, distractors)
     return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+
+# --- frames with one known cause of unreadability, for the scanner's advice ---
+
+_EASY = CONDITIONS["easy"]
+# A valid ICCID photographed under easy conditions but for one thing, far beyond what any decoder resolves.
+QUALITY_CAUSES = {
+    "small": replace(_EASY, ppm=(0.45, 0.85)),  # the card far away: under a pixel per module
+    "defocus": replace(_EASY, defocus=(1.2, 2.2)),  # out of focus by more than a module
+    "motion": replace(_EASY, motion_chance=1.0, motion=(3.0, 6.0)),  # shaken across several modules
+    "dark": replace(_EASY, light=(0.025, 0.06), noise=(2.0, 4.0)),  # a dim room: the white card at 6-15 grey levels
+    "glare": replace(
+        _EASY, glare_chance=1.0, glare_on_code=1.0, glare_peak=(500, 900), glare_size=(0.08, 0.14)
+    ),  # a lamp's reflection over the code, saturating it
+}
+# A readable barcode that holds no ICCID (or no barcode at all), under easy conditions.
+NOT_ICCID_CAUSES = ["product", "puk", "luhn", "length", "none"]
+CAUSES = [*QUALITY_CAUSES, *NOT_ICCID_CAUSES]
+
+
+def make_cause_frame(rng: np.random.Generator, cause: str, size: tuple[int, int]) -> Frame:
+    """A frame whose one cause of unreadability is cause (one of CAUSES). A quarter of the frames
+    holding a valid ICCID carry a product barcode beside it, which may stay readable."""
+    distractors: list[tuple[str, str]] = []
+    expected: str | None = None
+    kind = "code128"
+    if cause in QUALITY_CAUSES:
+        expected = printed = make_iccid(rng)
+        if rng.random() < 0.25:
+            distractors.append((make_ean13(rng), "ean13"))
+    elif cause == "product":
+        printed, kind = None, "none"
+        distractors.append((make_ean13(rng), "ean13"))
+    elif cause == "puk":
+        printed = digits(rng, 8)
+    elif cause == "luhn":
+        printed = make_luhn_invalid(rng)
+    elif cause == "length":
+        body = "89" + str(rng.choice(COUNTRY_ISSUERS)) + digits(rng, int(rng.choice([10, 11, 15, 16])))
+        printed = body + luhn_check_digit(body)  # 17, 18, 22 or 23 digits: passes Luhn, wrong length
+    elif cause == "none":
+        printed, kind = None, "none"
+    else:
+        raise ValueError(f"unknown cause {cause!r}: one of {', '.join(CAUSES)}")
+    conditions = QUALITY_CAUSES.get(cause, _EASY)
+    jpeg, ppm, corners = shoot(rng, "easy", size, printed, kind, distractors, conditions)
+    return Frame(jpeg, expected, "cause", size, kind if expected else "none", [d for _, d in distractors], ppm, corners, cause)
+
+
+def make_cause_frames(per_cause: int = 30, seed: int = 1) -> list[Frame]:
+    """per_cause frames of each cause, over the three sizes, the same for the same seed."""
+    rng = np.random.default_rng(seed)
+    return [make_cause_frame(rng, cause, SIZES[i % 3]) for cause in CAUSES for i in range(per_cause)]
+
+
+def cause_image(cause: str, size=(1280, 720), seed: int = 0) -> np.ndarray:
+    """A frame (decoded BGR) of one cause, for tests."""
+    return make_cause_frame(np.random.default_rng(seed), cause, size).image()

@@ -8,6 +8,9 @@ does (imports.frames.load_frame: cv2.imdecode to grayscale), and times JPEG deco
     .venv/bin/python bench/scan.py                          # 300 frames, seed 1
     .venv/bin/python bench/scan.py --count 600 --seed 7 --save-dir /tmp/scan-frames
 
+It then times the advice (imports.scan_advice.advise) on the frames read_iccid did not read: what
+the scanner adds to such a frame to tell the person why (bench/scan_advice.py scores the advice).
+
 A frame counts as read when the decoder returns its ICCID; "wrong" is any other ICCID
 returned (on a card with no valid ICCID, any ICCID at all). --save-dir writes every frame
 (the decoded JPEG, as PNG), named with its index, level, size, symbology and each decoder's outcome.
@@ -34,7 +37,8 @@ sys.path.insert(0, str(BENCH.parent))
 
 from cards import LEVELS, Frame, make_frames
 
-from imports.scanning import ZXING_FORMATS, read_iccid
+from imports.scan_advice import advise
+from imports.scanning import ZXING_FORMATS, read_iccid, scan_frame
 from sims.iccid import is_valid_iccid, normalise_iccid
 
 TARGETS = {"easy": 0.99, "medium": 0.90}
@@ -108,6 +112,21 @@ def run(decoder: Callable[[np.ndarray], str | None], frames: list[Frame]) -> lis
     return outcomes
 
 
+def advice_time(frames: list[Frame]) -> tuple[list[float], list[float]]:
+    """ms that advising adds to each frame giving no ICCID (the scan itself is timed above), on
+    the clock and in CPU time (which other processes inflate less); bench/scan_advice.py says
+    whether the advice is right."""
+    wall, cpu = [], []
+    for frame in frames:
+        scan = scan_frame(cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE))
+        if scan.iccid is None:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            advise(scan)
+            wall.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+    return sorted(wall), sorted(cpu)
+
+
 def report(name: str, outcomes: list[Outcome]) -> dict[str, Bucket]:
     buckets = {level: Bucket([o for o in outcomes if o.frame.level == level]) for level in LEVELS}
     buckets["overall"] = Bucket(outcomes)
@@ -146,7 +165,12 @@ def main() -> int:
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; cores: {os.cpu_count()}")
     results = {name: run(decoder, frames) for name, decoder in DECODERS.items()}
     buckets = {name: report(name, outcomes) for name, outcomes in results.items()}
-    print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    wall, cpu = advice_time(frames)
+    print(f"\nadvice on the {len(wall)} frames without an ICCID read (imports.scan_advice.advise, after scan_frame): "
+          f"median {statistics.median(wall):.2f} ms, p95 {percentile(wall, 95):.2f} ms a frame "
+          f"(CPU: median {statistics.median(cpu):.2f} ms, p95 {percentile(cpu, 95):.2f} ms)"
+          if wall else "\nno frame without an ICCID read: advice not timed")
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
     ours, theirs = buckets["read_iccid"], buckets["zxing-cpp alone"]
     times_1080 = sorted(o.ms for o in results["read_iccid"] if o.frame.size == (1920, 1080))

@@ -10,6 +10,10 @@
 Only a valid ICCID is returned (19-20 digits, 89..., Luhn), so a product EAN, a PUK or a
 misprinted number is never taken for one. A whole-frame zbar pass read nothing the steps
 above missed, for 20-25 ms a 1080p frame, so there is none. Figures: bench/scan.py.
+
+scan_frame also keeps what the scanner saw when no ICCID was read: the barcodes read that hold
+none (the whole-frame pass reads product EAN/UPC codes too, to name them) and the barcode-like
+regions located; imports/scan_advice.py turns them into advice for the person holding the card.
 """
 
 from __future__ import annotations
@@ -49,27 +53,78 @@ ZXING_FORMATS = [
     zxingcpp.BarcodeFormat.DataMatrix,
 ]
 _ZXING_LINEAR = [zxingcpp.BarcodeFormat.Code128, zxingcpp.BarcodeFormat.Code39]
+# Product barcodes: read by the whole-frame pass only to tell the person what they pointed at.
+_ZXING_PRODUCT = [zxingcpp.BarcodeFormat.EAN13, zxingcpp.BarcodeFormat.UPCA, zxingcpp.BarcodeFormat.EAN8]
+SYMBOLOGY_NAMES = {
+    "EAN13": "EAN-13",
+    "UPCA": "UPC-A",
+    "EAN8": "EAN-8",
+    "Code128": "Code 128",
+    "Code39": "Code 39",
+    "QRCode": "QR code",
+    "DataMatrix": "Data Matrix",
+}
+PRODUCT_SYMBOLOGIES = {"EAN-13", "UPC-A", "EAN-8"}
+
+
+@dataclass
+class Reading:
+    """A barcode read in a frame: its text, its symbology's name, where it is (shrunk frame)."""
+
+    text: str
+    symbology: str
+    centre: tuple[float, float]
+    span: float  # half its longer side, in pixels of the shrunk frame
+
+
+@dataclass
+class Scan:
+    """What the scanner saw in a frame: the ICCID read, or why none was."""
+
+    iccid: str | None
+    shrunk: np.ndarray  # the grayscale frame the locator saw, at most WHOLE_FRAME_WIDTH wide
+    scale: float  # pixels of the full frame per pixel of the shrunk one
+    others: list[Reading]  # barcodes read that hold no valid ICCID
+    regions: list[Region]  # barcode-like regions located (none when the whole-frame pass read the ICCID)
+    regions_read: set[int]  # indexes of the regions whose crop a decoder read
 
 
 def read_iccid(image: np.ndarray) -> str | None:
     """The ICCID on the card in this BGR or grayscale frame, or None."""
-    if min(image.shape[:2]) < MIN_SIDE:
-        return None
+    return scan_frame(image).iccid
+
+
+def scan_frame(image: np.ndarray) -> Scan:
+    """The ICCID on the card in this BGR or grayscale frame, with what was seen when none is read."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    if min(image.shape[:2]) < MIN_SIDE:
+        return Scan(None, gray, 1.0, [], [], set())
     small = _shrink(gray, WHOLE_FRAME_WIDTH)
-    found = _first_iccid(_zxing(small, ZXING_FORMATS, try_rotate=True))
-    if found:
-        return found
     scale = gray.shape[1] / small.shape[1]
-    for region in _barcode_regions(small):
+    readings = _zxing(small, ZXING_FORMATS + _ZXING_PRODUCT, try_rotate=True)
+    found = _first_iccid(reading.text for reading in readings)
+    if found:
+        return Scan(found, small, scale, [], [], set())
+    others = [reading for reading in readings if reading.text]
+    regions = barcode_regions(small)
+    regions_read: set[int] = set()
+    for index, region in enumerate(regions):
         crop, zoom = _straightened(gray, region, scale)
         crop = cv2.blur(crop, (1, max(3, crop.shape[0] // 6)))  # along the bars: noise, JPEG blocks
         for amount, sigma in SHARPENING:
             sharp = _sharpened(crop, zoom * sigma, amount)
-            found = _zbar_iccid(sharp) or _first_iccid(_zxing(sharp, _ZXING_LINEAR, try_rotate=False))
+            reads = _zbar(sharp)
+            found = _zbar_iccid(reads)
+            if not found:
+                reads += [(r.text, 1, r.symbology) for r in _zxing(sharp, _ZXING_LINEAR, try_rotate=False)]
+                found = _first_iccid(text for text, _, _ in reads)
             if found:
-                return found
-    return None
+                return Scan(found, small, scale, [], regions, regions_read | {index})
+            if len({text for text, _, _ in reads}) == 1 and index not in regions_read:
+                # One text, agreed on by every decoder that read one: a barcode that is not an ICCID.
+                regions_read.add(index)
+                others.append(Reading(reads[0][0], reads[0][2], region.centre, region.length / 2))
+    return Scan(None, small, scale, others, regions, regions_read)
 
 
 def _first_iccid(texts: Iterable[str]) -> str | None:
@@ -83,12 +138,12 @@ def _iccid(text: str) -> str | None:
         return None
 
 
-def _zbar_iccid(crop: np.ndarray) -> str | None:
+def _zbar_iccid(reads: list[tuple[str, int, str]]) -> str | None:
     """The ICCID zbar reads on the most rows, unless another one comes close: that is a misread."""
-    reads = sorted(((rows, iccid) for text, rows in _zbar(crop) if (iccid := _iccid(text))), reverse=True)
-    if not reads or (len(reads) > 1 and reads[1][0] * 3 > reads[0][0]):
+    iccids = sorted(((rows, iccid) for text, rows, _ in reads if (iccid := _iccid(text))), reverse=True)
+    if not iccids or (len(iccids) > 1 and iccids[1][0] * 3 > iccids[0][0]):
         return None
-    return reads[0][1]
+    return iccids[0][1]
 
 
 def _shrink(gray: np.ndarray, width: int) -> np.ndarray:
@@ -101,19 +156,29 @@ def _shrink(gray: np.ndarray, width: int) -> np.ndarray:
 # --- decoders ---
 
 
-def _zxing(gray: np.ndarray, formats: list[zxingcpp.BarcodeFormat], try_rotate: bool) -> list[str]:
+def _zxing(gray: np.ndarray, formats: list[zxingcpp.BarcodeFormat], try_rotate: bool) -> list[Reading]:
     # Light bars on a dark ground are not printed on carrier cards: no inverted pass.
     barcodes = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(formats), try_rotate=try_rotate, try_invert=False)
-    return [barcode.text for barcode in barcodes]
+    return [_reading(barcode) for barcode in barcodes]
+
+
+def _reading(barcode: zxingcpp.Barcode) -> Reading:
+    corners = barcode.position
+    points = np.array([(p.x, p.y) for p in (corners.top_left, corners.top_right, corners.bottom_right, corners.bottom_left)], float)
+    centre = points.mean(axis=0)
+    span = float(np.linalg.norm(points - centre, axis=1).max())
+    name = SYMBOLOGY_NAMES.get(barcode.format.name, barcode.format.name)
+    return Reading(barcode.text, name, (float(centre[0]), float(centre[1])), span)
 
 
 _Y800 = int.from_bytes(b"Y800", "little")
+_ZBAR_NAMES = {ZBarSymbol.CODE128.value: "Code 128", ZBarSymbol.CODE39.value: "Code 39"}
 
 
-def _zbar(crop: np.ndarray) -> list[tuple[str, int]]:
+def _zbar(crop: np.ndarray) -> list[tuple[str, int, str]]:
     """zbar on an upright crop: our 1-D symbologies, rows only (the bars stand upright).
 
-    Each text comes with the number of rows that read it (zbar's "quality")."""
+    Each text comes with the number of rows that read it (zbar's "quality") and its symbology."""
     crop = np.ascontiguousarray(crop)
     scanner = zbar.zbar_image_scanner_create()
     image = zbar.zbar_image_create()
@@ -131,7 +196,8 @@ def _zbar(crop: np.ndarray) -> list[tuple[str, int]]:
         symbol = zbar.zbar_image_first_symbol(image)
         while symbol:
             data = ctypes.string_at(zbar.zbar_symbol_get_data(symbol), zbar.zbar_symbol_get_data_length(symbol))
-            reads.append((data.decode("latin-1"), zbar.zbar_symbol_get_quality(symbol)))
+            kind = _ZBAR_NAMES.get(symbol.contents.type, "barcode")
+            reads.append((data.decode("latin-1"), zbar.zbar_symbol_get_quality(symbol), kind))
             symbol = zbar.zbar_symbol_next(symbol)
         return reads
     finally:
@@ -143,15 +209,18 @@ def _zbar(crop: np.ndarray) -> list[tuple[str, int]]:
 
 
 @dataclass
-class _Region:
+class Region:
     centre: tuple[float, float]  # in pixels of the shrunk frame
     angle: float  # radians: the direction across the bars, along which a scan line must run
     length: float  # across the bars, in pixels of the shrunk frame
     height: float  # along the bars
 
 
-def _barcode_regions(gray: np.ndarray) -> list[_Region]:
+def barcode_regions(gray: np.ndarray, cell: int = CELL) -> list[Region]:
     """Up to MAX_CANDIDATES regions of many parallel edges, strongest first.
+
+    cell is the locator's resolution, in pixels: the advice looks again with finer cells for a
+    barcode too small for the decoders, which the default cells blur away.
 
     The structure tensor (gradient products averaged over a few modules) is rotation-free:
     its coherent part is large where all edges run one way, as in a barcode, and small in
@@ -162,7 +231,7 @@ def _barcode_regions(gray: np.ndarray) -> list[_Region]:
     # and quarter-size arrays keep this step to a few milliseconds.
     gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)[::2, ::2].astype(np.float32)
     gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)[::2, ::2].astype(np.float32)
-    cells = (gray.shape[1] // CELL, gray.shape[0] // CELL)
+    cells = (gray.shape[1] // cell, gray.shape[0] // cell)
     jxx, jyy, jxy = (
         cv2.blur(cv2.resize(product, cells, interpolation=cv2.INTER_AREA), (5, 5))
         for product in (gx * gx, gy * gy, gx * gy)
@@ -174,7 +243,7 @@ def _barcode_regions(gray: np.ndarray) -> list[_Region]:
     floor = max(float(np.percentile(energy, 25)) * 4, 400.0)  # above the noise and texture of the frame
     candidate = (coherent > 0.7 * energy) & (energy > floor)
     score = np.where(candidate, coherent, 0)
-    regions: list[_Region] = []
+    regions: list[Region] = []
     for _ in range(MAX_CANDIDATES * 3):
         seed = np.unravel_index(int(np.argmax(score)), score.shape)
         if score[seed] == 0 or len(regions) == MAX_CANDIDATES:
@@ -184,31 +253,31 @@ def _barcode_regions(gray: np.ndarray) -> list[_Region]:
         cv2.floodFill(grown, None, (int(seed[1]), int(seed[0])), 2)
         mask = grown == 2
         score[cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
-        region = _region(mask, jxx, jyy, jxy) if mask.sum() >= 12 else None
+        region = _region(mask, jxx, jyy, jxy, cell) if mask.sum() >= 12 else None
         if region:
             regions.append(region)
     return regions
 
 
-def _region(mask: np.ndarray, jxx, jyy, jxy) -> _Region | None:
+def _region(mask: np.ndarray, jxx, jyy, jxy, cell: int) -> Region | None:
     ys, xs = np.nonzero(mask)
     angle = 0.5 * math.atan2(2 * float(jxy[ys, xs].sum()), float((jxx[ys, xs] - jyy[ys, xs]).sum()))
     cos, sin = math.cos(angle), math.sin(angle)
     xs, ys = xs + 0.5, ys + 0.5
     across, along = xs * cos + ys * sin, ys * cos - xs * sin
-    length = float(across.max() - across.min() + 1) * CELL
-    height = float(along.max() - along.min() + 1) * CELL
+    length = float(across.max() - across.min() + 1) * cell
+    height = float(along.max() - along.min() + 1) * cell
     if height > length:  # a barcode is longer than its bars; this is text or an edge
         return None
     mid_across, mid_along = (across.max() + across.min()) / 2, (along.max() + along.min()) / 2
-    centre = ((mid_across * cos - mid_along * sin) * CELL, (mid_across * sin + mid_along * cos) * CELL)
-    return _Region(centre, angle, length, height)
+    centre = ((mid_across * cos - mid_along * sin) * cell, (mid_across * sin + mid_along * cos) * cell)
+    return Region(centre, angle, length, height)
 
 
 # --- the crop the decoders read ---
 
 
-def _straightened(gray: np.ndarray, region: _Region, scale: float) -> tuple[np.ndarray, float]:
+def _straightened(gray: np.ndarray, region: Region, scale: float) -> tuple[np.ndarray, float]:
     """The region cut from the full-resolution frame, bars upright, zoomed; and the zoom."""
     length = region.length * scale
     zoom = float(np.clip(CROP_CODE_WIDTH / length, 1.0, 2.5))

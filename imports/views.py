@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
@@ -30,7 +31,8 @@ from imports.importing import (
 from billing.pricing import NoPriceForCountry, plan_zone_of, price_at, quote
 from imports.input import INVALID, VALID, ImportInputError, decode_text, file_line_verdicts, pasted_verdicts, summarise
 from imports.models import ImportJob
-from imports.scanning import read_iccid
+from imports.scan_advice import advise
+from imports.scanning import scan_frame
 from lib.csv_export import csv_lines
 from lib.http import SignedInRequest
 from lib.rate_limit import allow
@@ -123,7 +125,10 @@ def _frame_too_large(request: HttpRequest) -> HttpResponse:
 @login_required
 @limit_upload(lambda: settings.SCAN_MAX_FRAME_BYTES, _frame_too_large)
 def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
-    """One camera frame from the scanner: the queue item of the ICCID read in it, or 204 when none is."""
+    """One camera frame from the scanner, answered in JSON: {"iccid", "item", "advice"}.
+
+    A frame that gives an ICCID: the ICCID and its queue item (HTML), advice null. One that does
+    not: iccid and item null, and advice {"cause", "says"}: what to do for a better frame."""
     membership = get_membership_for_user(request, slug)
     if not allow(f"scan:{request.user.pk}", per_second=settings.SCAN_FRAMES_PER_SECOND):
         response = HttpResponse("Too many frames: the scanner slows down for a second.", status=429, content_type="text/plain")
@@ -136,13 +141,15 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     if upload.size > settings.SCAN_MAX_FRAME_BYTES:  # before reading it: never a big file in memory
         return _frame_too_large(request)
     try:
-        iccid = read_iccid(load_frame(upload.read()))
+        scan = scan_frame(load_frame(upload.read()))
     except FrameError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain")
-    if iccid is None:
-        return HttpResponse(status=204)
-    code = classify(product=membership.product, user=request.user, iccids=[iccid])[iccid]
-    return render(request, "imports/partials/queue_items.html", {"items": [_queue_item(iccid, code)]})
+    if scan.iccid is None:
+        advice = advise(scan)
+        return JsonResponse({"iccid": None, "item": None, "advice": advice and {"cause": advice.cause, "says": advice.says}})
+    code = classify(product=membership.product, user=request.user, iccids=[scan.iccid])[scan.iccid]
+    item = render_to_string("imports/partials/queue_items.html", {"items": [_queue_item(scan.iccid, code)]}, request)
+    return JsonResponse({"iccid": scan.iccid, "item": item, "advice": None})
 
 
 def _queue_item(iccid: str, code: str) -> dict:

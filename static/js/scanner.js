@@ -1,11 +1,13 @@
 // The webcam scanner of the import page: frames around the guide box go to the server,
-// and each ICCID read joins the queue, once, with a beep.
+// and each ICCID read joins the queue, once, with a beep. A frame that gives no ICCID comes back
+// with advice (move closer, hold still, more light...), shown until a code is read.
 (() => {
   const root = document.getElementById("scanner");
   if (!root) return;
   const video = root.querySelector("[data-scan-video]");
   const view = root.querySelector("[data-scan-view]");
   const status = root.querySelector("[data-scan-status]");
+  const adviceBox = root.querySelector("[data-scan-advice]");
   const errorBox = root.querySelector("[data-scan-error]");
   const startButton = root.querySelector("[data-scan-start]");
   const queue = document.getElementById("queue");
@@ -16,6 +18,7 @@
   let stream = null;
   let timer = null;
   let busy = false;
+  let lastCause = null;
 
   function showError(text) {
     errorBox.textContent = text;
@@ -67,6 +70,7 @@
     video.srcObject = null;
     view.hidden = true;
     startButton.hidden = false;
+    clearAdvice();
   }
 
   // The region around the guide box, cut from the full-resolution frame (never the preview's size).
@@ -97,15 +101,42 @@
           headers: { "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value },
           credentials: "same-origin",
         });
-        if (response.status === 200) addToQueue(await response.text());
+        if (response.status === 200) showResult(await response.json());
         else if (response.status === 429) await new Promise((resolve) => setTimeout(resolve, 1000));
-        else if (response.status !== 204) status.textContent = await response.text();
+        else status.textContent = await response.text();
       } catch (error) {
         status.textContent = "The console could not be reached; scanning goes on when it can.";
       } finally {
         busy = false;
       }
     }, "image/jpeg", 0.9);
+  }
+
+  function showResult(result) {
+    if (result.item) {
+      clearAdvice();
+      addToQueue(result.item);
+    } else if (result.advice) {
+      showAdvice(result.advice);
+    }
+  }
+
+  // New advice shows at once when none is shown; a change of advice waits for a second frame
+  // that agrees (a quarter of a second later), so that the words do not flicker.
+  function showAdvice(advice) {
+    const agreed = advice.cause === lastCause;
+    lastCause = advice.cause;
+    if (!adviceBox.hidden && !agreed) return;
+    if (adviceBox.textContent !== advice.says) adviceBox.textContent = advice.says;
+    adviceBox.dataset.cause = advice.cause;
+    adviceBox.hidden = false;
+  }
+
+  function clearAdvice() {
+    lastCause = null;
+    adviceBox.hidden = true;
+    adviceBox.textContent = "";
+    delete adviceBox.dataset.cause;
   }
 
   function addToQueue(html) {

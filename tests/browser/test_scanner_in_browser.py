@@ -14,12 +14,13 @@ from tests.conftest import make_iccid, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def card_frame(iccid: str | None) -> np.ndarray:
-    """A 1280x720 camera frame: a white carrier card on a desk, its barcode in the guide box."""
+def card_frame(iccid: str | None, symbology=zxingcpp.BarcodeFormat.Code128) -> np.ndarray:
+    """A 1280x720 camera frame: a white carrier card on a desk, its barcode (of iccid, or of any
+    text in the symbology) in the guide box."""
     frame = np.full((720, 1280), 70, dtype=np.uint8)
     cv2.rectangle(frame, (180, 200), (1100, 540), 245, thickness=-1)
     if iccid:
-        bars = np.array(zxingcpp.create_barcode(iccid, zxingcpp.BarcodeFormat.Code128).to_image(scale=3))
+        bars = np.array(zxingcpp.create_barcode(iccid, symbology).to_image(scale=3))
         height, width = bars.shape
         top, left = 360 - height // 2, 640 - width // 2
         frame[top : top + height, left : left + width] = bars
@@ -62,6 +63,7 @@ def test_a_scanned_card_puts_its_iccid_in_the_queue_once(camera_page):
     item = page.locator(f'#queue li[data-iccid="{iccid}"]')
     expect(item).to_contain_text("Ready to activate", timeout=15_000)
     expect(page.locator("[data-scan-status]")).to_contain_text("already in the queue", timeout=10_000)
+    expect(page.locator("[data-scan-advice]")).to_be_hidden()  # a code read: no advice
     assert page.locator("#queue li").count() == 1  # read again and again, queued once
     expect(page.locator("[data-queue-count]")).to_have_text("1")
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -71,10 +73,22 @@ def test_a_scanned_card_puts_its_iccid_in_the_queue_once(camera_page):
     assert page.evaluate("document.querySelector('[data-scan-video]').srcObject") is None  # camera released
 
 
-def test_a_card_without_a_barcode_gives_no_iccid(camera_page):
+def test_a_card_without_a_barcode_gives_no_iccid_and_says_where_to_point(camera_page):
     page = camera_page(card_frame(None))
     page.get_by_role("button", name="Scan barcodes with the camera").click()
     expect(page.locator("[data-scan-status]")).to_contain_text("Looking for a barcode")
-    page.wait_for_timeout(3000)  # a dozen frames sent and decoded
+    advice = page.locator("[data-scan-advice]")
+    expect(advice).to_have_text("Point the camera at the barcode on the card.", timeout=10_000)
+    expect(advice).to_be_visible()
     assert page.locator("#queue li").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "15-scanner-empty.png"), full_page=True)
+
+
+def test_a_product_barcode_is_named_and_the_iccid_asked_for(camera_page):
+    page = camera_page(card_frame("5901234123457", zxingcpp.BarcodeFormat.EAN13))
+    page.get_by_role("button", name="Scan barcodes with the camera").click()
+    expect(page.locator("[data-scan-advice]")).to_have_text(
+        "That is a product barcode (EAN-13), not the SIM's ICCID: scan the barcode labelled ICCID.", timeout=10_000
+    )
+    assert page.locator("#queue li").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "16-scanner-advice.png"), full_page=True)

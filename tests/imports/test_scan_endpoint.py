@@ -2,7 +2,9 @@
 
 import io
 import struct
+import sys
 import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,7 +15,11 @@ from django.urls import reverse
 from PIL import Image
 
 from imports.frames import FrameError, load_frame, read_header
+from sims.iccid import luhn_check_digit
 from tests.imports.test_frames_fuzzed import jpeg_of_many_scans
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from cards import card_image, make_cause_frame
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +50,35 @@ def png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b"")
 
 
-def test_a_frame_without_a_barcode_answers_204(owner_client, product):
+def test_a_frame_without_a_barcode_answers_with_advice(owner_client, product):
     blank = np.full((480, 640), 200, dtype=np.uint8)
-    assert send(owner_client, product, jpeg(blank)).status_code == 204
+    response = send(owner_client, product, jpeg(blank))
+    assert response.status_code == 200
+    assert response.json() == {
+        "iccid": None,
+        "item": None,
+        "advice": {"cause": "none", "says": "Point the camera at the barcode on the card."},
+    }
+
+
+def test_a_frame_in_the_dark_is_told_to_find_more_light(owner_client, product):
+    frame = make_cause_frame(np.random.default_rng(1), "dark", (1280, 720))
+    advice = send(owner_client, product, frame.jpeg).json()["advice"]
+    assert advice == {"cause": "dark", "says": "More light: the card is too dark to read."}
+
+
+def test_a_product_barcode_is_answered_with_what_to_scan_instead(owner_client, product):
+    frame = make_cause_frame(np.random.default_rng(1), "product", (1280, 720))
+    says = send(owner_client, product, frame.jpeg).json()["advice"]["says"]
+    assert says == "That is a product barcode (EAN-13), not the SIM's ICCID: scan the barcode labelled ICCID."
+
+
+def test_a_read_iccid_comes_with_its_queue_item_and_no_advice(owner_client, product):
+    iccid = "894410" + "123456789012" + luhn_check_digit("894410123456789012")
+    frame = jpeg(card_image(iccid, "code128", (1280, 720), seed=3))
+    answer = send(owner_client, product, frame).json()
+    assert answer["iccid"] == iccid and answer["advice"] is None
+    assert f'data-iccid="{iccid}"' in answer["item"] and "Ready to activate" in answer["item"]
 
 
 @pytest.mark.parametrize(
@@ -157,5 +189,5 @@ def test_a_jpeg_of_hundreds_of_scans_is_refused_before_it_is_decoded(owner_clien
 
 def test_a_frame_like_the_scanners_is_decoded_once(owner_client, product, decodes):
     frame = jpeg(np.full((480, 640, 3), 200, dtype=np.uint8))
-    assert send(owner_client, product, frame).status_code == 204
+    assert send(owner_client, product, frame).status_code == 200
     assert decodes == [len(frame)]
