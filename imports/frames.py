@@ -117,9 +117,26 @@ def check_frame(data: bytes) -> Header:
     header = read_header(data)
     if header.width * header.height > settings.SCAN_MAX_FRAME_PIXELS:  # Pillow refuses a size of 0
         raise _too_many_pixels(f"is {header.width} x {header.height}")
+    _check_shape(header)
     if header.format == "jpeg":
         _check_jpeg_cost(data, header)
     return header
+
+
+# A camera's frame, or the region around the scanner's guide box (about 2:1), is no thinner than this:
+# a sliver of a few pixels holds no barcode, and OpenCV cannot scale it to the reader's size.
+MIN_FRAME_SIDE = 32
+MAX_FRAME_ASPECT = 8
+
+
+def _check_shape(header: Header) -> None:
+    short, long = sorted((header.width, header.height))
+    if short < MIN_FRAME_SIDE or long > MAX_FRAME_ASPECT * short:
+        raise FrameError(
+            f"The frame is {header.width} x {header.height} pixels: a frame must be at least {MIN_FRAME_SIDE} pixels "
+            f"on each side and at most {MAX_FRAME_ASPECT} times as long as it is wide. Send the region around the "
+            "guide box, as the scanner page does."
+        )
 
 
 def load_frame(data: bytes) -> np.ndarray:

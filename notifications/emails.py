@@ -56,7 +56,8 @@ def email_of(notification: Notification) -> EmailMultiAlternatives:
         "choices_url": base + reverse("notification_settings", args=[notification.product.slug]),
     }
     email = EmailMultiAlternatives(
-        subject=f"[{notification.product.name}] {notification.title}",
+        # One line whatever the product's name holds (a header with a line break is refused).
+        subject=" ".join(f"[{notification.product.name}] {notification.title}".split()),
         body=render_to_string("notifications/email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.user.email],

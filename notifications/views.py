@@ -35,7 +35,7 @@ def _mine(request: SignedInRequest) -> QuerySet[Notification]:
 @login_required
 def notifications(request: SignedInRequest) -> HttpResponse:
     before = request.GET.get("before", "")
-    if before and not before.isdigit():
+    if before and not (before.isascii() and before.isdigit() and len(before) <= 18):
         error = f"“before={before}” is not a notification number: follow “Older notifications” from the list."
         return render(request, "notifications/list.html", {"error": error, "notifications": []}, status=400)
     shown = _mine(request).select_related("product").order_by("-id")

@@ -46,6 +46,12 @@ class NewProductForm(forms.Form):
         error_messages={"required": "Give the product a name."},
     )
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if any(not character.isprintable() for character in name):
+            raise forms.ValidationError("A product name is one line of text: take out line breaks, tabs and other control characters.")
+        return name
+
 
 class TriggersForm(forms.ModelForm):
     """Automatic triggers: empty turns a rule off."""

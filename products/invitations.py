@@ -137,7 +137,8 @@ def _create(*, product: Product, email: str, role: str, invited_by) -> tuple[Inv
 def send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link, "inviter": invitation.invited_by, "days": settings.INVITATION_DAYS}
     send_mail(
-        subject=render_to_string("products/email/invitation_subject.txt", context).strip(),
+        # One line whatever the product's name holds (a header with a line break is refused).
+        subject=" ".join(render_to_string("products/email/invitation_subject.txt", context).split()),
         message=render_to_string("products/email/invitation.txt", context),
         from_email=None,
         recipient_list=[invitation.email],

@@ -56,8 +56,24 @@ def start_bulk_job(
             )  # fmt: skip
             transaction.on_commit(lambda: enqueue_bulk_job(job.pk))
     except IntegrityError:
-        return BulkJob.objects.get(product=product, submission=submission), False
+        first = BulkJob.objects.get(product=product, submission=submission)
+        asked = (action.value, data_limit_mb, unpause, filters or {}, sim_ids)
+        if (first.action, first.data_limit_mb, first.unpause, first.filters, first.sim_ids) != asked:
+            raise FormAlreadyUsed(first) from None
+        return first, False
     return job, True
+
+
+class FormAlreadyUsed(Exception):
+    """The form's one-time token started another job (the page came back from the browser's history and
+    asked for something else): nothing new is started, and the person reloads to ask again."""
+
+    def __init__(self, job: BulkJob) -> None:
+        self.job = job
+        super().__init__(
+            f"Nothing was started: this form already started bulk job #{job.pk} ({job.described}). "
+            "Reload the SIMs page to apply another action."
+        )
 
 
 # The task lives beside what queues it and what it runs, as imports' does.

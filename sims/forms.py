@@ -110,7 +110,10 @@ class BulkActionForm(forms.Form):
     # The number of SIMs typed to confirm a harmful action on more than a few (sims.bulk_confirmation),
     # and the number the confirmation asked for: the server counts again and compares.
     confirm_count = forms.CharField(required=False, max_length=40, strip=True)
-    shown_count = forms.IntegerField(required=False, min_value=0)
+    shown_count = forms.IntegerField(
+        required=False, min_value=0, max_value=2**31 - 1,
+        error_messages={"max_value": "That is more SIMs than a product holds: reload the page and confirm again."},
+    )  # fmt: skip
     # The form's one-time token: submitted twice (a double click), it starts one background job.
     submission = forms.CharField(required=False, max_length=64)
 

@@ -295,6 +295,16 @@ class ListOrder:
 ORDERS = [str(ListOrder(key, descending)) for key in SortKey for descending in (False, True)]
 
 
+# The largest sort value a cursor may carry: bytes, or microseconds since the epoch (2**53 is the year
+# 2255); a larger one was not written by the console, and would overflow a date.
+MAX_CURSOR_VALUE = 2**53
+
+
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit also takes '²' and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a page starts or ends: a SIM's sort value (bytes used, or microseconds since the epoch
@@ -306,7 +316,7 @@ class Cursor:
     @classmethod
     def parse(cls, text: str, order: ListOrder) -> "Cursor | None":
         value, _, iccid = text.rpartition("_") if order.key != SortKey.ICCID else ("0", "", text)
-        if not (iccid.isdigit() and len(iccid) <= 22 and value.isdigit() and len(value) <= 20):
+        if not (_ascii_digits(iccid) and len(iccid) <= 22 and _ascii_digits(value) and int(value) <= MAX_CURSOR_VALUE):
             return None
         return cls(iccid=iccid, value=int(value))
 

@@ -25,7 +25,7 @@ from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import Product
 from sims.bulk_confirmation import TYPED_CONFIRMATION_ABOVE, needs_typed_count, typed_count_problem, what_it_does
-from sims.bulk_jobs import recent_bulk_jobs, seconds_left, skipped_by_reason, start_bulk_job
+from sims.bulk_jobs import FormAlreadyUsed, recent_bulk_jobs, seconds_left, skipped_by_reason, start_bulk_job
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
@@ -411,11 +411,15 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
         if problem is not None:
             return _confirmation(request, product, action, chosen, confirmed, submission, problem)
     if as_job:
-        job, _ = start_bulk_job(
-            product=product, user=request.user, submission=submission, action=action, confirmed_count=confirmed,
-            described=chosen.described, filters=chosen.filters, sim_ids=chosen.ids,
-            data_limit_mb=data["data_limit_mb"], unpause=data["unpause"],
-        )  # fmt: skip
+        try:
+            job, _ = start_bulk_job(
+                product=product, user=request.user, submission=submission, action=action, confirmed_count=confirmed,
+                described=chosen.described, filters=chosen.filters, sim_ids=chosen.ids,
+                data_limit_mb=data["data_limit_mb"], unpause=data["unpause"],
+            )  # fmt: skip
+        except FormAlreadyUsed as used:
+            form.add_error(None, str(used))
+            return _bulk_answer(request, product, {"product": product, "form": form}, status=409)
         url = reverse("bulk_job", args=[product.slug, job.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     change = change_sims(

@@ -98,6 +98,14 @@ def test_bad_frames_get_400_with_a_reason(owner_client, product, data, says):
     assert says in response.content.decode()
 
 
+@pytest.mark.parametrize("shape", [(1, 5000), (32, 12000), (31, 40000), (4000, 1)], ids=["one-pixel-high", "thin", "thinner", "one-pixel-wide"])
+def test_a_sliver_of_a_frame_gets_400_saying_what_a_frame_is(owner_client, product, shape):
+    sliver = cv2.imencode(".png", np.full(shape, 200, np.uint8))[1].tobytes()
+    response = send(owner_client, product, sliver)
+    assert response.status_code == 400
+    assert f"{shape[1]} x {shape[0]} pixels: a frame must be at least 32 pixels on each side" in response.content.decode()
+
+
 def test_an_oversized_frame_is_refused_before_decoding(owner_client, product, settings):
     settings.SCAN_MAX_FRAME_BYTES = 10_000
     noisy = np.random.default_rng(1).integers(0, 255, (480, 640), dtype=np.uint8)

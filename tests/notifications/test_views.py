@@ -112,8 +112,9 @@ def test_older_notifications_are_a_page_away(owner_client, owner, product, setti
     assert "note 0" in text_of(older) and "note 2" not in text_of(older)
 
 
-def test_a_bad_page_marker_says_what_is_wrong(owner_client):
-    response = owner_client.get(reverse("notifications") + "?before=yesterday")
+@pytest.mark.parametrize("before", ["yesterday", "%C2%B2", "9" * 40])
+def test_a_bad_page_marker_says_what_is_wrong(owner_client, before):
+    response = owner_client.get(reverse("notifications") + f"?before={before}")
     assert response.status_code == 400
     assert "before" in text_of(response)
 

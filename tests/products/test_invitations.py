@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from products.invitations import InvitationError, accept, hash_token
-from products.models import Invitation, Membership
+from products.models import Invitation, Membership, Product
 from tests.conftest import make_user, text_of
 
 LINK = re.compile(r"http://testserver(/invitations/[^/\s]+/)")
@@ -289,3 +289,11 @@ def test_two_people_sending_the_form_at_once_make_one_account(product, owner):
     assert sorted(outcomes) == ["accepted", "joined"]
     assert get_user_model().objects.filter(email="dana@example.net").count() == 1
     assert product.memberships.count() == 2
+
+
+def test_a_product_named_over_two_lines_in_the_admin_still_gets_its_invitation_mailed(owner_client, product, mailoutbox):
+    Product.objects.filter(pk=product.pk).update(name="Acme\nBcc: x@evil.example")
+    assert invite(owner_client, product).status_code in (200, 302)
+    (mail,) = mailoutbox
+    assert "\n" not in mail.subject and "Acme Bcc: x@evil.example" in mail.subject
+    assert mail.bcc == [] and mail.to == ["dana@example.net"]

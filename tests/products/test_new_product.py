@@ -47,6 +47,14 @@ def test_a_product_without_a_name_is_refused_saying_so(client, db):
     assert not Product.objects.exists()
 
 
+def test_a_name_with_a_line_break_is_refused_saying_so(client, db):
+    client.force_login(make_user("dana"))
+    response = client.post(reverse("product_new"), {"name": "Evil\nBcc: x@evil.example"})
+    assert response.status_code == 400
+    assert "one line of text" in text_of(response)
+    assert not Product.objects.exists()
+
+
 def test_home_offers_a_new_product(owner_client):
     page = owner_client.get(reverse("home")).content.decode()
     assert f'href="{reverse("product_new")}"' in page

@@ -139,6 +139,27 @@ def test_the_same_action_submitted_again_from_a_new_form_is_a_new_job(owner_clie
     assert BulkJob.objects.count() == 2
 
 
+
+def test_a_used_form_asking_for_another_action_starts_nothing_and_says_to_reload(owner_client, product, make_sim, small_jobs):
+    """The SIMs page back from the browser's history carries the token of a form already used."""
+    for _ in range(11):
+        make_sim(product)
+    bulk(owner_client, product, action="unpause", scope="matching", submission="back")
+    again = bulk(owner_client, product, action="set_data_limit", data_limit_mb="5", scope="matching", submission="back")
+    assert again.status_code == 409
+    first = BulkJob.objects.get()
+    assert first.action == "unpause"
+    assert f"this form already started bulk job #{first.pk}" in text_of(again) and "Reload the SIMs page" in text_of(again)
+
+
+def test_a_confirmed_count_beyond_any_product_is_a_clear_400(owner_client, product, make_sim, small_jobs):
+    for _ in range(11):
+        make_sim(product)
+    huge = "99999999999999999999"
+    answer = bulk(owner_client, product, action="deactivate", scope="matching", shown_count=huge, confirm_count=huge, submission="big")
+    assert answer.status_code == 400
+    assert "more SIMs than a product holds" in text_of(answer) and not BulkJob.objects.exists()
+
 class WorkerKilled(BaseException):
     """What a SIGKILL leaves: no except clause of the job's runs (nothing marks the job failed)."""
 

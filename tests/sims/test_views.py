@@ -326,3 +326,18 @@ def test_the_count_says_which_sims_the_page_shows(owner_client, product, make_si
 def test_an_unknown_sort_says_how_to_sort(owner_client, product, sim):
     page = text_of(owner_client.get(list_url(product, sort="size")))
     assert "cannot be sorted by size: sort by ICCID, usage or changed" in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=usage&after=%C2%B2_8901",  # a digit int() refuses
+        "sort=changed&after=99999999999999999999_8901",  # past any date
+        "sort=-changed&before=123456789012345678_8901",
+        "after=%C2%B2",
+    ],
+)
+def test_a_garbled_page_link_shows_the_first_page(owner_client, product, sim, query):
+    response = owner_client.get(reverse("sim_list", args=[product.slug]) + "?" + query)
+    assert response.status_code == 200
+    assert f'aria-label="Select {sim.iccid}"' in response.content.decode()
