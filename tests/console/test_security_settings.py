@@ -64,6 +64,13 @@ def test_the_deploy_check_warns_when_https_is_turned_off():
         assert check in result.stderr
 
 
+def test_the_deploy_check_warns_when_emails_would_link_to_the_development_address():
+    without = {name: value for name, value in PRODUCTION_ENV.items() if name != "CONSOLE_BASE_URL"}
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], without)
+    assert result.returncode != 0
+    assert "console.W001" in result.stderr and "Set CONSOLE_BASE_URL" in result.stderr
+
+
 def test_production_is_https_with_secure_cookies_and_hsts():
     found = production_settings()
     assert found["DEBUG"] is False and found["HTTPS"] is True
