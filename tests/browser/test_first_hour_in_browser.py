@@ -7,7 +7,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import expect
 
 from imports.models import ImportJob
@@ -42,8 +42,13 @@ def freshly_migrated(prices):
 
 def run_tasks() -> None:
     """What ./run's `manage.py db_worker` does, here until the queue is empty: the import, its events,
-    the notification's email (into this process's outbox, on its clock when TEST_CLOCK moved it)."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0.1")
+    the notification's email (into this process's outbox, on its clock when TEST_CLOCK moved it).
+    The command's loop without the command, which would leave its SIGINT handler in pytest."""
+    worker = Worker(
+        queue_names=["default"], excluded_queue_names=[], backend_name="default", worker_id="first-hour",
+        batch=True, interval=0.1, startup_delay=False, max_tasks=None,
+    )  # fmt: skip
+    worker.run()
 
 
 def test_the_first_hour_of_a_team_from_an_empty_database(page, live_server, camera_browser, freshly_migrated, mailoutbox, settings, tmp_path):
