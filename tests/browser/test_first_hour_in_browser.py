@@ -85,6 +85,7 @@ def test_the_first_hour_of_a_team_from_an_empty_database(page, live_server, came
 
     phone.get_by_role("button", name="Continue").click()
     expect(phone.get_by_role("heading", name="Review the import")).to_be_visible()
+    expect(phone.locator(".lead")).to_have_text(f"{CARDS} lines typed, pasted or scanned. Nothing happens until you confirm.")
     phone.fill("#country-search", "Netherl")
     expect(phone.locator("#quote")).to_contain_text("Zone 1")
     expect(phone.locator("#quote")).to_contain_text(f"Activating {CARDS} SIMs charges")
