@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from products.models import Membership
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, accept_invitation, create_first_product, invite_by_email, link_in, open_invitation, sign_in
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,40 +17,24 @@ STRONG = "quiet-harbour-lantern-47"
 
 def test_a_founder_creates_a_product_and_an_invited_teammate_joins_from_the_mail(browser, page, live_server, mailoutbox, screenshot):
     make_user("founder")
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "founder")
-    page.fill("#id_password", "pw")
-    page.click("button:has-text('Sign in')")
+    sign_in(page, live_server, "founder")
     expect(page.get_by_role("heading", name="Welcome to SIM Console")).to_be_visible()
     screenshot("onboarding-01-welcome")
 
-    page.get_by_role("link", name="Create your first product").click()
-    page.fill("#id_name", "Cold Chain Sensors")
-    page.click("button:has-text('Create product')")
+    create_first_product(page, "Cold Chain Sensors")
     expect(page).to_have_url(re.compile(r"/products/cold-chain-sensors/team/$"))
-    expect(page.locator(".messages")).to_contain_text("Cold Chain Sensors is ready and you are its admin")
-
-    page.fill("#id_invite_email", "dana@example.net")
-    page.click("button:has-text('Send invitation')")
-    expect(page.locator("#invitations")).to_contain_text("dana@example.net")
-    expect(page.locator(".messages")).to_contain_text("Invitation sent to dana@example.net")
+    invite_by_email(page, "dana@example.net")
     screenshot("onboarding-02-invited")
 
     [mail] = mailoutbox
     assert mail.to == ["dana@example.net"]
-    link = re.search(r"https?://\S+/invitations/\S+/", mail.body).group(0)
-    assert link.startswith(live_server.url)
+    link = link_in(mail, live_server, "/invitations/")
 
     teammate = browser.new_context(viewport={"width": 375, "height": 800}).new_page()
-    teammate.goto(link)
-    expect(teammate.get_by_role("heading", name="Join Cold Chain Sensors")).to_be_visible()
-    expect(teammate.locator("#id_username")).to_have_value("dana")
-    teammate.fill("#id_password1", STRONG)
-    teammate.fill("#id_password2", STRONG)
+    open_invitation(teammate, link, product_name="Cold Chain Sensors", username="dana", password=STRONG)
     teammate.screenshot(path=str(SCREENSHOTS / "onboarding-03-join-375.png"), full_page=True)
-    teammate.click("button:has-text('Create my account and join')")
+    accept_invitation(teammate, "Cold Chain Sensors")
     expect(teammate).to_have_url(re.compile(r"/products/cold-chain-sensors/sims/"))
-    expect(teammate.locator(".messages")).to_contain_text("Welcome to Cold Chain Sensors")
     assert Membership.objects.get(user__username="dana").product.name == "Cold Chain Sensors"
 
     # The founder's team page: dana is in, the invitation no longer pending.

@@ -6,13 +6,12 @@ from playwright.sync_api import expect
 
 from products.models import Membership, Product
 from sims.models import Sim, State
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.browser.fake_camera import write_y4m
-from tests.browser.test_scanner_in_browser import card_frame
+from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import sign_in as sign_in_as
+from tests.browser.fake_camera import card_frame, write_y4m
 from tests.conftest import make_iccid, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
@@ -24,10 +23,7 @@ def product(transactional_db):
 
 
 def sign_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "demo")
-    page.fill("#id_password", "pw")
-    page.click("button:has-text('Sign in')")
+    sign_in_as(page, live_server, "demo")
     expect(page.get_by_role("heading", name="Your products")).to_be_visible()
 
 
@@ -95,14 +91,9 @@ def test_escape_closes_a_row_menu_and_gives_the_focus_back_to_its_button(page, l
 
 
 @pytest.fixture
-def phone_with_camera(tmp_path, playwright):
+def phone_with_camera(tmp_path, camera_browser):
     video = write_y4m(card_frame(make_iccid()), tmp_path / "card.y4m")
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
-    )
-    yield browser.new_page(viewport=PHONE, has_touch=True)
-    browser.close()
+    return camera_browser(video).new_page(viewport=PHONE, has_touch=True)
 
 
 def test_on_a_phone_the_import_page_opens_with_the_camera_and_scans_one_handed(phone_with_camera, live_server, product):

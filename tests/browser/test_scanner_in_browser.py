@@ -1,58 +1,31 @@
 """Scanning for real: Chromium's fake camera plays a card image; the ICCID must reach the queue."""
 
-import cv2
 import numpy as np
 import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
 from products.models import Membership, Product
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.browser.fake_camera import write_y4m
+from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.fake_camera import card_frame, write_y4m
 from tests.conftest import make_iccid, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def card_frame(iccid: str | None, symbology=zxingcpp.BarcodeFormat.Code128) -> np.ndarray:
-    """A 1280x720 camera frame: a white carrier card on a desk, its barcode (of iccid, or of any
-    text in the symbology) in the guide box."""
-    frame = np.full((720, 1280), 70, dtype=np.uint8)
-    cv2.rectangle(frame, (180, 200), (1100, 540), 245, thickness=-1)
-    if iccid:
-        bars = np.array(zxingcpp.create_barcode(iccid, symbology).to_image(scale=3))
-        height, width = bars.shape
-        top, left = 360 - height // 2, 640 - width // 2
-        frame[top : top + height, left : left + width] = bars
-        cv2.putText(frame, iccid, (left, top + height + 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 2)
-    return frame
-
-
 @pytest.fixture
-def camera_page(tmp_path, live_server, playwright):
+def camera_page(tmp_path, live_server, camera_browser):
     """A browser whose camera films the given frame; signed in to a product."""
     product = Product.objects.create(name="Acme Asset Trackers", slug="acme-trackers")
     Membership.objects.create(user=make_user("demo"), product=product, role=Membership.Role.ADMIN)
-    opened = []
 
     def open_with(frame: np.ndarray):
-        video = write_y4m(frame, tmp_path / "card.y4m")
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
-        )
-        opened.append(browser)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "demo")
-        page.fill("#id_password", "pw")
-        page.click("button:has-text('Sign in')")
+        page = camera_browser(write_y4m(frame, tmp_path / "card.y4m")).new_page(viewport={"width": 1280, "height": 1000})
+        sign_in(page, live_server, "demo")
         page.goto(f"{live_server.url}/products/acme-trackers/import/")
         return page
 
-    yield open_with
-    for browser in opened:
-        browser.close()
+    return open_with
 
 
 def test_a_scanned_card_puts_its_iccid_in_the_queue_once(camera_page):
