@@ -21,11 +21,3 @@ def test_a_long_link_is_printed_whole_on_one_line():
     assert link in printed.splitlines()
     assert "To: dana@example.net" in printed and "Subject: owner invited you to Acme Trackers" in printed
 
-
-def test_the_console_uses_it_without_a_mail_server(monkeypatch):
-    import importlib
-
-    from console import settings
-
-    monkeypatch.delenv("EMAIL_HOST", raising=False)
-    assert importlib.reload(settings).MAILERS["default"]["BACKEND"] == "console.mail.PlainTextConsoleBackend"
