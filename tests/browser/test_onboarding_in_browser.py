@@ -44,6 +44,7 @@ def test_a_founder_creates_a_product_and_an_invited_teammate_joins_from_the_mail
     teammate = browser.new_context(viewport={"width": 375, "height": 800}).new_page()
     teammate.goto(link)
     expect(teammate.get_by_role("heading", name="Join Cold Chain Sensors")).to_be_visible()
+    expect(teammate).to_have_url(f"{live_server.url}/invitations/accept/")  # the token is in the session, not the URL
     expect(teammate.locator("#id_username")).to_have_value("dana")
     teammate.fill("#id_password1", STRONG)
     teammate.fill("#id_password2", STRONG)
