@@ -9,7 +9,7 @@ from django.core.mail.backends.console import EmailBackend
 
 
 class PlainTextConsoleBackend(EmailBackend):
-    def write_message(self, message: EmailMessage) -> None:  # type: ignore[override]
+    def write_message(self, message: EmailMessage) -> None:
         headers = {"From": message.from_email, "To": ", ".join(message.to), "Subject": message.subject}
         for name, value in headers.items():
             self.stream.write(f"{name}: {value}\n")

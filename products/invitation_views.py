@@ -144,7 +144,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
 
 def _accept_signed_in(request: HttpRequest, token: str, found: Invitation) -> HttpResponse:
     # Sent to another address than the account's: the person says they mean to join as themselves.
-    other_address = (request.user.email or "").casefold() != found.email.casefold()
+    other_address = (getattr(request.user, "email", "") or "").casefold() != found.email.casefold()
     form = JoinAsForm(request.POST if request.method == "POST" else None, required=other_address)
     if request.method == "GET" or not form.is_valid():
         context = {"invitation": found, "confirm_form": form, "other_address": other_address}
