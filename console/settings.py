@@ -246,8 +246,9 @@ NOTIFICATIONS_PER_PAGE = 50
 SIMS_PER_PAGE = 50
 
 # Email (invitations, password resets) through Django's mailers: SMTP when EMAIL_HOST is set;
-# otherwise each message is printed to the server's output (./run's terminal), so its link can be
-# followed without a mail server. Tests replace every mailer with the in-memory outbox.
+# otherwise each message is printed as plain text to the server's output (./run's terminal), so its
+# link can be copied whole and followed without a mail server (console/mail.py). Tests replace every
+# mailer with the in-memory outbox.
 _email_host = env_str("EMAIL_HOST", default="") or ""
 MAILERS = {
     "default": {
@@ -263,7 +264,7 @@ MAILERS = {
         },
     }
     if _email_host
-    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    else {"BACKEND": "console.mail.PlainTextConsoleBackend"}
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="SIM Console <sim-console@localhost>")
 # Links in emails start with this (https://console.example.com); empty: the address the request came to

@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(extra_context={"timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400}), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("invitations/accept/", invitation_views.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/", invitation_views.invitation, name="invitation"),
     path("products/new/", new_product_views.product_new, name="product_new"),
     path("products/<slug:slug>/", product_views.product_home, name="product_home"),

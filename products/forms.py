@@ -24,6 +24,23 @@ class ConfirmForm(forms.Form):
     confirm = forms.BooleanField(required=False)
 
 
+class JoinAsForm(forms.Form):
+    """Accepting an invitation signed in: a tick when it was sent to another address than the account's."""
+
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, required: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.required = required
+
+    def clean_confirm(self) -> bool:
+        if self.required and not self.cleaned_data["confirm"]:
+            raise forms.ValidationError(
+                "Tick the box to join as yourself, or sign out and follow the link as the person it was sent to."
+            )
+        return self.cleaned_data["confirm"]
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(
         label="Email address",

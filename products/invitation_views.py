@@ -9,11 +9,11 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lib.http import SignedInRequest, absolute_url
 from products.access import get_membership_for_user, require_product_admin
-from products.forms import InviteForm, JoinForm
+from products.forms import InviteForm, JoinAsForm, JoinForm
 from products.invitations import (
     InvitationError,
     account_for,
@@ -106,36 +106,62 @@ def _after(request: SignedInRequest, membership: Membership) -> HttpResponse:
     return redirect("team", slug=membership.product.slug)
 
 
-@require_http_methods(["GET", "POST"])
+# The link's token, once its GET has checked it: kept in the session so that the page, its form and
+# the sign-in's ?next= use a URL without it (no live token in access logs, warnings or Referer).
+SESSION_TOKEN = "invitation_token"
+
+
+@require_GET
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in the email. Signed in: accept as yourself. Signed out: choose a password (no account
-    with the invited address yet) or sign in first (one exists)."""
+    """The link in the email: a usable token goes into the session and the browser on to the
+    token-less page, as Django's password reset does. An unusable one says why here (it opens nothing)."""
+    try:
+        usable_invitation(token)
+    except InvitationError as error:
+        return _unusable(request, error)
+    request.session[SESSION_TOKEN] = token
+    return redirect("invitation_accept")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest) -> HttpResponse:
+    """Signed in: accept as yourself. Signed out: choose a password (no account with the invited
+    address yet) or sign in first (one exists)."""
+    token = request.session.get(SESSION_TOKEN)
+    if not token:
+        return render(request, "products/invitation_unusable.html", {"reason": "no_link"}, status=404)
     try:
         found = usable_invitation(token)
     except InvitationError as error:
+        request.session.pop(SESSION_TOKEN, None)
         return _unusable(request, error)
     if request.user.is_authenticated:
         return _accept_signed_in(request, token, found)
-    existing = account_for(found)
-    if existing is not None:
-        return render(request, "products/invitation.html", {"invitation": found, "sign_in_first": True, "token": token})
+    if account_for(found) is not None:
+        return render(request, "products/invitation.html", {"invitation": found, "sign_in_first": True})
     return _join(request, token, found)
 
 
 def _accept_signed_in(request: HttpRequest, token: str, found: Invitation) -> HttpResponse:
-    if request.method == "GET":
-        return render(request, "products/invitation.html", {"invitation": found, "token": token})
+    # Sent to another address than the account's: the person says they mean to join as themselves.
+    other_address = (getattr(request.user, "email", "") or "").casefold() != found.email.casefold()
+    form = JoinAsForm(request.POST if request.method == "POST" else None, required=other_address)
+    if request.method == "GET" or not form.is_valid():
+        context = {"invitation": found, "confirm_form": form, "other_address": other_address}
+        return render(request, "products/invitation.html", context, status=200 if request.method == "GET" else 400)
     try:
         membership = accept(token=token, user=request.user)
     except InvitationError as error:
         return _unusable(request, error)
+    finally:
+        request.session.pop(SESSION_TOKEN, None)
     return _welcome(request, membership)
 
 
 def _join(request: HttpRequest, token: str, found: Invitation) -> HttpResponse:
     if request.method == "GET":
         form = JoinForm(email=found.email, initial={"username": _suggested_username(found.email)})
-        return render(request, "products/invitation.html", {"invitation": found, "form": form, "token": token})
+        return render(request, "products/invitation.html", {"invitation": found, "form": form})
     form = JoinForm(request.POST, email=found.email)
     if form.is_valid():
         try:
@@ -143,14 +169,16 @@ def _join(request: HttpRequest, token: str, found: Invitation) -> HttpResponse:
                 token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
             )
         except InvitationError as error:
+            request.session.pop(SESSION_TOKEN, None)
             return _unusable(request, error)
         except IntegrityError:
             form.add_error("username", "Someone has just taken this username: choose another.")
         else:
+            request.session.pop(SESSION_TOKEN, None)
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             log.info("%s joined product %s by invitation", membership.user.get_username(), membership.product.slug)
             return _welcome(request, membership)
-    return render(request, "products/invitation.html", {"invitation": found, "form": form, "token": token}, status=400)
+    return render(request, "products/invitation.html", {"invitation": found, "form": form}, status=400)
 
 
 def _welcome(request: HttpRequest, membership: Membership) -> HttpResponse:

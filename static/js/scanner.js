@@ -101,15 +101,36 @@
           headers: { "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value },
           credentials: "same-origin",
         });
-        if (response.status === 200) showResult(await response.json());
-        else if (response.status === 429) await new Promise((resolve) => setTimeout(resolve, 1000));
-        else status.textContent = await response.text();
+        await readAnswer(response);
       } catch (error) {
         status.textContent = "The console could not be reached; scanning goes on when it can.";
       } finally {
         busy = false;
       }
     }, "image/jpeg", 0.9);
+  }
+
+  // The scan answers JSON, or a short text/plain refusal. Anything else is a page: the sign-in page
+  // a redirect led to (the session ended), or a CSRF refusal after signing in again elsewhere.
+  async function readAnswer(response) {
+    const type = response.headers.get("Content-Type") || "";
+    if (response.redirected) sessionEnded();
+    else if (response.status >= 500) status.textContent = "The console had a problem reading that frame; scanning goes on.";
+    else if (response.status === 200 && type.startsWith("application/json")) showResult(await response.json());
+    else if (response.status === 429) await new Promise((resolve) => setTimeout(resolve, 1000));
+    else if (type.startsWith("text/plain")) status.textContent = await response.text();
+    else sessionEnded();
+  }
+
+  // The queue lives in this page only, and this page's form cannot be sent once signed in again
+  // (the sign-in renews the CSRF token): the ICCIDs are listed to paste after signing in.
+  function sessionEnded() {
+    stop();
+    const iccids = [...queue.querySelectorAll("li[data-iccid]")].map((item) => item.dataset.iccid);
+    const kept = iccids.length
+      ? ` Signing in again empties this page's queue: copy its ${iccids.length} ICCID${iccids.length === 1 ? "" : "s"} to paste after: ${iccids.join(" ")}`
+      : "";
+    showError(`Your session has ended: sign in again to go on scanning.${kept}`);
   }
 
   function showResult(result) {

@@ -117,6 +117,7 @@ def open_invitation(page, link: str, *, product_name: str, username: str, passwo
     """A newcomer follows the invitation's link and types a password twice (accept_invitation sends it)."""
     page.goto(link)
     expect(page.get_by_role("heading", name=f"Join {product_name}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/invitations/accept/$"))  # the token is in the session, not the URL
     expect(page.locator("#id_username")).to_have_value(username)
     page.fill("#id_password1", password)
     page.fill("#id_password2", password)

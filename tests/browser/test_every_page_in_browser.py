@@ -72,6 +72,7 @@ NOT_PAGES = {
     "sim_usage_by_zone": "a fragment of the SIM page",
     "sim_export": "a download",
     "notifications_unread": "a fragment of the top bar",
+    "invitation_accept": "where the invitation's link leads (walked as invitation, the link from the mail)",
 }
 
 

@@ -65,3 +65,31 @@ def test_a_product_barcode_is_named_and_the_iccid_asked_for(camera_page):
     )
     assert page.locator("#queue li").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "16-scanner-advice.png"), full_page=True)
+
+
+def test_an_ended_session_stops_scanning_and_says_to_sign_in_keeping_the_iccids(camera_page):
+    """The scan of a signed-out browser is redirected to the sign-in page: scanning stops and says so,
+    in place of "could not be reached" while frames go on; the queued ICCIDs are listed to paste."""
+    iccid = make_iccid()
+    page = camera_page(card_frame(iccid))
+    page.get_by_role("button", name="Scan barcodes with the camera").click()
+    expect(page.locator(f'#queue li[data-iccid="{iccid}"]')).to_contain_text("Ready to activate", timeout=15_000)
+    page.context.clear_cookies(name="sessionid")  # the session ends mid-scan; the CSRF cookie stays
+    error = page.locator("[data-scan-error]")
+    expect(error).to_contain_text("Your session has ended: sign in again to go on scanning.", timeout=10_000)
+    expect(error).to_contain_text(f"copy its 1 ICCID to paste after: {iccid}")
+    expect(page.locator("[data-scan-view]")).to_be_hidden()  # scanning stopped: no more frames
+    assert page.evaluate("document.querySelector('[data-scan-video]').srcObject") is None  # camera released
+    expect(page.locator("[data-scan-status]")).not_to_contain_text("could not be reached")
+    assert page.locator("#queue li").count() == 1  # the page itself still shows the queue
+
+
+def test_a_server_error_says_so_in_one_line_and_scanning_goes_on(camera_page):
+    page = camera_page(card_frame(make_iccid()))
+    error_page = "<!doctype html><html><body><h1>Server Error (500)</h1>" + "<p>trace</p>" * 200 + "</body></html>"
+    page.route("**/import/scan/", lambda route: route.fulfill(status=500, content_type="text/html", body=error_page))
+    page.get_by_role("button", name="Scan barcodes with the camera").click()
+    status = page.locator("[data-scan-status]")
+    expect(status).to_have_text("The console had a problem reading that frame; scanning goes on.", timeout=10_000)
+    expect(page.locator("[data-scan-view]")).to_be_visible()
+    expect(page.locator("[data-scan-error]")).to_be_hidden()

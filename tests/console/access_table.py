@@ -92,13 +92,14 @@ NOT_PRODUCT_PAGES = {
 }  # fmt: skip
 # Password reset by email: for anyone, signed in or not, the same answer whatever the address.
 PASSWORD_RESET = {"password_reset": "GET,POST", "password_reset_done": "GET", "password_reset_confirm": "GET", "password_reset_complete": "GET"}
-# The link of an invitation by email: whoever holds it (its token is the credential).
-INVITATION_LINK = {"invitation": "GET,POST"}
+# The link of an invitation by email: whoever holds it (its token is the credential). Its GET puts the
+# token in the session and leads on to invitation_accept, the page and its form, without the token.
+INVITATION_LINK = {"invitation": "GET", "invitation_accept": "GET,POST"}
 # Every method of these is for product admins only; a member gets 403.
 ADMIN_ONLY = {"team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
 # Members read these pages; only admins change them (their POST).
 ADMIN_ONLY_POST = {"product_settings"}
-PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, "invitation"}
+PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, *INVITATION_LINK}
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session.

@@ -166,7 +166,8 @@ def console_expected(name: str, method: str, caller: str) -> int | str:
     if name in PASSWORD_RESET:
         return ALLOWED  # anyone may ask; the answer is the same whatever the address
     if name in INVITATION_LINK:
-        return 404  # the walk holds no invitation's link: a token nobody was sent reads as none
+        return 404  # the walk holds no invitation's link: a token nobody was sent reads as none, and
+        # the token-less page, opened without a link first, says to open the link
     if caller == "visitor":
         return SIGN_IN
     if name in TEAMMATES_OWN:

@@ -116,7 +116,7 @@ def _settings_of(env: dict, expression: str) -> str:
 
 
 def test_mail_is_printed_to_the_console_without_an_email_host():
-    assert _settings_of({}, "settings.MAILERS['default']['BACKEND']") == "django.core.mail.backends.console.EmailBackend"
+    assert _settings_of({}, "settings.MAILERS['default']['BACKEND']") == "console.mail.PlainTextConsoleBackend"
 
 
 def test_an_email_host_sends_mail_by_smtp_with_its_variables():

@@ -1,7 +1,9 @@
 """Invitations by email: an admin invites, the link in the mail works once, until it expires or is
 revoked or resent; a person without an account chooses a password through it, one with an account
-signs in and accepts; each ends in the product."""
+signs in and accepts; each ends in the product. The link's token goes into the session on its first
+GET, and the page, its form and the sign-in use /invitations/accept/: no live token in logs."""
 
+import logging
 import re
 from datetime import timedelta
 
@@ -27,6 +29,16 @@ def invite(client, product, email="dana@example.net", role="member", htmx=False)
 
 def link_in(mail) -> str:
     return LINK.search(mail.body).group(1)
+
+
+ACCEPT = "/invitations/accept/"
+
+
+def open_link(client, link: str):
+    """Follow the link from the mail as a browser does: on to the token-less page."""
+    response = client.get(link)
+    assert response.status_code == 302 and response["Location"] == ACCEPT
+    return client.get(ACCEPT)
 
 
 @pytest.fixture
@@ -90,10 +102,10 @@ def test_a_mail_server_that_fails_says_the_invitation_waits_for_a_resend(owner_c
 
 
 def test_a_newcomer_chooses_a_password_and_lands_in_the_product_signed_in(client, product, invited):
-    page = text_of(client.get(invited))
-    assert "owner invited dana@example.net to the team of Acme Trackers, as member" in page
-    assert 'value="dana"' in client.get(invited).content.decode()  # a username suggested from the address
-    response = client.post(invited, {"username": "dana", "password1": STRONG, "password2": STRONG})
+    opened = open_link(client, invited)
+    assert "owner invited dana@example.net to the team of Acme Trackers, as member" in text_of(opened)
+    assert 'value="dana"' in opened.content.decode()  # a username suggested from the address
+    response = client.post(ACCEPT, {"username": "dana", "password1": STRONG, "password2": STRONG})
     assert response["Location"] == reverse("sim_list", args=[product.slug])
     dana = get_user_model().objects.get(username="dana")
     assert dana.email == "dana@example.net" and dana.check_password(STRONG)
@@ -104,30 +116,37 @@ def test_a_newcomer_chooses_a_password_and_lands_in_the_product_signed_in(client
 
 
 def test_a_weak_password_is_refused_by_djangos_validators(client, product, invited):
-    response = client.post(invited, {"username": "dana", "password1": "password", "password2": "password"})
+    open_link(client, invited)
+    response = client.post(ACCEPT, {"username": "dana", "password1": "password", "password2": "password"})
     assert response.status_code == 400
     assert "This password is too common." in text_of(response)
-    response = client.post(invited, {"username": "dana", "password1": "dana.example", "password2": "dana.example"})
+    response = client.post(ACCEPT, {"username": "dana", "password1": "dana.example", "password2": "dana.example"})
     assert "The password is too similar to the" in text_of(response)
     assert not get_user_model().objects.filter(username="dana").exists()
     assert Invitation.objects.get().accepted_at is None
 
 
 def test_a_taken_username_is_refused_saying_so(client, product, invited, teammate):
-    response = client.post(invited, {"username": "Teammate", "password1": STRONG, "password2": STRONG})
+    open_link(client, invited)
+    response = client.post(ACCEPT, {"username": "Teammate", "password1": STRONG, "password2": STRONG})
     assert response.status_code == 400
     assert "A user with that username already exists." in text_of(response)
 
 
 def test_the_link_works_once_even_when_the_form_is_sent_twice(client, product, invited):
+    """Opened in two browsers, the form sent from both: the second is told the link was used."""
+    other_browser = Client()
+    open_link(client, invited)
+    open_link(other_browser, invited)
     form = {"username": "dana", "password1": STRONG, "password2": STRONG}
-    assert client.post(invited, form).status_code == 302
-    client.logout()
-    again = client.post(invited, {**form, "username": "dana2"})
+    assert client.post(ACCEPT, form).status_code == 302
+    again = other_browser.post(ACCEPT, {**form, "username": "dana2"})
     assert again.status_code == 410
     assert "This invitation was already used" in text_of(again)
     assert list(get_user_model().objects.filter(username__startswith="dana").values_list("username", flat=True)) == ["dana"]
     assert product.memberships.count() == 2
+    client.logout()
+    assert "This invitation was already used" in text_of(client.get(invited))
 
 
 def test_a_link_read_before_it_was_used_elsewhere_is_still_used_once(owner, product, owner_client, mailoutbox):
@@ -143,7 +162,8 @@ def test_a_link_read_before_it_was_used_elsewhere_is_still_used_once(owner, prod
 
 
 def test_clicking_the_link_again_after_joining_leads_to_the_product(client, product, invited):
-    client.post(invited, {"username": "dana", "password1": STRONG, "password2": STRONG})
+    open_link(client, invited)
+    client.post(ACCEPT, {"username": "dana", "password1": STRONG, "password2": STRONG})
     assert client.get(invited)["Location"] == reverse("sim_list", args=[product.slug])
 
 
@@ -152,27 +172,65 @@ def test_someone_with_an_account_is_asked_to_sign_in_then_accepts(client, produc
     invite(owner_client, product, email="Dana@Example.com", role="admin")
     link = link_in(mailoutbox[0])
     owner_client.logout()
-    page = client.get(link)
+    page = open_link(client, link)
     assert "An account already has this address: sign in to accept." in text_of(page)
-    assert f'href="{reverse("login")}?next={link}"' in page.content.decode()
-    client.force_login(dana)
-    assert "Join as dana" in text_of(client.get(link))
-    response = client.post(link)
+    assert f'href="{reverse("login")}?next={ACCEPT}"' in page.content.decode()
+    client.post(f"{reverse('login')}?next={ACCEPT}", {"username": "dana", "password": "pw"})  # the session keeps the link
+    page = text_of(client.get(ACCEPT))
+    assert "Join as dana" in page and "This invitation was sent to" not in page  # the account's own address
+    response = client.post(ACCEPT)
     assert response["Location"] == reverse("sim_list", args=[product.slug])
     assert Membership.objects.get(user=dana, product=product).role == "admin"
 
 
-def test_a_signed_in_person_accepts_with_their_own_account(client, product, invited, outsider):
+def test_a_signed_in_person_invited_at_another_address_confirms_joining_as_themselves(client, product, invited, outsider):
     client.force_login(outsider)
-    client.post(invited)
+    page = text_of(open_link(client, invited))
+    assert (
+        "This invitation was sent to dana@example.net; you are signed in as outsider (outsider@example.com). "
+        "Join as outsider?"
+    ) in page
+    refused = client.post(ACCEPT)  # the tick is checked by the server, not only by the browser
+    assert refused.status_code == 400
+    assert "Tick the box to join as yourself, or sign out and follow the link as the person it was sent to." in text_of(refused)
+    assert not Membership.objects.filter(user=outsider, product=product).exists()
+    assert Invitation.objects.get().accepted_at is None
+    response = client.post(ACCEPT, {"confirm": "1"})
+    assert response["Location"] == reverse("sim_list", args=[product.slug])
     assert Membership.objects.get(user=outsider, product=product).role == "member"
     assert Invitation.objects.get().accepted_by == outsider
 
 
+def test_no_live_token_reaches_a_log_line_a_link_or_a_form(client, product, invited, caplog):
+    """Django logs every 4xx with its path ("Bad Request: /invitations/<token>/"), and servers log each
+    request's URL: after the first GET, the token is only in the session."""
+    token = invited.split("/")[2]
+    caplog.set_level(logging.DEBUG)
+    page = open_link(client, invited)
+    refused = client.post(ACCEPT, {"username": "dana", "password1": "password", "password2": "password"})
+    assert refused.status_code == 400
+    assert "Bad Request: /invitations/accept/" in caplog.text
+    assert token not in caplog.text
+    assert token not in page.content.decode() and token not in refused.content.decode()
+    joined = client.post(ACCEPT, {"username": "dana", "password1": STRONG, "password2": STRONG})
+    assert joined.status_code == 302 and token not in joined["Location"]
+    assert "invitation_token" not in client.session  # used: gone from the session too
+
+
+def test_the_accept_page_without_an_opened_link_says_to_open_it(client, db):
+    response = client.get(ACCEPT)
+    assert response.status_code == 404
+    assert "Open the link from your invitation email" in text_of(response)
+    assert client.post(ACCEPT, {"username": "dana", "password1": STRONG, "password2": STRONG}).status_code == 404
+    assert not get_user_model().objects.exists()
+
+
 def test_an_expired_link_says_so_and_who_can_resend_it(client, product, invited, settings):
+    settings.SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # the page opened before, its session still alive
+    open_link(client, invited)
     with time_machine.travel(timezone.now() + timedelta(days=settings.INVITATION_DAYS, minutes=1)):
         response = client.get(invited)
-        refused = client.post(invited, {"username": "dana", "password1": STRONG, "password2": STRONG})
+        refused = client.post(ACCEPT, {"username": "dana", "password1": STRONG, "password2": STRONG})
     assert response.status_code == 410
     page = text_of(response)
     assert "This invitation has expired" in page
@@ -209,7 +267,7 @@ def test_resending_sends_a_new_link_and_the_old_one_stops_working(client, owner_
     new = link_in(mailoutbox[1])
     assert new != old and mailoutbox[1].to == ["dana@example.net"]
     assert "A newer invitation was sent" in text_of(client.get(old))
-    assert client.get(new).status_code == 200
+    assert "Join Acme Trackers" in text_of(open_link(client, new))
     assert Invitation.objects.filter(accepted_at=None, revoked_at=None).count() == 1
 
 
@@ -217,7 +275,7 @@ def test_inviting_the_same_address_again_replaces_the_first_link(client, owner_c
     invite(owner_client, product)
     invite(owner_client, product, role="admin")
     assert client.get(link_in(mailoutbox[0])).status_code == 410
-    assert "as admin" in text_of(client.get(link_in(mailoutbox[1])))
+    assert "as admin" in text_of(open_link(client, link_in(mailoutbox[1])))
 
 
 def test_an_unknown_link_is_a_clear_404(client, db):
@@ -227,7 +285,8 @@ def test_an_unknown_link_is_a_clear_404(client, db):
 
 
 def test_an_accepted_invitation_leaves_the_pending_list(owner_client, client, product, invited):
-    client.post(invited, {"username": "dana", "password1": STRONG, "password2": STRONG})
+    open_link(client, invited)
+    client.post(ACCEPT, {"username": "dana", "password1": STRONG, "password2": STRONG})
     page = text_of(owner_client.get(reverse("team", args=[product.slug])))
     assert "Pending invitations" not in page and "dana" in page
 
