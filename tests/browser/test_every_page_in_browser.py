@@ -1,7 +1,11 @@
 """Every page of the console in a real browser, at a phone's width (375 px) and a desktop's (1280 px),
 signed in as a product admin and as a plain member (and signed out, for the ways in: sign-in, password reset, an invitation): no page is
 wider than the window (a phone must never scroll sideways), every visible control takes the keyboard's
-focus, and axe-core finds no serious or critical accessibility violation. Each page is photographed at both widths into screenshots/ (every-page-*).
+focus, axe-core finds no serious or critical accessibility violation, the console shows no error (a
+script's, a resource that failed, a Content Security Policy violation) and the stylesheet is applied.
+Each page is photographed at both widths into screenshots/ (every-page-*).
+The admin also walks with DEBUG on, as `./run` starts the console (django-htmx's debug script on every
+page, static files served from the source folders).
 axe-core is evaluated in the page as the devtools would, so the Content Security Policy stays on: the
 pages are checked as people get them.
 
@@ -209,25 +213,31 @@ def sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def walk(browser, base: str, c: Console, username: str, check) -> list[str]:
-    """Open every page at both widths (the sign-in page signed out) and collect what `check` finds."""
+def walk(browser, base: str, c: Console, username: str, check, debug: bool = False) -> list[str]:
+    """Open every page at both widths (the sign-in page signed out) and collect what `check` finds, and
+    what the browser's console shows as an error on the way."""
     problems = []
     for width_name, viewport in WIDTHS.items():
         for signed_in in (True, False):
             context = browser.new_context(viewport=viewport)
             page = context.new_page()
             page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+            page.on("pageerror", lambda error: errors.append(str(error)))
             if signed_in:
                 sign_in(page, base, username)
             for name in PAGES:
                 if (name in SIGNED_OUT) == signed_in:
                     continue
+                errors.clear()
                 response = page.goto(base + url_of(name, c))
                 assert response is not None and response.ok, f"{name} answered {response and response.status}"
                 page.wait_for_load_state("networkidle")  # the fragments a page loads after itself
-                problems += [f"{name} at {viewport['width']} px as {username}: {found}" for found in check(page)]
+                found = check(page) + [f"console error: {error}" for error in errors]
+                problems += [f"{name} at {viewport['width']} px as {username}: {problem}" for problem in found]
                 SCREENSHOTS.mkdir(exist_ok=True)
-                who = username if signed_in else "signed-out"
+                who = (username if signed_in else "signed-out") + ("-debug" if debug else "")
                 page.screenshot(path=str(SCREENSHOTS / f"every-page-{width_name}-{who}-{name}.png"), full_page=True)
             context.close()
     return problems
@@ -257,16 +267,45 @@ def fits_the_window(page) -> list[str]:
     return [f"the page is {found['width']} px wide in a {found['window']} px window; sticking out: {'; '.join(found['offenders'])}"]
 
 
+# The stylesheet came and applies: the top bar is dark (an unstyled page has a transparent one).
+TOPBAR_BACKGROUND = """() => {
+  const topbar = document.querySelector(".topbar");
+  return topbar ? getComputedStyle(topbar).backgroundColor : "no .topbar";
+}"""
+
+
+def styled(page) -> list[str]:
+    background = page.evaluate(TOPBAR_BACKGROUND)
+    if page.locator(".topbar").count() == 0 or background not in ("rgba(0, 0, 0, 0)", "transparent"):
+        return []
+    return [f"the stylesheet is not applied: the top bar's background is {background}"]
+
+
+def debug_script_as(debug: bool):
+    """The walk is under the DEBUG it says: django-htmx's debug script is on a page with DEBUG only."""
+
+    def check(page) -> list[str]:
+        count = page.locator('script[src$="django-htmx.js"][data-debug="True"]').count()
+        return [] if count == (1 if debug else 0) else [f"django-htmx's debug script is on the page {count} times with DEBUG={int(debug)}"]
+
+    return check
+
+
 def no_serious_accessibility_violation(page) -> list[str]:
     page.evaluate(AXE.read_text())  # as the devtools would: the Content Security Policy does not apply
     return page.evaluate(AXE_RUN)
 
 
-@pytest.mark.parametrize("username", ["demo", "alice"], ids=["admin", "member"])
-def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_violation(browser, live_server, console, username):
-    """One walk for every check (each page load is the slow part): the width, the keyboard, then axe-core when installed."""
-    checks = [fits_the_window, reachable_by_keyboard] + ([no_serious_accessibility_violation] if AXE.exists() else [])
-    problems = walk(browser, live_server.url, console, username, lambda page: [found for check in checks for found in check(page)])
+@pytest.mark.parametrize(
+    ("username", "debug"), [("demo", False), ("alice", False), ("demo", True)], ids=["admin", "member", "admin-DEBUG=1"]
+)
+def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_violation(browser, live_server, console, settings, username, debug):
+    """One walk for every check (each page load is the slow part): the width, the keyboard, the stylesheet,
+    then axe-core when installed. With DEBUG on as `./run` has it: only the admin walks (the member's pages
+    are the admin's, fewer), to keep the time down."""
+    settings.DEBUG = debug
+    checks = [fits_the_window, reachable_by_keyboard, styled, debug_script_as(debug)] + ([no_serious_accessibility_violation] if AXE.exists() else [])
+    problems = walk(browser, live_server.url, console, username, lambda page: [found for check in checks for found in check(page)], debug)
     assert not problems, "\n".join(problems)
     if not AXE.exists():
         pytest.skip("every page fits, but axe-core is not installed (./test installs it: npm ci in tests/clients/axe)")
