@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "sims",
     "imports",
     "billing",
+    "carriers",
     "webhooks",
     "notifications",
     "api",
@@ -199,6 +200,9 @@ CARRIER_SIMULATOR_REFUSE_SUFFIXES = env_list("CARRIER_SIMULATOR_REFUSE_SUFFIXES"
 # Network latency the simulator adds to each call, as a real carrier's API has.
 CARRIER_SIMULATOR_DELAY_MS = env_int("CARRIER_SIMULATOR_DELAY_MS", default=0)
 
+# Fernet keys (comma-separated, newest first) that encrypt carrier accounts' credentials (carriers/credentials.py).
+# Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+CARRIER_CREDENTIALS_KEYS = env_list("CARRIER_CREDENTIALS_KEYS", default=[])
 # The carrier pushes usage to /carrier/usage/ with "Authorization: Bearer <this>"; empty: no push endpoint.
 CARRIER_PUSH_TOKEN = env_secret("CARRIER_PUSH_TOKEN", min_length=32)
 # The largest push body accepted (about 4,000 records a MB).

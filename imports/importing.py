@@ -44,7 +44,7 @@ from lib.bulk_insert import analyze_if_grown, db_datetime
 from products.models import PricingModel, Product
 from sims.carriers import get_carrier
 from sims.lifecycle import Action, Actor, apply_action
-from sims.models import Sim, SimEvent, State
+from sims.models import NetworkStatus, Sim, SimEvent, State
 
 EXAMPLES_SHOWN = 50
 # SIMs already known (inventory, transfers) go through the lifecycle this many at a time:
@@ -329,6 +329,10 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
             "deactivations_count": 0,
             "import_batch": batch.pk,
             "created_at": now,
+            # Registered and activated on the carrier by the push worker (carriers/push.py).
+            "network_status": NetworkStatus.PENDING.value,
+            "network_version": 1,
+            "network_since": now,
         },
         event={
             "product": job.product_id,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from lib.bulk_insert import bulk_insert, db_datetime
 from sims.events import record_sim_changes
 from sims.models import Sim, SimEvent, State
+from sims.network import changes_network, pending_updates
 
 CHUNK_SIZE = 1000
 EVENT_FIELDS = ["sim", "product", "action", "from_state", "to_state", "actor_kind", "actor_user", "actor_name", "reason", "created_at"]
@@ -316,6 +317,8 @@ def _field_updates(
         updates.update(product=None, owner_user=None)
     if action == Action.SET_DATA_LIMIT:
         updates.update(data_limit_mb=data_limit_mb)
+    if changes_network(from_state=from_state, to_state=to_state, action=action):
+        updates.update(pending_updates(now))
     return updates
 
 

@@ -16,6 +16,14 @@ class State(models.TextChoices):
     TERMINATED = "terminated", "Terminated"
 
 
+class NetworkStatus(models.TextChoices):
+    """Whether the carrier's network has caught up with the console (sims/network.py)."""
+
+    SYNCED = "synced", "On the network as here"
+    PENDING = "pending", "Pending on the network"
+    FAILED = "failed", "Refused by the carrier"
+
+
 class Sim(models.Model):
     iccid = models.CharField("ICCID", max_length=20)
     # No database constraints on the owners: on PostgreSQL each is a check per row at commit
@@ -63,6 +71,29 @@ class Sim(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The carrier account the SIM is on (decided at import); empty: the console's built-in simulator.
+    # Named by string: sims' code imports nothing of carriers.
+    carrier_account = models.ForeignKey(
+        "carriers.CarrierAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        related_name="sims",
+    )
+    # Whether the carrier has caught up with the state above (sims/network.py): `pending` from the change
+    # that needs the network (in its transaction) until the push worker has the carrier's answer.
+    network_status = models.CharField(
+        max_length=8, choices=NetworkStatus.choices, default=NetworkStatus.SYNCED, db_default=NetworkStatus.SYNCED
+    )
+    # Bumped by every change that needs the network: the worker marks a SIM synced only if no newer
+    # change came meanwhile, and the ICCID with it is the change's idempotency key.
+    network_version = models.PositiveIntegerField(default=0, db_default=0)
+    network_since = models.DateTimeField(null=True, blank=True, help_text="When the change now pending or failed was made.")
+    network_error = models.CharField(max_length=300, blank=True, default="", db_default="")
+    network_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    network_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "SIM"
@@ -86,6 +117,18 @@ class Sim(models.Model):
             # Only developers' own SIMs: product SIMs, the millions, skip this index.
             models.Index(
                 fields=["owner_user", "iccid"], name="sim_owner_user_iccid", condition=Q(owner_user__isnull=False)
+            ),
+            # The push worker's queue, and a product's SIMs waiting on or refused by the network: only
+            # those rows are in these indexes, never the synced millions.
+            models.Index(
+                fields=["carrier_account", "network_retry_at", "id"],
+                name="sim_network_pending",
+                condition=Q(network_status=NetworkStatus.PENDING),
+            ),
+            models.Index(
+                fields=["product", "network_status", "iccid"],
+                name="sim_network_unsynced",
+                condition=~Q(network_status=NetworkStatus.SYNCED),
             ),
         ]
 

@@ -1,0 +1,123 @@
+"""The simulator: a carrier network kept in the console's database (SimulatedSim), for demos and tests.
+
+It holds an inventory (ICCIDs starting with one of `inventory_prefixes`; all, without any; never the
+ones ending in one of `refuse_suffixes`), keeps each SIM's state on its network, refuses what a real
+network refuses (anything but termination for a terminated SIM, a SIM not in its inventory), and has
+the latency (`latency_ms`) and the outages (`failure_rate`, 0 to 1: the share of calls that fail as a
+timeout would) of a real carrier's API, to test retries. Usage comes from sims.carriers.simulator,
+a pure function of ICCID and hour.
+
+Settings come from the carrier account (CarrierAccount.settings); the built-in simulator of products
+without an account takes CARRIER_SIMULATOR_DELAY_MS and CARRIER_SIMULATOR_REFUSE_SUFFIXES.
+"""
+
+import random
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, NetworkChange, Result, Target
+from carriers.models import SimulatedSim
+from sims.carriers.base import HOUR
+from sims.carriers.simulator import SimulatorCarrier
+from sims.models import Sim
+from sims.usage import UsageRow
+
+NOT_HELD = "SIM not in this account's inventory (simulated carrier)."
+TERMINATED = "The SIM is terminated on the network: it can never be used again (simulated carrier)."
+
+
+class SimulatorAdapter:
+    code: ClassVar[str] = "simulator"
+    label: ClassVar[str] = "Simulator"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.ACTIVATE,
+            Capability.SUSPEND,
+            Capability.RESUME,
+            Capability.PAUSE_DATA,
+            Capability.TERMINATE,
+            Capability.DATA_LIMIT,
+            Capability.USAGE,
+            Capability.INVENTORY,
+        }
+    )
+    credential_fields: ClassVar[dict[str, str]] = {}
+    batch_size: ClassVar[int] = 1000
+
+    def __init__(self, *, settings: dict[str, Any], credentials: dict[str, str]) -> None:
+        self.account_id: int | None = settings.get("account_id")
+        self.latency = float(settings.get("latency_ms") or 0) / 1000
+        self.failure_rate = float(settings.get("failure_rate") or 0)
+        self.prefixes = tuple(settings.get("inventory_prefixes") or ())
+        self.refused = tuple(settings.get("refuse_suffixes") or ())
+
+    def _call(self) -> None:
+        """What every call to a real API has: time on the wire, and now and then no answer."""
+        if self.latency:
+            time.sleep(self.latency)
+        if self.failure_rate and random.random() < self.failure_rate:
+            raise CarrierUnavailable("The simulated carrier did not answer (a timeout): it is tried again shortly.")
+
+    def _in_inventory(self, iccid: str) -> bool:
+        return (not self.prefixes or iccid.startswith(self.prefixes)) and not (self.refused and iccid.endswith(self.refused))
+
+    def check(self) -> str:
+        self._call()
+        held = SimulatedSim.objects.filter(account_id=self.account_id).count()
+        return f"The simulator answered: {held:,} SIMs of this account on its network."
+
+    def holds(self, iccids: list[str]) -> set[str]:
+        self._call()
+        return {iccid for iccid in iccids if self._in_inventory(iccid)}
+
+    def register(self, iccid: str, proof: str) -> Result:
+        raise NotImplementedError("The simulator needs no proof: it holds the SIMs of its inventory.")
+
+    def apply(self, changes: list[NetworkChange]) -> list[Result]:
+        self._call()
+        now = timezone.now()
+        results: list[Result] = []
+        with transaction.atomic():
+            known = {sim.iccid: sim for sim in SimulatedSim.objects.select_for_update().filter(iccid__in=[c.iccid for c in changes])}
+            new, changed = [], []
+            for change in changes:
+                sim = known.get(change.iccid)
+                if sim is None and not self._in_inventory(change.iccid):
+                    results.append(Result(change.iccid, False, NOT_HELD))
+                    continue
+                if sim is not None and sim.status == SimulatedSim.Status.TERMINATED and change.target != Target.TERMINATED:
+                    results.append(Result(change.iccid, False, TERMINATED))
+                    continue
+                if sim is None:
+                    sim = SimulatedSim(account_id=self.account_id, iccid=change.iccid, status=change.target, changes=1)
+                    sim.data_limit_mb, sim.updated_at = change.data_limit_mb, now
+                    new.append(sim)
+                elif (sim.status, sim.data_limit_mb) == (change.target, change.data_limit_mb):
+                    sim.repeats += 1  # the same state asked again: nothing changes on the network
+                    changed.append(sim)
+                else:
+                    sim.status, sim.data_limit_mb, sim.updated_at = change.target, change.data_limit_mb, now
+                    sim.account_id = self.account_id
+                    sim.changes += 1
+                    changed.append(sim)
+                results.append(Result(change.iccid, True))
+            SimulatedSim.objects.bulk_create(new)
+            SimulatedSim.objects.bulk_update(changed, ["status", "data_limit_mb", "account_id", "changes", "repeats", "updated_at"])
+        return results
+
+    def sims(self) -> Iterator[CarrierSim]:
+        self._call()
+        for sim in SimulatedSim.objects.filter(account_id=self.account_id).order_by("iccid").iterator(chunk_size=5000):
+            yield CarrierSim(sim.iccid, Target(sim.status), sim.get_status_display(), sim.updated_at)
+
+    def usage_records(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator[UsageRow]:
+        self._call()
+        homes = dict(Sim.objects.filter(iccid__in=iccids).values_list("iccid", "home_country"))
+        yield from SimulatorCarrier().usage_records(
+            sims=((iccid, homes.get(iccid, "")) for iccid in iccids), since=since, until=until, step=HOUR
+        )

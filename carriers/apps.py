@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class CarriersConfig(AppConfig):
+    name = "carriers"
+    verbose_name = "Carriers"
+
+    def ready(self) -> None:
+        # At start-up, once every app's models are loaded (Django's order): the push worker hears of
+        # the domain's changes, and retries on the periodic tick, without the domain knowing of it.
+        from carriers.push import push_due, queue_push_for_event
+        from sims.events import event_published
+        from sims.periodic import every_tick
+
+        event_published.connect(queue_push_for_event, dispatch_uid="carriers.push.queue_push_for_event")
+        every_tick(push_due)

@@ -1,0 +1,95 @@
+from django.conf import settings as django_settings
+from django.db import models
+from django.utils import timezone
+
+
+class CarrierAccount(models.Model):
+    """A product's account at a carrier: which adapter, its settings, its credentials (encrypted,
+    carriers/credentials.py) and the ICCID ranges it owns. A product with no account uses the
+    console's built-in simulator (settings.CARRIER_ADAPTER)."""
+
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="carrier_accounts")
+    name = models.CharField(max_length=80)
+    adapter = models.CharField(max_length=20, help_text="simulator, twilio or emnify (carriers/adapters).")
+    # Not secret: an API's base URL, Twilio's fleet names, the simulator's inventory and latency.
+    settings = models.JSONField(default=dict, blank=True)
+    # A Fernet token of the credentials' JSON; never decrypted for display.
+    credentials = models.TextField(blank=True, editable=False)
+    # Issuer prefixes (digits, comma-separated): an imported ICCID goes to the account with the
+    # longest prefix it starts with; an account without prefixes takes what no other account claims.
+    iccid_prefixes = models.CharField("ICCID prefixes", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Health, written by every call the push worker, reconciliation and imports make.
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="carrieraccount_name_per_product")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def prefixes(self) -> list[str]:
+        return [prefix.strip() for prefix in self.iccid_prefixes.split(",") if prefix.strip()]
+
+
+class SimulatedSim(models.Model):
+    """The simulator's network: what the simulated carrier holds and the state each SIM is in there.
+    A row appears when the simulator first acts on a SIM of its inventory."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "On the network"
+        PAUSED = "paused", "Registered, data off"
+        SUSPENDED = "suspended", "Off the network"
+        TERMINATED = "terminated", "Terminated"
+
+    # Empty: the built-in simulator of products without a carrier account.
+    account = models.ForeignKey(CarrierAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    iccid = models.CharField("ICCID", max_length=20)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    data_limit_mb = models.PositiveIntegerField(null=True, blank=True)
+    # Requests that changed nothing (the same state asked again) are counted, not applied: the proof
+    # that sending a change twice is harmless.
+    changes = models.PositiveIntegerField(default=0)
+    repeats = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["iccid"], name="simulatedsim_iccid_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.iccid} ({self.status})"
+
+
+class PushLease(models.Model):
+    """One push worker per carrier account at a time (carriers/push.py): a worker holds the account's
+    lease until `until` and extends it batch by batch; a killed worker's lease runs out and the next
+    worker takes over. `account_key` is the account's id, 0 for the built-in simulator."""
+
+    account_key = models.PositiveBigIntegerField(unique=True)
+    holder = models.CharField(max_length=40, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Push lease of account {self.account_key}"
+
+
+class CarrierCall(models.Model):
+    """One call the console made to a carrier (carriers/health.py): the account's error rate and last
+    success on the Settings page and the fleet header. Kept a week."""
+
+    account_key = models.PositiveBigIntegerField(help_text="The carrier account's id; 0: the built-in simulator.")
+    what = models.CharField(max_length=40)
+    ok = models.BooleanField()
+    error = models.CharField(max_length=300, blank=True)
+    sims = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account_key", "at"], name="carriercall_account_at")]
