@@ -2,6 +2,9 @@
 carrier: its emnify dialect (api/emnify.py, /api/v1/) in a `manage.py runserver` subprocess with its
 own SQLite database. What the carrier did is read back from that database file: the SIM's state
 and the lifecycle events the adapter's requests made there.
+
+What the dialect cannot say (endpoints, batch registration by BIC) is tested against a small fake
+whose answers are emnify-sdk's own pydantic models (`FakeEmnify`, at the end).
 """
 
 import json
@@ -11,8 +14,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+import re
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,9 @@ from sims.models import NetworkStatus, Sim, State
 from tests.conftest import ROOT
 
 try:
+    from emnify.modules.device.models import RetrieveDevice
+    from emnify.modules.sim.models import SimList
+
     from carriers.adapters.emnify import EmnifyAdapter
 except ImportError as error:  # pragma: no cover - the SDK is in requirements.txt
     pytest.skip(f"emnify-sdk cannot be imported ({error}): pip install -r requirements.txt", allow_module_level=True)
@@ -83,13 +92,13 @@ def free_port() -> int:
 class CarrierConsole:
     """A second SIM Console, with its own database, serving emnify's API on a port of its own."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, *, rate_limit: int = 100_000) -> None:
         self.database = database
         self.env = {
             **{key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "TEST_CLOCK", "DJANGO_"))},
             "DEBUG": "1",
             "DATABASE_URL": f"sqlite:///{database}",
-            "API_RATE_LIMIT": "100000",
+            "API_RATE_LIMIT": str(rate_limit),
         }
         self.process: subprocess.Popen | None = None
         self.url = ""
@@ -336,3 +345,193 @@ def test_the_push_worker_suspends_at_the_carrier_and_syncs_here(carrier, product
     assert carrier["console"].events(iccid) == ["deactivate"]
     account.refresh_from_db()
     assert account.last_success_at is not None
+
+
+def test_a_carrier_whose_database_is_down_answers_503_and_is_unavailable(tmp_path):
+    broken = CarrierConsole(tmp_path / "never-migrated.sqlite3")  # every query fails: the console answers 503
+    broken.start()
+    try:
+        emnify = EmnifyAdapter(settings={"api_base_url": broken.url}, credentials={"application_token": "simc_any"})
+        with pytest.raises(CarrierUnavailable, match=r"emnify's API failed \(HTTP 503\): the changes wait"):
+            emnify.apply([change(carrier_iccid(1), Target.SUSPENDED)])
+    finally:
+        broken.stop()
+
+
+def test_emnifys_rate_limit_makes_the_batch_wait(carrier):
+    limited = CarrierConsole(carrier["console"].database, rate_limit=2)
+    limited.start()
+    try:
+        emnify = EmnifyAdapter(settings={"api_base_url": limited.url}, credentials={"application_token": carrier["token"]})
+        iccid = carrier["iccid"]["active3"]
+        with pytest.raises(CarrierUnavailable, match=r"emnify's rate limit was reached \(HTTP 429\)"):
+            emnify.apply([change(iccid, Target.ACTIVE)] * 4)
+    finally:
+        limited.stop()
+    assert carrier["console"].state(iccid) == "active"
+
+
+def test_a_refused_or_unreachable_change_shows_on_the_sim_here(carrier, product, make_sim):
+    terminated = carrier["iccid"]["terminated"]
+    account = CarrierAccount.objects.create(
+        product=product, name="emnify EU", adapter="emnify", settings={"api_base_url": carrier["url"]},
+        credentials=encrypt({"application_token": carrier["token"]}),
+    )
+    sim = make_sim(product, state=State.SUSPENDED, iccid=terminated, carrier_account=account)
+    apply_action(sims=sim, action=Action.REACTIVATE, actor=ADMIN)
+
+    report = push(account_key=account.pk)
+
+    sim.refresh_from_db()
+    assert (report.refused, sim.state, sim.network_status) == (1, State.ACTIVE, NetworkStatus.FAILED)
+    assert sim.network_error.startswith("emnify: Cannot change the SIM to 1 Activated.")
+
+    account.settings = {"api_base_url": f"http://127.0.0.1:{free_port()}"}  # nothing listens there
+    account.save()
+    apply_action(sims=sim, action=Action.DEACTIVATE, actor=ADMIN)
+    report = push(account_key=account.pk)
+    sim.refresh_from_db()
+    assert report.unavailable.startswith("emnify could not be reached at http://127.0.0.1:")
+    assert (sim.network_status, sim.network_attempts) == (NetworkStatus.PENDING, 1)
+    assert sim.network_error.startswith("Carrier unavailable: emnify could not be reached")
+    assert carrier["console"].state(terminated) == "terminated"
+
+
+# --- What the dialect cannot say: a fake answering with emnify-sdk's own models ------------------
+
+
+class FakeEmnify:
+    """emnify's SIM, endpoint and batch-registration calls, answered with emnify-sdk's models."""
+
+    def __init__(self) -> None:
+        self.sims: dict[int, dict[str, Any]] = {}  # id -> {"iccid", "status", "endpoint"}
+        self.endpoints: dict[int, int] = {}  # id -> endpoint status
+        self.batches: dict[str, list[int]] = {}  # BIC -> SIM ids
+        self.requests: list[tuple] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def answer(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode() if body is not None else b""
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def handle_one(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                path, _, query = self.path.partition("?")
+                if path != "/api/v1/authenticate":
+                    fake.requests.append((self.command, path, body))
+                if path == "/api/v1/authenticate":
+                    return self.answer(200, {"auth_token": "fake-auth"})
+                if self.headers.get("Authorization") != "Bearer fake-auth":
+                    return self.answer(401, {"error_code": 401, "error_token": "unauthorized", "message": "Unauthorized"})
+                if path == "/api/v1/sim" and self.command == "GET":
+                    iccid = re.search(r"iccid%3A(\d+)", query)
+                    rows = [fake.sim_json(i) for i, sim in fake.sims.items() if not iccid or iccid.group(1) in sim["iccid"]]
+                    return self.answer(200, rows, {"X-Total-Pages": "1"})
+                if match := re.fullmatch(r"/api/v1/sim/(\d+)", path):
+                    fake.sims[int(match.group(1))]["status"] = int(body["status"]["id"])
+                    return self.answer(204)
+                if match := re.fullmatch(r"/api/v1/endpoint/(\d+)", path):
+                    endpoint = int(match.group(1))
+                    if self.command == "PATCH":
+                        fake.endpoints[endpoint] = int(body["status"]["id"])
+                        return self.answer(204)
+                    status = fake.endpoints[endpoint]
+                    device = RetrieveDevice(
+                        id=endpoint, name=f"tracker-{endpoint}", service_profile={"id": 1}, tariff_profile={"id": 1},
+                        status={"id": status, "description": ["Enabled", "Disabled"][status]},
+                    )
+                    return self.answer(200, json.loads(device.json(exclude_none=True)))
+                if match := re.fullmatch(r"/api/v1/sim_batch/bic/(.+)", path):
+                    if match.group(1) not in fake.batches:
+                        return self.answer(404, {"error_code": 404, "error_token": "not_found", "message": "BIC not found"})
+                    for sim_id in fake.batches[match.group(1)]:
+                        fake.sims[sim_id]["status"] = int(body["id"])
+                    return self.answer(200, [fake.sim_json(sim_id) for sim_id in fake.batches[match.group(1)]])
+                return self.answer(404, {"error_code": 404, "error_token": "not_found", "message": "No such call"})
+
+            do_GET = do_PATCH = do_POST = handle_one
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def sim_json(self, sim_id: int) -> dict[str, Any]:
+        sim = self.sims[sim_id]
+        names = {0: "Issued", 1: "Activated", 2: "Suspended", 3: "Deleted"}
+        endpoint = {"id": sim["endpoint"], "name": f"tracker-{sim['endpoint']}"} if sim["endpoint"] else None
+        model = SimList(id=sim_id, iccid=sim["iccid"], status={"id": sim["status"], "description": names[sim["status"]]}, endpoint=endpoint)
+        return json.loads(model.json(by_alias=True, exclude_none=True))
+
+    def adapter(self) -> EmnifyAdapter:
+        return EmnifyAdapter(settings={"api_base_url": self.url}, credentials={"application_token": "app-token"})
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeEmnify]:
+    server = FakeEmnify()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_pause_disables_the_endpoint_and_keeps_the_sim_activated(fake):
+    iccid = carrier_iccid(700)
+    fake.sims[11] = {"iccid": iccid, "status": 1, "endpoint": 7}
+    fake.endpoints[7] = 0
+
+    assert fake.adapter().apply([change(iccid, Target.PAUSED)]) == [Result(iccid, True)]
+
+    assert fake.requests == [
+        ("GET", "/api/v1/sim", None),
+        ("GET", "/api/v1/endpoint/7", None),
+        ("PATCH", "/api/v1/endpoint/7", {"status": {"id": 1.0, "description": "Disabled"}}),
+    ]
+    assert (fake.sims[11]["status"], fake.endpoints[7]) == (1, 1)
+
+
+def test_resume_activates_the_sim_and_enables_its_endpoint(fake):
+    iccid = carrier_iccid(701)
+    fake.sims[12] = {"iccid": iccid, "status": 2, "endpoint": 8}
+    fake.endpoints[8] = 1
+
+    assert fake.adapter().apply([change(iccid, Target.ACTIVE)]) == [Result(iccid, True)]
+
+    assert fake.requests == [
+        ("GET", "/api/v1/sim", None),
+        ("PATCH", "/api/v1/sim/12", {"status": {"id": 1, "description": "Activated"}}),
+        ("GET", "/api/v1/endpoint/8", None),
+        ("PATCH", "/api/v1/endpoint/8", {"status": {"id": 0.0, "description": "Enabled"}}),
+    ]
+    assert (fake.sims[12]["status"], fake.endpoints[8]) == (1, 0)
+    fake.requests.clear()
+    assert fake.adapter().apply([change(iccid, Target.ACTIVE)]) == [Result(iccid, True)]
+    assert fake.requests == [("GET", "/api/v1/sim", None), ("GET", "/api/v1/endpoint/8", None)]  # there already
+
+
+def test_register_by_batch_identification_code(fake):
+    in_batch, elsewhere = carrier_iccid(702), carrier_iccid(703)
+    fake.sims[13] = {"iccid": in_batch, "status": 0, "endpoint": None}
+    fake.sims[14] = {"iccid": elsewhere, "status": 0, "endpoint": None}
+    fake.batches["BIC-7"] = [13]
+    emnify = fake.adapter()
+
+    assert emnify.register(in_batch, " BIC-7 ") == Result(in_batch, True)
+    assert fake.requests == [("PATCH", "/api/v1/sim_batch/bic/BIC-7", {"id": 1, "description": "Activated"})]
+    assert fake.sims[13]["status"] == 1
+    assert emnify.register(elsewhere, "BIC-7") == Result(
+        elsewhere, False, "emnify registered that code's batch, but this ICCID is not in it: check the code on this SIM's card."
+    )
+    assert emnify.register(elsewhere, "BIC-404") == Result(elsewhere, False, "emnify: Invalid bic number")
+    assert emnify.register(elsewhere, "") == Result(elsewhere, False, "Enter the batch identification code (BIC) printed on the SIM's card.")
+    assert fake.sims[14]["status"] == 0
