@@ -27,6 +27,8 @@ activates) the batch the code is printed for.
 emnify's API names SIMs by a numeric id, not by ICCID: each change first looks the SIM up by ICCID
 (the SIM list with an iccid filter), which also gives its status, so a state the SIM is already in
 is answered as done without a second call (emnify refuses a status change to the same status).
+emnify takes no idempotency key: this read of the state first is what makes a change sent twice
+(a worker that died after emnify's answer) harmless.
 
 The SDK reads its base URL once, from EMNIFY_SDK_API_ENDPOINT_URL at import, and sends every call
 with `requests.get/patch/...` and no timeout. So that each account has its own URL and a hung
@@ -43,6 +45,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
+import pydantic
 import requests  # type: ignore[import-untyped]
 from emnify import EMnify  # type: ignore[import-untyped]
 from emnify import api_manager as sdk_api
@@ -106,6 +109,8 @@ def _make_request(self: Any, client: Any, method_url: str, data: Any = None, fil
         timeout=client.timeout,
     )
     if isinstance(self, sdk_api.Authenticate):
+        if response.status_code == 404:  # emnify-sdk 0.5.3's handler of this answer raises a TypeError
+            raise CarrierUnavailable(f"{client.base_url} has no emnify authentication call (HTTP 404): is api_base_url emnify's API?")
         return response  # a refused application token raises UnauthorisedException in the SDK
     in_a_row = getattr(client.refusals, "count", 0)
     client.refusals.count = in_a_row + 1 if response.status_code == 401 else 0
@@ -191,8 +196,10 @@ class EmnifyAdapter:
         except sdk_errors.UnknownStatusCodeException as error:
             status = str(error).rsplit(" ", 1)[-1]
             raise CarrierUnavailable(self._status_message(status)) from None
-        except sdk_errors.JsonDecodeException:
-            raise CarrierUnavailable(f"emnify's answer at {self.base_url} was not JSON: is api_base_url emnify's API?") from None
+        except (sdk_errors.JsonDecodeException, pydantic.ValidationError, requests.exceptions.JSONDecodeError):
+            raise CarrierUnavailable(
+                f"emnify's answer at {self.base_url} was not what emnify-sdk reads: is api_base_url emnify's API?"
+            ) from None
         except requests.Timeout:
             raise CarrierUnavailable(f"emnify did not answer in {self.client.timeout:g} s ({self.base_url}): tried again shortly.") from None
         except requests.RequestException as error:
@@ -255,16 +262,14 @@ class EmnifyAdapter:
         self._ask(lambda: None)  # no token: unavailable before any thread starts
         with ThreadPoolExecutor(max_workers=min(THREADS, len(changes)), thread_name_prefix="emnify") as pool:
             futures = [pool.submit(self._apply_one, change) for change in changes]
-            results, unavailable = [], None
+            results = []
             for future in futures:
                 try:
                     results.append(future.result())
-                except CarrierUnavailable as error:
-                    unavailable = unavailable or error
+                except CarrierUnavailable:
                     for other in futures:
-                        other.cancel()  # emnify is down or refusing us: stop asking
-        if unavailable is not None:
-            raise unavailable
+                        other.cancel()  # emnify is down or refusing us: stop asking (the running ones finish)
+                    raise
         return results
 
     def _apply_one(self, change: NetworkChange) -> Result:

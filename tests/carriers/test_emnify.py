@@ -308,6 +308,12 @@ def test_a_wrong_application_token_makes_the_carrier_unavailable(carrier):
         EmnifyAdapter(settings={"api_base_url": carrier["url"]}, credentials={}).check()
 
 
+def test_a_url_that_is_not_emnifys_api_says_so(carrier):
+    emnify = EmnifyAdapter(settings={"api_base_url": f"{carrier['url']}/elsewhere/api"}, credentials={"application_token": carrier["token"]})
+    with pytest.raises(CarrierUnavailable, match=r"/elsewhere/api has no emnify authentication call \(HTTP 404\): is api_base_url emnify's API\?"):
+        emnify.check()
+
+
 def test_a_stopped_carrier_is_unavailable_and_nothing_is_claimed(carrier):
     second = CarrierConsole(carrier["console"].database)
     second.start()
@@ -365,7 +371,7 @@ def test_emnifys_rate_limit_makes_the_batch_wait(carrier):
         emnify = EmnifyAdapter(settings={"api_base_url": limited.url}, credentials={"application_token": carrier["token"]})
         iccid = carrier["iccid"]["active3"]
         with pytest.raises(CarrierUnavailable, match=r"emnify's rate limit was reached \(HTTP 429\)"):
-            emnify.apply([change(iccid, Target.ACTIVE)] * 4)
+            emnify.apply([change(iccid, Target.ACTIVE)] * 40)
     finally:
         limited.stop()
     assert carrier["console"].state(iccid) == "active"
