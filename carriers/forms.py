@@ -19,15 +19,15 @@ def adapter_choices() -> list[tuple[str, str]]:
     return [(code, adapter_class(code).label) for code in ADAPTERS]
 
 
-def _digits_list(value: str, *, what: str) -> list[str]:
+def digits_list(value: str, *, what: str) -> list[str]:
     """'8901, 8944' -> ['8901', '8944'], each checked: digits only, 2 to 19 of them, none twice."""
     prefixes = [part.strip().replace(" ", "") for part in value.split(",") if part.strip()]
     low, high = PREFIX_DIGITS
     for prefix in prefixes:
         if not prefix.isdigit():
-            raise forms.ValidationError(f"“{prefix}” is not a {what}: use digits only, separated by commas (for example 8901260, 894400).")
+            raise forms.ValidationError(f"“{prefix}” is not {what}: use digits only, separated by commas (for example 8901260, 894400).")
         if not low <= len(prefix) <= high:
-            raise forms.ValidationError(f"“{prefix}” has {len(prefix)} digits: a {what} has {low} to {high} (the start of an ICCID).")
+            raise forms.ValidationError(f"“{prefix}” has {len(prefix)} digit{'s' if len(prefix) != 1 else ''}: {what} has {low} to {high} (the start of an ICCID).")
     twice = sorted({prefix for prefix in prefixes if prefixes.count(prefix) > 1})
     if twice:
         raise forms.ValidationError(f"{', '.join(twice)} is given twice: list each prefix once.")
@@ -122,7 +122,7 @@ class CarrierAccountForm(forms.Form):
         return name
 
     def clean_iccid_prefixes(self) -> str:
-        prefixes = _digits_list(self.cleaned_data["iccid_prefixes"], what="ICCID prefix")
+        prefixes = digits_list(self.cleaned_data["iccid_prefixes"], what="an ICCID prefix")
         others = CarrierAccount.objects.filter(product=self.product)
         if self.account is not None:
             others = others.exclude(pk=self.account.pk)
@@ -136,7 +136,7 @@ class CarrierAccountForm(forms.Form):
         return ", ".join(prefixes)
 
     def clean_inventory_prefixes(self) -> list[str]:
-        return _digits_list(self.cleaned_data.get("inventory_prefixes") or "", what="prefix")
+        return digits_list(self.cleaned_data.get("inventory_prefixes") or "", what="a prefix")
 
     def _credentials(self) -> dict[str, str]:
         stored: dict[str, str] = {}

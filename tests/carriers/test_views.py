@@ -103,8 +103,8 @@ def test_an_empty_credential_keeps_the_stored_one_and_a_typed_one_replaces_it(ow
 @pytest.mark.parametrize(
     ("prefixes", "error"),
     [
-        ("89012a", "“89012a” is not a ICCID prefix: use digits only"),
-        ("8", "“8” has 1 digits: a ICCID prefix has 2 to 19"),
+        ("89012a", "“89012a” is not an ICCID prefix: use digits only"),
+        ("8", "“8” has 1 digit: an ICCID prefix has 2 to 19"),
         ("89012345678901234567", "has 20 digits"),
         ("8944, 8944", "8944 is given twice"),
         ("8944, 8901", "8944 is already the prefix of “EU fleet”"),
