@@ -39,3 +39,12 @@ def clock(moment: datetime | None) -> str:
         return ""
     moment = timezone.localtime(moment)
     return f"{moment:%H:%M}" if moment.date() == timezone.localdate() else f"{moment.day} {moment:%b %H:%M}"
+
+
+@register.simple_tag
+def carrier_lacks(sim: Sim, actions: list[Action]) -> str:
+    """The actions the SIM's state allows and its carrier cannot do, in words ('Terminate'), for the note
+    that says why they are not offered."""
+    return ", ".join(
+        action.label for action in actions if State(sim.state) in TRANSITIONS[action] and not network.carrier_can(sim, action)
+    )

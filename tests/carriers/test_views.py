@@ -317,8 +317,11 @@ def test_actions_the_sims_carrier_cannot_do_are_not_offered_and_refused_when_pos
     sim = make_sim(product, carrier_account=account)
     page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
     assert "Terminate permanently" not in page and ">Deactivate<" in page
+    assert "Not offered: Terminate. US fleet, this SIM's carrier, cannot do it from the console." in text_of(
+        owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid]))
+    )
     menu = owner_client.get(reverse("sim_menu", args=[product.slug, sim.iccid])).content.decode()
-    assert "Terminate" not in menu
+    assert "Terminate permanently" not in menu
 
     page = text_of(owner_client.post(reverse("sim_action", args=[product.slug, sim.iccid, "terminate"]), follow=True))
     assert "Terminate is not possible for this SIM: the carrier (US fleet) cannot terminate a SIM." in page
