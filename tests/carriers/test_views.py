@@ -354,3 +354,23 @@ def test_the_bulk_bar_offers_no_action_none_of_the_products_carriers_can_do(owne
     make_sim(product)
     page = owner_client.get(reverse("sim_list", args=[product.slug])).content.decode()
     assert 'value="terminate"' not in page and 'value="deactivate"' in page
+
+
+def test_a_bulk_action_on_the_sims_matching_the_network_filter_changes_only_those(owner_client, product, make_sim, settings):
+    refused = make_sim(product, network_status=NetworkStatus.FAILED, network_error="No.")
+    other = make_sim(product)
+    response = owner_client.post(reverse("sims_bulk", args=[product.slug]), {"action": "deactivate", "scope": "matching", "network": "refused"})
+    assert response.status_code == 302
+    refused.refresh_from_db()
+    other.refresh_from_db()
+    assert (refused.state, other.state) == (State.SUSPENDED, State.ACTIVE)
+
+
+def test_a_bulk_job_keeps_the_network_filter(product, owner, make_sim):
+    from sims.bulk_jobs import _sims_after
+    from sims.models import BulkJob
+
+    refused = make_sim(product, network_status=NetworkStatus.FAILED, network_error="No.")
+    make_sim(product)
+    job = BulkJob.objects.create(product=product, created_by=owner, submission="t", action="deactivate", filters={"network": "refused"})
+    assert _sims_after(job, 0) == [refused.pk]
