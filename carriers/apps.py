@@ -8,9 +8,13 @@ class CarriersConfig(AppConfig):
     def ready(self) -> None:
         # At start-up, once every app's models are loaded (Django's order): the push worker hears of
         # the domain's changes, and retries on the periodic tick, without the domain knowing of it.
+        from carriers.adapters import adapter_class
         from carriers.push import push_due, queue_push_for_event
         from sims.events import event_published
+        from sims.network import provide_capabilities
         from sims.periodic import every_tick
 
         event_published.connect(queue_push_for_event, dispatch_uid="carriers.push.queue_push_for_event")
         every_tick(push_due)
+        # The console hides what a SIM's carrier cannot do (sims/network.py), by adapter code.
+        provide_capabilities(lambda code: frozenset(capability.value for capability in adapter_class(code).capabilities))

@@ -44,6 +44,9 @@ class SimFilterForm(forms.Form):
     country = forms.ChoiceField(choices=_country_choices, required=False, widget=CountrySelect)
     q = forms.CharField(label="ICCID", required=False, max_length=40)
     spikes = forms.BooleanField(label="Spiking", required=False)
+    network = forms.ChoiceField(
+        choices=[("", "Any"), ("pending", "Pending on the network"), ("refused", "Refused by the carrier")], required=False
+    )
     sort = forms.ChoiceField(
         choices=[("", "ICCID"), *((order, order) for order in ORDERS if order != "iccid")],
         required=False,

@@ -31,7 +31,7 @@ from lib.calendar import billing_period_start
 from lib.units import MB
 from products.models import Product
 from sims.limits import period_usage
-from sims.models import Sim, SimPeriodUsage, UsageSpike
+from sims.models import NetworkStatus, Sim, SimPeriodUsage, UsageSpike
 
 ICCID_MAX_DIGITS = 20
 DIGITS = "0123456789"
@@ -77,9 +77,12 @@ class SimSelection:
 
 
 def select_sims(
-    *, product: Product, state: str = "", country: str = "", fragment: str = "", spiking_on: date | None = None
+    *, product: Product, state: str = "", country: str = "", fragment: str = "", spiking_on: date | None = None, network: str = ""
 ) -> SimSelection:
     sims = Sim.objects.filter(product=product)
+    if network:
+        # pending: waiting for the carrier; refused: the carrier said no (the partial index of unsynced SIMs).
+        sims = sims.filter(network_status=NetworkStatus.FAILED if network == "refused" else NetworkStatus.PENDING)
     if spiking_on is not None:
         # A day's spikes are few (its index gives them); the SIMs are then looked up by id.
         spiking = UsageSpike.objects.filter(product=product, day=spiking_on).values("sim_id")
@@ -242,7 +245,10 @@ def _first_iccids_per_range(sims: QuerySet[Sim], starts: Sequence[str], *, order
 
 
 # What a row of the list and of its export shows: the other columns cost a third of an export's time.
-LISTED = ["iccid", "product_id", "state", "state_changed_at", "home_country", "data_limit_mb", "imsi", "msisdn"]
+LISTED = [
+    "iccid", "product_id", "state", "state_changed_at", "home_country", "data_limit_mb", "imsi", "msisdn",
+    "network_status", "network_error", "network_since",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,6 +33,7 @@ from sims.export import sim_csv
 from sims.list_links import MAX_PAGE_NUMBER, page_links, page_position, sort_links, with_params
 from sims.listing import ListOrder, SimPage, SimSelection, add_period_use, page_of_sims, select_sims, ticked_sims
 from sims.models import BulkJob, Sim, SimDailyUsage, State
+from sims.network import BUILT_IN_ADAPTER, adapter_can, adapters_unable, carrier_can, refusal
 from sims.spikes import latest_spike_day
 
 REFUSED_ICCIDS_SHOWN = 20
@@ -41,7 +42,7 @@ CHART_DAYS = 60
 
 
 def _get_sim_for_product(product: Product, iccid: str) -> Sim:
-    return get_object_or_404(Sim.objects.select_related("product"), product=product, iccid=iccid)
+    return get_object_or_404(Sim.objects.select_related("product", "carrier_account"), product=product, iccid=iccid)
 
 
 def _filter_of(product: Product, params: QueryDict) -> tuple[SimFilterForm, dict[str, Any] | None]:
@@ -55,7 +56,9 @@ def _filter_of(product: Product, params: QueryDict) -> tuple[SimFilterForm, dict
         spiking_on = latest_spike_day(product, today=timezone.now().date())
         if spiking_on is None:
             return form, None
-    return form, {"state": data["state"], "country": data["country"], "fragment": data["q"], "spiking_on": spiking_on}
+    return form, {
+        "state": data["state"], "country": data["country"], "fragment": data["q"], "spiking_on": spiking_on, "network": data["network"],
+    }  # fmt: skip
 
 
 def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSelection]:
@@ -63,6 +66,35 @@ def _filtered(product: Product, params: QueryDict) -> tuple[SimFilterForm, SimSe
     if chosen is None:
         return form, SimSelection(product=product, sims=Sim.objects.none(), fragment="", starts=None)
     return form, select_sims(product=product, **chosen)
+
+
+def selection_for(product: Product, params: QueryDict) -> SimSelection:
+    """The SIMs the SIMs page's filter in `params` selects (none when it is not valid): for the views above sims
+    (carriers' bulk Retry)."""
+    return _filtered(product, params)[1]
+
+
+def _offered_actions(product: Product) -> list[Action]:
+    """The bulk bar's actions: those at least one carrier of the product can carry out (sims/network.py)."""
+    adapters = {BUILT_IN_ADAPTER, *product.carrier_accounts.values_list("adapter", flat=True)}
+    return [action for action in CONSOLE_ACTIONS if any(adapter_can(adapter, action) for adapter in adapters)]
+
+
+def _carrier_refusal(product: Product, action: Action, sims: QuerySet[Sim] | list[int]) -> str | None:
+    """Why the action cannot go to the carrier of some of these SIMs (None: every carrier can)."""
+    adapters = {BUILT_IN_ADAPTER, *product.carrier_accounts.values_list("adapter", flat=True)}
+    unable = adapters_unable(adapters, action)
+    if not unable:
+        return None
+    chosen = Sim.objects.filter(pk__in=sims) if isinstance(sims, list) else sims
+    on_unable = chosen.filter(carrier_account__adapter__in=unable)
+    if BUILT_IN_ADAPTER in unable:
+        on_unable = chosen.filter(Q(carrier_account__adapter__in=unable) | Q(carrier_account__isnull=True))
+    counted = on_unable.order_by().values("carrier_account__name").annotate(sims=Count("pk"))
+    rows = [(row["carrier_account__name"] or "Built-in simulator", row["sims"]) for row in counted]
+    if not rows:
+        return None
+    return refusal(action, ", ".join(name for name, _ in rows), sum(count for _, count in rows))
 
 
 @require_GET
@@ -93,7 +125,7 @@ def sim_list(request: SignedInRequest, slug: str) -> HttpResponse:
         "filter_query": filter_query,
         "count_query": with_params(filter_query, page=number, shown=len(page.sims)),
         "page_query": _page_query(request.GET),
-        "actions": CONSOLE_ACTIONS,
+        "actions": _offered_actions(product),
         # One per rendering of the bulk form: submitted twice, it starts one background job.
         "submission": uuid.uuid4().hex,
     }
@@ -163,7 +195,7 @@ def _page_number(params: QueryDict, page: SimPage) -> int | None:
 def _filter_query(params: QueryDict) -> str:
     """The current filter and sort as a query string, for page links, the count, the export and 'all matching'."""
     kept = QueryDict(mutable=True)
-    for name in ("state", "country", "q", "spikes", "sort"):
+    for name in ("state", "country", "q", "spikes", "network", "sort"):
         if value := params.get(name):
             kept[name] = value
     return kept.urlencode()
@@ -252,6 +284,11 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 def _run_row_action(request: HttpRequest, sim: Sim, action: Action) -> None:
     limit: dict = {}
+    if not carrier_can(sim, action):
+        account = sim.carrier_account if sim.carrier_account_id else None
+        carrier = account.name if account is not None else "Built-in simulator"
+        messages.error(request, f"{sim.iccid}: {refusal(action, carrier)}")
+        return
     if action == Action.SET_DATA_LIMIT:
         form = DataLimitForm(request.POST)
         if not form.is_valid():
@@ -338,7 +375,7 @@ def _chosen_sims(product: Product, data: dict[str, Any], params: QueryDict) -> _
         return _Chosen(described="no SIM (the filter is not valid)")
     filters = {
         "state": chosen["state"], "country": chosen["country"], "q": chosen["fragment"],
-        "spiking_on": chosen["spiking_on"].isoformat() if chosen["spiking_on"] else "",
+        "spiking_on": chosen["spiking_on"].isoformat() if chosen["spiking_on"] else "", "network": chosen["network"],
     }  # fmt: skip
     return _Chosen(described=_described(form, chosen), selection=select_sims(product=product, **chosen), filters=filters)
 
@@ -354,6 +391,8 @@ def _described(form: SimFilterForm, chosen: dict[str, Any]) -> str:
         parts.append(f"ICCID containing {chosen['fragment']}")
     if chosen["spiking_on"]:
         parts.append(f"spiking on {chosen['spiking_on']:%-d %b}")
+    if chosen["network"]:
+        parts.append("pending on the network" if chosen["network"] == "pending" else "refused by the carrier")
     return "SIMs matching " + ", ".join(parts) if parts else "every SIM of the product"
 
 
@@ -397,6 +436,9 @@ def sims_bulk(request: SignedInRequest, slug: str) -> HttpResponse:
     data = form.cleaned_data
     action = Action(data["action"])
     chosen = _chosen_sims(product, data, request.POST)
+    if (refused := _carrier_refusal(product, action, chosen.sims)) is not None:
+        form.add_error("action", refused)
+        return _bulk_answer(request, product, {"product": product, "form": form}, status=400)
     submission = data["submission"] or uuid.uuid4().hex
     threshold = settings.BULK_JOB_ABOVE_SIMS
     counted = chosen.count_up_to(max(threshold, TYPED_CONFIRMATION_ABOVE) + 1)  # exact up to the threshold

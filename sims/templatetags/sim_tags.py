@@ -1,7 +1,11 @@
-from django import template
+from datetime import datetime
 
+from django import template
+from django.utils import timezone
+
+from sims import network
 from sims.lifecycle import TRANSITIONS, Action
-from sims.models import State
+from sims.models import Sim, State
 
 register = template.Library()
 
@@ -20,3 +24,27 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"about {round(seconds / 60)} min"
     return f"about {seconds / 3600:.1f} h"
+
+
+@register.filter
+def carrier_can(sim: Sim, action: str) -> bool:
+    """Whether the SIM's carrier can carry out `action` (sims/network.py): menus hide what it cannot."""
+    return network.carrier_can(sim, action)
+
+
+@register.filter
+def clock(moment: datetime | None) -> str:
+    """'14:02' today (UTC, as the console shows times), '3 Dec 14:02' on another day."""
+    if moment is None:
+        return ""
+    moment = timezone.localtime(moment)
+    return f"{moment:%H:%M}" if moment.date() == timezone.localdate() else f"{moment.day} {moment:%b %H:%M}"
+
+
+@register.simple_tag
+def carrier_lacks(sim: Sim, actions: list[Action]) -> str:
+    """The actions the SIM's state allows and its carrier cannot do, in words ('Terminate'), for the note
+    that says why they are not offered."""
+    return ", ".join(
+        action.label for action in actions if State(sim.state) in TRANSITIONS[action] and not network.carrier_can(sim, action)
+    )

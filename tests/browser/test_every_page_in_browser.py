@@ -31,11 +31,13 @@ from api.tokens import create_token
 from billing.billing import Period
 from billing.invoicing import LATE_USAGE, close_billing_period
 from billing.models import Invoice
+from carriers.health import record_call
+from carriers.models import CarrierAccount
 from imports.importing import count_input, import_iccids, start_import
 from notifications.models import Kind, Notification
 from products.invitations import invite
 from products.models import Product
-from sims.models import BulkJob, Sim, SimDailyUsage, State
+from sims.models import BulkJob, NetworkStatus, Sim, SimDailyUsage, State
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import make_iccid, url_patterns
 from tests.console.access_table import API_PREFIXES, METHODS, PUBLIC, TOKEN_ENDPOINTS
@@ -54,9 +56,11 @@ PAGES = [
     "home", "product_home", "sim_list", "sim_detail", "import_start", "import_job", "import_job_progress",
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
-    "notifications", "notification_settings",
+    "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
+# Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
+ADMIN_PAGES = {"carrier_account_new", "carrier_account_edit"}
 # Pages walked signed out: a person's way in.
 SIGNED_OUT = {"login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation"}
 # GET routes that are not pages of their own, and why.
@@ -77,6 +81,8 @@ NOT_PAGES = {
     "sim_export": "a download",
     "notifications_unread": "a fragment of the top bar",
     "invitation_accept": "where the invitation's link leads (walked as invitation, the link from the mail)",
+    "carrier_accounts": "a fragment of the Settings page",
+    "carrier_health": "a fragment of the SIMs page (the fleet header)",
 }
 
 
@@ -91,6 +97,7 @@ class Console:
     invitation_token: str
     reset_uidb64: str
     reset_token: str
+    account_id: int
 
 
 @pytest.fixture
@@ -129,10 +136,21 @@ def console(transactional_db, prices, monkeypatch) -> Console:
             url=reverse("import_job", kwargs={"slug": SLUG, "job_id": done.pk}), link_text="Open the import", in_console=True, email=False,
         )  # fmt: skip
     alice = product.memberships.get(user__username="alice").user
+    # Two carrier accounts, one of them down, with a SIM waiting and one refused (Settings, the fleet header, the SIM list).
+    account = CarrierAccount.objects.create(product=product, name="emnify Europe", adapter="simulator", iccid_prefixes="8944")
+    CarrierAccount.objects.create(product=product, name="Lab simulator", adapter="simulator", iccid_prefixes="8901260", settings={"latency_ms": 50})
+    record_call(account_key=account.pk, what="apply", ok=True, at=now - timedelta(hours=1))
+    record_call(account_key=account.pk, what="apply", ok=False, error="The carrier did not answer (a timeout).", at=now - timedelta(minutes=20))
+    waiting = Sim.objects.filter(product=product, state=State.SUSPENDED).order_by("pk")[:2]
+    for n, other in enumerate(waiting):
+        status = NetworkStatus.PENDING if n == 0 else NetworkStatus.FAILED
+        Sim.objects.filter(pk=other.pk).update(
+            network_status=status, network_since=now - timedelta(minutes=20), network_error="" if n == 0 else "SIM not in this account's inventory."
+        )
     return Console(
         sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
-        reset_token=default_token_generator.make_token(alice),
+        reset_token=default_token_generator.make_token(alice), account_id=account.pk,
     )  # fmt: skip
 
 
@@ -168,6 +186,8 @@ def url_of(name: str, c: Console) -> str:
         "password_reset_confirm": reverse("password_reset_confirm", kwargs={"uidb64": c.reset_uidb64, "token": c.reset_token}),
         "password_reset_complete": reverse("password_reset_complete"),
         "invitation": reverse("invitation", kwargs={"token": c.invitation_token}),
+        "carrier_account_new": reverse("carrier_account_new", kwargs=product),
+        "carrier_account_edit": reverse("carrier_account_edit", kwargs={**product, "account_id": c.account_id}),
     }[name]
 
 
@@ -228,7 +248,7 @@ def walk(browser, base: str, c: Console, username: str, check, debug: bool = Fal
             if signed_in:
                 sign_in(page, base, username)
             for name in PAGES:
-                if (name in SIGNED_OUT) == signed_in:
+                if (name in SIGNED_OUT) == signed_in or (name in ADMIN_PAGES and username != "demo"):
                     continue
                 errors.clear()
                 response = page.goto(base + url_of(name, c))

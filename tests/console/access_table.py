@@ -59,6 +59,14 @@ METHODS = {
     "notifications_read_all": "POST",
     "notification_read": "POST",
     "notification_settings": "GET,POST",
+    "carrier_accounts": "GET",
+    "carrier_health": "GET",
+    "carrier_account_new": "GET,POST",
+    "carrier_account_edit": "GET,POST",
+    "carrier_account_delete": "POST",
+    "carrier_account_test": "POST",
+    "carrier_sim_retry": "POST",
+    "carrier_sims_retry": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -84,6 +92,9 @@ POST_DATA = {
     "api_tokens": {"name": "walk", "product": "", "scopes": ["sims:list"]},
     "carrier_usage_push": {"records": []},
     "notification_settings": {"spikes_email": "on", "sims_paused_console": "on"},
+    "carrier_account_new": {"name": "Walk carrier", "adapter": "simulator", "iccid_prefixes": "894400"},
+    "carrier_account_edit": {"name": "Walk carrier renamed", "iccid_prefixes": "894401"},
+    "carrier_sims_retry": {"scope": "matching"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -96,7 +107,11 @@ PASSWORD_RESET = {"password_reset": "GET,POST", "password_reset_done": "GET", "p
 # token in the session and leads on to invitation_accept, the page and its form, without the token.
 INVITATION_LINK = {"invitation": "GET", "invitation_accept": "GET,POST"}
 # Every method of these is for product admins only; a member gets 403.
-ADMIN_ONLY = {"team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
+ADMIN_ONLY = {
+    "team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply",
+    "webhook_add", "webhook_active", "webhook_delete", "carrier_account_new", "carrier_account_edit", "carrier_account_delete",
+    "carrier_account_test",
+}  # fmt: skip
 # Members read these pages; only admins change them (their POST).
 ADMIN_ONLY_POST = {"product_settings"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, *INVITATION_LINK}

@@ -43,11 +43,12 @@ from api.emnify import issue_auth_token
 from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Invoice
+from carriers.models import CarrierAccount
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
 from sims.iccid import luhn_check_digit
-from sims.models import BulkJob, Sim, SimEvent, State
+from sims.models import BulkJob, NetworkStatus, Sim, SimEvent, State
 from tests.console.access_table import (
     ADMIN_ONLY,
     ADMIN_ONLY_POST,
@@ -78,6 +79,7 @@ BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
+CARRIER_ACCOUNT = "Quokka Carrier 31337"  # a carrier account of the product, with a SIM refused by its carrier
 
 
 def _iccid(body: str) -> str:
@@ -99,7 +101,7 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
-    "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999,
+    "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -146,6 +148,8 @@ SHOWS = {
     "particle_own_sims": DEVELOPER_ICCID,
     "emnify_sims": NAME,
     "emnify_sim": MSISDN,
+    "carrier_accounts": CARRIER_ACCOUNT,
+    "carrier_account_edit": CARRIER_ACCOUNT,
 }
 
 SIGN_IN, SIGNED_OUT, ALLOWED, HOME = "sign-in", "signed out", "allowed", "home"
@@ -270,6 +274,7 @@ class World:
     notification: Notification
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
+    account: CarrierAccount
 
 
 @pytest.fixture
@@ -310,6 +315,8 @@ def world(db, settings, monkeypatch) -> World:
         body=json.dumps({"events": [{"iccid": PRODUCT_ICCIDS[0], "product": SLUG}]}),
     )  # fmt: skip
     invitation = Invitation.objects.create(product=product, email=INVITEE, invited_by=admin_user, token_hash="f" * 64)
+    account = CarrierAccount.objects.create(product=product, name=CARRIER_ACCOUNT, adapter="simulator", iccid_prefixes="898824")
+    Sim.objects.filter(pk=sims[2].pk).update(carrier_account=account, network_status=NetworkStatus.FAILED, network_error="Refused (walk).")
     notification = Notification.objects.create(
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
         link_text="Open the import", in_console=True, email=False,
@@ -327,7 +334,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -335,7 +342,7 @@ def world(db, settings, monkeypatch) -> World:
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
-        secrets=secrets, traces=traces,
+        secrets=secrets, traces=traces, account=account,
     )  # fmt: skip
 
 
@@ -353,6 +360,8 @@ def fingerprint(w: World) -> tuple:
         list(Invitation.objects.filter(product=w.product).order_by("pk").values_list("email", "accepted_at", "revoked_at")),
         list(Notification.objects.filter(product=w.product).order_by("pk").values_list("pk", "read_at")),
         list(Preference.objects.filter(product=w.product).order_by("pk").values_list("user_id", "kind", "email", "in_console")),
+        list(CarrierAccount.objects.filter(product=w.product).order_by("pk").values_list("name", "iccid_prefixes", "credentials", "last_success_at")),
+        list(ours.order_by("iccid").values_list("network_status", "network_error")),
     )
 
 
@@ -392,6 +401,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "token": "walk-holds-no-invitation-link",
         "uidb64": "MQ",
         "notification_id": w.notification.pk,
+        "account_id": w.account.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""

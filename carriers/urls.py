@@ -1,0 +1,15 @@
+from django.urls import path
+
+from carriers import views
+
+# Included from console/urls.py before the SIM pages ("sims/retry/" must match before "sims/<iccid>/").
+urlpatterns = [
+    path("products/<slug:slug>/carriers/", views.carrier_accounts, name="carrier_accounts"),
+    path("products/<slug:slug>/carriers/health/", views.carrier_health, name="carrier_health"),
+    path("products/<slug:slug>/carriers/new/", views.carrier_account_new, name="carrier_account_new"),
+    path("products/<slug:slug>/carriers/<int:account_id>/", views.carrier_account_edit, name="carrier_account_edit"),
+    path("products/<slug:slug>/carriers/<int:account_id>/delete/", views.carrier_account_delete, name="carrier_account_delete"),
+    path("products/<slug:slug>/carriers/<int:account_id>/test/", views.carrier_account_test, name="carrier_account_test"),
+    path("products/<slug:slug>/sims/retry/", views.carrier_sims_retry, name="carrier_sims_retry"),
+    path("products/<slug:slug>/sims/<str:iccid>/network/retry/", views.carrier_sim_retry, name="carrier_sim_retry"),
+]
