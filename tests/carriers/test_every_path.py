@@ -9,11 +9,15 @@ tasks run as a worker runs them (the change's domain event published, the push i
   queued; with the carrier refusing, it shows the carrier's reason. Never changed silently.
 """
 
+import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -94,8 +98,6 @@ class World:
 
 
 def _json(body: dict | None) -> str:
-    import json
-
     return json.dumps(body) if body is not None else ""
 
 
@@ -164,6 +166,13 @@ def particle_own_activate(world: World, sim: Sim) -> None:
     ok(world.particle("PUT", f"/v1/sims/{sim.iccid}", {"action": "activate", "country": "DE"}, own=True))
 
 
+def particle_own_activate_new(world: World, sim: Sim) -> None:
+    """An ICCID the console has never seen, claimed and activated by a developer (the SIM given is a stand-in, deleted)."""
+    iccid = sim.iccid
+    sim.delete()
+    ok(world.particle("PUT", f"/v1/sims/{iccid}", {"action": "activate", "country": "DE"}, own=True))
+
+
 def particle_own_release(world: World, sim: Sim) -> None:
     ok(world.particle("DELETE", f"/v1/sims/{sim.iccid}", own=True))
 
@@ -208,6 +217,50 @@ def pause_by_usage(world: World, sim: Sim) -> None:
     assert ingest_usage([record(sim, megabytes=8)], now=NOW).paused == 1
 
 
+def _usage_now(sim: Sim) -> dict:
+    """8 MB used ten minutes ago (in this billing period whenever the test runs), as the usage fields' strings."""
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=11)
+    end = start + timedelta(minutes=1)
+    return {"record_id": f"r-{sim.iccid}", "iccid": sim.iccid, "start": start.isoformat(), "end": end.isoformat(),
+            "bytes_up": 0, "bytes_down": 8 * MB, "sms": 0, "country": "DE"}  # fmt: skip
+
+
+def pause_by_usage_push(world: World, sim: Sim) -> None:
+    """The carrier pushes usage to /carrier/usage/: over the SIM's limit."""
+    token = "t0ken-for-the-every-path-tests-0123456789"
+    with override_settings(CARRIER_PUSH_TOKEN=token):
+        body = {"records": [_usage_now(sim)]}
+        ok(world.client.post("/carrier/usage/", _json(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"))
+
+
+def pause_by_usage_file(world: World, sim: Sim) -> None:
+    """A usage CSV ingested by the command line (manage.py ingest_usage)."""
+    import tempfile
+
+    row = _usage_now(sim)
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete_on_close=False) as file:
+        file.write(",".join(row) + "\n" + ",".join(str(value) for value in row.values()) + "\n")
+        file.close()
+        call_command("ingest_usage", file.name, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def pause_by_periodic_fetch(world: World, sim: Sim) -> None:
+    """The periodic tick fetches usage from the carrier: over the SIM's limit."""
+    from sims import periodic
+
+    class Carrier:
+        def usage_records(self, *, sims, since, until):
+            list(sims)
+            yield record(sim, megabytes=8, at=until - timedelta(minutes=40))
+
+    real = periodic.get_carrier
+    periodic.get_carrier = Carrier  # type: ignore[assignment]
+    try:
+        periodic.run_periodic_work(now=timezone.now())
+    finally:
+        periodic.get_carrier = real
+
+
 def new_period(world: World, sim: Sim) -> None:
     assert unpause_for_new_period() == 1
 
@@ -223,6 +276,16 @@ def my_sims_button(action: str, **post) -> Callable[[World, Sim], None]:
 
 def import_file(world: World, sim: Sim) -> None:
     assert import_iccids(product=world.product, user=world.user, data=sim.iccid, country="US").activated == 1
+
+
+def import_command(world: World, sim: Sim) -> None:
+    """manage.py import_sims."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete_on_close=False) as file:
+        file.write(sim.iccid + "\n")
+        file.close()
+        call_command("import_sims", file.name, product=world.product.slug, country="US", user=world.user.username, stdout=io.StringIO())
 
 
 def import_new_iccid(world: World, sim: Sim) -> None:
@@ -294,6 +357,7 @@ PATHS: dict[str, Path] = {
     "particle: set data limit": Path(particle_update({"mb_limit": 30}), State.ACTIVE, "active", 30),
     "particle: remove": Path(particle_remove, State.ACTIVE, "suspended"),
     "particle: activate own SIM": Path(particle_own_activate, State.ISSUED, "active", sim="inventory"),
+    "particle: activate a new own ICCID": Path(particle_own_activate_new, State.ISSUED, "active", sim="inventory"),
     "particle: release own SIM": Path(particle_own_release, State.ACTIVE, "suspended", sim="own"),
     "particle: import": Path(particle_import, State.ISSUED, "active", sim="inventory"),
     # emnify's API
@@ -311,6 +375,9 @@ PATHS: dict[str, Path] = {
         trigger_over_limit, State.PROVISIONED, "paused", 7, fields=(("provisioned_days_ago", 3), ("data_limit_mb", 7))
     ),
     "data limit reached by usage": Path(pause_by_usage, State.ACTIVE, "paused", 7, fields=(("data_limit_mb", 7),)),
+    "data limit reached: the carrier's usage push": Path(pause_by_usage_push, State.ACTIVE, "paused", 7, fields=(("data_limit_mb", 7),)),
+    "data limit reached: a usage file": Path(pause_by_usage_file, State.ACTIVE, "paused", 7, fields=(("data_limit_mb", 7),)),
+    "data limit reached: the periodic usage fetch": Path(pause_by_periodic_fetch, State.ACTIVE, "paused", 7, fields=(("data_limit_mb", 7),)),
     "new billing period": Path(new_period, State.PAUSED, "active", fields=(("paused_days_ago", 40),)),
     # Developer accounts (My SIMs)
     "my SIMs: activate": Path(my_sims_button("activate", country="DE"), State.ISSUED, "active", sim="own"),
@@ -318,6 +385,7 @@ PATHS: dict[str, Path] = {
     "my SIMs: reactivate": Path(my_sims_button("reactivate"), State.SUSPENDED, "active", sim="own"),
     # Imports
     "import: from inventory": Path(import_file, State.ISSUED, "active", sim="inventory"),
+    "import: the import_sims command": Path(import_command, State.ISSUED, "active", sim="inventory"),
     "import: a new ICCID": Path(import_new_iccid, State.ISSUED, "active", sim="inventory"),
     "import: suspended SIM from inventory": Path(import_file, State.SUSPENDED, "active", sim="inventory"),
     "import: my SIM to a product": Path(my_sim_to_product, State.ACTIVE, "active", sim="own"),
