@@ -35,11 +35,11 @@ from lib.units import MB
 from products.limits import DEFAULT_DATA_LIMIT_MB
 from products.models import Membership
 from sims.limits import unpause_for_new_period
-from sims.lifecycle import Action, Actor, apply_action
 from sims.models import NetworkStatus, Sim, SimPeriodUsage, State
+from sims.network import TARGET_OF_STATE
 from sims.triggers import activate_long_provisioned
 from sims.usage import ingest_usage
-from tests.conftest import make_iccid, make_user
+from tests.conftest import make_user
 from tests.sims.test_usage import record
 
 DEFAULT = DEFAULT_DATA_LIMIT_MB  # a SIM with no limit of its own, in a product with no default
@@ -122,12 +122,12 @@ def console_bulk(action: str, **post) -> Callable[[World, Sim], None]:
 
 
 def bulk_job(action: str, **post) -> Callable[[World, Sim], None]:
-    """The same form above BULK_JOB_ABOVE_SIMS (the test's settings make every bulk action a job): the
-    job's task runs in run_queued_tasks."""
+    """The same form on more than BULK_JOB_ABOVE_SIMS SIMs (none, here): a job, whose task the worker runs."""
 
     def run(world: World, sim: Sim) -> None:
         url = reverse("sims_bulk", args=[world.product.slug])
-        response = world.client.post(url, {"action": action, "scope": "selected", "ids": [sim.pk], **post}, headers={"HX-Request": "true"})
+        with override_settings(BULK_JOB_ABOVE_SIMS=0):
+            response = world.client.post(url, {"action": action, "scope": "selected", "ids": [sim.pk], **post}, headers={"HX-Request": "true"})
         assert "HX-Redirect" in response, response.content[:500]
 
     return run
@@ -135,7 +135,8 @@ def bulk_job(action: str, **post) -> Callable[[World, Sim], None]:
 
 def admin_action(action: str) -> Callable[[World, Sim], None]:
     def run(world: World, sim: Sim) -> None:
-        response = world.client.post(reverse("admin:sims_sim_changelist"), {"action": f"lifecycle_{action}", "_selected_action": [sim.pk]}, follow=True)
+        chosen = {"action": f"lifecycle_{action}", "_selected_action": [sim.pk]}
+        response = world.client.post(reverse("admin:sims_sim_changelist"), chosen, follow=True)
         assert "1 done" in response.content.decode()
 
     return run
@@ -146,7 +147,7 @@ def admin_form_data_limit(world: World, sim: Sim) -> None:
     url = reverse("admin:sims_sim_change", args=[sim.pk])
     form = world.client.get(url).context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data.update({"data_limit_mb": "25", "simevent_set-TOTAL_FORMS": "0", "simevent_set-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    data.update({"data_limit_mb": "25", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
     response = world.client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
 
@@ -323,7 +324,9 @@ PATHS: dict[str, Path] = {
     "console: remove from product": Path(console_button("remove"), State.ACTIVE, "suspended"),
     "console: terminate": Path(console_button("terminate"), State.ACTIVE, "terminated"),
     "console: set data limit": Path(console_button("set_data_limit", data_limit_mb="25"), State.ACTIVE, "active", 25),
-    "console: set data limit under usage": Path(console_button("set_data_limit", data_limit_mb="1"), State.ACTIVE, "paused", 1, fields=(("used_mb", 3),)),
+    "console: set data limit under usage": Path(
+        console_button("set_data_limit", data_limit_mb="1"), State.ACTIVE, "paused", 1, fields=(("used_mb", 3),)
+    ),
     "console: set data limit above usage, unpause": Path(
         console_button("set_data_limit", data_limit_mb="25", unpause="on"), State.PAUSED, "active", 25, fields=(("used_mb", 3),)
     ),
@@ -393,8 +396,7 @@ PATHS: dict[str, Path] = {
 
 
 @pytest.fixture
-def world(client, product, make_sim, settings) -> World:
-    settings.BULK_JOB_ABOVE_SIMS = 0  # the "bulk job" paths: every bulk action is a job (the "bulk" paths set it back)
+def world(client, product, make_sim) -> World:
     user = make_user("lead")
     user.is_staff = user.is_superuser = True
     user.save()
@@ -408,13 +410,13 @@ def sim_for(world: World, path: Path) -> Sim:
     now = timezone.now()
     fields: dict = {"home_country": "US", "data_limit_mb": extra.pop("data_limit_mb", None)}
     if "provisioned_days_ago" in extra:
-        fields["state_changed_at"] = (NOW if path.run in (trigger_by_usage, trigger_over_limit) else now) - timedelta(days=extra.pop("provisioned_days_ago"))
+        ingested_at = NOW if path.run in (trigger_by_usage, trigger_over_limit) else now
+        fields["state_changed_at"] = ingested_at - timedelta(days=extra.pop("provisioned_days_ago"))
     if "paused_days_ago" in extra:
         fields["state_changed_at"] = now - timedelta(days=extra.pop("paused_days_ago"))
-    owner = {"product": world.product} if path.sim == "product" else {"product": None}
     if path.sim == "own":
         fields["owner_user"] = world.user
-    sim = world.make_sim(owner["product"], state=path.start, **fields)
+    sim = world.make_sim(world.product if path.sim == "product" else None, state=path.start, **fields)
     if "used_mb" in extra:
         SimPeriodUsage.objects.create(sim=sim, period=billing_period_start(now), bytes=extra.pop("used_mb") * MB)
     assert not extra, extra
@@ -423,10 +425,9 @@ def sim_for(world: World, path: Path) -> Sim:
     return sim
 
 
-def run_path(world: World, name: str, settings, django_capture_on_commit_callbacks) -> Sim:
+def run_path(world: World, name: str, django_capture_on_commit_callbacks) -> Sim:
+    """Run the path on a SIM made for it, then the worker's tasks; the SIM as it is then."""
     path = PATHS[name]
-    if name.startswith("bulk:"):
-        settings.BULK_JOB_ABOVE_SIMS = 10_000
     sim = sim_for(world, path)
     iccid = sim.iccid
     with django_capture_on_commit_callbacks(execute=True):  # tasks queued on commit (an import, a bulk job)
@@ -436,33 +437,30 @@ def run_path(world: World, name: str, settings, django_capture_on_commit_callbac
 
 
 @pytest.mark.parametrize("name", PATHS)
-def test_the_change_reaches_the_carrier_exactly_as_decided(world, name, carrier_calls, settings, django_capture_on_commit_callbacks):
+def test_the_change_reaches_the_carrier_exactly_as_decided(world, name, carrier_calls, django_capture_on_commit_callbacks):
     path = PATHS[name]
 
-    sim = run_path(world, name, settings, django_capture_on_commit_callbacks)
+    sim = run_path(world, name, django_capture_on_commit_callbacks)
 
     sent = [[NetworkChange(sim.iccid, path.target, path.limit, key=f"{sim.iccid}:{sim.network_version}")]]
     assert carrier_calls == (sent if path.sends else [])
     assert (sim.network_status, sim.network_error) == (NetworkStatus.SYNCED, "")
-    assert TARGET_STATE[sim.state] == path.target  # the console's state, as on the network
+    assert TARGET_OF_STATE[sim.state] == path.target  # the console's state, as on the network
     network = SimulatedSim.objects.get(iccid=sim.iccid)
     assert (network.status, network.data_limit_mb, network.changes, network.repeats) == (path.target, path.limit, 1, 0)
-
-
-TARGET_STATE = {"active": "active", "provisioned": "active", "paused": "paused", "suspended": "suspended", "terminated": "terminated"}
 
 
 SENDING = [name for name, path in PATHS.items() if path.sends]
 
 
 @pytest.mark.parametrize("name", SENDING)
-def test_with_the_carrier_down_the_change_shows_pending_on_the_network(world, name, carrier_calls, monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_with_the_carrier_down_the_change_shows_pending_on_the_network(world, name, carrier_calls, monkeypatch, django_capture_on_commit_callbacks):
     carrier_is(monkeypatch, failure_rate=1)
 
-    sim = run_path(world, name, settings, django_capture_on_commit_callbacks)
+    sim = run_path(world, name, django_capture_on_commit_callbacks)
 
     assert len(carrier_calls) == 1  # asked, no answer
-    assert TARGET_STATE[sim.state] == PATHS[name].target  # the console's new state...
+    assert TARGET_OF_STATE[sim.state] == PATHS[name].target  # the console's new state...
     assert sim.network_status == NetworkStatus.PENDING  # ...shown as not on the network yet
     assert "Carrier unavailable" in sim.network_error and sim.network_retry_at is not None
     assert DBTaskResult.objects.filter(task_path=push_network_changes.module_path, status="READY", run_after__gt=timezone.now()).exists()
@@ -470,13 +468,13 @@ def test_with_the_carrier_down_the_change_shows_pending_on_the_network(world, na
 
 
 @pytest.mark.parametrize("name", SENDING)
-def test_with_the_carrier_refusing_the_sim_shows_the_carriers_reason(world, name, carrier_calls, monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_with_the_carrier_refusing_the_sim_shows_the_carriers_reason(world, name, carrier_calls, monkeypatch, django_capture_on_commit_callbacks):
     carrier_is(monkeypatch, refuse_suffixes=list("0123456789"))
 
-    sim = run_path(world, name, settings, django_capture_on_commit_callbacks)
+    sim = run_path(world, name, django_capture_on_commit_callbacks)
 
     assert len(carrier_calls) == 1
-    assert TARGET_STATE[sim.state] == PATHS[name].target
+    assert TARGET_OF_STATE[sim.state] == PATHS[name].target
     assert sim.network_status == NetworkStatus.FAILED
     assert sim.network_error == "SIM not in this account's inventory (simulated carrier)."
     assert not SimulatedSim.objects.filter(iccid=sim.iccid).exists()
