@@ -48,8 +48,9 @@ def lease_held(account: CarrierAccount) -> bool:
     return PushLease.objects.filter(account_key=account.pk, holder__gt="", until__gt=timezone.now()).exists()
 
 
-def network_of(sim: Sim) -> SimulatedSim | None:
-    return SimulatedSim.objects.filter(iccid=sim.iccid).first()
+def on_network(sims: list[Sim]) -> int:
+    """How many of these SIMs the carrier has acted on."""
+    return SimulatedSim.objects.filter(iccid__in=[sim.iccid for sim in sims]).count()
 
 
 @pytest.mark.parametrize(
@@ -61,27 +62,26 @@ def test_a_worker_killed_in_the_carrier_call_loses_nothing_and_the_carrier_appli
     product, make_sim, start_worker, slow, carrier_acted
 ):
     account = CarrierAccount.objects.create(product=product, name="Slow carrier", adapter="simulator", settings=slow)
-    sim = make_sim(product, carrier_account=account)
-    apply_action(sims=sim, action=Action.DEACTIVATE, actor=Actor.system("test"))  # committed: the intent
+    sims = [make_sim(product, carrier_account=account) for _ in range(3)]  # one batch, one carrier call
+    apply_action(sims=[sim.pk for sim in sims], action=Action.DEACTIVATE, actor=Actor.system("test"))  # committed: the intent
     publish_queued_events()  # queues the account's push
     lease = {"CARRIER_PUSH_LEASE_SECONDS": str(LEASE_SECONDS)}
 
     first = start_worker(**lease)
     if carrier_acted:
-        wait_for(lambda: network_of(sim) is not None)  # the carrier did it; the worker waits for the answer
+        wait_for(lambda: on_network(sims) == 3)  # the carrier did it; the worker waits for the answer
     else:
         wait_for(lambda: lease_held(account))  # the worker took the account and is waiting on the carrier
     first.kill()  # SIGKILL: no except, no finally, no lease given back
     first.wait()
 
-    sim.refresh_from_db()
-    assert (sim.state, sim.network_status) == (State.SUSPENDED, NetworkStatus.PENDING)  # visibly not on the network yet
+    for sim in Sim.objects.filter(pk__in=[sim.pk for sim in sims]):
+        assert (sim.state, sim.network_status) == (State.SUSPENDED, NetworkStatus.PENDING)  # visibly not on the network yet
     if carrier_acted:
-        network = network_of(sim)
-        assert (network.status, network.changes, network.repeats) == ("suspended", 1, 0)
+        assert set(SimulatedSim.objects.values_list("status", "changes", "repeats")) == {("suspended", 1, 0)}
     else:
-        assert network_of(sim) is None
-    assert lease_held(account)  # the dead worker's lease, until it runs out
+        assert on_network(sims) == 0
+    assert PushLease.objects.get(account_key=account.pk).holder  # the dead worker's, never given back
 
     account.settings = {}  # the carrier answers promptly again
     account.save()
@@ -90,12 +90,12 @@ def test_a_worker_killed_in_the_carrier_call_loses_nothing_and_the_carrier_appli
     # tests/carriers/test_push_due.py), the next tick's push sends the change again.
     wait_for(lambda: not lease_held(account), timeout=LEASE_SECONDS + 30)
     push_due(now=timezone.now())
-    wait_for(lambda: Sim.objects.get(pk=sim.pk).network_status == NetworkStatus.SYNCED)
+    wait_for(lambda: not Sim.objects.exclude(network_status=NetworkStatus.SYNCED).exists())
     wait_for(lambda: pushes_finished() == 1)  # one push, and it ended well
 
-    network = network_of(sim)
-    assert (network.status, network.data_limit_mb) == ("suspended", sim.effective_data_limit_mb)
-    # Exactly once on the network; when the first call had landed, the second was a harmless repeat.
-    assert (network.changes, network.repeats) == (1, 1 if carrier_acted else 0)
-    sim.refresh_from_db()
-    assert (sim.state, sim.network_status, sim.network_error) == (State.SUSPENDED, NetworkStatus.SYNCED, "")
+    for sim in Sim.objects.select_related("product").filter(pk__in=[sim.pk for sim in sims]):
+        assert (sim.state, sim.network_status, sim.network_error) == (State.SUSPENDED, NetworkStatus.SYNCED, "")
+        network = SimulatedSim.objects.get(iccid=sim.iccid)
+        assert (network.status, network.data_limit_mb) == ("suspended", sim.effective_data_limit_mb)
+        # Exactly once on the network; when the first call had landed, the second was a harmless repeat.
+        assert (network.changes, network.repeats) == (1, 1 if carrier_acted else 0)
