@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from sims.lifecycle import Action, Actor, apply_action
 from sims.limits import set_data_limit
-from sims.network import TARGET_OF_STATE, pending_updates
+from sims.network import pending_updates
 from sims.models import (
     BulkJob,
     DomainEvent,
@@ -17,6 +17,7 @@ from sims.models import (
     SimEvent,
     SimPeriodUsage,
     SimStateDelta,
+    State,
     UsageRecord,
     UsageSpike,
     UsageTick,
@@ -97,7 +98,7 @@ class SimAdmin(admin.ModelAdmin):
         if not limit_changed:
             return
         if new_limit is None:
-            if TARGET_OF_STATE[obj.state] is not None:
+            if obj.state not in (State.ISSUED, State.TERMINATED):  # never on the network, or gone from it
                 Sim.objects.filter(pk=obj.pk).update(**pending_updates(timezone.now()))
             return
         limit = set_data_limit(sims=[obj.pk], data_limit_mb=new_limit, actor=Actor.for_user(request.user), unpause=False)
