@@ -12,7 +12,7 @@ each should reach, and records the answers:
   queued for then and by the periodic tick.
 
 Nothing is lost: the intent is the SIM's committed state, so a worker killed at any point leaves
-its SIMs pending, and once its lease runs out (LEASE) the next push sends them again. Sending
+its SIMs pending, and once its lease runs out (`lease()`, CARRIER_PUSH_LEASE_SECONDS) the next push sends them again. Sending
 again is harmless: a NetworkChange is a state to reach, with the same idempotency key, and an
 adapter answers a state the SIM is already in as done (tests/carriers/test_push_kill.py).
 """
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.tasks import task
@@ -41,7 +42,6 @@ from sims.network import TARGET_OF_STATE
 log = logging.getLogger(__name__)
 
 BUILT_IN = 0  # the account key of the built-in simulator (SIMs with no carrier account)
-LEASE = timedelta(minutes=2)
 # After the carrier could not be asked: the wait before the n-th try, then the last one for ever.
 RETRY_WAITS = [timedelta(seconds=s) for s in (15, 30, 60, 120, 300, 600, 1800, 3600)]
 
@@ -136,6 +136,12 @@ def push(*, account_key: int) -> PushReport:
     return report
 
 
+def lease() -> timedelta:
+    """How long a push holds its account: a worker killed mid-push blocks the account this long at most,
+    so it must outlast the slowest batch (renewed after each)."""
+    return timedelta(seconds=settings.CARRIER_PUSH_LEASE_SECONDS)
+
+
 def _take_lease(account_key: int, holder: str) -> bool:
     now = timezone.now()
     try:
@@ -144,7 +150,7 @@ def _take_lease(account_key: int, holder: str) -> bool:
     except IntegrityError:
         pass  # another worker made it meanwhile
     free = Q(until__isnull=True) | Q(until__lt=now)
-    return bool(PushLease.objects.filter(free, account_key=account_key).update(holder=holder, until=now + LEASE))
+    return bool(PushLease.objects.filter(free, account_key=account_key).update(holder=holder, until=now + lease()))
 
 
 def _due(account_key: int, now: datetime) -> QuerySet[Sim]:
@@ -184,7 +190,7 @@ def _push_batches(account_key: int, holder: str, report: PushReport) -> None:
             record_call(account_key=account_key, what="apply", ok=True, sims=len(changes))
             _record(rows, results, report)
         # Still ours: a batch that took long must not let a second worker in.
-        PushLease.objects.filter(account_key=account_key, holder=holder).update(until=timezone.now() + LEASE)
+        PushLease.objects.filter(account_key=account_key, holder=holder).update(until=timezone.now() + lease())
 
 
 def _changes(rows: list[tuple]) -> tuple[list[NetworkChange], list[str]]:

@@ -207,6 +207,9 @@ CARRIER_CREDENTIALS_KEYS = env_list("CARRIER_CREDENTIALS_KEYS", default=[])
 CARRIER_PUSH_TOKEN = env_secret("CARRIER_PUSH_TOKEN", min_length=32)
 # The largest push body accepted (about 4,000 records a MB).
 CARRIER_PUSH_MAX_MB = env_int("CARRIER_PUSH_MAX_MB", default=8, minimum=1)
+# How long a push worker holds a carrier account: after a worker died mid-push, the account's changes
+# wait this long before the next worker sends them again (carriers/push.py). Longer than the slowest batch.
+CARRIER_PUSH_LEASE_SECONDS = env_int("CARRIER_PUSH_LEASE_SECONDS", default=120, minimum=1)
 # The task worker fetches usage from the carrier and runs the periodic rules this often.
 USAGE_FETCH_MINUTES = env_int("USAGE_FETCH_MINUTES", default=15, minimum=1)
 

@@ -1,8 +1,12 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 
 from sims.lifecycle import Action, Actor, apply_action
+from sims.limits import set_data_limit
+from sims.network import pending_updates
 from sims.models import (
     BulkJob,
     DomainEvent,
@@ -13,6 +17,7 @@ from sims.models import (
     SimEvent,
     SimPeriodUsage,
     SimStateDelta,
+    State,
     UsageRecord,
     UsageSpike,
     UsageTick,
@@ -55,6 +60,14 @@ class SimAdmin(admin.ModelAdmin):
         "activations_count",
         "deactivations_count",
         "created_at",
+        # Decided at import, and written by the push worker: never set by hand.
+        "carrier_account",
+        "network_status",
+        "network_version",
+        "network_since",
+        "network_error",
+        "network_attempts",
+        "network_retry_at",
     ]
     raw_id_fields = ["product", "owner_user"]
     # A million SIMs: no full count on every changelist page.
@@ -72,6 +85,28 @@ class SimAdmin(admin.ModelAdmin):
             Action.TERMINATE,
         )
     ]
+
+    def save_model(self, request: HttpRequest, obj: Sim, form: ModelForm, change: bool) -> None:
+        """A new data limit goes through the lifecycle, as from the console: its event, a pause if the SIM
+        is over it, and the carrier told. Cleared (the product's default again): the SIM is marked pending
+        on the network in the same save, and the periodic tick's push sends it."""
+        new_limit = obj.data_limit_mb
+        limit_changed = change and "data_limit_mb" in form.changed_data
+        if limit_changed and new_limit is not None:
+            obj.data_limit_mb = form.initial.get("data_limit_mb")  # set below, by the lifecycle
+        super().save_model(request, obj, form, change)
+        if not limit_changed:
+            return
+        if new_limit is None:
+            if obj.state not in (State.ISSUED, State.TERMINATED):  # never on the network, or gone from it
+                Sim.objects.filter(pk=obj.pk).update(**pending_updates(timezone.now()))
+            return
+        limit = set_data_limit(sims=[obj.pk], data_limit_mb=new_limit, actor=Actor.for_user(request.user), unpause=False)
+        for reason in limit.report.refused_by_reason:
+            self.message_user(request, f"The data limit was not changed: {reason}", messages.WARNING)
+        if limit.paused:
+            self.message_user(request, f"Paused at once: its usage this period reaches {new_limit} MB.", messages.WARNING)
+        obj.refresh_from_db()
 
 
 @admin.register(SimEvent)

@@ -3,7 +3,9 @@
 It holds an inventory (ICCIDs starting with one of `inventory_prefixes`; all, without any; never the
 ones ending in one of `refuse_suffixes`), keeps each SIM's state on its network, refuses what a real
 network refuses (anything but termination for a terminated SIM, a SIM not in its inventory), and has
-the latency (`latency_ms`) and the outages (`failure_rate`, 0 to 1: the share of calls that fail as a
+the latency (`latency_ms` before it acts, `answer_latency_ms` after it acted and before its answer
+arrives: the window in which a worker can die with the change made on the network and not recorded
+in the console) and the outages (`failure_rate`, 0 to 1: the share of calls that fail as a
 timeout would) of a real carrier's API, to test retries. Usage comes from sims.carriers.simulator,
 a pure function of ICCID and hour.
 
@@ -52,6 +54,7 @@ class SimulatorAdapter:
     def __init__(self, *, settings: dict[str, Any], credentials: dict[str, str]) -> None:
         self.account_id: int | None = settings.get("account_id")
         self.latency = float(settings.get("latency_ms") or 0) / 1000
+        self.answer_latency = float(settings.get("answer_latency_ms") or 0) / 1000
         self.failure_rate = float(settings.get("failure_rate") or 0)
         self.prefixes = tuple(settings.get("inventory_prefixes") or ())
         self.refused = tuple(settings.get("refuse_suffixes") or ())
@@ -108,6 +111,8 @@ class SimulatorAdapter:
                 results.append(Result(change.iccid, True))
             SimulatedSim.objects.bulk_create(new)
             SimulatedSim.objects.bulk_update(changed, ["status", "data_limit_mb", "account_id", "changes", "repeats", "updated_at"])
+        if self.answer_latency:
+            time.sleep(self.answer_latency)  # done on the network; the answer still on its way
         return results
 
     def sims(self) -> Iterator[CarrierSim]:

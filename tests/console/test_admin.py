@@ -149,3 +149,19 @@ def test_a_product_or_user_holding_sims_cannot_be_deleted(admin_client, product,
         assert page.status_code == 200 and "would require deleting the following protected" in page.content.decode()
         assert model.objects.filter(pk=obj.pk).exists()
     assert Sim.objects.count() == 2
+
+
+def test_a_data_limit_set_in_the_admin_is_a_lifecycle_change_that_reaches_the_network(admin_client, product, make_sim):
+    sim = make_sim(product, data_limit_mb=10, home_country="US")
+    url = reverse("admin:sims_sim_change", args=[sim.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"data_limit_mb": "25", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+
+    assert admin_client.post(url, data).status_code == 302
+
+    sim.refresh_from_db()
+    assert (sim.data_limit_mb, sim.network_status) == (25, "pending")
+    event = SimEvent.objects.get(sim=sim)
+    assert (event.action, event.actor_name, event.reason) == ("set_data_limit", "root", "Data limit 10 MB -> 25 MB")
+    assert "network_status" not in form.fields and "carrier_account" not in form.fields  # the worker's and the import's
