@@ -231,8 +231,8 @@ class TwilioSuperSimAdapter:
             return
         self._find_sids(iccids)
         if not self._listed:
-            for iccid in wanted - self._sids.keys():
-                self._sid(iccid)
+            for unknown in wanted - self._sids.keys():
+                self._sid(unknown)
         iccid_of = {sid: iccid for iccid, sid in self._sids.items() if iccid in wanted}
         client = self._client()
         start = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

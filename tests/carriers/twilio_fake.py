@@ -167,7 +167,7 @@ class FakeSuperSim:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.server.request_queue_size = 128
-        self.thread = threading.Thread(target=self.server.serve_forever, name="twilio-fake", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="twilio-fake", daemon=True)
         self.thread.start()
         return self
 
