@@ -23,7 +23,8 @@ the account's auth token or an API key.
 
 Knobs: `latency_ms` (each answer waits that long), `fail(status, times)` (the next calls answer
 429/5xx), `hang(seconds, times)` (the next calls answer late: a client timeout), and `requests`, a
-record of every request received (method, path, query, form).
+record of every request received (method, path, query, form). GET /_fake/stats (not Twilio's: not
+recorded, not validated) tells another process what it received and what it holds.
 
 In the tests: the `twilio_fake` fixture (tests/carriers/conftest.py). From another process:
 `python -m tests.carriers.twilio_fake --port 8765 --latency-ms 50 --sims 100000` serves until killed,
@@ -262,8 +263,25 @@ class FakeSuperSim:
 
     # --- Serving -----------------------------------------------------------------------------
 
+    def stats(self) -> dict[str, Any]:
+        """What another process (the bench) asks at GET /_fake/stats: requests received, violations,
+        SIMs per status and fleet."""
+        with self.lock:
+            operations: dict[str, int] = {}
+            for received in self.requests:
+                key = f"{received.method} {_pattern(received.path)}"
+                operations[key] = operations.get(key, 0) + 1
+            states: dict[str, int] = {}
+            names = {fleet_sid: fleet["unique_name"] for fleet_sid, fleet in self.fleets.items()}
+            for sim in self.sims.values():
+                key = f"{sim['status']} {names.get(sim['fleet_sid'], '-')}"
+                states[key] = states.get(key, 0) + 1
+            return {"requests": len(self.requests), "operations": operations, "violations": self.violations[:20], "states": states}
+
     def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
         parts = urlsplit(url)
+        if parts.path == "/_fake/stats":  # the fake's own control, not Twilio's API: neither recorded nor validated
+            return 200, self.stats()
         query = parse_qs(parts.query, keep_blank_values=True)
         content_type = headers.get("Content-Type", "")
         form = {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()} if body else {}
