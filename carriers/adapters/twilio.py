@@ -159,7 +159,12 @@ class TwilioSuperSimAdapter:
         return f"Account {self.credentials.get('account_sid', '')[:8]}… reached: {len(fleets)} Super SIM fleets."
 
     def holds(self, iccids: list[str]) -> set[str]:
-        return {iccid for iccid in iccids if self._sid(iccid) is not None}
+        """A lookup per ICCID, a few at a time; many at once read the account's listing instead."""
+        self._find_sids(iccids)
+        unknown = [iccid for iccid in iccids if iccid not in self._sids]
+        if unknown and not self._listed:
+            list(self._executor().map(self._sid, unknown))
+        return {iccid for iccid in iccids if iccid in self._sids}
 
     def register(self, iccid: str, proof: str) -> Result:
         client = self._client()
@@ -177,9 +182,7 @@ class TwilioSuperSimAdapter:
         fleets = {change.data_limit_mb: self._fleet_for(change) for change in changes if change.target == Target.ACTIVE}
         if any(change.target == Target.PAUSED for change in changes):
             self._ensure_fleet(self.paused_fleet, data_enabled=False)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="twilio")
-        futures: list[Future[Result]] = [self._pool.submit(self._apply_one, change, fleets) for change in changes]
+        futures: list[Future[Result]] = [self._executor().submit(self._apply_one, change, fleets) for change in changes]
         done, not_done = wait(futures, return_when=FIRST_EXCEPTION)
         for future in not_done:
             future.cancel()
@@ -188,6 +191,12 @@ class TwilioSuperSimAdapter:
                 wait(not_done)  # the ones already running finish before the batch is given back
                 raise future.exception()  # type: ignore[misc]
         return [future.result() for future in futures]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The pool of threads that send single requests in parallel (Twilio has no bulk call)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="twilio")
+        return self._pool
 
     def _apply_one(self, change: NetworkChange, fleets: dict[int | None, str]) -> Result:
         sim_sid = self._sids.get(change.iccid) or self._sid(change.iccid)

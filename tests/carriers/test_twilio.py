@@ -230,6 +230,15 @@ def test_holds_only_the_sims_on_the_account(twilio_fake, adapter):
     assert sent(twilio_fake) == [("GET", "/v1/Sims", {"Iccid": iccid, "PageSize": "1"}) for iccid in (ICCID, stranger)]
 
 
+def test_holds_many_reads_the_account_listing(twilio_fake, adapter):
+    iccids = [f"8988307{n:012d}" for n in range(300)]
+    for iccid in iccids[:250]:
+        twilio_fake.add_sim(iccid)
+
+    assert adapter.holds(iccids) == set(iccids[:250])
+    assert sent(twilio_fake) == [("GET", "/v1/Sims", {"PageSize": "1000"})]
+
+
 def test_register_with_the_right_code_and_with_a_wrong_one(twilio_fake, adapter):
     twilio_fake.add_claimable(ICCID, "H3LL0W0RLD")
 
