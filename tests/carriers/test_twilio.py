@@ -370,3 +370,27 @@ def test_a_sim_twilio_refuses_shows_twilios_reason(twilio_fake, twilio_account, 
         sims[0].iccid: (NetworkStatus.SYNCED, ""),
         sims[1].iccid: (NetworkStatus.FAILED, "The Super SIM is being transferred to another account and cannot be updated now."),
     }
+
+
+@pytest.mark.parametrize(
+    ("start", "action", "extra", "at_twilio"),
+    [
+        (State.ACTIVE, Action.PAUSE, {}, ("active", "simconsole-paused")),
+        (State.PAUSED, Action.UNPAUSE, {}, ("active", "simconsole-5mb")),
+        (State.ACTIVE, Action.DEACTIVATE, {}, ("inactive", "simconsole-active")),
+        (State.SUSPENDED, Action.REACTIVATE, {}, ("active", "simconsole-5mb")),
+        (State.ACTIVE, Action.REMOVE, {}, ("inactive", "simconsole-active")),
+        (State.ACTIVE, Action.TERMINATE, {}, ("inactive", "simconsole-active")),
+        (State.ACTIVE, Action.SET_DATA_LIMIT, {"data_limit_mb": 20}, ("active", "simconsole-20mb")),
+    ],
+)
+def test_each_action_reaches_twilio_through_the_push_worker(twilio_fake, twilio_account, product, make_sim, start, action, extra, at_twilio):
+    sim = make_sim(product, state=start, carrier_account=twilio_account)
+    twilio_fake.add_sim(sim.iccid, status="inactive" if start == State.SUSPENDED else "active", fleet="simconsole-active")
+
+    apply_action(sims=sim, action=action, actor=ADMIN, **extra)
+    push(account_key=twilio_account.pk)
+
+    assert twilio_fake.state(sim.iccid) == at_twilio
+    sim.refresh_from_db()
+    assert sim.network_status == NetworkStatus.SYNCED
