@@ -11,9 +11,9 @@ How the console's targets (sims.network.Target) become Super SIM states:
 - SUSPENDED: the status `inactive` (the Fleet is left as it is).
 - TERMINATED: Super SIM's API has no termination (its statuses are new, ready, active, inactive
   and scheduled; a SIM leaves an account only by a transfer or through Twilio's support). The
-  adapter makes the SIM `inactive`, the nearest the API allows, so `capabilities` does not claim
-  TERMINATE: the console says the SIM must be terminated with Twilio, and the SIM costs nothing
-  while inactive.
+  adapter makes the SIM `inactive`, the nearest the API allows, and `capabilities` does not claim
+  TERMINATE (the console hides Terminate for Twilio's SIMs; ending a Super SIM for good is a
+  request to Twilio's support). An inactive Super SIM has no network access.
 - The data limit: Twilio enforces it per Fleet (DataLimit, in MB per billing period). The adapter
   keeps one Fleet per limit, "simconsole-<N>mb" (`fleet_prefix`), created on first need with the
   Network Access Profile of the active Fleet (or `network_access_profile`), found again by its
