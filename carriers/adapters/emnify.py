@@ -1,0 +1,316 @@
+"""emnify, through emnify's own Python library (emnify-sdk 0.5.3).
+
+Credentials: the account's application token (emnify portal, Integrations > Application tokens).
+Settings: `api_base_url`, emnify's API (https://cdn.emnify.net/api by default; a URL with no path
+gets /api added), and `timeout_s` (20 by default) for each HTTP call.
+
+How the console's targets (sims/network.py) are reached, with the SDK's calls:
+
+    ACTIVE      SIM status 1 Activated (`sim.activate_sim`), and its endpoint, if it has one,
+                status 0 Enabled (`devices.update_device`).
+    SUSPENDED   SIM status 2 Suspended (`sim.suspend_sim`). A SIM still Issued was never on the
+                network: nothing to do.
+    PAUSED      emnify's way to stop data while keeping the SIM is to disable its endpoint (the
+                device record the SIM is assigned to): the SIM stays Activated, the endpoint goes
+                to status 1 Disabled. A SIM with no endpoint has nothing to disable, and the SDK
+                has no per-SIM data quota or service-profile call for one: its stand-in is SIM
+                status 2 Suspended (data stops, the SIM stays on the account and comes back with
+                Activated at the next period). SIM Console's own emnify dialect (api/emnify.py,
+                the second console the tests use as the carrier) has no endpoints, so there every
+                pause is the stand-in.
+    TERMINATED  SIM status 3 Deleted (`sim.update_sim`), for good.
+
+Not claimed: DATA_LIMIT (the SDK sets no data limit per SIM), USAGE (the SDK has no usage call).
+CLAIM_WITH_PROOF is emnify's batch identification code: `sim.register_sim(bic)` registers (and
+activates) the batch the code is printed for.
+
+emnify's API names SIMs by a numeric id, not by ICCID: each change first looks the SIM up by ICCID
+(the SIM list with an iccid filter), which also gives its status, so a state the SIM is already in
+is answered as done without a second call (emnify refuses a status change to the same status).
+emnify takes no idempotency key: this read of the state first is what makes a change sent twice
+(a worker that died after emnify's answer) harmless.
+
+The SDK reads its base URL once, from EMNIFY_SDK_API_ENDPOINT_URL at import, and sends every call
+with `requests.get/patch/...` and no timeout. So that each account has its own URL and a hung
+carrier cannot hang the worker, `make_request` of the SDK's BaseApiManager is wrapped once: for a
+client made here (an `AccountClient`) the call goes through the client's own requests session, to
+the client's base URL, with a timeout; any other client goes the SDK's own way, unchanged.
+"""
+
+import ast
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+import pydantic
+import requests  # type: ignore[import-untyped]
+from emnify import EMnify  # type: ignore[import-untyped]
+from emnify import api_manager as sdk_api
+from emnify import errors as sdk_errors
+from emnify.modules.api.models import AuthenticationResponse  # type: ignore[import-untyped]
+from emnify.constants import DeviceStatuses, SimStatusesDict  # type: ignore[import-untyped]
+from emnify.modules.sim.api_call_manager import SimListApi  # type: ignore[import-untyped]
+from emnify.modules.sim.models import SimFilter, SimList, SimStatus, SimUpdate  # type: ignore[import-untyped]
+
+from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, NetworkChange, Result, Target
+
+if TYPE_CHECKING:
+    from sims.usage import UsageRow
+
+DEFAULT_API_BASE_URL = "https://cdn.emnify.net/api"
+DEFAULT_TIMEOUT_S = 20.0
+THREADS = 8
+
+ISSUED, ACTIVATED, SUSPENDED, DELETED, FACTORY_TEST = 0, 1, 2, 3, 4
+ENDPOINT_ENABLED, ENDPOINT_DISABLED = 0, 1
+# emnify's SIM status -> the console's target (reconciliation); Issued was never on the network.
+TARGET_OF_STATUS: dict[int, Target | None] = {
+    ISSUED: None,
+    ACTIVATED: Target.ACTIVE,
+    SUSPENDED: Target.SUSPENDED,
+    DELETED: Target.TERMINATED,
+    FACTORY_TEST: Target.ACTIVE,  # test traffic flows: the console's provisioned
+}
+STATUS_NAMES = {ISSUED: "Issued", ACTIVATED: "Activated", SUSPENDED: "Suspended", DELETED: "Deleted", FACTORY_TEST: "Factory Test"}
+
+
+class AccountClient(EMnify):
+    """emnify's SDK client for one carrier account: its own base URL, session and timeout."""
+
+    def __init__(self, *, app_token: str, base_url: str, timeout: float) -> None:
+        super().__init__(app_token=app_token)
+        self.base_url = base_url
+        self.timeout = timeout
+        self.http = requests.Session()
+        self.http.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=THREADS))
+        self.http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=THREADS))
+        # Answers of 401 in a row on this thread: the SDK authenticates again after each, for ever.
+        self.refusals = threading.local()
+
+
+_sdk_make_request = sdk_api.BaseApiManager.make_request
+
+
+def _make_request(self: Any, client: Any, method_url: str, data: Any = None, files: Any = None, query_params: Any = None) -> Any:
+    if not isinstance(client, AccountClient):
+        return _sdk_make_request(self, client, method_url, data, files, query_params=query_params)
+    method = self.request_method_name
+    if method not in ("get", "post", "patch", "put", "delete"):
+        raise ValueError(f"{method}: This method is not allowed")
+    response = client.http.request(
+        method.upper(),
+        self.resource_path(client.base_url, method_url),
+        headers=self._build_headers(client.token),
+        params=query_params,
+        json=None if method == "get" else data,
+        timeout=client.timeout,
+    )
+    if isinstance(self, sdk_api.Authenticate):
+        if response.status_code == 404:  # emnify-sdk 0.5.3's handler of this answer raises a TypeError
+            raise CarrierUnavailable(f"{client.base_url} has no emnify authentication call (HTTP 404): is api_base_url emnify's API?")
+        return response  # a refused application token raises UnauthorisedException in the SDK
+    in_a_row = getattr(client.refusals, "count", 0)
+    client.refusals.count = in_a_row + 1 if response.status_code == 401 else 0
+    if client.refusals.count > 2:
+        client.refusals.count = 0
+        raise CarrierUnavailable(
+            "emnify accepted the application token but refuses the auth token it gave for it (HTTP 401): "
+            "check the token's permissions in the emnify portal."
+        )
+    return response
+
+
+if getattr(sdk_api.BaseApiManager.make_request, "__name__", "") != "_make_request":
+    sdk_api.BaseApiManager.make_request = _make_request
+
+
+def api_base_url(value: str | None) -> str:
+    url = (value or DEFAULT_API_BASE_URL).strip().rstrip("/")
+    if urlsplit(url).path in ("", "/"):
+        url += "/api"
+    return url
+
+
+def emnify_message(error: Exception) -> str:
+    """emnify's own words from the SDK's exception (it puts the error body's dict in the text)."""
+    text = str(error)
+    try:
+        body = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text[:300]
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error_token") or text
+        return str(message)[:300]
+    return text[:300]
+
+
+T = TypeVar("T")
+
+
+class EmnifyAdapter:
+    code: ClassVar[str] = "emnify"
+    label: ClassVar[str] = "emnify"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.ACTIVATE,
+            Capability.SUSPEND,
+            Capability.RESUME,
+            Capability.PAUSE_DATA,
+            Capability.TERMINATE,
+            Capability.INVENTORY,
+            Capability.CLAIM_WITH_PROOF,
+        }
+    )
+    credential_fields: ClassVar[dict[str, str]] = {"application_token": "Application token"}
+    batch_size: ClassVar[int] = 200
+
+    def __init__(self, *, settings: dict[str, Any], credentials: dict[str, str]) -> None:
+        self.base_url = api_base_url(settings.get("api_base_url"))
+        token = credentials.get("application_token") or ""
+        self.client = AccountClient(
+            app_token=token or "-", base_url=self.base_url, timeout=float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S)
+        )
+        self.has_token = bool(token)
+
+    # The calls, with emnify's failures sorted into the two kinds the console knows.
+
+    def _ask(self, call: Callable[[], T]) -> T:
+        """Run SDK calls: a refusal of the SIM raises ValidationErrorException (the caller's to
+        answer); anything that means emnify could not be asked raises CarrierUnavailable."""
+        if not self.has_token:
+            raise CarrierUnavailable("No emnify application token is saved for this account: enter one in its settings.")
+        try:
+            if self.client.token is None:
+                # Once, before any call (the SDK would otherwise learn it from a 401 in each thread).
+                answer = sdk_api.Authenticate().call_api(self.client, {"application_token": self.client.app_token})
+                self.client.token = AuthenticationResponse(**answer).auth_token
+            return call()
+        except sdk_errors.UnauthorisedException:
+            raise CarrierUnavailable(
+                "emnify refused the application token (wrong, expired or revoked): "
+                "create one in the emnify portal and save it in the carrier account's settings."
+            ) from None
+        except sdk_errors.UnknownStatusCodeException as error:
+            status = str(error).rsplit(" ", 1)[-1]
+            raise CarrierUnavailable(self._status_message(status)) from None
+        except (sdk_errors.JsonDecodeException, pydantic.ValidationError, requests.exceptions.JSONDecodeError):
+            raise CarrierUnavailable(
+                f"emnify's answer at {self.base_url} was not what emnify-sdk reads: is api_base_url emnify's API?"
+            ) from None
+        except requests.Timeout:
+            raise CarrierUnavailable(f"emnify did not answer in {self.client.timeout:g} s ({self.base_url}): tried again shortly.") from None
+        except requests.RequestException as error:
+            raise CarrierUnavailable(
+                f"emnify could not be reached at {self.base_url} ({type(error).__name__}): "
+                "tried again shortly; check api_base_url if it lasts."
+            ) from None
+
+    def _status_message(self, status: str) -> str:
+        if status == "429":
+            return "emnify's rate limit was reached (HTTP 429): the changes wait and are sent again shortly."
+        if status == "403":
+            return "emnify refused the application token's access (HTTP 403): give the token the rights to read and change SIMs."
+        if status.startswith("5"):
+            return f"emnify's API failed (HTTP {status}): the changes wait and are sent again shortly."
+        return f"emnify answered HTTP {status}, which the console does not expect: check api_base_url ({self.base_url})."
+
+    def _find(self, iccid: str) -> SimList | None:
+        """The account's SIM with this ICCID (the filter matches parts of ICCIDs: the exact one is kept)."""
+        for sim in self.client.sim.get_sim_list(filter_model=SimFilter(iccid=iccid)):
+            if str(sim.iccid) == iccid:
+                return sim
+        return None
+
+    # The interface.
+
+    def check(self) -> str:
+        def first_page() -> int:
+            listing = SimListApi().call_api(client=self.client, query_params={"per_page": 1})
+            next(iter(listing), None)
+            return 0
+
+        self._ask(first_page)
+        return f"emnify answered at {self.base_url}: the application token was accepted and the SIM list read."
+
+    def holds(self, iccids: list[str]) -> set[str]:
+        wanted = set(iccids)
+        if not wanted:
+            return set()
+        if len(wanted) <= 20:
+            return self._ask(lambda: {iccid for iccid in wanted if self._find(iccid) is not None})
+        return self._ask(lambda: {str(sim.iccid) for sim in self.client.sim.get_sim_list()} & wanted)
+
+    def register(self, iccid: str, proof: str) -> Result:
+        bic = proof.strip()
+        if not bic:
+            return Result(iccid, False, "Enter the batch identification code (BIC) printed on the SIM's card.")
+        try:
+            registered = self._ask(lambda: self.client.sim.register_sim(bic))
+        except sdk_errors.ValidationErrorException as error:
+            return Result(iccid, False, f"emnify: {emnify_message(error)}")
+        sims = registered if isinstance(registered, list) else [registered]
+        if any(str(sim.iccid) == iccid for sim in sims):
+            return Result(iccid, True)
+        return Result(iccid, False, "emnify registered that code's batch, but this ICCID is not in it: check the code on this SIM's card.")
+
+    def apply(self, changes: list[NetworkChange]) -> list[Result]:
+        if not changes:
+            return []
+        self._ask(lambda: None)  # no token: unavailable before any thread starts
+        with ThreadPoolExecutor(max_workers=min(THREADS, len(changes)), thread_name_prefix="emnify") as pool:
+            futures = [pool.submit(self._apply_one, change) for change in changes]
+            results = []
+            for future in futures:
+                try:
+                    results.append(future.result())
+                except CarrierUnavailable:
+                    for other in futures:
+                        other.cancel()  # emnify is down or refusing us: stop asking (the running ones finish)
+                    raise
+        return results
+
+    def _apply_one(self, change: NetworkChange) -> Result:
+        try:
+            sim = self._ask(lambda: self._find(change.iccid))
+            if sim is None:
+                return Result(change.iccid, False, "emnify has no SIM with this ICCID on this account (not registered, or another account's).")
+            self._ask(lambda: self._reach(sim, change.target))
+        except sdk_errors.ValidationErrorException as error:
+            return Result(change.iccid, False, f"emnify: {emnify_message(error)}")
+        return Result(change.iccid, True)
+
+    def _reach(self, sim: SimList, target: Target) -> None:
+        status = sim.status.id if sim.status is not None else None
+        endpoint = sim.device.id if sim.device is not None else None
+        if target == Target.TERMINATED:
+            if status != DELETED:
+                self.client.sim.update_sim(sim.id, SimUpdate(status=SimStatus(**SimStatusesDict.DELETED_DICT.value)))
+        elif target == Target.SUSPENDED or (target == Target.PAUSED and endpoint is None):
+            if status not in (SUSPENDED, ISSUED):
+                self.client.sim.suspend_sim(sim.id)
+        else:  # ACTIVE, or PAUSED with an endpoint to disable
+            if status != ACTIVATED:
+                self.client.sim.activate_sim(sim.id)
+            if endpoint is not None:
+                wanted = ENDPOINT_ENABLED if target == Target.ACTIVE else ENDPOINT_DISABLED
+                device = self.client.devices.retrieve_device(endpoint)
+                if device.status is None or device.status.id != wanted:
+                    statuses = {ENDPOINT_ENABLED: DeviceStatuses.ENABLED_DICT, ENDPOINT_DISABLED: DeviceStatuses.DISABLED_DICT}
+                    update = self.client.devices.device_update_model(status=statuses[wanted].value)
+                    self.client.devices.update_device(device_id=endpoint, device=update)
+
+    def sims(self) -> Iterator[CarrierSim]:
+        listing = self._ask(lambda: self.client.sim.get_sim_list())
+        while True:
+            sim = self._ask(lambda: next(listing, None))  # each page is asked for as the listing reaches it
+            if sim is None:
+                return
+            status: int = sim.status.id if sim.status is not None else ISSUED
+            name = (sim.status.description if sim.status is not None else None) or STATUS_NAMES.get(status, f"status {status}")
+            yield CarrierSim(str(sim.iccid), TARGET_OF_STATUS.get(status), name)
+
+    def usage_records(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator["UsageRow"]:
+        raise NotImplementedError("emnify-sdk has no usage call: the emnify adapter does not fetch usage.")
