@@ -11,6 +11,7 @@ from carriers.models import CarrierAccount
 
 ADAPTERS: dict[str, str] = {
     "simulator": "carriers.adapters.simulator.SimulatorAdapter",
+    "twilio": "carriers.adapters.twilio.TwilioSuperSimAdapter",
     "emnify": "carriers.adapters.emnify.EmnifyAdapter",
 }
 
