@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sims.lifecycle import Action, Actor, apply_action
-from sims.limits import set_data_limit
+from sims.limits import change_sims
 from sims.network import pending_updates
 from sims.models import (
     BulkJob,
@@ -101,7 +101,7 @@ class SimAdmin(admin.ModelAdmin):
             if obj.state not in (State.ISSUED, State.TERMINATED):  # never on the network, or gone from it
                 Sim.objects.filter(pk=obj.pk).update(**pending_updates(timezone.now()))
             return
-        limit = set_data_limit(sims=[obj.pk], data_limit_mb=new_limit, actor=Actor.for_user(request.user), unpause=False)
+        limit = change_sims(sims=[obj.pk], action=Action.SET_DATA_LIMIT, data_limit_mb=new_limit, actor=Actor.for_user(request.user))
         for reason in limit.report.refused_by_reason:
             self.message_user(request, f"The data limit was not changed: {reason}", messages.WARNING)
         if limit.paused:
