@@ -10,9 +10,11 @@ class CarriersConfig(AppConfig):
         # the domain's changes, and retries on the periodic tick, without the domain knowing of it.
         from carriers.push import push_due, queue_push_for_event
         from carriers.reconciliation import reconcile_due
+        from carriers.usage import fetch_usage_per_account
         from sims.events import event_published
         from sims.periodic import every_tick
 
         event_published.connect(queue_push_for_event, dispatch_uid="carriers.push.queue_push_for_event")
         every_tick(push_due)
         every_tick(reconcile_due)
+        every_tick(fetch_usage_per_account)
