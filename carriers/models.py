@@ -125,7 +125,7 @@ class NetworkDifference(models.Model):
         ordering = ["iccid", "id"]
         indexes = [
             models.Index(fields=["account_key", "kind", "iccid"], name="netdiff_account_kind"),
-            models.Index(fields=["product", "account_key", "iccid"], name="netdiff_product_account"),
+            models.Index(fields=["account_key", "iccid"], name="netdiff_account_iccid"),
         ]
 
     def __str__(self) -> str:

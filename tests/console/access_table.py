@@ -59,6 +59,10 @@ METHODS = {
     "notifications_read_all": "POST",
     "notification_read": "POST",
     "notification_settings": "GET,POST",
+    "carrier_reconciliation": "GET",
+    "carrier_reconciliation_fix": "POST",
+    "carrier_reconciliation_check": "POST",
+    "carrier_import": "GET,POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -84,6 +88,8 @@ POST_DATA = {
     "api_tokens": {"name": "walk", "product": "", "scopes": ["sims:list"]},
     "carrier_usage_push": {"records": []},
     "notification_settings": {"spikes_email": "on", "sims_paused_console": "on"},
+    "carrier_reconciliation_fix": {"direction": "ours", "all": "on"},
+    "carrier_import": {"country": "DE"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -96,9 +102,9 @@ PASSWORD_RESET = {"password_reset": "GET,POST", "password_reset_done": "GET", "p
 # token in the session and leads on to invitation_accept, the page and its form, without the token.
 INVITATION_LINK = {"invitation": "GET", "invitation_accept": "GET,POST"}
 # Every method of these is for product admins only; a member gets 403.
-ADMIN_ONLY = {"team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete"}
+ADMIN_ONLY = {"team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply", "webhook_add", "webhook_active", "webhook_delete", "carrier_reconciliation_fix", "carrier_reconciliation_check"}
 # Members read these pages; only admins change them (their POST).
-ADMIN_ONLY_POST = {"product_settings"}
+ADMIN_ONLY_POST = {"product_settings", "carrier_import"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, *INVITATION_LINK}
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}

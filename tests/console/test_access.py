@@ -11,6 +11,7 @@ from django.urls import URLPattern, reverse
 
 from api.tokens import TokenError, create_token
 from billing.models import Invoice
+from carriers.models import CarrierAccount
 from imports.models import ImportJob
 from notifications.models import Kind, Notification
 from products.models import Invitation, Membership, MembershipQuerySet
@@ -43,8 +44,9 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account) -> str:
     kwargs = {
+        "account_id": account.pk,
         "invitation_id": invitation.pk,
         "number": invoice.number,
         "webhook_id": delivery.webhook_id,
@@ -128,7 +130,8 @@ def urls(product, sim, owner, teammate, make_sim):
     notification = Notification.objects.create(
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title="Import done", url="/", link_text="Open", in_console=True, email=False
     )
-    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job) for name in METHODS}
+    account = CarrierAccount.objects.create(product=product, name="Simulated", adapter="simulator")
+    return {name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account) for name in METHODS}
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -43,6 +43,7 @@ from api.emnify import issue_auth_token
 from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Invoice
+from carriers.models import CarrierAccount, NetworkDifference
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
@@ -78,6 +79,7 @@ BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
+CARRIER_ACCOUNT = "Quokka Carrier Line 31337"
 
 
 def _iccid(body: str) -> str:
@@ -100,6 +102,7 @@ MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999,
+    "account_id": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -268,6 +271,7 @@ class World:
     token: ApiToken
     invitation: Invitation
     notification: Notification
+    account: CarrierAccount
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -314,6 +318,10 @@ def world(db, settings, monkeypatch) -> World:
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
         link_text="Open the import", in_console=True, email=False,
     )  # fmt: skip
+    account = CarrierAccount.objects.create(product=product, name=CARRIER_ACCOUNT, adapter="simulator")
+    NetworkDifference.objects.create(
+        account_key=account.pk, product=product, kind="state", sim=sims[1], iccid=sims[1].iccid, ours="active", theirs="suspended"
+    )
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
     secrets = {
@@ -327,7 +335,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -335,7 +343,7 @@ def world(db, settings, monkeypatch) -> World:
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
-        secrets=secrets, traces=traces,
+        account=account, secrets=secrets, traces=traces,
     )  # fmt: skip
 
 
@@ -392,6 +400,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "token": "walk-holds-no-invitation-link",
         "uidb64": "MQ",
         "notification_id": w.notification.pk,
+        "account_id": w.account.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""
