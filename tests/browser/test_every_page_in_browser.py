@@ -31,6 +31,8 @@ from api.tokens import create_token
 from billing.billing import Period
 from billing.invoicing import LATE_USAGE, close_billing_period
 from billing.models import Invoice
+from carriers.models import CarrierAccount, SimulatedSim
+from carriers.reconciliation import reconcile
 from imports.importing import count_input, import_iccids, start_import
 from notifications.models import Kind, Notification
 from products.invitations import invite
@@ -54,7 +56,7 @@ PAGES = [
     "home", "product_home", "sim_list", "sim_detail", "import_start", "import_job", "import_job_progress",
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
-    "notifications", "notification_settings",
+    "notifications", "notification_settings", "carrier_reconciliation", "carrier_import",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages walked signed out: a person's way in.
@@ -91,6 +93,7 @@ class Console:
     invitation_token: str
     reset_uidb64: str
     reset_token: str
+    account_id: int
 
 
 @pytest.fixture
@@ -129,11 +132,26 @@ def console(transactional_db, prices, monkeypatch) -> Console:
             url=reverse("import_job", kwargs={"slug": SLUG, "job_id": done.pk}), link_text="Open the import", in_console=True, email=False,
         )  # fmt: skip
     alice = product.memberships.get(user__username="alice").user
+    account = carrier_account_with_differences(product)
     return Console(
         sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
-        reset_token=default_token_generator.make_token(alice),
+        reset_token=default_token_generator.make_token(alice), account_id=account.pk,
     )  # fmt: skip
+
+
+def carrier_account_with_differences(product: Product) -> CarrierAccount:
+    """A simulated carrier account holding a few of the product's SIMs, two in another state there, and
+    three SIMs the console does not have; reconciled."""
+    account = CarrierAccount.objects.create(product=product, name="Simulated EU", adapter="simulator")
+    sims = list(Sim.objects.filter(product=product, state=State.ACTIVE).order_by("pk")[:6])
+    Sim.objects.filter(pk__in=[sim.pk for sim in sims]).update(carrier_account=account)
+    for n, sim in enumerate(sims[:5]):
+        SimulatedSim.objects.create(account=account, iccid=sim.iccid, status="suspended" if n < 2 else "active")
+    for status in ("active", "suspended", "paused"):
+        SimulatedSim.objects.create(account=account, iccid=make_iccid(), status=status)
+    reconcile(account.pk)
+    return account
 
 
 def url_of(name: str, c: Console) -> str:
@@ -168,6 +186,8 @@ def url_of(name: str, c: Console) -> str:
         "password_reset_confirm": reverse("password_reset_confirm", kwargs={"uidb64": c.reset_uidb64, "token": c.reset_token}),
         "password_reset_complete": reverse("password_reset_complete"),
         "invitation": reverse("invitation", kwargs={"token": c.invitation_token}),
+        "carrier_reconciliation": reverse("carrier_reconciliation", kwargs=product),
+        "carrier_import": reverse("carrier_import", kwargs={**product, "account_id": c.account_id}),
     }[name]
 
 
