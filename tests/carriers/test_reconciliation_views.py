@@ -4,6 +4,7 @@ outsiders get 404."""
 import pytest
 from django.urls import reverse
 
+from billing.models import Charge
 from carriers.models import CarrierAccount, NetworkDifference, SimulatedSim
 from carriers.reconciliation import reconcile
 from imports.models import ImportJob
@@ -150,6 +151,8 @@ def test_importing_from_the_account_brings_the_sims_in_with_their_states_and_eve
     events = list(SimEvent.objects.filter(sim=imported[new["suspended"]]).order_by("pk").values_list("action", "actor_name", "reason"))
     assert events[0][:2] == ("import", "owner") and events[1][:2] == ("deactivate", "owner")
     assert events[1][2] == f"Import #{job.pk} from Simulated EU: suspended at the carrier (Off the network) since 2026-12-07 14:02"
+    # Billed as any import: the per-SIM plan's first month of the three.
+    assert Charge.objects.get(product=product, kind=Charge.Kind.FIRST_MONTH).quantity == 3
     # Nothing went to the carrier, and there is nothing more to import.
     assert dict(SimulatedSim.objects.filter(iccid__in=new.values()).values_list("iccid", "status")) == {v: k for k, v in new.items()}
     assert "Nothing to import" in text_of(owner_client.get(url))
