@@ -150,6 +150,9 @@ class AccountRoutine(models.Model):
     reconciled_at = models.DateTimeField(null=True, blank=True, help_text="When the last reconciliation started.")
     reconciled_until = models.DateTimeField(null=True, blank=True, help_text="When the last reconciliation finished.")
     reconciliation_summary = models.CharField(max_length=300, blank=True)
+    # The start of the newest run that finished: its differences are the ones kept (two runs at once,
+    # the tick's and a Check now, leave the newer one's).
+    completed_run = models.DateTimeField(null=True, blank=True)
     usage_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last usage window fetched.")
 
     def __str__(self) -> str:

@@ -118,9 +118,17 @@ def reconcile(account_key: int, *, now: datetime | None = None) -> ReconcileRepo
     for missing in batched(_missing_at_carrier(account_key, seen, now), CHUNK):
         NetworkDifference.objects.bulk_create(missing)
         report.differences[Kind.NOT_AT_CARRIER] += len(missing)
-    # The run is through: its rows replace the previous run's.
-    NetworkDifference.objects.filter(account_key=account_key).exclude(found_at=now).delete()
-    _finish(account_key, report)
+    with transaction.atomic():
+        routine = AccountRoutine.objects.select_for_update().get(account_key=account_key)
+        if routine.completed_run and routine.completed_run > now:
+            # A newer run finished first: its differences stand, this one's are older.
+            NetworkDifference.objects.filter(account_key=account_key, found_at=now).delete()
+            return report
+        # The run is through: its rows replace the older runs' (a newer run still going replaces them at its end).
+        NetworkDifference.objects.filter(account_key=account_key, found_at__lt=now).delete()
+        routine.completed_run = now
+        routine.save(update_fields=["completed_run"])
+        _finish(account_key, report)
     return report
 
 

@@ -95,6 +95,26 @@ def test_a_run_replaces_the_last_runs_differences(account, planted):
     assert len(found(account)) == 5
 
 
+def test_two_runs_at_once_leave_the_newer_runs_differences_once(account, planted, monkeypatch):
+    from carriers.adapters.simulator import SimulatorAdapter
+
+    listing = SimulatorAdapter.sims
+    nested = []
+
+    def sims_with_a_second_run_meanwhile(self):
+        for n, sim in enumerate(listing(self)):
+            if n == 4 and not nested:  # two chunks of the first run stored
+                nested.append("started")
+                reconcile(account.pk)  # the tick's run and a Check now, at once
+            yield sim
+
+    monkeypatch.setattr(SimulatorAdapter, "sims", sims_with_a_second_run_meanwhile)
+    monkeypatch.setattr("carriers.reconciliation.CHUNK", 2)
+    reconcile(account.pk)
+
+    assert len(found(account)) == NetworkDifference.objects.filter(account_key=account.pk).count() == 6
+
+
 def test_a_carrier_that_does_not_answer_keeps_the_last_differences(account, planted):
     reconcile(account.pk)
     account.settings = {"failure_rate": 1}
