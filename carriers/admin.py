@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from carriers.adapters import ADAPTERS, adapter_class
 from carriers.credentials import CredentialsUnreadable, decrypt, encrypt
 from carriers.forms import KEPT, digits_list, adapter_choices
-from carriers.models import CarrierAccount, CarrierCall, PushLease, SimulatedSim
+from carriers.models import AccountRoutine, CarrierAccount, CarrierCall, NetworkDifference, PushLease, SimulatedSim
 
 
 class CarrierAccountAdminForm(forms.ModelForm):
@@ -111,3 +111,15 @@ class CarrierCallAdmin(ReadOnlyAdmin):
 @admin.register(PushLease)
 class PushLeaseAdmin(ReadOnlyAdmin):
     list_display = ["account_key", "holder", "until"]
+
+
+@admin.register(NetworkDifference)
+class NetworkDifferenceAdmin(ReadOnlyAdmin):
+    list_display = ["iccid", "account_key", "kind", "ours", "theirs", "carrier_status", "since", "found_at"]
+    list_filter = ["kind"]
+    search_fields = ["iccid"]
+
+
+@admin.register(AccountRoutine)
+class AccountRoutineAdmin(ReadOnlyAdmin):
+    list_display = ["account_key", "reconciled_at", "reconciliation_summary", "usage_until"]

@@ -10,6 +10,8 @@ class CarriersConfig(AppConfig):
         # the domain's changes, and retries on the periodic tick, without the domain knowing of it.
         from carriers.adapters import adapter_class
         from carriers.push import push_due, queue_push_for_event
+        from carriers.reconciliation import reconcile_due
+        from carriers.usage import fetch_usage_per_account
         from sims.events import event_published
         from sims.network import provide_capabilities
         from sims.periodic import every_tick
@@ -18,3 +20,5 @@ class CarriersConfig(AppConfig):
         every_tick(push_due)
         # The console hides what a SIM's carrier cannot do (sims/network.py), by adapter code.
         provide_capabilities(lambda code: frozenset(capability.value for capability in adapter_class(code).capabilities))
+        every_tick(reconcile_due)
+        every_tick(fetch_usage_per_account)

@@ -93,3 +93,67 @@ class CarrierCall(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account_key", "at"], name="carriercall_account_at")]
+
+
+class NetworkDifference(models.Model):
+    """One difference between the console and a carrier, found by reconciliation
+    (carriers/reconciliation.py); an account's rows are replaced by each run."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", "Different state"
+        NOT_HERE = "not_here", "At the carrier, not in the console"
+        NOT_AT_CARRIER = "not_at_carrier", "In the console, not at the carrier"
+
+    account_key = models.PositiveBigIntegerField(help_text="The carrier account's id; 0: the built-in simulator.")
+    # The product the SIM is in (for NOT_HERE: the account's product), for the product's page.
+    product = models.ForeignKey("products.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Empty for a SIM the console does not have.
+    sim = models.ForeignKey("sims.Sim", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    iccid = models.CharField("ICCID", max_length=20)
+    # Our state (sims.State) when found, and the SIM's network version then: a fix applies only to a
+    # SIM that has not changed since.
+    ours = models.CharField(max_length=12, blank=True)
+    sim_version = models.PositiveIntegerField(default=0)
+    # The carrier's state in the console's words (sims.network.Target); empty: never activated there, or absent.
+    theirs = models.CharField(max_length=12, blank=True)
+    carrier_status = models.CharField(max_length=60, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    found_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["iccid", "id"]
+        indexes = [
+            models.Index(fields=["account_key", "kind", "iccid"], name="netdiff_account_kind"),
+            models.Index(fields=["account_key", "iccid"], name="netdiff_account_iccid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.iccid}: {self.describe()}"
+
+    def describe(self) -> str:
+        """In a person's words: "active here, suspended at the carrier since 2026-12-07 14:02"."""
+        since = f" since {timezone.localtime(self.since):%Y-%m-%d %H:%M}" if self.since else ""
+        if self.kind == self.Kind.NOT_HERE:
+            return f"at the carrier ({self.theirs or self.carrier_status}{since}), not in the console"
+        if self.kind == self.Kind.NOT_AT_CARRIER:
+            return f"{self.ours} here, not at the carrier"
+        theirs = self.theirs or f"not activated ({self.carrier_status})"
+        return f"{self.ours} here, {theirs} at the carrier{since}"
+
+
+class AccountRoutine(models.Model):
+    """What the periodic work last did for a carrier account (`account_key`, 0: the built-in simulator):
+    its last reconciliation (at most one an hour) and the end of its last usage fetch."""
+
+    account_key = models.PositiveBigIntegerField(unique=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True, help_text="When the last reconciliation started.")
+    reconciled_until = models.DateTimeField(null=True, blank=True, help_text="When the last reconciliation finished.")
+    reconciliation_summary = models.CharField(max_length=300, blank=True)
+    # The start of the newest run that finished: its differences are the ones kept (two runs at once,
+    # the tick's and a Check now, leave the newer one's).
+    completed_run = models.DateTimeField(null=True, blank=True)
+    usage_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last usage window fetched.")
+
+    def __str__(self) -> str:
+        return f"Routine of account {self.account_key}"

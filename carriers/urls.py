@@ -1,15 +1,26 @@
 from django.urls import path
 
-from carriers import views
+from carriers import reconciliation_views, views
 
 # Included from console/urls.py before the SIM pages ("sims/retry/" must match before "sims/<iccid>/").
 urlpatterns = [
     path("products/<slug:slug>/carriers/", views.carrier_accounts, name="carrier_accounts"),
     path("products/<slug:slug>/carriers/health/", views.carrier_health, name="carrier_health"),
     path("products/<slug:slug>/carriers/new/", views.carrier_account_new, name="carrier_account_new"),
+    path("products/<slug:slug>/carriers/reconciliation/", reconciliation_views.carrier_reconciliation, name="carrier_reconciliation"),
     path("products/<slug:slug>/carriers/<int:account_id>/", views.carrier_account_edit, name="carrier_account_edit"),
     path("products/<slug:slug>/carriers/<int:account_id>/delete/", views.carrier_account_delete, name="carrier_account_delete"),
     path("products/<slug:slug>/carriers/<int:account_id>/test/", views.carrier_account_test, name="carrier_account_test"),
+    path(
+        "products/<slug:slug>/carriers/<int:account_id>/reconciliation/fix/",
+        reconciliation_views.carrier_reconciliation_fix,
+        name="carrier_reconciliation_fix",
+    ),
+    path(
+        "products/<slug:slug>/carriers/<int:account_id>/reconciliation/check/",
+        reconciliation_views.carrier_reconciliation_check,
+        name="carrier_reconciliation_check",
+    ),
     path("products/<slug:slug>/sims/retry/", views.carrier_sims_retry, name="carrier_sims_retry"),
     path("products/<slug:slug>/sims/<str:iccid>/network/retry/", views.carrier_sim_retry, name="carrier_sim_retry"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from imports import views
+from imports import from_carrier_views, views
 
 urlpatterns = [
     path("products/<slug:slug>/import/", views.import_start, name="import_start"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("products/<slug:slug>/import/<int:job_id>/", views.import_job, name="import_job"),
     path("products/<slug:slug>/import/<int:job_id>/quote/", views.import_quote, name="import_quote"),
     path("products/<slug:slug>/import/<int:job_id>/confirm/", views.import_confirm, name="import_confirm"),
+    path("products/<slug:slug>/carriers/<int:account_id>/import/", from_carrier_views.carrier_import, name="carrier_import"),
     path("products/<slug:slug>/import/<int:job_id>/outcomes.csv", views.import_outcomes_csv, name="import_outcomes_csv"),
     # My SIMs' "to product" (sims.developer_views lists them): moving a SIM into a product is an import.
     path("sims/<str:iccid>/to-product/", views.my_sim_to_product, name="my_sim_to_product"),

@@ -114,7 +114,8 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     tick.usage_since = last_fetch_until(default=now) - LATE_RECORDS
     tick.save()
     report = ingest_usage(
-        get_carrier().usage_records(sims=_sims_on_network(since=tick.usage_since), since=tick.usage_since, until=now),
+        # The built-in simulator's SIMs; carriers fetches each carrier account's through its adapter (every_tick).
+        get_carrier().usage_records(sims=sims_on_network(since=tick.usage_since, account_id=None), since=tick.usage_since, until=now),
         now=now,
     )
     unpaused = unpause_for_new_period(now=now)
@@ -146,14 +147,16 @@ def last_fetch_until(*, default: datetime) -> datetime:
     return UsageTick.objects.filter(finished_at__isnull=False).aggregate(until=Max("usage_until"))["until"] or default
 
 
-def _sims_on_network(*, since: datetime) -> Iterator[tuple[str, str]]:
-    """(ICCID, home country) of the SIMs that may have traffic in the window: active and provisioned
-    ones, and those paused within it (their records from before the pause may still come)."""
+def sims_on_network(*, since: datetime, account_id: int | None) -> Iterator[tuple[str, str]]:
+    """(ICCID, home country) of the SIMs of a carrier account (None: of the built-in simulator, SIMs with
+    no account) that may have traffic in the window: active and provisioned ones, and those paused
+    within it (their records from before the pause may still come)."""
     on_network = Q(state__in=[State.ACTIVE, State.PROVISIONED]) | Q(state=State.PAUSED, state_changed_at__gte=since)
+    account = Q(carrier_account__isnull=True) if account_id is None else Q(carrier_account_id=account_id)
     after = 0
     # Pages by id, each read whole: ingestion commits between pages, and an open cursor would hold a read.
     while page := list(
-        Sim.objects.filter(on_network, pk__gt=after).order_by("pk").values_list("pk", "iccid", "home_country")[
+        Sim.objects.filter(on_network, account, pk__gt=after).order_by("pk").values_list("pk", "iccid", "home_country")[
             :SIM_FETCH_CHUNK
         ]
     ):

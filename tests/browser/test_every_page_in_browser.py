@@ -32,7 +32,8 @@ from billing.billing import Period
 from billing.invoicing import LATE_USAGE, close_billing_period
 from billing.models import Invoice
 from carriers.health import record_call
-from carriers.models import CarrierAccount
+from carriers.models import CarrierAccount, SimulatedSim
+from carriers.reconciliation import reconcile
 from imports.importing import count_input, import_iccids, start_import
 from notifications.models import Kind, Notification
 from products.invitations import invite
@@ -56,7 +57,8 @@ PAGES = [
     "home", "product_home", "sim_list", "sim_detail", "import_start", "import_job", "import_job_progress",
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
-    "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit",
+    "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit", "carrier_reconciliation",
+    "carrier_import",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
@@ -147,11 +149,26 @@ def console(transactional_db, prices, monkeypatch) -> Console:
         Sim.objects.filter(pk=other.pk).update(
             network_status=status, network_since=now - timedelta(minutes=20), network_error="" if n == 0 else "SIM not in this account's inventory."
         )
+    account = carrier_account_with_differences(product)
     return Console(
         sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
         reset_token=default_token_generator.make_token(alice), account_id=account.pk,
     )  # fmt: skip
+
+
+def carrier_account_with_differences(product: Product) -> CarrierAccount:
+    """A simulated carrier account holding a few of the product's SIMs, two in another state there, and
+    three SIMs the console does not have; reconciled."""
+    account = CarrierAccount.objects.create(product=product, name="Simulated EU", adapter="simulator")
+    sims = list(Sim.objects.filter(product=product, state=State.ACTIVE).order_by("pk")[:6])
+    Sim.objects.filter(pk__in=[sim.pk for sim in sims]).update(carrier_account=account)
+    for n, sim in enumerate(sims[:5]):
+        SimulatedSim.objects.create(account=account, iccid=sim.iccid, status="suspended" if n < 2 else "active")
+    for status in ("active", "suspended", "paused"):
+        SimulatedSim.objects.create(account=account, iccid=make_iccid(), status=status)
+    reconcile(account.pk)
+    return account
 
 
 def url_of(name: str, c: Console) -> str:
@@ -188,6 +205,8 @@ def url_of(name: str, c: Console) -> str:
         "invitation": reverse("invitation", kwargs={"token": c.invitation_token}),
         "carrier_account_new": reverse("carrier_account_new", kwargs=product),
         "carrier_account_edit": reverse("carrier_account_edit", kwargs={**product, "account_id": c.account_id}),
+        "carrier_reconciliation": reverse("carrier_reconciliation", kwargs=product),
+        "carrier_import": reverse("carrier_import", kwargs={**product, "account_id": c.account_id}),
     }[name]
 
 

@@ -44,6 +44,7 @@ from api.models import ApiToken, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Invoice
 from carriers.models import CarrierAccount
+from carriers.models import CarrierAccount, NetworkDifference
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
@@ -272,9 +273,9 @@ class World:
     token: ApiToken
     invitation: Invitation
     notification: Notification
+    account: CarrierAccount
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
-    account: CarrierAccount
 
 
 @pytest.fixture
@@ -321,6 +322,9 @@ def world(db, settings, monkeypatch) -> World:
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
         link_text="Open the import", in_console=True, email=False,
     )  # fmt: skip
+    NetworkDifference.objects.create(
+        account_key=account.pk, product=product, kind="state", sim=sims[1], iccid=sims[1].iccid, ours="active", theirs="suspended"
+    )
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
     secrets = {
