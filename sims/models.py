@@ -125,6 +125,10 @@ class Sim(models.Model):
                 name="sim_network_pending",
                 condition=Q(network_status=NetworkStatus.PENDING),
             ),
+            # A carrier account's SIMs (its usage, reconciliation); the built-in simulator's are not in it.
+            models.Index(
+                fields=["carrier_account", "id"], name="sim_carrier_account", condition=Q(carrier_account__isnull=False)
+            ),
             models.Index(
                 fields=["product", "network_status", "iccid"],
                 name="sim_network_unsynced",
