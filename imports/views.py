@@ -15,7 +15,7 @@ from imports.frames import FrameError, load_frame
 from imports.importing import (
     ALREADY,
     NEW,
-    OTHER_OWNER,
+    CARRIER_REFUSED,
     OUTCOMES,
     TERMINATED,
     TRANSFERRED,
@@ -46,7 +46,8 @@ QUEUE_VERDICTS = {
     NEW: ("ok", "Ready to activate"),
     TRANSFERRED: ("warn", "In your developer account: will be transferred to this product"),
     ALREADY: ("muted", "Already in this product: will be skipped"),
-    OTHER_OWNER: ("error", "Belongs to another product or person: will be refused"),
+    # Another's SIM: the same words as one the carrier does not hold (imports/claims.py).
+    CARRIER_REFUSED: ("error", "Not held by this product's carrier accounts: will be refused"),
     TERMINATED: ("error", "Terminated: will be refused"),
 }
 QUEUE_LIMIT = 5000

@@ -231,7 +231,7 @@ API_EXPECTED = {
 # Who sees each kind's data: the SHOWS control is checked in their answers.
 CONTROL = {"product": "product_token", "sim": "product_token", "list": "product_token", "own list": "owner_token", "own": "owner_token", "authenticate": None}
 # HEAD /v1/sims/<iccid> is Particle's "could this token import the SIM?", asked of any SIM: 403 when
-# it belongs to another product or person (without saying whose), 204 for the teammate's product
+# it belongs to another product or person (the same answer as for a SIM no carrier holds), 204 for the teammate's product
 # (it would transfer), 409 for its own owner (already theirs).
 HEAD_CHECK = {"foreign": 403, "co_member": 403, "developer": 403, "product_token": OK, "owner_token": 409}
 
@@ -407,8 +407,8 @@ def form_for(name: str, w: World) -> dict:
     if name == "sims_bulk":
         data = {"action": "deactivate", "scope": "selected", "ids": [w.sim.pk]}  # picked by id: whose are they?
     if name == "import_check":
-        # Importing it elsewhere says "Belongs to another product or person: will be refused", as
-        # Particle's check does: which one, never.
+        # Importing it elsewhere says "Not held by this product's carrier accounts: will be refused", as
+        # Particle's check does for a SIM nobody holds: who holds it, never.
         data["text"] = PRODUCT_ICCIDS[0]
     if name == "import_file":
         data["file"] = SimpleUploadedFile("sims.txt", f"{NEW_ICCID}\n".encode())
