@@ -20,6 +20,7 @@ from api.models import Scope
 from lib.calendar import billing_period_start
 from lib.units import MB
 from carriers.adapters.base import CarrierUnavailable
+from imports.claiming import ClaimRefused, claim_own_sim
 from imports.claims import NOT_HELD, NOT_HELD_DEVELOPER, check_claims
 from imports.importing import (
     ALREADY,
@@ -219,18 +220,12 @@ def _claim(caller: Caller, iccid: str) -> Sim:
         iccid = validate_iccid(iccid)
     except InvalidIccid as error:
         raise ApiError(400, str(error.message)) from None
-    user = caller.token.user
-    verdict = importable(find_sims([iccid], lock=False).get(iccid), product_id=None, user_id=user.pk)
-    if verdict == CARRIER_REFUSED or verdict == NEW and not _held(caller, iccid):
-        raise refused_claim(caller)
-    with transaction.atomic():
-        sim, _ = Sim.objects.select_for_update().get_or_create(iccid=iccid, defaults={"owner_user": user})
-        if sim.owner_user_id is None and sim.product_id is None and sim.state != State.TERMINATED:
-            sim.owner_user = user
-            sim.save(update_fields=["owner_user"])
-    if sim.owner_user_id != user.pk:
-        raise refused_claim(caller)
-    return sim
+    try:
+        return claim_own_sim(user=caller.token.user, iccid=iccid)
+    except ClaimRefused:
+        raise refused_claim(caller) from None
+    except CarrierUnavailable as error:
+        raise claim_check_unavailable(error) from None
 
 
 def _illegal(error: IllegalTransition) -> ApiError:

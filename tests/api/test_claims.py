@@ -118,3 +118,64 @@ def test_particle_product_import_refuses_what_the_account_does_not_hold_as_it_re
     assert reasons[NOBODYS] == reasons[theirs.iccid]
     assert Sim.objects.get(iccid=HELD).product == product
     assert Sim.objects.get(iccid=theirs.iccid).state == State.ACTIVE and not Sim.objects.filter(iccid=NOBODYS).exists()
+
+
+# emnify
+
+
+def emnify_auth(client, secret: str) -> str:
+    response = client.post("/api/v1/authenticate", {"application_token": secret}, content_type="application/json")
+    return response.json()["auth_token"]
+
+
+def register(client, auth: str, bic: str):
+    return call(client, "PATCH", f"/api/v1/sim_batch/bic/{bic}", auth, {"status": {"id": 1, "description": "Activated"}})
+
+
+def test_emnify_registration_claims_what_the_account_holds_onto_that_account(client, token, account, product):
+    response = register(client, emnify_auth(client, token), HELD)
+    assert response.status_code == 200, response.content
+    [sim] = response.json()
+    assert (sim["iccid"], sim["status"], sim["customer_org"]["id"]) == (HELD, {"id": 1, "description": "Activated"}, product.pk)
+    stored = Sim.objects.get(iccid=HELD)
+    assert (stored.product, stored.carrier_account, stored.state) == (product, account, State.ACTIVE)
+    assert ImportJob.objects.get().token_name.startswith("factory")
+    # Registering it again changes nothing and answers the SIM again.
+    assert register(client, emnify_auth(client, token), HELD).json()[0]["id"] == sim["id"]
+
+
+def test_emnify_registration_refuses_a_sim_held_by_another_product_and_one_held_by_nobody_alike(client, token, theirs):
+    auth = emnify_auth(client, token)
+    nobody, other = register(client, auth, NOBODYS), register(client, auth, theirs.iccid)
+    assert answer(nobody) == answer(other)
+    assert nobody.status_code == 404
+    assert nobody.json() == {
+        "error_code": 404,
+        "error_token": "not_found",
+        "message": "No SIM batch with this BIC can be registered with this token. Not held by this product's carrier "
+        "accounts: check the ICCID, or add the SIM to your carrier account first.",
+    }
+    assert not Sim.objects.filter(iccid=NOBODYS).exists()
+    assert Sim.objects.get(iccid=theirs.iccid).product == theirs.product
+
+
+def test_emnify_developer_registration_goes_through_the_built_in_carriers_inventory(client, own_token, theirs, settings):
+    refused = iccid("890126", 5)
+    settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES = [refused[-6:]]
+    auth = emnify_auth(client, own_token)
+    assert answer(register(client, auth, refused)) == answer(register(client, auth, theirs.iccid))
+    assert register(client, auth, refused).status_code == 404
+    mine = register(client, auth, HELD)
+    assert mine.status_code == 200 and mine.json()[0]["status"]["id"] == 1
+    assert Sim.objects.get(iccid=HELD).owner_user.username == "teammate"
+
+
+def test_emnify_registration_while_the_carrier_is_down_answers_503_and_imports_nothing(client, token, monkeypatch):
+    def down(self, iccids):
+        raise CarrierUnavailable("timed out")
+
+    monkeypatch.setattr(SimulatorAdapter, "holds", down)
+    response = register(client, emnify_auth(client, token), HELD)
+    assert response.status_code == 503 and response.json()["error_token"] == "service_unavailable"
+    assert not Sim.objects.exists()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED  # resume_imports checks it again later
