@@ -52,14 +52,21 @@ class Router:
         self.unrouted = unrouted if unrouted is not None else catch_all
         self.built_in = not accounts
 
+    def prefix_account(self, iccid: str) -> CarrierAccount | None:
+        """The account whose longest prefix the ICCID starts with; None when no prefix takes it."""
+        for length in self.lengths:
+            account = self.by_prefix.get(iccid[:length])
+            if account is not None:
+                return account
+        return None
+
     def account_for(self, iccid: str) -> tuple[bool, CarrierAccount | None]:
         """(taken, account): whether an account of the product takes the ICCID, and which."""
         if self.built_in:
             return True, None
-        for length in self.lengths:
-            account = self.by_prefix.get(iccid[:length])
-            if account is not None:
-                return True, account
+        account = self.prefix_account(iccid)
+        if account is not None:
+            return True, account
         if self.unrouted is not None:
             return True, self.unrouted
         return False, None

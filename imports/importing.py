@@ -27,7 +27,7 @@ from billing.pricing import Quote, money, quote
 from carriers.adapters.base import CarrierUnavailable
 from carriers.health import record_call
 from carriers.models import CarrierAccount
-from carriers.routing import Router, router_for
+from carriers.routing import Router, no_route_reason, router_for
 from imports.claims import NOT_HELD, ClaimCheckUnavailable, check_claims, takes_codes
 from imports.events import record_import_batch, record_import_finished
 from imports.input import (
@@ -152,33 +152,70 @@ def importable(row: tuple | None, *, product_id: int | None, user_id: int) -> st
     return TRANSFERRED  # the user's own developer SIM
 
 
+# In a review only: ICCIDs no carrier account of the product takes (refused at import with the range to add).
+NO_ROUTE = "R"
+
+
 @dataclass
 class Review:
-    """What confirming would do, with the ICCIDs behind each count."""
+    """What confirming would do, with the ICCIDs behind each count, and how the SIMs to claim split
+    across the product's carrier accounts."""
 
     counts: Counter = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
     invalid_lines: list[tuple[str, LineVerdict]] = field(default_factory=list)
+    # The product's carrier accounts; (account name, SIMs) for those that get some, in the accounts' order.
+    accounts: list[CarrierAccount] = field(default_factory=list)
+    split: list[tuple[str, int]] = field(default_factory=list)
+    # SIMs to claim that no account's prefix routes: the choice of an account for them decides where they go.
+    unrouted: int = 0
+    unrouted_to: CarrierAccount | None = None
+    catch_all: CarrierAccount | None = None
+    # Some account asks for a registration code (Twilio); how many SIMs to claim came without one.
+    takes_codes: bool = False
+    without_code: int = 0
+    no_route_reason: str = ""
 
     @property
     def to_activate(self) -> int:
         return self.counts[NEW] + self.counts[TRANSFERRED]
 
 
-def review_import(job: ImportJob) -> Review:
+def review_import(job: ImportJob, *, unrouted: CarrierAccount | None = None) -> Review:
+    """What confirming the draft would do; `unrouted`: the account chosen for ICCIDs no prefix routes
+    (None: the job's choice, else the routing's own)."""
     review = Review()
     iccids: list[str] = []
+    codes: dict[str, str] = {}
     for source, verdict in job_verdicts(job):
         if verdict.verdict == VALID:
             assert verdict.iccid is not None  # a valid line has its ICCID
             iccids.append(verdict.iccid)
+            if verdict.code:
+                codes[verdict.iccid] = verdict.code
         elif verdict.verdict == INVALID and len(review.invalid_lines) < EXAMPLES_SHOWN:
             review.invalid_lines.append((source, verdict))
+    router = router_for(job.product_id, unrouted=unrouted or job.unrouted_account)
+    review.accounts, review.unrouted_to = router.accounts, router.unrouted
+    review.catch_all = next((account for account in router.accounts if not account.prefixes), None)
+    review.takes_codes = takes_codes(router)
+    split: Counter = Counter()
     for iccid, code in classify(product=job.product, user=job.created_by, iccids=iccids).items():
+        if code == NEW and router.accounts:
+            if router.prefix_account(iccid) is None:
+                review.unrouted += 1
+            taken, account = router.account_for(iccid)
+            if not taken:
+                code = NO_ROUTE
+                review.no_route_reason = review.no_route_reason or no_route_reason(iccid)
+            else:
+                split[account] += 1
+                review.without_code += iccid not in codes
         review.counts[code] += 1
         shown = review.examples.setdefault(code, [])
         if len(shown) < EXAMPLES_SHOWN:
             shown.append(iccid)
+    review.split = [(account.name, split[account]) for account in router.accounts if split[account]]
     return review
 
 

@@ -11,11 +11,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
+from carriers.models import CarrierAccount
 from imports.frames import FrameError, load_frame
 from imports.importing import (
     ALREADY,
     NEW,
     CARRIER_REFUSED,
+    OTHER_OWNER,
     OUTCOMES,
     TERMINATED,
     TRANSFERRED,
@@ -201,7 +203,12 @@ def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse
     job = _get_job(membership, job_id)
     context: dict[str, object] = {"product": membership.product, "membership": membership, "job": job}
     if job.status == ImportJob.Status.DRAFT:
-        context.update(review=review_import(job), countries=countries, outcomes=OUTCOMES)
+        # The account chosen for the ICCIDs no prefix routes: the select asks again on each change.
+        chosen = _chosen_account(membership, request.GET.get("unrouted_account"))
+        review = review_import(job, unrouted=chosen)
+        context.update(review=review, countries=countries, outcomes=OUTCOMES)
+        if request.htmx and request.htmx.target == "split":
+            return render(request, "imports/import_review.html#split", context)
         return render(request, "imports/import_review.html", context)
     context.update(_progress_context(job))
     template = "imports/import_progress.html"
@@ -210,8 +217,17 @@ def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse
     return render(request, template, context)
 
 
+def _chosen_account(membership: Membership, value: str | None) -> CarrierAccount | None:
+    """The product's carrier account a form names by id; None for none, the routing's own, or one not the product's."""
+    if not value or not value.isdigit():
+        return None
+    return membership.product.carrier_accounts.filter(pk=int(value)).first()
+
+
 def _progress_context(job: ImportJob) -> dict:
-    rows = [(OUTCOMES[code][1], getattr(job, OUTCOMES[code][0]), code) for code in OUTCOMES]
+    # OTHER_OWNER only counts in jobs from before claims were checked.
+    shown = [code for code in OUTCOMES if code != OTHER_OWNER or job.other_owner]
+    rows = [(OUTCOMES[code][1], getattr(job, OUTCOMES[code][0]), code) for code in shown]
     return {"outcome_counts": rows, "seconds_left": seconds_left(job), "now": timezone.now()}
 
 
@@ -239,14 +255,26 @@ def import_confirm(request: HttpRequest, slug: str, job_id: int) -> HttpResponse
     membership = get_membership_for_user(request, slug)
     job = _get_job(membership, job_id)
     country = request.POST.get("country", "")
+    chosen = request.POST.get("unrouted_account", "")
+    account = _chosen_account(membership, chosen)
     if country not in countries:
         messages.error(request, "Choose the home country of these SIMs: the country they will operate in most.")
+    elif chosen and account is None:
+        messages.error(request, "Choose one of this product's carrier accounts for the ICCIDs no prefix routes, or leave the routing's own.")
+    elif job.status == ImportJob.Status.DRAFT and account != job.unrouted_account and not _set_unrouted(job, account):
+        messages.error(request, "This import was already confirmed: its progress is below.")
     else:
         try:
             confirm_import(job=job, country=country)
         except (CannotConfirm, NoPriceForCountry) as error:
             messages.error(request, str(error))
     return redirect("import_job", slug=membership.product.slug, job_id=job.pk)
+
+
+def _set_unrouted(job: ImportJob, account: CarrierAccount | None) -> bool:
+    """Store the choice on the draft (only a draft: a confirmed job keeps the routing it runs with)."""
+    job.unrouted_account = account
+    return bool(ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.DRAFT).update(unrouted_account=account))
 
 
 @require_GET
