@@ -98,7 +98,8 @@ def _continue_to_review(request: SignedInRequest, membership: Membership) -> Htt
 def import_check(request: HttpRequest, slug: str) -> HttpResponse:
     """Verdicts for ICCIDs typed or pasted into the queue (htmx appends them)."""
     membership = get_membership_for_user(request, slug)
-    queued = set(request.POST.getlist("iccid"))
+    # A queued value is an ICCID, or "ICCID,CODE" with its registration code.
+    queued = {value.split(",")[0].strip() for value in request.POST.getlist("iccid")}
     verdicts = list(pasted_verdicts(request.POST.get("text", "")))[:QUEUE_LIMIT]
     valid = [v.iccid for v in verdicts if v.verdict == VALID and v.iccid is not None and v.iccid not in queued]
     owners = classify(product=membership.product, user=request.user, iccids=valid)
@@ -110,7 +111,7 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
             items.append({"text": verdict.iccid or verdict.text, "tone": "muted", "says": "Already in the queue"})
         else:
             assert verdict.iccid is not None  # a valid line has its ICCID
-            items.append(_queue_item(verdict.iccid, owners[verdict.iccid]))
+            items.append(_queue_item(verdict.iccid, owners[verdict.iccid], registration_code=verdict.code))
     if not verdicts:
         items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
     return render(request, "imports/partials/queue_items.html", {"items": items})
@@ -155,9 +156,12 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     return JsonResponse({"iccid": scan.iccid, "item": item, "advice": None})
 
 
-def _queue_item(iccid: str, code: str) -> dict:
-    """A queued ICCID with what importing would do to it, typed or scanned alike."""
+def _queue_item(iccid: str, code: str, *, registration_code: str = "") -> dict:
+    """A queued ICCID with what importing would do to it, typed or scanned alike; a registration code
+    typed after it ("ICCID,CODE") rides along in the queue's value."""
     tone, says = QUEUE_VERDICTS[code]
+    if registration_code:
+        return {"text": iccid, "tone": tone, "says": f"{says} (registration code {registration_code})", "iccid": iccid, "value": f"{iccid},{registration_code}"}
     return {"text": iccid, "tone": tone, "says": says, "iccid": iccid}
 
 

@@ -80,3 +80,27 @@ def test_a_product_without_carrier_accounts_shows_no_split_and_no_choice(owner_c
     page = text_of(owner_client.get(review_url(product, job)))
     assert "Carrier accounts:" not in page and "no prefix routes" not in page
     assert "Activate 1 SIM" in page
+
+
+def test_a_typed_iccid_with_its_registration_code_keeps_the_code_through_the_queue(owner_client, product, owner):
+    from imports.importing import job_codes
+
+    typed = iccid("890126", 1)
+    page = owner_client.post(reverse("import_check", args=[product.slug]), {"text": f"{typed},KX7P2Q"}, headers=HTMX)
+    assert f'value="{typed},KX7P2Q"' in page.content.decode() and "(registration code KX7P2Q)" in text_of(page)
+    owner_client.post(reverse("import_start", args=[product.slug]), {"iccid": [f"{typed},KX7P2Q"]})
+    job = ImportJob.objects.get()
+    assert (job.valid, job_codes(job)) == (1, {typed: "KX7P2Q"})
+
+
+def test_where_an_account_asks_for_registration_codes_the_review_says_what_a_missing_one_means(owner_client, product, owner, monkeypatch):
+    from carriers import adapters
+
+    monkeypatch.setitem(adapters.ADAPTERS, "proof", "tests.imports.test_claims.ProofSimulator")
+    adapters.adapter_class.cache_clear()
+    CarrierAccount.objects.create(product=product, name="Twilio", adapter="proof")
+    job = draft(product, owner, [f"{iccid('890126', 1)},KX7P2Q", iccid("890126", 2)])
+    page = text_of(owner_client.get(review_url(product, job)))
+    adapters.adapter_class.cache_clear()
+    assert "A carrier account here asks for the registration code printed on each SIM." in page
+    assert "A SIM the account does not hold already and that comes without its code is refused (1 came without one)." in page
