@@ -170,6 +170,8 @@ class Review:
     # SIMs to claim that no account's prefix routes: the choice of an account for them decides where they go.
     unrouted: int = 0
     unrouted_to: CarrierAccount | None = None
+    # The account the person chose for them (None: the routing's own), kept by the confirm form.
+    chosen: CarrierAccount | None = None
     catch_all: CarrierAccount | None = None
     # Some account asks for a registration code (Twilio); how many SIMs to claim came without one.
     takes_codes: bool = False
@@ -195,7 +197,8 @@ def review_import(job: ImportJob, *, unrouted: CarrierAccount | None = None) -> 
                 codes[verdict.iccid] = verdict.code
         elif verdict.verdict == INVALID and len(review.invalid_lines) < EXAMPLES_SHOWN:
             review.invalid_lines.append((source, verdict))
-    router = router_for(job.product_id, unrouted=unrouted or job.unrouted_account)
+    review.chosen = unrouted or job.unrouted_account
+    router = router_for(job.product_id, unrouted=review.chosen)
     review.accounts, review.unrouted_to = router.accounts, router.unrouted
     review.catch_all = next((account for account in router.accounts if not account.prefixes), None)
     review.takes_codes = takes_codes(router)

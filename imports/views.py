@@ -207,12 +207,10 @@ def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse
     job = _get_job(membership, job_id)
     context: dict[str, object] = {"product": membership.product, "membership": membership, "job": job}
     if job.status == ImportJob.Status.DRAFT:
-        # The account chosen for the ICCIDs no prefix routes: the select asks again on each change.
+        # The account chosen for the ICCIDs no prefix routes: the page is asked again on each change.
         chosen = _chosen_account(membership, request.GET.get("unrouted_account"))
         review = review_import(job, unrouted=chosen)
         context.update(review=review, countries=countries, outcomes=OUTCOMES)
-        if request.htmx and request.htmx.target == "split":
-            return render(request, "imports/import_review.html#split", context)
         return render(request, "imports/import_review.html", context)
     context.update(_progress_context(job))
     template = "imports/import_progress.html"

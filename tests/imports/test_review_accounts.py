@@ -53,10 +53,13 @@ def test_choosing_an_account_for_unrouted_iccids_shows_the_new_split_and_the_imp
     elsewhere = iccid("8944500", 1)
     job = draft(product, owner, [iccid("890126", 1), elsewhere])
 
-    split = text_of(owner_client.get(review_url(product, job), {"unrouted_account": eu.pk}, headers={**HTMX, "HX-Target": "split"}))
+    response = owner_client.get(review_url(product, job), {"unrouted_account": eu.pk})
+    split = text_of(response)
     assert "Carrier accounts: 1 on Twilio US, 1 on emnify EU." in split
     assert "1 ICCID in no account's prefix range: to emnify EU." in split
-    assert "Home country" not in split  # only the split: the form stays as it is
+    assert "Activate 2 SIMs" in split
+    # The confirm form carries the choice on.
+    assert f'name="unrouted_account" value="{eu.pk}"' in response.content.decode()
 
     owner_client.post(reverse("import_confirm", args=[product.slug, job.pk]), {"country": "US", "unrouted_account": eu.pk})
     job.refresh_from_db()
