@@ -32,8 +32,10 @@ from api.auth import ApiError, Caller, bearer, caller_for_secret, caller_for_tok
 from api.models import Scope
 from api.tokens import find_token_by_hash
 from carriers.adapters.base import CarrierUnavailable
+from billing.pricing import NoPriceForCountry
 from imports.claiming import ClaimRefused, claim_into_product, claim_own_sim, default_country
 from imports.claims import NOT_HELD, NOT_HELD_DEVELOPER
+from imports.importing import CannotConfirm
 from products.models import Product
 from sims.developer import activate_own_sim
 from sims.iccid import InvalidIccid, validate_iccid
@@ -421,13 +423,17 @@ def delete_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
 
 
 def register_sim_batch(request: HttpRequest, caller: Caller, bic: str) -> HttpResponse:
-    """PATCH /api/v1/sim_batch/bic/{bic} {"status": {"id": 1}}: claims the SIM into the token's product
+    """PATCH /api/v1/sim_batch/bic/{bic} {"id": 1} (or {"status": {"id": 1}}): claims the SIM into the token's product
     (an import of that ICCID, run at once) or the developer's own SIMs, and activates it, if the
     product's carrier accounts (a developer's: the built-in carrier) hold it. A SIM not held and
     someone else's SIM answer the same 404, with the same body."""
     body = _json_body(request) if request.body else {}
-    _refuse_unknown(body, {"status"})
-    if "status" in body and _status_id(body["status"]) != ACTIVATED:
+    # emnify-sdk sends the status itself ({"id": 1, "description": "Activated"}); {"status": {...}} is taken too.
+    status = body if "id" in body else body.get("status") if set(body) == {"status"} else None
+    if body and status is None:
+        _refuse_unknown(body, {"status", "id", "description"})
+        raise ApiError(400, 'Send the status to register with: {"id": 1} or {"status": {"id": 1}}.')
+    if status is not None and _status_id(status) != ACTIVATED:
         raise ApiError(400, f"Registering a SIM activates it: send status.id {ACTIVATED} ({DESCRIPTIONS[ACTIVATED]}), or no status.")
     try:
         iccid = validate_iccid(bic) if bic.isascii() else None
@@ -459,6 +465,8 @@ def register_sim_batch(request: HttpRequest, caller: Caller, bic: str) -> HttpRe
         ) from None
     except IllegalTransition as error:
         raise ApiError(409, f"Cannot activate the SIM. {error}", code="illegal_status_change") from None
+    except (CannotConfirm, NoPriceForCountry) as error:
+        raise ApiError(400, f"Cannot register the SIM: {error}") from None
     row = _sims_of(caller).filter(iccid=iccid).values(*SIM_FIELDS).get()
     return JsonResponse([sim_json(row, caller.token.product)], safe=False)
 

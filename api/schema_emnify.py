@@ -198,7 +198,21 @@ EMNIFY_PATHS: dict[str, Any] = {
                 "carrier could not be asked; nothing was registered."
             ),
             scope=Scope.SIMS_IMPORT,
-            body=_ref("schemas", "EmnifySimUpdate"),
+            body={
+                "anyOf": [
+                    _ref("schemas", "EmnifySimUpdate"),
+                    {
+                        "type": "object",
+                        "required": ["id"],
+                        "properties": {
+                            "id": {"type": "integer", "enum": list(DESCRIPTIONS), "description": "1 (Activated): the only status to register with."},
+                            "description": {"type": ["string", "null"], "description": "May ride along; ignored."},
+                        },
+                        "additionalProperties": False,
+                        "description": "The status itself, as emnify-sdk sends it.",
+                    },
+                ]
+            },
             ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifySim")}, "The SIM registered, in a list (a batch of one).")},
             errors=_errors(400, 404, 409, 503),
         ),
