@@ -47,7 +47,15 @@ def default_country(product: Product) -> str:
 def claim_into_product(*, product: Product, user, iccid: str, token_name: str, country: str) -> ImportJob:
     """Import one ICCID into the product now, as the console's import does. Raises ClaimRefused when the
     product's carrier accounts do not hold it or it is someone else's, CarrierUnavailable when the
-    carrier could not be asked (the job stays failed, to be resumed: nothing unchecked is imported)."""
+    carrier could not be asked. The claim is checked before any job is made: a refused claim, or one the
+    carrier could not answer, leaves no import behind (nor one a resume would finish later)."""
+    verdict = importable(find_sims([iccid], lock=False).get(iccid), product_id=product.pk, user_id=user.pk)
+    if verdict == CARRIER_REFUSED:
+        raise ClaimRefused(NOT_HELD)
+    if verdict == NEW:
+        refused = check_claims(product_id=product.pk, iccids=[iccid]).refused
+        if refused:
+            raise ClaimRefused(refused[iccid])
     job = start_import(product=product, user=user, typed_text=iccid, token_name=token_name)
     count_input(job)
     confirm_import(job=job, country=country, enqueue=False)
