@@ -31,7 +31,14 @@ from django.views.decorators.csrf import csrf_exempt
 from api.auth import ApiError, Caller, bearer, caller_for_secret, caller_for_token, with_rate_headers
 from api.models import Scope
 from api.tokens import find_token_by_hash
+from carriers.adapters.base import CarrierUnavailable
+from billing.pricing import NoPriceForCountry
+from imports.claiming import ClaimRefused, claim_into_product, claim_own_sim, default_country
+from imports.claims import NOT_HELD, NOT_HELD_DEVELOPER
+from imports.importing import CannotConfirm
 from products.models import Product
+from sims.developer import activate_own_sim
+from sims.iccid import InvalidIccid, validate_iccid
 from sims.lifecycle import Action, IllegalTransition, apply_action
 from sims.listing import select_sims
 from sims.models import Sim, State
@@ -84,6 +91,7 @@ ERROR_TOKENS = {
     405: "method_not_allowed",
     409: "illegal_status_change",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 
@@ -410,5 +418,59 @@ def delete_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
     return _no_content()
 
 
+# Registration: emnify's "register a SIM batch by its BIC" (emnify-sdk: `sims.register_sim(bic=...)`).
+# SIM Console has no batches of its own: each SIM is its own batch, and its BIC is its ICCID.
+
+
+def register_sim_batch(request: HttpRequest, caller: Caller, bic: str) -> HttpResponse:
+    """PATCH /api/v1/sim_batch/bic/{bic} {"id": 1} (or {"status": {"id": 1}}): claims the SIM into the token's product
+    (an import of that ICCID, run at once) or the developer's own SIMs, and activates it, if the
+    product's carrier accounts (a developer's: the built-in carrier) hold it. A SIM not held and
+    someone else's SIM answer the same 404, with the same body."""
+    body = _json_body(request) if request.body else {}
+    # emnify-sdk sends the status itself ({"id": 1, "description": "Activated"}); {"status": {...}} is taken too.
+    status = body if "id" in body else body.get("status") if set(body) == {"status"} else None
+    if body and status is None:
+        _refuse_unknown(body, {"status", "id", "description"})
+        raise ApiError(400, 'Send the status to register with: {"id": 1} or {"status": {"id": 1}}.')
+    if status is not None and _status_id(status) != ACTIVATED:
+        raise ApiError(400, f"Registering a SIM activates it: send status.id {ACTIVATED} ({DESCRIPTIONS[ACTIVATED]}), or no status.")
+    try:
+        iccid = validate_iccid(bic) if bic.isascii() else None
+    except InvalidIccid:
+        iccid = None
+    if iccid is None:
+        raise ApiError(400, "The BIC of a SIM Console SIM is its ICCID: 19 or 20 digits starting with 89.")
+    try:
+        if caller.token.product_id is None:
+            sim = claim_own_sim(user=caller.token.user, iccid=iccid)
+            if sim.state in (State.ISSUED, State.PROVISIONED, State.SUSPENDED):
+                activate_own_sim(sim=sim, country=sim.home_country.code or "US", actor=caller.actor)  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
+        else:
+            product = caller.token.product
+            assert product is not None  # a product token
+            job = claim_into_product(
+                product=product, user=caller.token.user, iccid=iccid, token_name=caller.actor.name, country=default_country(product)
+            )
+            if job.terminated:
+                raise ApiError(409, "The SIM is terminated: it can never be activated again.", code="illegal_status_change")
+    except ClaimRefused:
+        words = NOT_HELD if caller.token.product_id is not None else NOT_HELD_DEVELOPER
+        raise ApiError(404, f"No SIM batch with this BIC can be registered with this token. {words}") from None
+    except CarrierUnavailable as error:
+        raise ApiError(
+            503,
+            f"The carrier could not be asked whether it holds this SIM ({error}): nothing was registered. Try again in a minute.",
+            headers={"Retry-After": "60"},
+        ) from None
+    except IllegalTransition as error:
+        raise ApiError(409, f"Cannot activate the SIM. {error}", code="illegal_status_change") from None
+    except (CannotConfirm, NoPriceForCountry) as error:
+        raise ApiError(400, f"Cannot register the SIM: {error}") from None
+    row = _sims_of(caller).filter(iccid=iccid).values(*SIM_FIELDS).get()
+    return JsonResponse([sim_json(row, caller.token.product)], safe=False)
+
+
 sims_endpoint = emnify_view(GET=(Scope.SIMS_LIST, list_sims))
 sim_endpoint = emnify_view(GET=(Scope.SIMS_GET, get_sim), PATCH=(Scope.SIMS_UPDATE, update_sim), DELETE=(Scope.SIMS_REMOVE, delete_sim))
+sim_batch_endpoint = emnify_view(PATCH=(Scope.SIMS_IMPORT, register_sim_batch))

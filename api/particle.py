@@ -19,7 +19,20 @@ from api.auth import ApiError, Caller, bearer, caller_for_secret, with_rate_head
 from api.models import Scope
 from lib.calendar import billing_period_start
 from lib.units import MB
-from imports.importing import ALREADY, OTHER_OWNER, TERMINATED, CannotConfirm, confirm_import, count_input, importable, start_import
+from carriers.adapters.base import CarrierUnavailable
+from imports.claiming import ClaimRefused, claim_own_sim
+from imports.claims import NOT_HELD, NOT_HELD_DEVELOPER, check_claims
+from imports.importing import (
+    ALREADY,
+    CARRIER_REFUSED,
+    NEW,
+    TERMINATED,
+    CannotConfirm,
+    confirm_import,
+    count_input,
+    importable,
+    start_import,
+)
 from imports.sql import find_sims
 from products.fleet import active_sim_count, fleet_usage
 from products.models import Product
@@ -175,23 +188,44 @@ def _own_sim(caller: Caller, iccid: str) -> Sim:
     return sim
 
 
+def refused_claim(caller: Caller) -> ApiError:
+    """A claim refused: the same status and words whether another product or person holds the SIM
+    or no carrier account does (imports/claims.py), and no ICCID in them to tell two answers apart."""
+    words = NOT_HELD if caller.token.product_id is not None else NOT_HELD_DEVELOPER
+    return ApiError(403, f"This SIM cannot be claimed with this token. {words}")
+
+
+def claim_check_unavailable(error: CarrierUnavailable) -> ApiError:
+    return ApiError(
+        503,
+        f"The carrier could not be asked whether it holds this SIM ({error}): nothing was claimed. Try again in a minute.",
+        headers={"Retry-After": "60"},
+    )
+
+
+def _held(caller: Caller, iccid: str) -> bool:
+    """Whether the token's product's carrier accounts (a developer's: the built-in simulator) hold the ICCID."""
+    try:
+        return not check_claims(product_id=caller.token.product_id, iccids=[iccid]).refused
+    except CarrierUnavailable as error:
+        raise claim_check_unavailable(error) from None
+
+
 def _claim(caller: Caller, iccid: str) -> Sim:
     """The developer's own SIM; one new to the console or waiting in inventory becomes theirs
-    (Particle claims a SIM on activation). Someone else's answers 403, without saying whose."""
+    (Particle claims a SIM on activation) if the built-in carrier holds it. Someone else's, and one no
+    carrier holds, answer the same 403."""
     caller.own_sims()
     try:
         iccid = validate_iccid(iccid)
     except InvalidIccid as error:
         raise ApiError(400, str(error.message)) from None
-    user = caller.token.user
-    with transaction.atomic():
-        sim, _ = Sim.objects.select_for_update().get_or_create(iccid=iccid, defaults={"owner_user": user})
-        if sim.owner_user_id is None and sim.product_id is None and sim.state != State.TERMINATED:
-            sim.owner_user = user
-            sim.save(update_fields=["owner_user"])
-    if sim.owner_user_id != user.pk:
-        raise ApiError(403, f"The SIM {iccid} belongs to another product or person, or is terminated.")
-    return sim
+    try:
+        return claim_own_sim(user=caller.token.user, iccid=iccid)
+    except ClaimRefused:
+        raise refused_claim(caller) from None
+    except CarrierUnavailable as error:
+        raise claim_check_unavailable(error) from None
 
 
 def _illegal(error: IllegalTransition) -> ApiError:
@@ -334,8 +368,9 @@ def check_sim(request: HttpRequest, caller: Caller, iccid: str) -> HttpResponse:
     verdict = importable(row, product_id=caller.token.product_id, user_id=caller.token.user_id)
     if verdict == TERMINATED:
         raise ApiError(403, f"The SIM {iccid} is terminated: it can never be activated again.")
-    if verdict == OTHER_OWNER:
-        raise ApiError(403, f"The SIM {iccid} belongs to another product or person: it cannot be imported here.")
+    # Another's SIM and one no carrier account of the token holds: one answer (imports/claims.py).
+    if verdict == CARRIER_REFUSED or verdict == NEW and not _held(caller, iccid):
+        raise refused_claim(caller)
     if verdict == ALREADY:
         raise ApiError(409, f"The SIM {iccid} is already yours here.")
     return HttpResponse(status=204)

@@ -176,6 +176,47 @@ EMNIFY_PATHS: dict[str, Any] = {
             errors=_errors(404, 409),
         ),
     },
+    "/api/v1/sim_batch/bic/{bic}": {
+        "parameters": [
+            {
+                "name": "bic",
+                "in": "path",
+                "required": True,
+                "description": "The batch identification code. SIM Console has no batches: each SIM is its own, and its BIC is its ICCID.",
+                "schema": {"type": "string"},
+            }
+        ],
+        "patch": _operation(
+            op_id="emnifyRegisterSimBatch",
+            summary="Register (claim) a SIM and activate it",
+            description=(
+                "emnify-sdk: `sims.register_sim(bic=...)`. The SIM joins the token's product (an import of that ICCID, "
+                "run at once, with its first month's charge; its home country: the product's latest import's, else US) "
+                "or the developer's own SIMs, and is activated, but only if a carrier account of the product (a "
+                "developer's: the console's built-in carrier) holds it. A SIM no account holds and someone else's SIM "
+                "answer the same 404 with the same body. Registering a SIM already there answers it again. 503: the "
+                "carrier could not be asked; nothing was registered."
+            ),
+            scope=Scope.SIMS_IMPORT,
+            body={
+                "anyOf": [
+                    _ref("schemas", "EmnifySimUpdate"),
+                    {
+                        "type": "object",
+                        "required": ["id"],
+                        "properties": {
+                            "id": {"type": "integer", "enum": list(DESCRIPTIONS), "description": "1 (Activated): the only status to register with."},
+                            "description": {"type": ["string", "null"], "description": "May ride along; ignored."},
+                        },
+                        "additionalProperties": False,
+                        "description": "The status itself, as emnify-sdk sends it.",
+                    },
+                ]
+            },
+            ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifySim")}, "The SIM registered, in a list (a batch of one).")},
+            errors=_errors(400, 404, 409, 503),
+        ),
+    },
 }
 
 
@@ -262,7 +303,10 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
                 "error_code": {"type": "integer", "description": "The HTTP status."},
                 "error_token": {
                     "type": "string",
-                    "enum": ["invalid_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "illegal_status_change", "too_many_requests"],
+                    "enum": [
+                        "invalid_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "illegal_status_change",
+                        "too_many_requests", "service_unavailable",
+                    ],
                 },
                 "message": {"type": "string", "description": "What went wrong and what to do, for a person."},
             },
@@ -279,6 +323,10 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
         "Emnify401": _error_answer("No auth token, or an expired or refused one (or, at authenticate, a wrong application token)."),
         "Emnify403": _error_answer("The token lacks the scope this call needs."),
         "Emnify404": _error_answer("No such SIM among the token's."),
+        "Emnify503": {
+            **_error_answer("The carrier could not be asked whether it holds the SIM: nothing was registered; try again after Retry-After."),
+            "headers": {"Retry-After": {"description": "Seconds to wait.", "required": True, "schema": {"type": "string"}}},
+        },
         "Emnify405": _error_answer("The method is not allowed on this path."),
         "Emnify409": _error_answer("The SIM's state does not allow this change; the message names the state."),
         "Emnify429": _error_answer(

@@ -175,11 +175,13 @@ PARTICLE_PATHS: dict[str, Any] = {
             summary="Check whether a SIM can be imported",
             description=(
                 "204 when the SIM could be imported with this token: into the token's product, or a developer's own "
-                "account. 403 when it is terminated or someone else's, 409 when it is already there, 400 when the "
-                "ICCID is malformed. A HEAD answer has no body. particle-api-js: `checkSIM({iccid})`."
+                "account, because a carrier account of the product (a developer's: the console's built-in carrier) "
+                "holds it. 403 when it is terminated, or not held: someone else's SIM and one no carrier account holds "
+                "get the same answer. 409 when it is already there, 400 when the ICCID is malformed, 503 when the "
+                "carrier could not be asked. A HEAD answer has no body. particle-api-js: `checkSIM({iccid})`."
             ),
             ok={"204": {"description": "The SIM can be imported."}},
-            errors=(400, 409),
+            errors=(400, 409, 503),
         ),
         "get": _operation(
             op_id="particleGetOwnSim", tag=OWN_TAG, scope=Scope.SIMS_GET,
@@ -193,12 +195,13 @@ PARTICLE_PATHS: dict[str, Any] = {
             summary="Activate my own SIM, or change it",
             description=(
                 "`{\"action\": \"activate\", \"country\": \"US\"}` claims a SIM new to the console or waiting in "
-                "inventory and activates it on the developer's own plan (particle-api-js 11: `activateSIM({iccid, "
-                "country})`). Otherwise the same changes as a product's SIM: deactivate, reactivate, `mb_limit`."
+                "inventory, if the console's built-in carrier holds it, and activates it on the developer's own plan "
+                "(particle-api-js 11: `activateSIM({iccid, country})`); a SIM not held and someone else's SIM get the "
+                "same 403. Otherwise the same changes as a product's SIM: deactivate, reactivate, `mb_limit`."
             ),
             body=_body("ParticleOwnSimUpdate"),
             ok=OK,
-            errors=(400, 404),
+            errors=(400, 404, 503),
         ),
         "delete": _operation(
             op_id="particleRemoveOwnSim", tag=OWN_TAG, scope=Scope.SIMS_REMOVE,
@@ -398,10 +401,17 @@ PARTICLE_COMPONENTS: dict[str, Any] = {
             "content": {"application/json": {"schema": _ref("schemas", "ParticleTokenError"), "example": {
                 "error": "invalid_token", "error_description": "The access token is missing, wrong, expired or revoked."}}},
         },
-        "Particle403": _error_response("The token lacks the scope, acts for another product (or for a product when this is about own SIMs), or the SIM is someone else's.", "This token lacks the scope sims:update: create a token with it on the Tokens page."),
+        "Particle403": _error_response("The token lacks the scope, acts for another product (or for a product when this is about own SIMs), or the SIM cannot be claimed: someone else's SIM and one no carrier account of the token holds get the same answer.", "This token lacks the scope sims:update: create a token with it on the Tokens page."),
         "Particle404": _error_response("No such product or SIM for this token.", "The SIM 89012600000000000011 is not in this product."),
         "Particle405": _error_response("The method is not one this path answers; the `Allow` header lists those it does.", "PATCH is not allowed here: use GET, POST."),
         "Particle409": _error_response("The SIM is already here.", "The SIM 89012600000000000011 is already yours here."),
+        "Particle503": {
+            **_error_response(
+                "The carrier could not be asked whether it holds the SIM: nothing was claimed; try again after `Retry-After`.",
+                "The carrier could not be asked whether it holds this SIM (timed out): nothing was claimed. Try again in a minute.",
+            ),
+            "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}},
+        },
         "Particle413": _error_response("The body is larger than the server accepts (2.6 MB by default).", "The body is over 2.6 MB: split it."),
         "Particle429": {
             **_error_response(

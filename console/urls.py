@@ -68,5 +68,6 @@ urlpatterns = [
     path("api/v1/authenticate", emnify.authenticate, name="emnify_authenticate"),
     path("api/v1/sim", emnify.sims_endpoint, name="emnify_sims"),
     path("api/v1/sim/<str:id>", emnify.sim_endpoint, name="emnify_sim"),
+    path("api/v1/sim_batch/bic/<str:bic>", emnify.sim_batch_endpoint, name="emnify_sim_batch"),
     path("admin/", admin.site.urls),
 ]

@@ -24,6 +24,11 @@ from django.utils import timezone
 from billing.ledger import settle_transfer_overage
 from billing.models import Charge
 from billing.pricing import Quote, money, quote
+from carriers.adapters.base import CarrierUnavailable
+from carriers.health import record_call
+from carriers.models import CarrierAccount
+from carriers.routing import Router, no_route_reason, router_for
+from imports.claims import NOT_HELD, ClaimCheckUnavailable, check_claims, takes_codes
 from imports.events import record_import_batch, record_import_finished
 from imports.input import (
     DUPLICATE,
@@ -42,7 +47,6 @@ from imports.models import ImportBatch, ImportJob
 from imports.sql import find_sims, insert_sims_with_events
 from lib.bulk_insert import analyze_if_grown, db_datetime
 from products.models import PricingModel, Product
-from sims.carriers import get_carrier
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import NetworkStatus, Sim, SimEvent, State
 
@@ -57,11 +61,15 @@ OUTCOMES = {
     ACTIVATED: ("activated", "Activated"),
     TRANSFERRED: ("transferred", "Transferred from your developer account and activated"),
     ALREADY: ("already_in_product", "Already in this product: skipped"),
+    # Only in jobs from before claims were checked: new jobs count another's SIM as not held (CARRIER_REFUSED).
     OTHER_OWNER: ("other_owner", "Refused: the SIM belongs to another product or person"),
     TERMINATED: ("terminated", "Refused: the SIM is terminated"),
-    CARRIER_REFUSED: ("carrier_refused", "Refused by the carrier"),
+    # Not held by the product's carrier accounts, whether another product holds it or nobody does: the
+    # words never say which (imports/claims.py). A reason of its own (no account takes the range, a
+    # registration code refused) is kept in ImportBatch.carrier_refusals.
+    CARRIER_REFUSED: ("carrier_refused", f"Refused: {NOT_HELD}"),
 }
-# Before the carrier is asked: SIMs new to the console, or waiting in inventory, are activated.
+# Before the carrier is asked: SIMs new to the console, or waiting in inventory, are claimed if held.
 NEW = "N"
 
 
@@ -128,48 +136,89 @@ def importable(row: tuple | None, *, product_id: int | None, user_id: int) -> st
     if row is None:
         return NEW
     _, _, owner_product_id, owner_user_id, state, _ = row
+    # Another product's or person's SIM, terminated or not, is refused as one nobody holds: nothing
+    # says who holds it (imports/claims.py).
+    others = owner_product_id not in (None, product_id) or owner_user_id not in (None, user_id)
+    if others:
+        return CARRIER_REFUSED
     if state == State.TERMINATED:
         return TERMINATED
     if product_id is None:
-        if owner_user_id == user_id:
-            return ALREADY
-        return NEW if owner_product_id is None and owner_user_id is None else OTHER_OWNER
+        return ALREADY if owner_user_id == user_id else NEW
     if owner_product_id == product_id:
         return ALREADY
-    if owner_product_id is None and owner_user_id is None:
+    if owner_user_id is None:
         return NEW  # waiting in inventory
-    if owner_product_id is None and owner_user_id == user_id:
-        return TRANSFERRED
-    return OTHER_OWNER
+    return TRANSFERRED  # the user's own developer SIM
+
+
+# In a review only: ICCIDs no carrier account of the product takes (refused at import with the range to add).
+NO_ROUTE = "R"
 
 
 @dataclass
 class Review:
-    """What confirming would do, with the ICCIDs behind each count."""
+    """What confirming would do, with the ICCIDs behind each count, and how the SIMs to claim split
+    across the product's carrier accounts."""
 
     counts: Counter = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
     invalid_lines: list[tuple[str, LineVerdict]] = field(default_factory=list)
+    # The product's carrier accounts; (account name, SIMs) for those that get some, in the accounts' order.
+    accounts: list[CarrierAccount] = field(default_factory=list)
+    split: list[tuple[str, int]] = field(default_factory=list)
+    # SIMs to claim that no account's prefix routes: the choice of an account for them decides where they go.
+    unrouted: int = 0
+    unrouted_to: CarrierAccount | None = None
+    # The account the person chose for them (None: the routing's own), kept by the confirm form.
+    chosen: CarrierAccount | None = None
+    catch_all: CarrierAccount | None = None
+    # Some account asks for a registration code (Twilio); how many SIMs to claim came without one.
+    takes_codes: bool = False
+    without_code: int = 0
+    no_route_reason: str = ""
 
     @property
     def to_activate(self) -> int:
         return self.counts[NEW] + self.counts[TRANSFERRED]
 
 
-def review_import(job: ImportJob) -> Review:
+def review_import(job: ImportJob, *, unrouted: CarrierAccount | None = None) -> Review:
+    """What confirming the draft would do; `unrouted`: the account chosen for ICCIDs no prefix routes
+    (None: the job's choice, else the routing's own)."""
     review = Review()
     iccids: list[str] = []
+    codes: dict[str, str] = {}
     for source, verdict in job_verdicts(job):
         if verdict.verdict == VALID:
             assert verdict.iccid is not None  # a valid line has its ICCID
             iccids.append(verdict.iccid)
+            if verdict.code:
+                codes[verdict.iccid] = verdict.code
         elif verdict.verdict == INVALID and len(review.invalid_lines) < EXAMPLES_SHOWN:
             review.invalid_lines.append((source, verdict))
+    review.chosen = unrouted or job.unrouted_account
+    router = router_for(job.product_id, unrouted=review.chosen)
+    review.accounts, review.unrouted_to = router.accounts, router.unrouted
+    review.catch_all = next((account for account in router.accounts if not account.prefixes), None)
+    review.takes_codes = takes_codes(router)
+    split: Counter = Counter()
     for iccid, code in classify(product=job.product, user=job.created_by, iccids=iccids).items():
+        if code == NEW and router.accounts:
+            if router.prefix_account(iccid) is None:
+                review.unrouted += 1
+            taken, account = router.account_for(iccid)
+            if not taken:
+                code = NO_ROUTE
+                review.no_route_reason = review.no_route_reason or no_route_reason(iccid)
+            else:
+                split[account] += 1
+                review.without_code += iccid not in codes
         review.counts[code] += 1
         shown = review.examples.setdefault(code, [])
         if len(shown) < EXAMPLES_SHOWN:
             shown.append(iccid)
+    review.split = [(account.name, split[account]) for account in router.accounts if split[account]]
     return review
 
 
@@ -223,13 +272,24 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
     try:
         iccids = job_iccids(job) if iccids is None else in_batch_order(job, iccids)
         price = quote(country=job.country.code, sims=1, today=timezone.localdate())  # type: ignore[attr-defined]  # a Country: django-stubs types django-countries' CountryField as a str
-        carrier = get_carrier()
+        router = router_for(job.product_id, unrouted=job.unrouted_account)
+        codes = job_codes(job) if takes_codes(router) else {}
         size = job.batch_size
         for number, start in enumerate(range(0, len(iccids), size)):
             if number >= job.batches_done:
-                _run_batch(job, number, iccids[start : start + size], price, carrier)
+                _run_batch(job, number, iccids[start : start + size], price, router, codes)
                 # Under DEBUG every statement is kept, and a batch's carry 50,000 ICCIDs each.
                 reset_queries()
+    except CarrierUnavailable as error:
+        # The batch rolled back: nothing it held was imported unchecked. resume_imports runs the job on.
+        if isinstance(error, ClaimCheckUnavailable):
+            record_call(account_key=error.account_key, what="holds", ok=False, error=str(error))
+        _finish(
+            job,
+            status=ImportJob.Status.FAILED,
+            error=f"the carrier could not be asked which SIMs it holds ({error}); nothing of the batch was imported",
+        )
+        raise
     except Exception as error:
         _finish(job, status=ImportJob.Status.FAILED, error=f"{type(error).__name__}: {error}")
         raise
@@ -238,6 +298,11 @@ def run_import(*, job_id: int, iccids: list[str] | None = None) -> ImportJob:
     # Each SIM activated or transferred is a SIM row written and an event row inserted.
     analyze_if_grown([Sim, SimEvent], changed_rows=job.activated + job.transferred)
     return job
+
+
+def job_codes(job: ImportJob) -> dict[str, str]:
+    """The registration codes given with ICCIDs ("ICCID,CODE" lines), by ICCID."""
+    return {verdict.iccid: verdict.code for _, verdict in job_verdicts(job) if verdict.code and verdict.iccid}
 
 
 def _finish(job: ImportJob, **fields: object) -> None:
@@ -261,7 +326,9 @@ def _tune_sqlite_for_import() -> None:
             cursor.execute("PRAGMA cache_size=-16000")
 
 
-def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, carrier) -> None:
+def _run_batch(
+    job: ImportJob, number: int, iccids: list[str], price: Quote, router: Router, proof: dict[str, str]
+) -> None:
     with transaction.atomic():
         # One runner per batch: a second worker on the same job waits here, then skips what is done.
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -273,14 +340,23 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
         codes = dict.fromkeys(iccids, NEW)
         for iccid, row in existing.items():
             codes[iccid] = importable(row, product_id=job.product_id, user_id=job.created_by_id)
-        refusals = carrier.activate([iccid for iccid, code in codes.items() if code in (NEW, TRANSFERRED)])
-        for iccid in refusals:
+        # Only what the product's carrier accounts hold is claimed; a carrier that cannot be asked
+        # raises here, and the batch's transaction takes nothing with it.
+        claims = check_claims(
+            product_id=job.product_id, iccids=[iccid for iccid, code in codes.items() if code == NEW], router=router, codes=proof
+        )
+        refusals = {}
+        for iccid, reason in claims.refused.items():
             codes[iccid] = CARRIER_REFUSED
-        # One pass over the batch; the SIMs already known are usually few.
-        unknown = [i for i, code in codes.items() if code == NEW and i not in existing]
-        _activate_new(job, batch, unknown, codes)
-        from_inventory = [i for i in existing if codes[i] == NEW]
-        _activate_existing(job, from_inventory, codes, existing, transfer=False)
+            if reason != NOT_HELD:  # the outcome's own words say that one
+                refusals[iccid] = reason
+        inserted = []
+        for account, held in claims.held.items():
+            unknown = [i for i in held if i not in existing]
+            _activate_new(job, batch, unknown, codes, account)
+            inserted += unknown
+            from_inventory = [i for i in held if i in existing]
+            _activate_existing(job, from_inventory, codes, existing, transfer=False, account=account)
         _activate_existing(job, [i for i in existing if codes[i] == TRANSFERRED], codes, existing, transfer=True)
         tally = Counter(codes.values())
         _charge_first_month(job, batch, price, tally[ACTIVATED] + tally[TRANSFERRED])
@@ -294,7 +370,7 @@ def _run_batch(job: ImportJob, number: int, iccids: list[str], price: Quote, car
             **{OUTCOMES[code][0]: F(OUTCOMES[code][0]) + count for code, count in tally.items()},
         )
         # The SIMs inserted here (the lifecycle recorded the events of those it moved).
-        record_import_batch(job=job, batch=batch, iccids=[i for i in unknown if codes[i] == ACTIVATED])
+        record_import_batch(job=job, batch=batch, iccids=sorted(i for i in inserted if codes[i] == ACTIVATED))
 
 
 def _sim_defaults(job: ImportJob) -> dict:
@@ -308,8 +384,11 @@ def _sim_defaults(job: ImportJob) -> dict:
     }
 
 
-def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: dict[str, str]) -> None:
-    """SIMs the console has never seen: inserted active, each with its import event."""
+def _activate_new(
+    job: ImportJob, batch: ImportBatch, iccids: list[str], codes: dict[str, str], account: CarrierAccount | None
+) -> None:
+    """SIMs the console has never seen, held by `account` (None: the built-in simulator): inserted
+    active on that account, each with its import event."""
     if not iccids:
         return
     now = db_datetime(timezone.now())
@@ -328,6 +407,7 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
             "activations_count": 1,
             "deactivations_count": 0,
             "import_batch": batch.pk,
+            "carrier_account": account.pk if account is not None else None,
             "created_at": now,
             # Registered and activated on the carrier by the push worker (carriers/push.py).
             "network_status": NetworkStatus.PENDING.value,
@@ -354,13 +434,20 @@ def _activate_new(job: ImportJob, batch: ImportBatch, iccids: list[str], codes: 
             row = now_there.get(iccid)
             if row is None or row[5] != batch.pk:
                 code = importable(row, product_id=job.product_id, user_id=job.created_by_id)
-                codes[iccid] = code if code in (ALREADY, TERMINATED) else OTHER_OWNER
+                codes[iccid] = code if code in (ALREADY, TERMINATED) else CARRIER_REFUSED
 
 
 def _activate_existing(
-    job: ImportJob, iccids: list[str], codes: dict[str, str], existing: dict[str, tuple], *, transfer: bool
+    job: ImportJob,
+    iccids: list[str],
+    codes: dict[str, str],
+    existing: dict[str, tuple],
+    *,
+    transfer: bool,
+    account: CarrierAccount | None = None,
 ) -> None:
-    """SIMs from inventory or the user's own account: through the lifecycle, like any other change."""
+    """SIMs from inventory (held by `account`) or the user's own account (transferred with the carrier
+    account they are on): through the lifecycle, like any other change."""
     if not iccids:
         return
     by_id = {existing[iccid][1]: iccid for iccid in iccids}
@@ -377,12 +464,12 @@ def _activate_existing(
             action=Action.IMPORT,
             actor=Actor.for_import(job),
             reason=f"Import #{job.pk}" + (": transferred from the developer account" if transfer else ""),
-            changes=_sim_defaults(job),
+            changes=_sim_defaults(job) if transfer else {**_sim_defaults(job), "carrier_account_id": account.pk if account else None},
         )
         for outcome in report.done:
             codes[outcome.iccid] = TRANSFERRED if transfer else ACTIVATED
         for outcome in report.refused:
-            codes[by_id[outcome.sim_id]] = OTHER_OWNER  # moved or terminated meanwhile
+            codes[by_id[outcome.sim_id]] = CARRIER_REFUSED  # moved or terminated meanwhile
 
 
 def _charge_first_month(job: ImportJob, batch: ImportBatch, price: Quote, quantity: int) -> None:

@@ -21,7 +21,10 @@ _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n)|([^\r\n]+)\Z")
 # Between ICCIDs in pasted text: new lines, commas, semicolons, tabs, pipes.
 _STRONG_SEPARATORS = re.compile(r"[\r\n,;\t|]+")
 _SPACES_DASHES = re.compile(r"[ \-]")
-_BLOCK = 1 << 20  # characters of the file split at a time
+_BLOCK = 1 << 20
+# "ICCID,CODE" (or a semicolon, a tab, a space between): a registration code of letters and digits
+# after the ICCID. A second ICCID (18 digits or more) is no code: it stays an ICCID of its own.
+_WITH_CODE = re.compile(r"^\s*(\d(?:[ \-]?\d)*)\s*[,;\t| ]\s*([A-Za-z0-9][A-Za-z0-9\-]{2,39})\s*$")  # characters of the file split at a time
 
 VALID, INVALID, DUPLICATE, IGNORED = "valid", "invalid", "duplicate", "ignored"
 INVALID_SHOWN = 200
@@ -33,6 +36,8 @@ class LineVerdict(NamedTuple):
     iccid: str | None
     verdict: str
     reason: str = ""
+    # The registration code given after the ICCID ("ICCID,CODE"), for carriers that ask for one.
+    code: str = ""
 
 
 @dataclass
@@ -99,10 +104,24 @@ def summarise_file(text: str, seen: set[str] | None = None, parsed: ParsedInput 
     return parsed
 
 
+def code_in(line: str) -> tuple[str, str] | None:
+    """(ICCID-like number, code) when the line is "ICCID,CODE"; None otherwise."""
+    match = _WITH_CODE.match(line)
+    if match is None:
+        return None
+    number, code = _SPACES_DASHES.sub("", match.group(1)), match.group(2)
+    if code.isdigit() and len(code) >= 18 or len(number) < 18:
+        return None
+    return number, code
+
+
 def _line_verdict(line_no: int, line: str, seen: set[str]) -> LineVerdict:
     bare = line.strip()
     if bare.isdigit():  # most lines: just the ICCID
         return _verdict(line_no, line, bare, seen)
+    with_code = code_in(line)
+    if with_code is not None:
+        return _verdict(line_no, line, with_code[0], seen)._replace(code=with_code[1])
     candidates = candidates_in(line)
     if not candidates:
         return LineVerdict(line_no, line, None, IGNORED)
@@ -133,13 +152,30 @@ def pasted_verdicts(text: str, seen: set[str] | None = None) -> Iterator[LineVer
     """One verdict per ICCID-like number in pasted text, whatever separates them."""
     seen = set() if seen is None else seen
     number = 0
-    for chunk in _STRONG_SEPARATORS.split(text):
+    for chunk in _pasted_chunks(text):
+        with_code = code_in(chunk)
+        if with_code is not None:
+            number += 1
+            yield _verdict(number, chunk.strip(), with_code[0], seen)._replace(code=with_code[1])
+            continue
         candidates = candidates_in(chunk)
         if not candidates and any(char.isdigit() for char in chunk):
             candidates = [chunk.strip()]  # too short to be an ICCID: its verdict says so
         for candidate in candidates:
             number += 1
             yield _verdict(number, candidate, candidate, seen)
+
+
+def _pasted_chunks(text: str) -> Iterator[str]:
+    """Pasted text cut at its strong separators, but a line that is "ICCID,CODE" kept whole."""
+    for line in _LINE_ENDS.split(text):
+        if code_in(line) is not None:
+            yield line
+        else:
+            yield from _STRONG_SEPARATORS.split(line)
+
+
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
 
 
 def _verdict(line_no: int, line: str, candidate: str, seen: set[str]) -> LineVerdict:

@@ -24,6 +24,11 @@ class ImportJob(models.Model):
     # empty when a member started it in the console.
     token_name = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The carrier account chosen on the review page for the ICCIDs no account's prefix routes
+    # (carriers/routing.py); empty: the routing's own (the account without prefixes, if any).
+    unrouted_account = models.ForeignKey(
+        "carriers.CarrierAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     country = CountryField(blank=True)
     # The input exactly as given: typed or pasted ICCIDs, and an uploaded file.
     typed_text = models.TextField(blank=True)

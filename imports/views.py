@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
+from carriers.models import CarrierAccount
 from imports.frames import FrameError, load_frame
 from imports.importing import (
     ALREADY,
     NEW,
+    CARRIER_REFUSED,
     OTHER_OWNER,
     OUTCOMES,
     TERMINATED,
@@ -46,7 +48,8 @@ QUEUE_VERDICTS = {
     NEW: ("ok", "Ready to activate"),
     TRANSFERRED: ("warn", "In your developer account: will be transferred to this product"),
     ALREADY: ("muted", "Already in this product: will be skipped"),
-    OTHER_OWNER: ("error", "Belongs to another product or person: will be refused"),
+    # Another's SIM: the same words as one the carrier does not hold (imports/claims.py).
+    CARRIER_REFUSED: ("error", "Not held by this product's carrier accounts: will be refused"),
     TERMINATED: ("error", "Terminated: will be refused"),
 }
 QUEUE_LIMIT = 5000
@@ -95,7 +98,8 @@ def _continue_to_review(request: SignedInRequest, membership: Membership) -> Htt
 def import_check(request: HttpRequest, slug: str) -> HttpResponse:
     """Verdicts for ICCIDs typed or pasted into the queue (htmx appends them)."""
     membership = get_membership_for_user(request, slug)
-    queued = set(request.POST.getlist("iccid"))
+    # A queued value is an ICCID, or "ICCID,CODE" with its registration code.
+    queued = {value.split(",")[0].strip() for value in request.POST.getlist("iccid")}
     verdicts = list(pasted_verdicts(request.POST.get("text", "")))[:QUEUE_LIMIT]
     valid = [v.iccid for v in verdicts if v.verdict == VALID and v.iccid is not None and v.iccid not in queued]
     owners = classify(product=membership.product, user=request.user, iccids=valid)
@@ -107,7 +111,7 @@ def import_check(request: HttpRequest, slug: str) -> HttpResponse:
             items.append({"text": verdict.iccid or verdict.text, "tone": "muted", "says": "Already in the queue"})
         else:
             assert verdict.iccid is not None  # a valid line has its ICCID
-            items.append(_queue_item(verdict.iccid, owners[verdict.iccid]))
+            items.append(_queue_item(verdict.iccid, owners[verdict.iccid], registration_code=verdict.code))
     if not verdicts:
         items.append({"text": request.POST.get("text", "").strip()[:40] or "(nothing)", "tone": "error", "says": "No ICCID found: an ICCID is 19 or 20 digits starting with 89."})
     return render(request, "imports/partials/queue_items.html", {"items": items})
@@ -152,9 +156,12 @@ def import_scan(request: HttpRequest, slug: str) -> HttpResponse:
     return JsonResponse({"iccid": scan.iccid, "item": item, "advice": None})
 
 
-def _queue_item(iccid: str, code: str) -> dict:
-    """A queued ICCID with what importing would do to it, typed or scanned alike."""
+def _queue_item(iccid: str, code: str, *, registration_code: str = "") -> dict:
+    """A queued ICCID with what importing would do to it, typed or scanned alike; a registration code
+    typed after it ("ICCID,CODE") rides along in the queue's value."""
     tone, says = QUEUE_VERDICTS[code]
+    if registration_code:
+        return {"text": iccid, "tone": tone, "says": f"{says} (registration code {registration_code})", "iccid": iccid, "value": f"{iccid},{registration_code}"}
     return {"text": iccid, "tone": tone, "says": says, "iccid": iccid}
 
 
@@ -200,7 +207,10 @@ def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse
     job = _get_job(membership, job_id)
     context: dict[str, object] = {"product": membership.product, "membership": membership, "job": job}
     if job.status == ImportJob.Status.DRAFT:
-        context.update(review=review_import(job), countries=countries, outcomes=OUTCOMES)
+        # The account chosen for the ICCIDs no prefix routes: the page is asked again on each change.
+        chosen = _chosen_account(membership, request.GET.get("unrouted_account"))
+        review = review_import(job, unrouted=chosen)
+        context.update(review=review, countries=countries, outcomes=OUTCOMES)
         return render(request, "imports/import_review.html", context)
     context.update(_progress_context(job))
     template = "imports/import_progress.html"
@@ -209,8 +219,17 @@ def import_job(request: SignedInRequest, slug: str, job_id: int) -> HttpResponse
     return render(request, template, context)
 
 
+def _chosen_account(membership: Membership, value: str | None) -> CarrierAccount | None:
+    """The product's carrier account a form names by id; None for none, the routing's own, or one not the product's."""
+    if not value or not value.isdigit():
+        return None
+    return membership.product.carrier_accounts.filter(pk=int(value)).first()
+
+
 def _progress_context(job: ImportJob) -> dict:
-    rows = [(OUTCOMES[code][1], getattr(job, OUTCOMES[code][0]), code) for code in OUTCOMES]
+    # OTHER_OWNER only counts in jobs from before claims were checked.
+    shown = [code for code in OUTCOMES if code != OTHER_OWNER or job.other_owner]
+    rows = [(OUTCOMES[code][1], getattr(job, OUTCOMES[code][0]), code) for code in shown]
     return {"outcome_counts": rows, "seconds_left": seconds_left(job), "now": timezone.now()}
 
 
@@ -238,14 +257,26 @@ def import_confirm(request: HttpRequest, slug: str, job_id: int) -> HttpResponse
     membership = get_membership_for_user(request, slug)
     job = _get_job(membership, job_id)
     country = request.POST.get("country", "")
+    chosen = request.POST.get("unrouted_account", "")
+    account = _chosen_account(membership, chosen)
     if country not in countries:
         messages.error(request, "Choose the home country of these SIMs: the country they will operate in most.")
+    elif chosen and account is None:
+        messages.error(request, "Choose one of this product's carrier accounts for the ICCIDs no prefix routes, or leave the routing's own.")
+    elif job.status == ImportJob.Status.DRAFT and account != job.unrouted_account and not _set_unrouted(job, account):
+        messages.error(request, "This import was already confirmed: its progress is below.")
     else:
         try:
             confirm_import(job=job, country=country)
         except (CannotConfirm, NoPriceForCountry) as error:
             messages.error(request, str(error))
     return redirect("import_job", slug=membership.product.slug, job_id=job.pk)
+
+
+def _set_unrouted(job: ImportJob, account: CarrierAccount | None) -> bool:
+    """Store the choice on the draft (only a draft: a confirmed job keeps the routing it runs with)."""
+    job.unrouted_account = account
+    return bool(ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.DRAFT).update(unrouted_account=account))
 
 
 @require_GET

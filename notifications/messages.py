@@ -30,9 +30,10 @@ class Message:
 def import_finished(job: ImportJob) -> Message:
     went_in = job.activated + job.transferred
     refusals = [
+        # Jobs from before claims were checked counted another's SIMs apart; now they are not held.
         (job.other_owner, "belongs to another product or person", "belong to another product or person"),
         (job.terminated, "is terminated", "are terminated"),
-        (job.carrier_refused, "was refused by the carrier", "were refused by the carrier"),
+        (job.carrier_refused, "is not held by this product's carrier accounts", "are not held by this product's carrier accounts"),
     ]
     refused_total = sum(count for count, _, _ in refusals)
     lines = [f"{_count(went_in, 'SIM')} went in{_went_in_detail(job)}."]

@@ -13,6 +13,12 @@
     if (empty) empty.hidden = queue.children.length > 0;
   }
 
+  // The review's choice of carrier account for unrouted ICCIDs: the page is asked again with it.
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest && event.target.closest("form[data-submit-on-change]");
+    if (form) form.requestSubmit();
+  });
+
   document.addEventListener("htmx:afterSettle", refreshQueue);
   document.addEventListener("queue-changed", refreshQueue);
   document.addEventListener("DOMContentLoaded", refreshQueue);

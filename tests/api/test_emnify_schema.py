@@ -34,7 +34,7 @@ def test_every_emnify_url_is_described():
 
     described = set(EMNIFY_PATHS)
     urls = {
-        "/" + str(p.pattern).replace("<str:id>", "{id}")
+        "/" + str(p.pattern).replace("<str:id>", "{id}").replace("<str:bic>", "{bic}")
         for p in get_resolver().url_patterns
         if isinstance(p, URLPattern) and (p.name or "").startswith("emnify_")
     }

@@ -179,3 +179,32 @@ def test_the_sdk_reads_hundreds_of_sims_one_by_one_without_meeting_the_rate_limi
         app_token=app_token,
     )
     assert result["read"] == list(Sim.objects.order_by("iccid").values_list("pk", flat=True))
+
+
+def test_the_sdk_registers_a_sim_its_products_carrier_holds_and_is_refused_one_it_does_not(live_server, product, app_token, prices):
+    from carriers.models import CarrierAccount
+
+    CarrierAccount.objects.create(product=product, name="Simulated", adapter="simulator", settings={"inventory_prefixes": ["8901260"]})
+    held = make_iccid()  # 8901260...
+    from sims.iccid import luhn_check_digit
+
+    not_held = "894450000000000001" + luhn_check_digit("894450000000000001")
+    result = run_sdk(
+        live_server,
+        """
+        registered = client.sim.register_sim(bic=args["held"])
+        result["registered"] = [(s.iccid, s.status.id) for s in registered]
+        try:
+            client.sim.register_sim(bic=args["not_held"])
+        except errors.ValidationErrorException as error:
+            result["refused"] = str(error)
+        """,
+        app_token=app_token,
+        held=held,
+        not_held=not_held,
+    )
+    assert result["registered"] == [[held, 1]]
+    assert "Invalid bic number" in result["refused"]  # the SDK's own words for any refusal
+    sim = Sim.objects.get(iccid=held)
+    assert (sim.product, sim.state, sim.carrier_account.name) == (product, State.ACTIVE, "Simulated")
+    assert not Sim.objects.filter(iccid=not_held).exists()

@@ -100,7 +100,7 @@ BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].toby
 
 # What stands in for each URL argument in the "does not exist" twin of a URL.
 MISSING = {
-    "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
+    "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "bic": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
 }  # fmt: skip
@@ -200,12 +200,14 @@ API_METHODS = {
     "emnify_authenticate": "POST",
     "emnify_sims": "GET",
     "emnify_sim": "GET,PATCH,DELETE",
+    "emnify_sim_batch": "PATCH",
 }
 API_BODIES = {
     ("particle_product_sims", "POST"): {"sims": [NEW_ICCID], "country": "US"},
     ("particle_product_sim", "PUT"): {"mb_limit": 7},
     ("particle_own_sim", "PUT"): {"mb_limit": 7},
     ("emnify_sim", "PATCH"): {"status": {"id": 2}},
+    ("emnify_sim_batch", "PATCH"): {"status": {"id": 1}},
 }
 # The Particle URLs that name a SIM of the teammate's own, not one of the product.
 DEVELOPER_ROUTES = DEVELOPER_PAGES | {"particle_own_sim", "particle_own_sim_data_usage"}
@@ -221,6 +223,7 @@ KIND = {
     "emnify_authenticate": "authenticate",
     "emnify_sims": "list",
     "emnify_sim": "sim",
+    "emnify_sim_batch": "register",
 }
 # A product named in the URL: 403 when the token's creator is in it ("use a token of this
 # product"), 404 when not. emnify names no product, only a SIM: one the token cannot reach is 404.
@@ -232,11 +235,14 @@ API_EXPECTED = {
     "authenticate": {"foreign": OK, "co_member": OK, "developer": OK, "product_token": OK, "owner_token": OK},
     "own list": {"foreign": 403, "co_member": 403, "developer": OK, "product_token": 403, "owner_token": OK},
     "own": {"foreign": 403, "co_member": 403, "developer": 404, "product_token": 403, "owner_token": OK},
+    # emnify's registration of the product's SIM by its BIC (its ICCID): refused as for an ICCID no
+    # carrier holds (the twin) to every other token; the product's own token gets it again.
+    "register": {"foreign": 404, "co_member": 404, "developer": 404, "product_token": OK, "owner_token": 404},
 }
 # Who sees each kind's data: the SHOWS control is checked in their answers.
 CONTROL = {"product": "product_token", "sim": "product_token", "list": "product_token", "own list": "owner_token", "own": "owner_token", "authenticate": None}
 # HEAD /v1/sims/<iccid> is Particle's "could this token import the SIM?", asked of any SIM: 403 when
-# it belongs to another product or person (without saying whose), 204 for the teammate's product
+# it belongs to another product or person (the same answer as for a SIM no carrier holds), 204 for the teammate's product
 # (it would transfer), 409 for its own owner (already theirs).
 HEAD_CHECK = {"foreign": 403, "co_member": 403, "developer": 403, "product_token": OK, "owner_token": 409}
 
@@ -282,6 +288,8 @@ class World:
 def world(db, settings, monkeypatch) -> World:
     monkeypatch.setattr(addresses, "resolve", lambda host, port: ["93.184.215.14"])  # a public address, without DNS
     settings.CARRIER_PUSH_TOKEN = PUSH_TOKEN
+    # Nobody's: no carrier holds it either, so a claim of it is refused as one of someone else's SIMs is.
+    settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES = [UNKNOWN_ICCID]
     product = Product.objects.create(name=NAME, slug=SLUG)
     other = Product.objects.create(name="Wombat Relay", slug="wombat-relay")
     admin_user, teammate, outsider = make_user("quokka-admin"), make_user("quokka-mate"), make_user("wombat-admin")
@@ -392,6 +400,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "slug": slug,
         "product": slug,
         "iccid": w.dev_sim.iccid if name in DEVELOPER_ROUTES else w.sim.iccid,
+        "bic": w.sim.iccid,
         "id": str(w.sim.pk),
         "action": "deactivate",
         "member_id": w.membership.pk,
@@ -421,8 +430,8 @@ def form_for(name: str, w: World) -> dict:
     if name == "sims_bulk":
         data = {"action": "deactivate", "scope": "selected", "ids": [w.sim.pk]}  # picked by id: whose are they?
     if name == "import_check":
-        # Importing it elsewhere says "Belongs to another product or person: will be refused", as
-        # Particle's check does: which one, never.
+        # Importing it elsewhere says "Not held by this product's carrier accounts: will be refused", as
+        # Particle's check does for a SIM nobody holds: who holds it, never.
         data["text"] = PRODUCT_ICCIDS[0]
     if name == "import_file":
         data["file"] = SimpleUploadedFile("sims.txt", f"{NEW_ICCID}\n".encode())

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Charge
+from carriers.adapters.simulator import SimulatorAdapter
 from billing.pricing import quote
 from imports import importing
 from imports.importing import (
@@ -84,10 +85,10 @@ def test_every_outcome_of_the_review_list(product, other_product, owner, make_si
     assert got[new] == "activated" and got[inventory.iccid] == "activated"
     assert got[mine.iccid] == "transferred"
     assert got[already.iccid] == "already_in_product"
-    assert got[theirs.iccid] == got[strangers.iccid] == "other_owner"
+    # Another's SIM and one the carrier does not hold: the same outcome, the same words.
+    assert got[theirs.iccid] == got[strangers.iccid] == got[refused] == "carrier_refused"
     assert got[dead.iccid] == "terminated"
-    assert got[refused] == "carrier_refused"
-    assert (job.activated, job.transferred, job.already_in_product, job.other_owner, job.terminated, job.carrier_refused) == (2, 1, 1, 2, 1, 1)
+    assert (job.activated, job.transferred, job.already_in_product, job.other_owner, job.terminated, job.carrier_refused) == (2, 1, 1, 0, 1, 3)
     assert (job.invalid, job.duplicates) == (1, 1)
     mine.refresh_from_db()
     assert (mine.product, mine.owner_user, mine.state, mine.promotion_ends_on) == (product, None, State.ACTIVE, None)
@@ -96,7 +97,10 @@ def test_every_outcome_of_the_review_list(product, other_product, owner, make_si
     assert theirs.product == other_product and strangers.owner_user == stranger
     assert not Sim.objects.filter(iccid=refused).exists()
     rows = list(outcome_rows(job))
-    assert any(row[3] == refused and "carrier refused" in row[5] for row in rows)
+    reasons = {row[3]: row[5] for row in rows}
+    assert reasons[refused] == reasons[theirs.iccid] == reasons[strangers.iccid] == (
+        "Refused: Not held by this product's carrier accounts: check the ICCID, or add the SIM to your carrier account first."
+    )
     assert any(row[4] == "invalid" and "has 17 digits" in row[5] for row in rows)
     assert Charge.objects.get(product=product).quantity == 3
 
@@ -143,18 +147,18 @@ def test_sims_already_known_are_activated_a_chunk_at_a_time(product, owner, make
 
 def test_sims_another_import_inserts_while_the_carrier_answers_are_left_to_it(product, other_product, owner, monkeypatch):
     ours, theirs, here = make_iccid(), make_iccid(), make_iccid()
-    real_activate = importing.get_carrier().__class__.activate
+    real_holds = SimulatorAdapter.holds
 
     def another_import_meanwhile(self, iccids):
         Sim.objects.create(iccid=theirs, product=other_product, state=State.ACTIVE)
         Sim.objects.create(iccid=here, product=product, state=State.ACTIVE)
-        return real_activate(self, iccids)
+        return real_holds(self, iccids)
 
-    monkeypatch.setattr("sims.carriers.simulator.SimulatorCarrier.activate", another_import_meanwhile)
+    monkeypatch.setattr(SimulatorAdapter, "holds", another_import_meanwhile)
     job = import_iccids(product=product, user=owner, data=lines(ours, theirs, here), country="US")
 
-    assert outcomes_by_iccid(job) == {ours: "activated", theirs: "other_owner", here: "already_in_product"}
-    assert (job.activated, job.other_owner, job.already_in_product) == (1, 1, 1)
+    assert outcomes_by_iccid(job) == {ours: "activated", theirs: "carrier_refused", here: "already_in_product"}
+    assert (job.activated, job.carrier_refused, job.already_in_product) == (1, 1, 1)
     assert Sim.objects.get(iccid=theirs).product == other_product
     assert list(SimEvent.objects.values_list("sim__iccid", flat=True)) == [ours]
     assert Charge.objects.get().quantity == 1
@@ -196,15 +200,15 @@ def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_a_rerun_finishes_it
     confirm_import(job=job, country="US", enqueue=False)
 
     calls = {"n": 0}
-    real_activate = importing.get_carrier().__class__.activate
+    real_holds = SimulatorAdapter.holds
 
     def dies_on_the_second_batch(self, batch):
         calls["n"] += 1
         if calls["n"] == 2:
             raise ConnectionError("worker lost its connection")
-        return real_activate(self, batch)
+        return real_holds(self, batch)
 
-    monkeypatch.setattr("sims.carriers.simulator.SimulatorCarrier.activate", dies_on_the_second_batch)
+    monkeypatch.setattr(SimulatorAdapter, "holds", dies_on_the_second_batch)
     with pytest.raises(ConnectionError):
         run_import(job_id=job.pk)
     job.refresh_from_db()
@@ -275,7 +279,7 @@ def test_two_imports_of_overlapping_files_at_once_never_give_a_sim_two_owners(se
     assert not errors, errors
     done = [ImportJob.objects.get(pk=job.pk) for job in jobs]
     assert sum(job.activated for job in done) == 80  # each shared SIM went to exactly one product
-    assert sum(job.other_owner for job in done) == 60
+    assert sum(job.carrier_refused for job in done) == 60
     assert Sim.objects.count() == 80 and SimEvent.objects.count() == 80
     assert sum(Charge.objects.values_list("quantity", flat=True)) == 80
     for sim in Sim.objects.all():
@@ -337,9 +341,10 @@ def test_importable_says_what_importing_each_sim_would_do_into_a_product_and_int
     rows = find_sims(list(sims.values()), lock=False)
     into_product = {name: importable(rows.get(iccid), product_id=product.pk, user_id=owner.pk) for name, iccid in sims.items()}
     into_my_account = {name: importable(rows.get(iccid), product_id=None, user_id=owner.pk) for name, iccid in sims.items()}
-    N, A, T, O, X = importing.NEW, importing.ALREADY, importing.TRANSFERRED, importing.OTHER_OWNER, importing.TERMINATED
-    assert list(into_product.values()) == [N, N, A, O, T, O, X]
-    assert list(into_my_account.values()) == [N, N, O, O, A, O, X]
+    # Another's SIM is refused as one no carrier account holds (CARRIER_REFUSED): the same words.
+    N, A, T, C, X = importing.NEW, importing.ALREADY, importing.TRANSFERRED, importing.CARRIER_REFUSED, importing.TERMINATED
+    assert list(into_product.values()) == [N, N, A, C, T, C, X]
+    assert list(into_my_account.values()) == [N, N, C, C, A, C, X]
 
 
 def test_start_import_holds_the_typed_iccids_the_file_and_the_token_it_came_with(product, owner):

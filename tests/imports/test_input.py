@@ -109,3 +109,16 @@ def test_lines_split_in_blocks_are_the_lines_of_the_whole_text(text, block):
         assert list(import_input._lines(text)) == whole
     finally:
         import_input._BLOCK = original
+
+
+def test_a_registration_code_after_the_iccid_is_kept_typed_or_in_a_file():
+    from imports.input import file_line_verdicts, pasted_verdicts
+    from tests.conftest import make_iccid
+
+    first, second, third = make_iccid(), make_iccid(), make_iccid()
+    typed = list(pasted_verdicts(f"{first},KX7P2Q\n{second}\t9931\n{third}"))
+    assert [(v.iccid, v.verdict, v.code) for v in typed] == [(first, "valid", "KX7P2Q"), (second, "valid", "9931"), (third, "valid", "")]
+    # Two ICCIDs on a line stay two ICCIDs, never an ICCID and its "code".
+    assert [(v.iccid, v.code) for v in pasted_verdicts(f"{first}, {second}")] == [(first, ""), (second, "")]
+    lines = list(file_line_verdicts(f"{first};KX7P2Q\nSIM {second} shipped\n{third}\n"))
+    assert [(v.iccid, v.code) for v in lines] == [(first, "KX7P2Q"), (second, ""), (third, "")]

@@ -30,7 +30,7 @@ def test_a_finished_import_emails_its_starter_once_with_the_counts_and_a_link(
     assert sent.to == ["owner@example.com"]
     assert sent.subject == f"[Acme Trackers] Import #{job.pk} done: 4 SIMs went in, 2 refused"
     assert "4 SIMs went in (4 activated)." in sent.body
-    assert "2 refused: 1 belongs to another product or person, 1 is terminated." in sent.body
+    assert "2 refused: 1 is terminated, 1 is not held by this product's carrier accounts." in sent.body
     assert "1 invalid line." in sent.body
     assert f"{base_url}/products/acme/import/{job.pk}/" in sent.body
     # The teammate did not start it: neither an email nor a notification.
