@@ -10,7 +10,7 @@ words (NOT_HELD), in the console, its outcome CSV and both API dialects.
 
 from dataclasses import dataclass, field
 
-from carriers.adapters import adapter_for
+from carriers.adapters import adapter_class, adapter_for
 from carriers.adapters.base import Capability, CarrierUnavailable
 from carriers.health import record_call
 from carriers.models import CarrierAccount
@@ -54,7 +54,12 @@ class Claims:
 
 def takes_codes(router: Router) -> bool:
     """Whether some account of the routing takes a registration code (the review page says what a missing one means)."""
-    return any(Capability.CLAIM_WITH_PROOF in adapter_for(account).capabilities for account in router.accounts)
+    return any(account_takes_codes(account) for account in router.accounts)
+
+
+def account_takes_codes(account: CarrierAccount | None) -> bool:
+    """Whether SIMs not yet on this account are claimed with a code printed on the card (Twilio's registration code)."""
+    return account is not None and Capability.CLAIM_WITH_PROOF in adapter_class(account.adapter).capabilities
 
 
 def check_claims(

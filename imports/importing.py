@@ -28,7 +28,7 @@ from carriers.adapters.base import CarrierUnavailable
 from carriers.health import record_call
 from carriers.models import CarrierAccount
 from carriers.routing import Router, no_route_reason, router_for
-from imports.claims import NOT_HELD, ClaimCheckUnavailable, check_claims, takes_codes
+from imports.claims import NOT_HELD, ClaimCheckUnavailable, account_takes_codes, check_claims, takes_codes
 from imports.events import record_import_batch, record_import_finished
 from imports.input import (
     DUPLICATE,
@@ -213,7 +213,7 @@ def review_import(job: ImportJob, *, unrouted: CarrierAccount | None = None) -> 
                 review.no_route_reason = review.no_route_reason or no_route_reason(iccid)
             else:
                 split[account] += 1
-                review.without_code += iccid not in codes
+                review.without_code += iccid not in codes and account_takes_codes(account)
         review.counts[code] += 1
         shown = review.examples.setdefault(code, [])
         if len(shown) < EXAMPLES_SHOWN:
