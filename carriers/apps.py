@@ -6,6 +6,7 @@ class CarriersConfig(AppConfig):
     verbose_name = "Carriers"
 
     def ready(self) -> None:
+        from carriers import checks  # noqa: F401  (registers the deploy checks)
         # At start-up, once every app's models are loaded (Django's order): the push worker hears of
         # the domain's changes, and retries on the periodic tick, without the domain knowing of it.
         from carriers.adapters import adapter_class

@@ -27,6 +27,7 @@ PRODUCTION_ENV = {
     "CONSOLE_BASE_URL": "https://console.example.com",
     "EMAIL_HOST": "smtp.example.com",
     "DEFAULT_FROM_EMAIL": "SIM Console <sims@example.com>",
+    "CARRIER_CREDENTIALS_KEYS": "uH3v5Vn0Hh8w2bQk9y9n1Yw3w0W8m6c0Zl9f3uYV3zs=",
 }
 
 
@@ -69,6 +70,13 @@ def test_the_deploy_check_warns_when_emails_would_link_to_the_development_addres
     result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], without)
     assert result.returncode != 0
     assert "console.W001" in result.stderr and "Set CONSOLE_BASE_URL" in result.stderr
+
+
+def test_the_deploy_check_warns_when_carrier_credentials_have_no_key_of_their_own():
+    without = {name: value for name, value in PRODUCTION_ENV.items() if name != "CARRIER_CREDENTIALS_KEYS"}
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], without)
+    assert result.returncode != 0
+    assert "carriers.W001" in result.stderr and "rotate_carrier_credentials" in result.stderr
 
 
 def test_production_is_https_with_secure_cookies_and_hsts():
