@@ -304,9 +304,10 @@ def test_check_reads_the_sim_list(carrier):
 
 def test_a_batch_code_the_carrier_does_not_know_is_refused(carrier):
     emnify, sent = adapter(carrier)
-    # The dialect has no batch registration (PATCH /api/v1/sim_batch/bic/{bic}): emnify-sdk's answer to a 404.
+    # The dialect's batch registration (PATCH /api/v1/sim_batch/bic/{bic}) takes a SIM's ICCID as its code:
+    # it refuses this one (400), and emnify-sdk reads that as an invalid code.
     assert emnify.register(carrier["iccid"]["issued"], "BIC-0042") == Result(carrier["iccid"]["issued"], False, "emnify: Invalid bic number")
-    assert sent == [("PATCH", "/api/v1/sim_batch/bic/BIC-0042", "", {"id": 1, "description": "Activated"}, 404)]
+    assert sent == [("PATCH", "/api/v1/sim_batch/bic/BIC-0042", "", {"id": 1, "description": "Activated"}, 400)]
 
 
 def test_a_wrong_application_token_makes_the_carrier_unavailable(carrier):

@@ -451,9 +451,13 @@ def test_the_change_reaches_the_carrier_exactly_as_decided(world, name, carrier_
 
 
 SENDING = [name for name, path in PATHS.items() if path.sends]
+# A SIM claimed from inventory is first asked of the carrier (does the account hold it?): with the carrier
+# down or refusing, the claim itself fails and nothing changes here. tests/imports/test_claims.py and
+# tests/api/test_claims.py prove that; the two tests below are for changes the console has made.
+CHANGES_MADE = [name for name in SENDING if PATHS[name].sim != "inventory"]
 
 
-@pytest.mark.parametrize("name", SENDING)
+@pytest.mark.parametrize("name", CHANGES_MADE)
 def test_with_the_carrier_down_the_change_shows_pending_on_the_network(world, name, carrier_calls, monkeypatch, django_capture_on_commit_callbacks):
     carrier_is(monkeypatch, failure_rate=1)
 
@@ -467,7 +471,7 @@ def test_with_the_carrier_down_the_change_shows_pending_on_the_network(world, na
     assert not SimulatedSim.objects.filter(iccid=sim.iccid).exists()
 
 
-@pytest.mark.parametrize("name", SENDING)
+@pytest.mark.parametrize("name", CHANGES_MADE)
 def test_with_the_carrier_refusing_the_sim_shows_the_carriers_reason(world, name, carrier_calls, monkeypatch, django_capture_on_commit_callbacks):
     carrier_is(monkeypatch, refuse_suffixes=list("0123456789"))
 
