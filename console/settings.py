@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "console",
     "products",
     "sims",
+    "devices",
     "imports",
     "billing",
     "carriers",

@@ -94,6 +94,10 @@ class Sim(models.Model):
     network_error = models.CharField(max_length=300, blank=True, default="", db_default="")
     network_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     network_retry_at = models.DateTimeField(null=True, blank=True)
+    # The device the SIM is in now (devices/: its history is kept there). Named by string: sims imports nothing of devices.
+    device = models.ForeignKey(
+        "devices.Device", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False, related_name="sims"
+    )
 
     class Meta:
         verbose_name = "SIM"
@@ -449,3 +453,80 @@ class BulkJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, self.processed * 100 // self.total) if self.total else 0
+
+
+class NetworkEvent(models.Model):
+    """What the network saw of a SIM (sims/network_events.py): attach, detach, a data session's start and end,
+    a location update, an authentication reject. Delivered by the carrier (pushed, or fetched through its
+    adapter); its event id makes ingestion idempotent, as a usage record's does."""
+
+    class Kind(models.TextChoices):
+        ATTACH = "attach", "Attached"
+        DETACH = "detach", "Detached"
+        SESSION_START = "session_start", "Data session started"
+        SESSION_END = "session_end", "Data session ended"
+        LOCATION = "location", "Location update"
+        AUTH_REJECT = "auth_reject", "Rejected by the network"
+
+    event_id = models.CharField(max_length=64)
+    sim = models.ForeignKey(Sim, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    # The product the SIM was in when the event arrived.
+    product = models.ForeignKey(
+        "products.Product", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    imei = models.CharField("IMEI", max_length=16, blank=True)
+    # The network the SIM is on: its name and MCC-MNC ("Telekom.de 262-01"), the visited country, the radio.
+    operator = models.CharField(max_length=60, blank=True)
+    country = CountryField(blank=True)
+    rat = models.CharField("radio access technology", max_length=10, blank=True, help_text="2G, 3G, 4G, 5G, LTE-M, NB-IoT")
+    cell = models.CharField(max_length=40, blank=True)
+    # A reject's cause as the network gave it ("IMSI unknown in HLR", "Roaming not allowed").
+    cause = models.CharField(max_length=120, blank=True)
+    # A session's data, on session_end.
+    bytes = models.PositiveBigIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="networkevent_id_unique")]
+        indexes = [models.Index(fields=["sim", "at"], name="networkevent_sim_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of SIM {self.sim_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Connectivity(models.TextChoices):
+    ONLINE = "online", "Online"  # in a data session
+    ATTACHED = "attached", "Attached"  # on the network, no data session
+    OFFLINE = "offline", "Offline"  # detached, or not heard of
+    UNKNOWN = "unknown", "Never seen"
+
+
+class SimConnectivity(models.Model):
+    """Where each SIM stands with the network, kept from its network events (sims/network_events.py):
+    one row per SIM that has had one, read by the SIM page, the SIMs page's counts, filter and column."""
+
+    sim = models.OneToOneField(Sim, primary_key=True, on_delete=models.CASCADE, db_constraint=False, related_name="connectivity")
+    product = models.ForeignKey(
+        "products.Product", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Connectivity.choices, default=Connectivity.UNKNOWN)
+    # Since when in that status: "offline since" for an offline SIM.
+    since = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_attach_at = models.DateTimeField(null=True, blank=True)
+    last_session_start_at = models.DateTimeField(null=True, blank=True)
+    last_session_end_at = models.DateTimeField(null=True, blank=True)
+    operator = models.CharField(max_length=60, blank=True)
+    country = CountryField(blank=True)
+    rat = models.CharField(max_length=10, blank=True)
+    imei = models.CharField("IMEI", max_length=16, blank=True)
+    last_reject_at = models.DateTimeField(null=True, blank=True)
+    last_reject_cause = models.CharField(max_length=120, blank=True)
+    # Reset connectivity (through the carrier), until the next attach.
+    reset_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "SIM connectivity"
+        indexes = [models.Index(fields=["product", "status", "since"], name="simconnectivity_product_status")]
