@@ -66,7 +66,8 @@ def test_filter_then_act_on_a_row_without_reloading(page, live_server, fleet, sc
     screenshot("04-row-menu", full_page=False)
     first_row.get_by_role("button", name="Deactivate").click()
     row = page.locator(f"tr:has-text('{iccid}')")
-    expect(row.locator(".badge")).to_have_text("Suspended")
+    expect(row.locator(".badge[class*='state-']")).to_have_text("Suspended")
+    expect(row.locator(".network-pending")).to_have_text("pending")  # until the worker has the carrier's answer
     expect(page.locator("#messages")).to_contain_text(f"{iccid}: deactivated; the SIM is now suspended.")
     assert page.evaluate("window.notReloaded") is True
     screenshot("05-row-action-done")
@@ -83,7 +84,7 @@ def test_terminate_asks_for_confirmation_that_it_is_permanent(page, live_server,
     expect(row.locator(".danger-zone p")).to_contain_text("permanent")
     screenshot("06-terminate-confirm", full_page=False)
     row.get_by_role("button", name="Terminate permanently").click()
-    expect(page.locator(f"tr:has-text('{iccid}') .badge")).to_have_text("Terminated")
+    expect(page.locator(f"tr:has-text('{iccid}') .badge[class*='state-']")).to_have_text("Terminated")
 
 
 def test_a_bulk_action_on_selected_rows_shows_a_summary(page, live_server, fleet, screenshot):
@@ -100,9 +101,9 @@ def test_a_bulk_action_on_selected_rows_shows_a_summary(page, live_server, fleet
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#bulk-result")).to_contain_text("refused")
     expect(page.locator("#bulk-result")).to_contain_text("Cannot deactivate: the SIM is issued")
-    expect(page.locator(f"tr:has-text('{issued_iccid}') .badge")).to_have_text("Issued")
+    expect(page.locator(f"tr:has-text('{issued_iccid}') .badge[class*='state-']")).to_have_text("Issued")
     for iccid in chosen:  # the table reloads itself after the action
-        expect(page.locator(f"tr:has-text('{iccid}') .badge")).to_have_text("Suspended")
+        expect(page.locator(f"tr:has-text('{iccid}') .badge[class*='state-']")).to_have_text("Suspended")
     screenshot("07-bulk-result")
 
 
