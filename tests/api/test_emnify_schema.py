@@ -3,6 +3,7 @@ on its own, and real answers of every kind conform to it (schemathesis' checks, 
 /api/schema/ runs them)."""
 
 import json
+import re
 
 import pytest
 import schemathesis
@@ -34,7 +35,7 @@ def test_every_emnify_url_is_described():
 
     described = set(EMNIFY_PATHS)
     urls = {
-        "/" + str(p.pattern).replace("<str:id>", "{id}").replace("<str:bic>", "{bic}")
+        "/" + re.sub(r"<str:(\w+)>", r"{\1}", str(p.pattern))
         for p in get_resolver().url_patterns
         if isinstance(p, URLPattern) and (p.name or "").startswith("emnify_")
     }
