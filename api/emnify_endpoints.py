@@ -291,6 +291,15 @@ def update_endpoint(request: HttpRequest, caller: Caller, endpoint_id: str) -> H
     return _no_content()
 
 
+def _whole(value: Any) -> int | None:
+    """A JSON id as a whole number: emnify-sdk's generated Status model types ids as floats (0.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value)
+
+
 def _apply(caller: Caller, device: Device, settings: EndpointSettings, body: dict[str, Any], *, creating: bool) -> None:
     if "name" in body:
         if not isinstance(body["name"], str) or not body["name"].strip() or len(body["name"].strip()) > 100:
@@ -302,8 +311,8 @@ def _apply(caller: Caller, device: Device, settings: EndpointSettings, body: dic
         device.tags = [tag.strip() for tag in (body["tags"] or "").split(",") if tag.strip()]
     if "status" in body:
         status = body["status"]
-        status_id = status.get("id") if isinstance(status, dict) else None
-        if not isinstance(status_id, int) or isinstance(status_id, bool) or status_id not in ENDPOINT_STATUSES:
+        status_id = _whole(status.get("id")) if isinstance(status, dict) else None
+        if status_id not in ENDPOINT_STATUSES:
             raise ApiError(400, 'status must be {"id": 0} (Enabled) or {"id": 1} (Disabled).')
         if status_id == DELETED:
             raise ApiError(400, "An endpoint is deleted with DELETE /api/v1/endpoint/{id}, not by its status.")
@@ -311,8 +320,8 @@ def _apply(caller: Caller, device: Device, settings: EndpointSettings, body: dic
     for field in ("service_profile", "tariff_profile", "ip_address_space"):
         if field in body and body[field] is not None:
             value = body[field]
-            profile_id = value.get("id") if isinstance(value, dict) else None
-            if not isinstance(profile_id, int) or isinstance(profile_id, bool) or not 0 < profile_id < 2**31:
+            profile_id = _whole(value.get("id")) if isinstance(value, dict) else None
+            if profile_id is None or not 0 < profile_id < 2**31:
                 raise ApiError(400, f'{field} must be an object with a positive whole id: {{"id": 1}}.')
             if field != "ip_address_space":
                 setattr(settings, f"{field}_id", profile_id)
@@ -332,8 +341,8 @@ def _apply(caller: Caller, device: Device, settings: EndpointSettings, body: dic
 
 
 def _apply_sim(caller: Caller, device: Device, value: Any) -> None:
-    sim_id = value.get("id") if isinstance(value, dict) else None
-    if not isinstance(value, dict) or (sim_id is not None and (not isinstance(sim_id, int) or isinstance(sim_id, bool))):
+    sim_id = _whole(value.get("id")) if isinstance(value, dict) else None
+    if not isinstance(value, dict) or (value.get("id") is not None and sim_id is None):
         raise ApiError(400, 'sim must be {"id": N} (the SIM to put in the endpoint) or {"id": null} (take its SIM out).')
     if sim_id is None:
         release_sim(device=device, caller=caller)
@@ -344,7 +353,7 @@ def _apply_sim(caller: Caller, device: Device, value: Any) -> None:
     if sim.device_id not in (None, device.pk):
         raise ApiError(409, f"The SIM is in endpoint {sim.device_id}: take it out there first (PATCH that endpoint with {{\"sim\": {{\"id\": null}}}}).", code="sim_in_use")
     put_sim_in(device=device, sim=sim, caller=caller)
-    wanted = value.get("status", {}).get("id") if isinstance(value.get("status"), dict) else None
+    wanted = _whole(value["status"].get("id")) if isinstance(value.get("status"), dict) else None
     if (value.get("activate") is True or wanted == ACTIVATED) and STATUS_OF_STATE[State(sim.state)] != ACTIVATED:
         _change_status(caller, sim, ACTIVATED)
 
