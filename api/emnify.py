@@ -99,7 +99,8 @@ ERROR_TOKENS = {
 
 
 def emnify_error(error: ApiError) -> JsonResponse:
-    token = ERROR_TOKENS.get(error.status, "error")
+    # A conflict names its kind (illegal_status_change, sim_in_use, ...); other errors go by their status.
+    token = error.code if error.status == 409 and error.code else ERROR_TOKENS.get(error.status, "error")
     response = JsonResponse({"error_code": error.status, "error_token": token, "message": error.message}, status=error.status)
     for name, value in error.headers.items():
         response[name] = value
