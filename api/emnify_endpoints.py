@@ -12,6 +12,7 @@ connectivity, events, blacklist), sims:update to create and change, sims:remove 
 """
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -220,9 +221,7 @@ def _filtered(devices: QuerySet[Device], filters: dict[str, str]) -> QuerySet[De
     return devices
 
 
-def _moment(text: str, name: str) -> Any:
-    from datetime import UTC, datetime
-
+def _moment(text: str, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
     except ValueError:

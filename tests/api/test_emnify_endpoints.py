@@ -73,7 +73,7 @@ def test_an_endpoint_reads_as_emnify_writes_it(client, auth, product, make_sim):
 
 
 def test_the_list_pages_filters_and_sorts(client, auth, product, other_product, make_sim):
-    devices = [make_device(product, f"Tracker {i:02}") for i in range(5)]
+    devices = [make_device(product, f"Tracker {i:02}", tags=["berlin"] if i == 3 else []) for i in range(5)]
     make_device(other_product, "Foreign")
     EndpointSettings.objects.create(device=devices[1], status=1)
     put_in(devices[2], make_sim(product, state=State.SUSPENDED))
@@ -86,6 +86,8 @@ def test_the_list_pages_filters_and_sorts(client, auth, product, other_product, 
     assert len(call(client, "GET", f"{LIST}?q=status:0", auth).json()) == 4
     assert [e["id"] for e in call(client, "GET", f"{LIST}?q=name:er 04", auth).json()] == [devices[4].pk]
     assert [e["id"] for e in call(client, "GET", f"{LIST}?q=sim_status:2", auth).json()] == [devices[2].pk]
+    assert [e["id"] for e in call(client, "GET", f"{LIST}?q=tags:Berlin", auth).json()] == [devices[3].pk]
+    assert [e["id"] for e in call(client, "GET", f"{LIST}?q=sim_status:2&sort=-status,tags", auth).json()] == [devices[2].pk]
     assert [e["id"] for e in call(client, "GET", f"{LIST}?sort=DeviceSort.NAME", auth).json()] == [d.pk for d in devices]
     assert [e["id"] for e in call(client, "GET", f"{LIST}?sort=-name", auth).json()] == [d.pk for d in reversed(devices)]
     assert len(call(client, "GET", f"{LIST}?q=created:2000-01-01 00:00:00", auth).json()) == 5
