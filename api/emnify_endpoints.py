@@ -93,8 +93,8 @@ def _device(caller: Caller, endpoint_id: str, *, lock: bool = False) -> Device:
     found = None
     if endpoint_id.isascii() and endpoint_id.isdigit() and 0 < int(endpoint_id) < 2**63:
         devices = _devices_of(caller)
-        if lock:
-            devices = devices.select_for_update()
+        # Locked alone (select_for_update(of=...) is not everywhere): the product row is never locked with it.
+        devices = devices.select_for_update() if lock else devices.select_related("product")
         found = devices.filter(pk=int(endpoint_id)).first()
     if found is None:
         raise ApiError(404, f"There is no endpoint {endpoint_id[:40]} reachable with this token.")

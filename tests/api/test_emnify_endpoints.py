@@ -267,3 +267,18 @@ def test_the_sim_list_shows_the_endpoint_a_sim_is_in_and_filters_by_it(client, a
     assert sims[inside.pk]["endpoint"] == {"id": device.pk, "name": "Tracker 1"} and sims[outside.pk]["endpoint"] is None
     assert [s["id"] for s in call(client, "GET", f"/api/v1/sim?q=endpoint:{device.pk}", auth).json()] == [inside.pk]
     assert [s["id"] for s in call(client, "GET", "/api/v1/sim?q=endpoint:null", auth).json()] == [outside.pk]
+
+
+@pytest.mark.parametrize("devices", [2, 40])
+def test_a_page_of_endpoints_or_events_costs_the_same_queries_however_long(client, auth, product, make_sim, devices, django_assert_max_num_queries):
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(devices):
+        device, sim = make_device(product, f"Tracker {i:03}"), make_sim(product)
+        DeviceAssignment.objects.create(sim=sim, device=device, started_at=start, source="hand")
+        Sim.objects.filter(pk=sim.pk).update(device=device)
+        EndpointSettings.objects.create(device=device)
+        NetworkEvent.objects.create(event_id=f"e{i}", sim=sim, product=product, kind="attach", at=start + timedelta(minutes=i))
+    with django_assert_max_num_queries(6):
+        assert len(call(client, "GET", LIST, auth).json()) == devices
+    with django_assert_max_num_queries(7):
+        assert len(call(client, "GET", f"{LIST}/{device.pk}/event", auth).json()) == 1
