@@ -73,13 +73,13 @@ REFUSED_AS = {ACTIVATED: Action.ACTIVATE}
 
 PER_PAGE, MAX_PER_PAGE = 2000, 2500
 # The fields an answer shows: a page of 2000 is read as plain rows, not model objects (3x faster).
-SIM_FIELDS = ("id", "iccid", "imsi", "msisdn", "created_at", "first_activated_at", "state")
+SIM_FIELDS = ("id", "iccid", "imsi", "msisdn", "created_at", "first_activated_at", "state", "device_id", "device__name", "device__device_id")
 LIST_PARAMETERS = {"page", "per_page", "q", "sort"}
 FILTERS = ("id", "iccid", "imsi", "msisdn", "status", "production_date", "customer_org", "endpoint")
 # emnify's sort fields (emnify.constants.SimSort). Those every SIM of a listing shares (its
-# organisations, no endpoint, no model) leave the ICCID order.
-SORTS = {"id": "pk", "iccid": "iccid", "status": "status", "production_date": "created_at"}
-SHARED_SORTS = {"issuer_org", "reseller_org", "customer_org", "customer_prg", "endpoint", "model"}
+# organisations, no model) leave the ICCID order.
+SORTS = {"id": "pk", "iccid": "iccid", "status": "status", "production_date": "created_at", "endpoint": "device"}
+SHARED_SORTS = {"issuer_org", "reseller_org", "customer_org", "customer_prg", "model"}
 ORGANISATION_FIELDS = {"issuer_organisation", "reseller_organisation", "customer_organisation"}
 
 AUTH_SALT = "api.emnify.auth-token"
@@ -99,7 +99,8 @@ ERROR_TOKENS = {
 
 
 def emnify_error(error: ApiError) -> JsonResponse:
-    token = ERROR_TOKENS.get(error.status, "error")
+    # A conflict names its kind (illegal_status_change, sim_in_use, ...); other errors go by their status.
+    token = error.code if error.status == 409 and error.code else ERROR_TOKENS.get(error.status, "error")
     response = JsonResponse({"error_code": error.status, "error_token": token, "message": error.message}, status=error.status)
     for name, value in error.headers.items():
         response[name] = value
@@ -122,9 +123,20 @@ def sim_json(row: dict[str, Any], product: Product | None) -> dict[str, Any]:
         "production_date": _timestamp(row["created_at"]),
         "activation_date": _timestamp(row["first_activated_at"]),
         "status": {"id": status, "description": DESCRIPTIONS[status]},
-        "endpoint": None,
+        # The device the SIM is in now (an emnify endpoint, api/emnify_endpoints.py).
+        "endpoint": {"id": row["device_id"], "name": row["device__name"] or row["device__device_id"]} if row.get("device_id") else None,
         # emnify's organisation is the console's product; a developer's own SIM has none.
         "customer_org": {"id": product.pk, "name": product.name} if product else None,
+    }
+
+
+def sim_row(sim: Sim) -> dict[str, Any]:
+    """One SIM as the list reads its rows."""
+    device = sim.device
+    return {
+        **{field: getattr(sim, field) for field in SIM_FIELDS if "__" not in field},
+        "device__name": device.name if device else "",
+        "device__device_id": device.device_id if device else "",
     }
 
 
@@ -239,7 +251,7 @@ def _sim(caller: Caller, sim_id: str) -> Sim:
     # An id that is no whole number, or out of range, names no SIM.
     found = None
     if sim_id.isascii() and sim_id.isdigit() and 0 < int(sim_id) < 2**63:
-        found = _sims_of(caller).select_related("product").filter(pk=int(sim_id)).first()
+        found = _sims_of(caller).select_related("product", "device").filter(pk=int(sim_id)).first()
     if found is None:
         raise ApiError(404, f"There is no SIM {sim_id[:40]} reachable with this token.")
     return found
@@ -318,8 +330,11 @@ def _filtered(caller: Caller, filters: dict[str, str]) -> QuerySet[Sim]:
         org = _whole_number(filters["customer_org"], "customer_org", low=1, high=2**63 - 1)
         if product is None or org != product.pk:
             sims = sims.none()
-    if "endpoint" in filters and filters["endpoint"].lower() != "null":
-        sims = sims.none()  # no SIM here has a device
+    if "endpoint" in filters:
+        if filters["endpoint"].lower() == "null":
+            sims = sims.filter(device__isnull=True)
+        else:
+            sims = sims.filter(device=_whole_number(filters["endpoint"], "endpoint", low=1, high=2**63 - 1))
     return sims
 
 
@@ -361,7 +376,7 @@ def _page(sims: QuerySet[Sim], order: list[Any], offset: int, per_page: int) -> 
 
 def get_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:
     sim = _sim(caller, id)
-    return JsonResponse(sim_json({field: getattr(sim, field) for field in SIM_FIELDS}, sim.product))
+    return JsonResponse(sim_json(sim_row(sim), sim.product))
 
 
 def update_sim(request: HttpRequest, caller: Caller, id: str) -> HttpResponse:

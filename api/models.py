@@ -51,3 +51,41 @@ class ApiToken(models.Model):
 
     def is_live(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class EndpointSettings(models.Model):
+    """What emnify's endpoint resource (api/emnify_endpoints.py) keeps about a device beyond the device
+    itself: its status (emnify's Enabled or Disabled), and the profile ids and address a client sends,
+    kept and answered back (SIM Console has no service or tariff profiles: the product's pricing applies)."""
+
+    ENABLED, DISABLED = 0, 1
+
+    device = models.OneToOneField("devices.Device", primary_key=True, on_delete=models.CASCADE, related_name="emnify")
+    status = models.PositiveSmallIntegerField(default=ENABLED, choices=[(ENABLED, "Enabled"), (DISABLED, "Disabled")])
+    service_profile_id = models.PositiveIntegerField(default=1)
+    tariff_profile_id = models.PositiveIntegerField(default=1)
+    ip_address = models.CharField(max_length=45, blank=True)
+    imei_lock = models.BooleanField(default=False)
+    last_updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "endpoint settings"
+
+    def __str__(self) -> str:
+        return f"emnify settings of device {self.device_id}"
+
+
+class BlacklistedOperator(models.Model):
+    """An operator (its MCC and MNC, emnify's operator id written 26201 for 262-01) an endpoint's SIM
+    must not use: kept per device and answered back; the carrier enforces it where it can."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="blacklisted_operators")
+    operator_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["operator_id"]
+        constraints = [models.UniqueConstraint(fields=["device", "operator_id"], name="blacklisted_operator_once")]
+
+    def __str__(self) -> str:
+        return f"operator {self.operator_id} barred for device {self.device_id}"

@@ -8,11 +8,13 @@ Each operation's security requirement lists the token scope it needs, as Particl
 from typing import Any
 
 from api.emnify import DESCRIPTIONS, MAX_PER_PAGE, PER_PAGE
+from api.emnify_endpoints import CONNECTIVITY, ENDPOINT_STATUSES, EVENTS_PER_PAGE, FILTERS as ENDPOINT_FILTERS, SORTS as ENDPOINT_SORTS
 from api.models import Scope
 from api.schema_particle import RATE_LIMIT_HEADERS
 
 SIMS_TAG = "emnify: SIMs"
 AUTH_TAG = "emnify: authentication"
+ENDPOINTS_TAG = "emnify: endpoints (devices)"
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -110,7 +112,8 @@ EMNIFY_PATHS: dict[str, Any] = {
                     "description": (
                         "Filters, `field:value` separated by commas, each field once: `status` (an id: "
                         f"{_STATUS_IDS}), `iccid`, `imsi`, `msisdn` (digits found anywhere in it), `id`, "
-                        "`production_date` (YYYY-MM-DD), `customer_org` (the product's id), `endpoint:null`."
+                        "`production_date` (YYYY-MM-DD), `customer_org` (the product's id), `endpoint` (an endpoint's id: "
+                        "the SIM in it; `endpoint:null`: SIMs in no device)."
                     ),
                     "schema": {"type": "string"},
                     "example": "status:1,iccid:8901260",
@@ -120,8 +123,8 @@ EMNIFY_PATHS: dict[str, Any] = {
                     "in": "query",
                     "description": (
                         "Fields separated by commas, `-` first for descending: `iccid`, `id`, `status`, "
-                        "`production_date` (upper or lower case). `issuer_org`, `reseller_org`, `customer_org`, "
-                        "`endpoint` and `model` are the same for every SIM listed, so leave the ICCID order."
+                        "`production_date`, `endpoint` (upper or lower case). `issuer_org`, `reseller_org`, `customer_org` "
+                        "and `model` are the same for every SIM listed, so leave the ICCID order."
                     ),
                     "schema": {"type": "string"},
                     "example": "-iccid",
@@ -276,7 +279,13 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
                 "production_date": {"type": "string", "format": "date-time", "description": "When the SIM came into the console."},
                 "activation_date": {"type": ["string", "null"], "format": "date-time", "description": "Its first activation."},
                 "status": _ref("schemas", "EmnifyStatus"),
-                "endpoint": {"type": "null", "description": "The device: the console keeps none."},
+                "endpoint": {
+                    "anyOf": [
+                        {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                        {"type": "null"},
+                    ],
+                    "description": "The endpoint (device) the SIM is in now; null: in none.",
+                },
                 "customer_org": {"anyOf": [_ref("schemas", "EmnifyOrganisation"), {"type": "null"}], "description": "null for a developer's own SIM."},
             },
         },
@@ -305,7 +314,7 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
                     "type": "string",
                     "enum": [
                         "invalid_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "illegal_status_change",
-                        "too_many_requests", "service_unavailable",
+                        "sim_in_use", "no_sim", "already_blacklisted", "too_many_requests", "service_unavailable",
                     ],
                 },
                 "message": {"type": "string", "description": "What went wrong and what to do, for a person."},
@@ -314,24 +323,373 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
     },
     "headers": {
         "EmnifyTotalPages": _paging_header("Pages in all (0 when nothing matches). emnify-sdk needs it to page."),
-        "EmnifyTotalCount": _paging_header("SIMs matching, on all pages."),
+        "EmnifyTotalCount": _paging_header("Items matching, on all pages."),
         "EmnifyCurrentPage": _paging_header("This page."),
-        "EmnifyCountPerPage": _paging_header("SIMs a page."),
+        "EmnifyCountPerPage": _paging_header("Items a page."),
     },
     "responses": {
         "Emnify400": _error_answer("Malformed: bad JSON, an unknown field or filter, a wrong type or value."),
         "Emnify401": _error_answer("No auth token, or an expired or refused one (or, at authenticate, a wrong application token)."),
         "Emnify403": _error_answer("The token lacks the scope this call needs."),
-        "Emnify404": _error_answer("No such SIM among the token's."),
+        "Emnify404": _error_answer("No such SIM or endpoint among the token's (another product's answers the same)."),
         "Emnify503": {
             **_error_answer("The carrier could not be asked whether it holds the SIM: nothing was registered; try again after Retry-After."),
             "headers": {"Retry-After": {"description": "Seconds to wait.", "required": True, "schema": {"type": "string"}}},
         },
         "Emnify405": _error_answer("The method is not allowed on this path."),
-        "Emnify409": _error_answer("The SIM's state does not allow this change; the message names the state."),
+        "Emnify409": _error_answer(
+            "The state does not allow this change (error_token says which conflict: illegal_status_change, sim_in_use, no_sim, "
+            "already_blacklisted); the message names the state."
+        ),
         "Emnify429": _error_answer(
             "Too many requests for this token in its window (10,000 in 5 minutes by default; emnify's own limits are lower).",
             retry_after=True,
         ),
     },
 }
+
+
+# The endpoint resource (api/emnify_endpoints.py): an emnify endpoint is the console's device.
+
+_ENDPOINT_ID = {
+    "name": "endpoint_id",
+    "in": "path",
+    "required": True,
+    "description": "The endpoint's id (its `id` in the list): a device of the token's product.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+_ENDPOINT_STATUS_IDS = ", ".join(f"{status} {description}" for status, description in ENDPOINT_STATUSES.items())
+_PAGING_HEADERS = {
+    "X-Total-Pages": _ref("headers", "EmnifyTotalPages"),
+    "X-Total-Count": _ref("headers", "EmnifyTotalCount"),
+    "X-Current-Page": _ref("headers", "EmnifyCurrentPage"),
+    "X-Count-Per-Page": _ref("headers", "EmnifyCountPerPage"),
+}
+
+
+def _paging(default: int) -> list[dict[str, Any]]:
+    return [
+        {"name": "page", "in": "query", "description": "The page, from 1.", "schema": {"type": "integer", "minimum": 1, "maximum": 10**9, "default": 1}},
+        {
+            "name": "per_page", "in": "query", "description": f"Items a page: {default} by default, at most {MAX_PER_PAGE}.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": default},
+        },
+    ]
+
+
+def _endpoint_operation(**kwargs: Any) -> dict[str, Any]:
+    return _operation(tag=ENDPOINTS_TAG, **kwargs)
+
+
+EMNIFY_PATHS.update(
+    {
+        "/api/v1/endpoint": {
+            "get": _endpoint_operation(
+                op_id="emnifyListEndpoints",
+                summary="List endpoints (devices)",
+                description=(
+                    "The devices of the token's product as emnify endpoints, a bare array a page at a time (paging in the "
+                    "headers), by id unless `sort` says otherwise. A token for \"My own SIMs\" reaches no endpoint: its list "
+                    "is empty. emnify-sdk: `devices.get_devices_list(filter_model=..., sort_enum=...)`."
+                ),
+                scope=Scope.SIMS_LIST,
+                parameters=[
+                    *_paging(PER_PAGE),
+                    {
+                        "name": "q", "in": "query", "schema": {"type": "string"}, "example": "status:0,name:tracker",
+                        "description": (
+                            f"Filters, `field:value` separated by commas, each once: {', '.join(f'`{f}`' for f in ENDPOINT_FILTERS)}. "
+                            f"`status` is {_ENDPOINT_STATUS_IDS}; `sim_status` the status of the SIM in it; `name`, `imei`, "
+                            "`iccid` match a part; `tags` every tag given (separated by `;`); `created` and `last_updated` "
+                            "(a date, or a date and time) match endpoints since then."
+                        ),
+                    },
+                    {
+                        "name": "sort", "in": "query", "schema": {"type": "string"}, "example": "-created",
+                        "description": f"Fields separated by commas, `-` first for descending: {', '.join(f'`{f}`' for f in ENDPOINT_SORTS)} (upper or lower case).",
+                    },
+                ],
+                ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifyEndpoint")}, "A page of endpoints.", headers=_PAGING_HEADERS)},
+                errors=_errors(400),
+            ),
+            "post": _endpoint_operation(
+                op_id="emnifyCreateEndpoint",
+                summary="Create an endpoint",
+                description=(
+                    "Makes a device in the token's product (its device ID generated: 24 hex characters). `sim` puts a SIM "
+                    "of the product in it (one in another endpoint answers 409 sim_in_use); with `\"activate\": true` or "
+                    "`\"status\": {\"id\": 1}` the SIM is activated too, through the lifecycle. Answers 201 with the new "
+                    "endpoint's address in `Location` and no body (emnify-sdk reads the id from it). A token for \"My own "
+                    "SIMs\" answers 403: endpoints belong to a product."
+                ),
+                scope=Scope.SIMS_UPDATE,
+                body=_ref("schemas", "EmnifyEndpointWrite"),
+                ok={
+                    "201": {
+                        "description": "Created: no body.",
+                        "headers": {"Location": {"description": "/api/v1/endpoint/{id}", "required": True, "schema": {"type": "string"}}},
+                    }
+                },
+                errors=_errors(400, 404, 409),
+            ),
+        },
+        "/api/v1/endpoint/{endpoint_id}": {
+            "parameters": [_ENDPOINT_ID],
+            "get": _endpoint_operation(
+                op_id="emnifyGetEndpoint",
+                summary="One endpoint",
+                description="The endpoint with its SIM whole (as `GET /api/v1/sim/{id}` answers it). Another product's endpoint answers 404.",
+                scope=Scope.SIMS_GET,
+                ok={"200": _json(_ref("schemas", "EmnifyEndpointDetails"), "The endpoint.")},
+                errors=_errors(404),
+            ),
+            "patch": _endpoint_operation(
+                op_id="emnifyUpdateEndpoint",
+                summary="Change an endpoint, its status, or its SIM",
+                description=(
+                    "Any of the fields. `status` Enabled or Disabled (emnify-sdk's `change_status` then changes the SIM's "
+                    "status with its own call). `sim: {\"id\": N}` puts SIM N in the endpoint (the SIM there before leaves it; "
+                    "the history is kept), `sim: {\"id\": null}` takes its SIM out: emnify-sdk's `assign_sim` and `release_sim`."
+                ),
+                scope=Scope.SIMS_UPDATE,
+                body=_ref("schemas", "EmnifyEndpointUpdate"),
+                ok=_NO_CONTENT,
+                errors=_errors(400, 404, 409),
+            ),
+            "delete": _endpoint_operation(
+                op_id="emnifyDeleteEndpoint",
+                summary="Delete an endpoint",
+                description="The device is deleted; its SIM stays in the product, in no device, in its state.",
+                scope=Scope.SIMS_REMOVE,
+                ok=_NO_CONTENT,
+                errors=_errors(404),
+            ),
+        },
+        "/api/v1/endpoint/{endpoint_id}/connectivity": {
+            "parameters": [_ENDPOINT_ID],
+            "get": _endpoint_operation(
+                op_id="emnifyGetEndpointConnectivity",
+                summary="Connectivity status",
+                description=(
+                    "From the network events of the endpoint's SIM: ONLINE (in a data session), ATTACHED (on the network), "
+                    "OFFLINE (detached, never seen, or no SIM), BLOCKED (the endpoint disabled, or its SIM not active)."
+                ),
+                scope=Scope.SIMS_GET,
+                ok={"200": _json(_ref("schemas", "EmnifyConnectivity"), "Where the endpoint stands with the network.")},
+                errors=_errors(404),
+            ),
+            "patch": _endpoint_operation(
+                op_id="emnifyResetEndpointConnectivity",
+                summary="Reset connectivity",
+                description=(
+                    "`{\"location\": null}` resets the network registration (a fresh attach), `{\"pdp_context\": null}` the "
+                    "data session: recorded on the SIM's connectivity (`reset_requested_at`) until its next attach. An "
+                    "endpoint without a SIM answers 409 no_sim; a SIM that is not active, 409 illegal_status_change."
+                ),
+                scope=Scope.SIMS_UPDATE,
+                body=_ref("schemas", "EmnifyConnectivityReset"),
+                ok=_NO_CONTENT,
+                errors=_errors(400, 404, 409),
+            ),
+        },
+        "/api/v1/endpoint/{endpoint_id}/event": {
+            "parameters": [_ENDPOINT_ID],
+            "get": _endpoint_operation(
+                op_id="emnifyListEndpointEvents",
+                summary="The endpoint's events",
+                description=(
+                    "The network events of each SIM while it was in this endpoint, newest first, paged, as emnify's event "
+                    "objects: attach is 2 Update GPRS location, a location update 1 Update location, detach 16 Purge GPRS "
+                    "location, a data session's start and end 3 Create and 5 Delete PDP Context, a reject 1 Update location "
+                    "with `alert` true, severity Warn and the network's cause in the description."
+                ),
+                scope=Scope.SIMS_GET,
+                parameters=_paging(EVENTS_PER_PAGE),
+                ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifyEvent")}, "A page of events.", headers=_PAGING_HEADERS)},
+                errors=_errors(400, 404),
+            ),
+        },
+        "/api/v1/endpoint/{endpoint_id}/operator_blacklist": {
+            "parameters": [_ENDPOINT_ID],
+            "get": _endpoint_operation(
+                op_id="emnifyListOperatorBlacklist",
+                summary="The operator blacklist",
+                description="The operators the endpoint's SIM must not use, in id order.",
+                scope=Scope.SIMS_GET,
+                ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifyOperator")}, "The blacklisted operators.")},
+                errors=_errors(404),
+            ),
+        },
+        "/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}": {
+            "parameters": [
+                _ENDPOINT_ID,
+                {
+                    "name": "operator_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 20000, "maximum": 799999},
+                    "description": "The operator's MCC and MNC as one number: 26201 for 262-01, 310410 for 310-410.",
+                },
+            ],
+            "put": _endpoint_operation(
+                op_id="emnifyAddToOperatorBlacklist",
+                summary="Blacklist an operator",
+                description="Kept per endpoint. One already there answers 409 already_blacklisted.",
+                scope=Scope.SIMS_UPDATE,
+                ok=_NO_CONTENT,
+                errors=_errors(400, 404, 409),
+            ),
+            "delete": _endpoint_operation(
+                op_id="emnifyRemoveFromOperatorBlacklist",
+                summary="Take an operator off the blacklist",
+                description="One not on the list answers 404.",
+                scope=Scope.SIMS_UPDATE,
+                ok=_NO_CONTENT,
+                errors=_errors(400, 404),
+            ),
+        },
+    }
+)
+
+_ID_OBJECT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+_WHOLE = {"type": "number", "multipleOf": 1, "description": "A whole number (emnify-sdk sends 0.0)."}
+_NAMED = {"type": "object", "required": ["id", "description"], "properties": {"id": {"type": "integer"}, "description": {"type": "string"}}}
+_ENDPOINT_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer", "minimum": 1},
+    "name": {"type": "string", "description": "The device's name (its device ID when it has none)."},
+    "tags": {"type": ["string", "null"], "description": "The device's tags, separated by commas."},
+    "created": {"type": "string", "format": "date-time"},
+    "last_updated": {"type": "string", "format": "date-time"},
+    "status": {
+        "type": "object", "required": ["id", "description"],
+        "properties": {"id": {"type": "integer", "enum": [0, 1]}, "description": {"type": "string", "enum": ["Enabled", "Disabled"]}},
+    },
+    "service_profile": {**_ID_OBJECT, "description": "Kept and answered back: the console has no service profiles."},
+    "tariff_profile": {**_ID_OBJECT, "description": "Kept and answered back: the product's pricing applies."},
+    "ip_address": {"type": ["string", "null"]},
+    "ip_address_space": {"type": "null"},
+    "imei": {"type": ["string", "null"]},
+    "imei_lock": {"type": "boolean", "description": "Kept and answered back."},
+}
+_ENDPOINT_REQUIRED = ["id", "name", "tags", "created", "last_updated", "status", "service_profile", "tariff_profile", "ip_address", "imei", "imei_lock", "sim"]
+_WRITE_PROPERTIES: dict[str, Any] = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "tags": {"type": ["string", "null"], "description": "Tags separated by commas."},
+    "status": {
+        "type": "object", "required": ["id"],
+        "properties": {"id": {**_WHOLE, "enum": [0, 1]}, "description": {"type": ["string", "null"]}},
+        "description": _ENDPOINT_STATUS_IDS + ": 2 is DELETE's.",
+    },
+    "service_profile": {"type": ["object", "null"], "properties": {"id": _WHOLE}},
+    "tariff_profile": {"type": ["object", "null"], "properties": {"id": _WHOLE}},
+    "ip_address_space": {"type": ["object", "null"], "properties": {"id": _WHOLE}, "description": "Taken, not kept."},
+    "ip_address": {"type": ["string", "null"], "maxLength": 45},
+    "imei": {"type": ["string", "null"], "pattern": "^([0-9]{14,16})?$"},
+    "imei_lock": {"type": "boolean"},
+    "sim": {
+        "type": ["object", "null"],
+        "properties": {
+            "id": {"type": ["number", "null"], "description": "A SIM of the product; null takes the SIM out."},
+            "activate": {"type": ["boolean", "null"]},
+            "status": {"type": ["object", "null"]},
+        },
+    },
+}
+EMNIFY_COMPONENTS["schemas"].update(
+    {
+        "EmnifyEndpoint": {
+            "type": "object",
+            "required": _ENDPOINT_REQUIRED,
+            "properties": {
+                **_ENDPOINT_PROPERTIES,
+                "sim": {
+                    "anyOf": [
+                        {
+                            "type": "object", "required": ["id", "iccid", "imsi", "msisdn", "status"],
+                            "properties": {
+                                "id": {"type": "integer"}, "iccid": {"type": "string"}, "imsi": {"type": ["string", "null"]},
+                                "msisdn": {"type": ["string", "null"]}, "status": _ref("schemas", "EmnifyStatus"),
+                            },
+                        },
+                        {"type": "null"},
+                    ],
+                    "description": "The SIM in the endpoint now.",
+                },
+            },
+        },
+        "EmnifyEndpointDetails": {
+            "type": "object",
+            "required": [*_ENDPOINT_REQUIRED, "runtime_data"],
+            "properties": {
+                **_ENDPOINT_PROPERTIES,
+                "sim": {"anyOf": [_ref("schemas", "EmnifySim"), {"type": "null"}], "description": "The SIM in the endpoint now, whole."},
+                "runtime_data": {"type": "null"},
+            },
+        },
+        "EmnifyEndpointWrite": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                **_WRITE_PROPERTIES,
+                "id": {"description": "Ignored (emnify-sdk may send its model whole)."},
+                "created": {"description": "Ignored."},
+                "last_updated": {"description": "Ignored."},
+                "runtime_data": {"description": "Ignored."},
+            },
+            "additionalProperties": False,
+        },
+        "EmnifyEndpointUpdate": {"type": "object", "minProperties": 1, "properties": _WRITE_PROPERTIES, "additionalProperties": False},
+        "EmnifyConnectivity": {
+            "type": "object",
+            "required": ["status", "location", "pdp_context", "services", "offline_since", "reset_requested_at"],
+            "properties": {
+                "status": {
+                    "type": "object", "required": ["id", "description"],
+                    "properties": {
+                        "id": {"type": "integer", "enum": list(CONNECTIVITY)},
+                        "description": {"type": "string", "enum": list(CONNECTIVITY.values())},
+                    },
+                },
+                "location": {
+                    "type": ["object", "null"],
+                    "description": "The network it is on (attached or online): operator, country, radio, when last heard of.",
+                },
+                "pdp_context": {"type": ["object", "null"], "description": "The data session, when online: its start_time."},
+                "services": {"type": ["array", "null"], "items": {"type": "string"}},
+                "offline_since": {"type": ["string", "null"], "format": "date-time"},
+                "reset_requested_at": {"type": ["string", "null"], "format": "date-time", "description": "The last reset asked, until the next attach."},
+            },
+        },
+        "EmnifyConnectivityReset": {
+            "type": "object",
+            "minProperties": 1,
+            "properties": {"location": {"type": "null"}, "pdp_context": {"type": "null"}},
+            "additionalProperties": False,
+        },
+        "EmnifyEvent": {
+            "type": "object",
+            "required": ["id", "alert", "description", "timestamp", "event_type", "event_source", "event_severity", "organisation", "endpoint", "sim", "imsi", "detail"],
+            "properties": {
+                "id": {"type": "integer"},
+                "alert": {"type": "boolean"},
+                "description": {"type": "string"},
+                "timestamp": {"type": "string", "format": "date-time"},
+                "event_type": _NAMED,
+                "event_source": _NAMED,
+                "event_severity": _NAMED,
+                "organisation": _ref("schemas", "EmnifyOrganisation"),
+                "endpoint": {"type": "object"},
+                "sim": {"type": ["object", "null"]},
+                "imsi": {"type": ["object", "null"]},
+                "detail": {"type": ["object", "null"], "description": "The operator and its country."},
+            },
+        },
+        "EmnifyOperator": {
+            "type": "object",
+            "required": ["id", "name", "country", "mnc"],
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string", "description": "MCC-MNC."},
+                "country": {"type": "object", "properties": {"mcc": {"type": "string"}}},
+                "mnc": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "mnc": {"type": "string"}}}},
+            },
+        },
+    }
+)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from api import emnify, particle
+from api import emnify, emnify_endpoints, particle
 from api import views as api_views
 from console import views as console_views
 from console.password_reset import ConsolePasswordResetView
@@ -69,5 +69,16 @@ urlpatterns = [
     path("api/v1/sim", emnify.sims_endpoint, name="emnify_sims"),
     path("api/v1/sim/<str:id>", emnify.sim_endpoint, name="emnify_sim"),
     path("api/v1/sim_batch/bic/<str:bic>", emnify.sim_batch_endpoint, name="emnify_sim_batch"),
+    # emnify's endpoint resource (api/emnify_endpoints.py): an endpoint is a device.
+    path("api/v1/endpoint", emnify_endpoints.endpoints_endpoint, name="emnify_endpoints"),
+    path("api/v1/endpoint/<str:endpoint_id>", emnify_endpoints.endpoint_endpoint, name="emnify_endpoint"),
+    path("api/v1/endpoint/<str:endpoint_id>/connectivity", emnify_endpoints.connectivity_endpoint, name="emnify_endpoint_connectivity"),
+    path("api/v1/endpoint/<str:endpoint_id>/event", emnify_endpoints.events_endpoint, name="emnify_endpoint_events"),
+    path("api/v1/endpoint/<str:endpoint_id>/operator_blacklist", emnify_endpoints.blacklist_endpoint, name="emnify_endpoint_blacklist"),
+    path(
+        "api/v1/endpoint/<str:endpoint_id>/operator_blacklist/<str:operator_id>",
+        emnify_endpoints.blacklisted_operator_endpoint,
+        name="emnify_endpoint_blacklisted_operator",
+    ),
     path("admin/", admin.site.urls),
 ]

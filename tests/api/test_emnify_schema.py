@@ -3,6 +3,7 @@ on its own, and real answers of every kind conform to it (schemathesis' checks, 
 /api/schema/ runs them)."""
 
 import json
+import re
 
 import pytest
 import schemathesis
@@ -34,7 +35,7 @@ def test_every_emnify_url_is_described():
 
     described = set(EMNIFY_PATHS)
     urls = {
-        "/" + str(p.pattern).replace("<str:id>", "{id}").replace("<str:bic>", "{bic}")
+        "/" + re.sub(r"<str:(\w+)>", r"{\1}", str(p.pattern))
         for p in get_resolver().url_patterns
         if isinstance(p, URLPattern) and (p.name or "").startswith("emnify_")
     }
@@ -89,3 +90,45 @@ def test_real_answers_of_every_kind_conform(app, product, teammate, make_sim, se
     limited = [r for r in responses if r.status_code == 429]
     assert limited
     schema["/api/v1/sim"]["GET"].validate_response(limited[0])
+
+
+def test_real_endpoint_answers_conform(app, product, other_product, teammate, make_sim):
+    from datetime import UTC, datetime
+
+    from devices.models import Device, DeviceAssignment
+    from sims.models import NetworkEvent, Sim, SimConnectivity
+
+    schema = schemathesis.openapi.from_dict(_plain(DOCUMENT))
+    _, secret = create_token(user=teammate, name="schema", product=product, scopes=list(Scope.values))
+    bearer = {"Authorization": f"Bearer {app.post('/api/v1/authenticate', json={'application_token': secret}).json['auth_token']}"}
+    device = Device.objects.create(product=product, device_id="t-1", name="Tracker", imei="35630811234567", tags=["a"])
+    foreign = Device.objects.create(product=other_product, device_id="f-1")
+    sim, spare = make_sim(product, imsi="001010000000001"), make_sim(product, state=State.ISSUED)
+    DeviceAssignment.objects.create(sim=sim, device=device, started_at=datetime(2026, 1, 1, tzinfo=UTC), source="hand")
+    Sim.objects.filter(pk=sim.pk).update(device=device)
+    SimConnectivity.objects.create(sim=sim, product=product, status="online", operator="Telekom.de 262-01", country="DE")
+    NetworkEvent.objects.create(event_id="e1", sim=sim, product=product, kind="auth_reject", at=datetime(2026, 2, 1, tzinfo=UTC), operator="Telekom.de 262-01", cause="Roaming not allowed")
+    d, f = device.pk, foreign.pk
+    calls = [
+        ("/api/v1/endpoint", "GET", {"query_string": "q=status:0&sort=-name"}, 200),
+        ("/api/v1/endpoint", "GET", {"query_string": "q=colour:1"}, 400),
+        ("/api/v1/endpoint", "POST", {"json": {"name": "New", "status": {"id": 0.0}, "service_profile": {"id": 1}, "tariff_profile": {"id": 1}, "sim": {"id": spare.pk}}}, 201),
+        ("/api/v1/endpoint", "POST", {"json": {"tags": "x"}}, 400),
+        ("/api/v1/endpoint/{endpoint_id}", "GET", {"path": d}, 200),
+        ("/api/v1/endpoint/{endpoint_id}", "GET", {"path": f}, 404),
+        ("/api/v1/endpoint/{endpoint_id}", "PATCH", {"path": d, "json": {"name": "Renamed", "status": {"id": 1}}}, 204),
+        ("/api/v1/endpoint/{endpoint_id}", "PATCH", {"path": d, "json": {"sim": {"id": spare.pk}}}, 409),
+        ("/api/v1/endpoint/{endpoint_id}/connectivity", "GET", {"path": d}, 200),
+        ("/api/v1/endpoint/{endpoint_id}/connectivity", "PATCH", {"path": d, "json": {"location": None}}, 204),
+        ("/api/v1/endpoint/{endpoint_id}/event", "GET", {"path": d}, 200),
+        ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "PUT", {"path": d, "operator": 26201}, 204),
+        ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "PUT", {"path": d, "operator": 26201}, 409),
+        ("/api/v1/endpoint/{endpoint_id}/operator_blacklist", "GET", {"path": d}, 200),
+        ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "DELETE", {"path": d, "operator": 26201}, 204),
+        ("/api/v1/endpoint/{endpoint_id}", "DELETE", {"path": d}, 204),
+    ]
+    for path, method, options, status in calls:
+        url = path.replace("{endpoint_id}", str(options.pop("path", ""))).replace("{operator_id}", str(options.pop("operator", "")))
+        response = app.open(url, method=method, headers=bearer, **options)
+        assert response.status_code == status, (method, url, response.get_data())
+        schema[path][method].validate_response(response)

@@ -34,6 +34,7 @@ PRELUDE = """
 import json, sys
 from emnify import EMnify, constants, errors
 from emnify.modules.sim.models import SimFilter
+from emnify.modules.device.models import UpdateDevice, SimDevice, ServiceProfile, TariffProfile, FilterDeviceModel
 args = json.loads(sys.argv[1])
 client = EMnify(app_token=args["app_token"])
 result = {}
@@ -208,3 +209,140 @@ def test_the_sdk_registers_a_sim_its_products_carrier_holds_and_is_refused_one_i
     sim = Sim.objects.get(iccid=held)
     assert (sim.product, sim.state, sim.carrier_account.name) == (product, State.ACTIVE, "Simulated")
     assert not Sim.objects.filter(iccid=not_held).exists()
+
+
+# The endpoint resource (emnify's devices): every call of the SDK's DeviceManager.
+
+def test_the_sdk_creates_lists_reads_updates_and_deletes_endpoints(live_server, product, other_product, app_token, make_sim):
+    from api.models import EndpointSettings
+    from devices.models import Device as ConsoleDevice
+
+    ConsoleDevice.objects.create(product=other_product, device_id="foreign", name="Foreign")
+    issued = make_sim(product, state=State.ISSUED)
+    result = run_sdk(
+        live_server,
+        """
+        new = client.devices.device_model(
+            name="Cold box 7", tags="fridge,berlin", status={"id": 0, "description": "Enabled"},
+            service_profile=ServiceProfile(id=3), tariff_profile=TariffProfile(id=5), imei="35630811234567",
+            sim=SimDevice(id=args["issued"], activate=True),
+        )
+        created = client.devices.create_device(new)
+        second = client.devices.create_device(client.devices.device_model(
+            name="Spare", status={"id": 1, "description": "Disabled"}, service_profile=ServiceProfile(id=1), tariff_profile=TariffProfile(id=1),
+        ))
+        result["created"] = [created, second]
+        listed = list(client.devices.get_devices_list())
+        result["listed"] = [(d.id, d.name, d.status.description, d.sim.id if d.sim else None) for d in listed]
+        found = list(client.devices.get_devices_list(filter_model=FilterDeviceModel(name="cold"), sort_enum=constants.DeviceSort.NAME))
+        result["found"] = [d.id for d in found]
+        one = client.devices.retrieve_device(created)
+        result["one"] = [one.id, one.name, one.tags, one.imei, one.service_profile.id, one.tariff_profile.id, one.sim.iccid, one.sim.status.id, one.sim.device.id]
+        result["updated"] = client.devices.update_device(device_id=second, device=UpdateDevice(name="Spare 2", tags="shelf", imei_lock=True))
+        result["renamed"] = client.devices.retrieve_device(second).name
+        result["deleted"] = client.devices.delete_device(second)
+        try:
+            client.devices.retrieve_device(args["foreign"])
+        except errors.ValidationErrorException as error:
+            result["foreign"] = str(error)
+        """,
+        app_token=app_token, issued=issued.pk, foreign=ConsoleDevice.objects.get(product=other_product).pk,
+    )
+    created, second = result["created"]
+    device = ConsoleDevice.objects.get(pk=created)
+    assert result["listed"] == [[created, "Cold box 7", "Enabled", issued.pk], [second, "Spare", "Disabled", None]]
+    assert result["found"] == [created]
+    assert result["one"] == [created, "Cold box 7", "fridge,berlin", "35630811234567", 3, 5, issued.iccid, 1, created]
+    assert result["updated"] is True and result["renamed"] == "Spare 2" and result["deleted"] is True
+    assert "not_found" in result["foreign"]
+    issued.refresh_from_db()
+    assert (device.product, device.name, device.tags, issued.device, issued.state) == (product, "Cold box 7", ["fridge", "berlin"], device, State.ACTIVE)
+    assert EndpointSettings.objects.get(device=device).service_profile_id == 3
+    assert not ConsoleDevice.objects.filter(pk=second).exists()
+    assert token_events() == [(issued.pk, "activate", "issued", "active", "token")]
+
+
+def test_the_sdk_assigns_a_sim_changes_status_and_releases_it(live_server, product, app_token, make_sim):
+    from devices.models import Device as ConsoleDevice, DeviceAssignment
+
+    device = ConsoleDevice.objects.create(product=product, device_id="t-1", name="Tracker")
+    issued = make_sim(product, state=State.ISSUED)
+    result = run_sdk(
+        live_server,
+        """
+        client.devices.assign_sim(device_id=args["device"], sim_id=args["sim"])
+        result["assigned"] = client.devices.retrieve_device(args["device"]).sim.id
+        result["enabled"] = client.devices.change_status(args["device"], enable=True)
+        result["after_enable"] = [client.devices.retrieve_device(args["device"]).status.description, client.sim.retrieve_sim(args["sim"]).status.description]
+        result["disabled"] = client.devices.change_status(args["device"], disable=True)
+        result["after_disable"] = [client.devices.retrieve_device(args["device"]).status.description, client.sim.retrieve_sim(args["sim"]).status.description]
+        client.devices.change_status(args["device"], enable=True)
+        client.devices.release_sim(args["device"])
+        one = client.devices.retrieve_device(args["device"])
+        result["released"] = [one.sim, one.status.description, client.sim.retrieve_sim(args["sim"]).status.description]
+        try:
+            client.devices.release_sim(args["device"])
+        except errors.ValidationErrorException as error:
+            result["again"] = str(error)
+        """,
+        app_token=app_token, device=device.pk, sim=issued.pk,
+    )
+    assert result["assigned"] == issued.pk
+    assert result["enabled"] is True and result["after_enable"] == ["Enabled", "Activated"]
+    assert result["disabled"] is True and result["after_disable"] == ["Disabled", "Suspended"]
+    assert result["released"] == [None, "Disabled", "Suspended"]
+    assert result["again"] == "Device must have sim to release"
+    issued.refresh_from_db()
+    assert issued.device is None and issued.state == State.SUSPENDED
+    assignment = DeviceAssignment.objects.get()
+    assert (assignment.sim_id, assignment.device, assignment.source, assignment.ended_at is not None) == (issued.pk, device, "api", True)
+    assert [e[1] for e in token_events()] == ["activate", "deactivate", "reactivate", "deactivate"]
+
+
+def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_blacklist(live_server, product, app_token, make_sim):
+    from datetime import UTC, datetime, timedelta
+
+    from api.models import BlacklistedOperator
+    from devices.models import Device as ConsoleDevice, DeviceAssignment
+    from sims.models import NetworkEvent, SimConnectivity
+
+    device = ConsoleDevice.objects.create(product=product, device_id="t-1", name="Tracker")
+    sim = make_sim(product, state=State.ACTIVE, device=device)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    DeviceAssignment.objects.create(sim=sim, device=device, started_at=start, source="hand")
+    kinds = ["attach", "session_start", "session_end", "auth_reject"]
+    NetworkEvent.objects.bulk_create(
+        NetworkEvent(event_id=f"e{i}", sim=sim, product=product, kind=kind, at=start + timedelta(minutes=i), operator="Telekom.de 262-01", country="DE")
+        for i, kind in enumerate(kinds * 30)  # 120 events: more than a page of 100
+    )
+    SimConnectivity.objects.create(sim=sim, product=product, status="online", operator="Telekom.de 262-01", country="DE", rat="LTE-M")
+    result = run_sdk(
+        live_server,
+        """
+        status = client.devices.get_device_connectivity_status(args["device"])
+        result["status"] = [status.status.description, status.location["operator"]["name"]]
+        result["reset"] = [client.devices.reset_connectivity_network(args["device"]), client.devices.reset_connectivity_data(args["device"])]
+        events = list(client.devices.get_device_events_list(args["device"]))
+        result["events"] = [len(events), events[0].event_type.description, events[0].alert, events[-1].event_type.description]
+        result["added"] = [client.devices.add_device_blacklist_operator(args["device"], 26201), client.devices.add_device_blacklist_operator(args["device"], 310410)]
+        try:
+            client.devices.add_device_blacklist_operator(args["device"], 26201)
+        except errors.ValidationErrorException as error:
+            result["twice"] = str(error)
+        result["blacklist"] = [(o.id, o.name, o.country.mcc) for o in client.devices.get_device_operator_blacklist(args["device"])]
+        result["removed"] = client.devices.delete_device_blacklist_operator(args["device"], 26201)
+        try:
+            client.devices.delete_device_blacklist_operator(args["device"], 26201)
+        except errors.ValidationErrorException as error:
+            result["not_there"] = str(error)
+        """,
+        app_token=app_token, device=device.pk,
+    )
+    assert result["status"] == ["ONLINE", "Telekom.de 262-01"]
+    assert result["reset"] == [True, True]
+    assert SimConnectivity.objects.get(sim=sim).reset_requested_at is not None
+    assert result["events"] == [120, "Update location", True, "Update GPRS location"]
+    assert result["added"] == [True, True] and "already" in result["twice"]
+    assert result["blacklist"] == [[26201, "262-01", "262"], [310410, "310-410", "310"]]
+    assert result["removed"] is True and "not in" in result["not_there"]
+    assert list(BlacklistedOperator.objects.values_list("operator_id", flat=True)) == [310410]

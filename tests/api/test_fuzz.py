@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from api.models import Scope
 from api.schema import openapi_document
 from api.tokens import create_token
-from sims.models import SimDailyUsage, State
+from sims.models import Sim, SimDailyUsage, State
 from tests.conftest import make_iccid
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
@@ -66,6 +66,10 @@ def world(product, teammate, make_sim):
     today = timezone.now().date()
     for sim in sims[:2] + own[:1]:
         SimDailyUsage.objects.create(sim=sim, product=sim.product, day=today, bytes=1_234_567)
+    from devices.models import Device
+
+    devices = [Device.objects.create(product=product, device_id=f"fuzz-{i}", name=f"Fuzz {i}") for i in range(2)]
+    Sim.objects.filter(pk=sims[0].pk).update(device=devices[0])
     _, product_secret = create_token(user=teammate, name="fuzz", product=product, scopes=list(Scope.values))
     _, own_secret = create_token(user=teammate, name="fuzz-own", product=None, scopes=list(Scope.values))
     return {
@@ -74,6 +78,7 @@ def world(product, teammate, make_sim):
         "own_iccids": [sim.iccid for sim in own],
         "product_secret": product_secret,
         "own_secret": own_secret,
+        "endpoint_ids": [str(device.pk) for device in devices],
     }
 
 
@@ -97,6 +102,8 @@ def _real_values(path: str, world: dict) -> dict[str, list[str]]:
     return {
         "product": [product.slug, str(product.pk)],
         "iccid": [*(world["iccids"] if path.startswith("/v1/products/") else world["own_iccids"]), make_iccid(), make_iccid()],
+        "endpoint_id": world["endpoint_ids"],
+        "operator_id": ["26201", "310410"],
     }
 
 

@@ -40,11 +40,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, reverse
 
 from api.emnify import issue_auth_token
-from api.models import ApiToken, Scope
+from api.models import ApiToken, BlacklistedOperator, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Invoice
 from carriers.models import CarrierAccount
 from carriers.models import CarrierAccount, NetworkDifference
+from devices.models import Device, DeviceAssignment
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
@@ -80,6 +81,7 @@ BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
+DEVICE_NAME = "Quokka Collar 4711"  # a device of the product (an emnify endpoint), with its first SIM in it
 CARRIER_ACCOUNT = "Quokka Carrier 31337"  # a carrier account of the product, with a SIM refused by its carrier
 
 
@@ -103,6 +105,7 @@ MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "bic": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
+    "endpoint_id": "999999999", "operator_id": "26299",
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -149,6 +152,8 @@ SHOWS = {
     "particle_own_sims": DEVELOPER_ICCID,
     "emnify_sims": NAME,
     "emnify_sim": MSISDN,
+    "emnify_endpoints": DEVICE_NAME,
+    "emnify_endpoint": DEVICE_NAME,
     "carrier_accounts": CARRIER_ACCOUNT,
     "carrier_account_edit": CARRIER_ACCOUNT,
 }
@@ -201,6 +206,12 @@ API_METHODS = {
     "emnify_sims": "GET",
     "emnify_sim": "GET,PATCH,DELETE",
     "emnify_sim_batch": "PATCH",
+    "emnify_endpoints": "GET,POST",
+    "emnify_endpoint": "GET,PATCH,DELETE",
+    "emnify_endpoint_connectivity": "GET,PATCH",
+    "emnify_endpoint_events": "GET",
+    "emnify_endpoint_blacklist": "GET",
+    "emnify_endpoint_blacklisted_operator": "PUT,DELETE",
 }
 API_BODIES = {
     ("particle_product_sims", "POST"): {"sims": [NEW_ICCID], "country": "US"},
@@ -208,6 +219,9 @@ API_BODIES = {
     ("particle_own_sim", "PUT"): {"mb_limit": 7},
     ("emnify_sim", "PATCH"): {"status": {"id": 2}},
     ("emnify_sim_batch", "PATCH"): {"status": {"id": 1}},
+    ("emnify_endpoints", "POST"): {"name": "walk-made"},
+    ("emnify_endpoint", "PATCH"): {"name": "walk-renamed"},
+    ("emnify_endpoint_connectivity", "PATCH"): {"location": None},
 }
 # The Particle URLs that name a SIM of the teammate's own, not one of the product.
 DEVELOPER_ROUTES = DEVELOPER_PAGES | {"particle_own_sim", "particle_own_sim_data_usage"}
@@ -224,6 +238,13 @@ KIND = {
     "emnify_sims": "list",
     "emnify_sim": "sim",
     "emnify_sim_batch": "register",
+    # emnify's endpoints (devices) of the token's product: another's reads as one that does not exist.
+    "emnify_endpoints": "list",
+    "emnify_endpoint": "sim",
+    "emnify_endpoint_connectivity": "sim",
+    "emnify_endpoint_events": "sim",
+    "emnify_endpoint_blacklist": "sim",
+    "emnify_endpoint_blacklisted_operator": "sim",
 }
 # A product named in the URL: 403 when the token's creator is in it ("use a token of this
 # product"), 404 when not. emnify names no product, only a SIM: one the token cannot reach is 404.
@@ -252,6 +273,9 @@ def api_expected(name: str, method: str, caller: str) -> int | str:
         return 401  # no token (a browser session is none), in the dialect's JSON
     if name == "particle_own_sim" and method == "HEAD":
         return HEAD_CHECK[caller]
+    if name == "emnify_endpoints" and method == "POST":
+        # A product's token creates an endpoint in its own product (201); a token for own SIMs has none.
+        return 403 if caller in ("developer", "owner_token") else 201
     return API_EXPECTED[KIND[name]][caller]
 
 
@@ -280,6 +304,7 @@ class World:
     invitation: Invitation
     notification: Notification
     account: CarrierAccount
+    device: Device
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -333,6 +358,9 @@ def world(db, settings, monkeypatch) -> World:
     NetworkDifference.objects.create(
         account_key=account.pk, product=product, kind="state", sim=sims[1], iccid=sims[1].iccid, ours="active", theirs="suspended"
     )
+    device = Device.objects.create(product=product, device_id="quokka-collar", name=DEVICE_NAME)
+    DeviceAssignment.objects.create(sim=sims[0], device=device, source=DeviceAssignment.Source.HAND)
+    Sim.objects.filter(pk=sims[0].pk).update(device=device)
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
     secrets = {
@@ -346,7 +374,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE, CARRIER_ACCOUNT,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -354,7 +382,7 @@ def world(db, settings, monkeypatch) -> World:
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
-        secrets=secrets, traces=traces, account=account,
+        secrets=secrets, traces=traces, account=account, device=device,
     )  # fmt: skip
 
 
@@ -374,6 +402,9 @@ def fingerprint(w: World) -> tuple:
         list(Preference.objects.filter(product=w.product).order_by("pk").values_list("user_id", "kind", "email", "in_console")),
         list(CarrierAccount.objects.filter(product=w.product).order_by("pk").values_list("name", "iccid_prefixes", "credentials", "last_success_at")),
         list(ours.order_by("iccid").values_list("network_status", "network_error")),
+        list(Device.objects.filter(product=w.product).order_by("pk").values_list("pk", "name", "tags")),
+        list(ours.order_by("iccid").values_list("device_id", flat=True)),
+        list(BlacklistedOperator.objects.filter(device__product=w.product).values_list("device_id", "operator_id")),
     )
 
 
@@ -415,6 +446,8 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "uidb64": "MQ",
         "notification_id": w.notification.pk,
         "account_id": w.account.pk,
+        "endpoint_id": str(w.device.pk),
+        "operator_id": "26201",
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""
