@@ -80,6 +80,8 @@ class TwilioSuperSimAdapter:
         "api_key_sid": "API key SID (SK…, optional, instead of the auth token)",
         "api_key_secret": "API key secret",
     }
+    # Either way in: the auth token, or an API key (the account form asks for one of them, no more).
+    credentials_needed: ClassVar[list[tuple[str, ...]]] = [("account_sid", "auth_token"), ("account_sid", "api_key_sid", "api_key_secret")]
     batch_size: ClassVar[int] = 500
 
     def __init__(self, *, settings: dict[str, Any], credentials: dict[str, str]) -> None:
