@@ -250,3 +250,31 @@ def test_the_command_reconciles_every_account_or_one(account, planted, product):
     out = StringIO()
     call_command("reconcile_carriers", "--account", str(other.pk), stdout=out)
     assert out.getvalue().startswith("Simulated US: 0 SIMs")
+
+
+def test_a_sim_changed_and_synced_while_the_check_runs_is_no_difference(account, planted, monkeypatch):
+    """The carrier listed the SIM active; before the check compared it, a person deactivated it and the
+    push brought the carrier along. Reporting "suspended here, active at the carrier" from the old listing
+    would offer "take the carrier's state": a click that reactivates the SIM the person just deactivated."""
+    from carriers.adapters.simulator import SimulatorAdapter
+    from sims.lifecycle import Actor, apply_action
+
+    sims, _ = planted
+    agree = sims["agree"]
+    listing = SimulatorAdapter.sims
+
+    def sims_with_a_change_after_the_listing(self):
+        listed = list(listing(self))  # the carrier's answer, read before the change
+        apply_action(sims=[agree.pk], action=Action.DEACTIVATE, actor=Actor.system("test"))
+        push(account_key=account.pk)
+        yield from listed
+
+    monkeypatch.setattr(SimulatorAdapter, "sims", sims_with_a_change_after_the_listing)
+    reconcile(account.pk)
+
+    agree.refresh_from_db()
+    assert (agree.state, agree.network_status) == (State.SUSPENDED, NetworkStatus.SYNCED)
+    assert agree.iccid not in found(account)
+    # Pending as the check began, pushed before it compared: the carrier's listing came before the push.
+    assert sims["pending"].iccid not in found(account)
+    assert len(found(account)) == 6  # the planted differences are still found
