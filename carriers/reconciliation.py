@@ -316,13 +316,14 @@ def take_theirs(differences: QuerySet[NetworkDifference]) -> FixReport:
         with transaction.atomic():
             current = _still_as_found(chunk)
             by_path: dict[tuple[Action, ...], list[NetworkDifference]] = {}
+            names = {key: account_name(key) for key in {d.account_key for d in current}}  # once per account, not per SIM
             for difference in current:
                 steps = steps_to(difference.ours, difference.theirs)
                 if steps:
                     by_path.setdefault(tuple(steps), []).append(difference)
             done: list[int] = []
             for path, group in by_path.items():
-                reasons = {d.sim_id: _reason(d) for d in group if d.sim_id is not None}
+                reasons = {d.sim_id: _reason(d, names[d.account_key]) for d in group if d.sim_id is not None}
                 ids = list(reasons)
                 for action in path:
                     ids = [o.sim_id for o in apply_action(sims=ids, action=action, actor=ACTOR, reasons=reasons).done]
@@ -338,10 +339,10 @@ def take_theirs(differences: QuerySet[NetworkDifference]) -> FixReport:
     return report
 
 
-def _reason(difference: NetworkDifference) -> str:
+def _reason(difference: NetworkDifference, account: str) -> str:
     since = f" since {timezone.localtime(difference.since):%Y-%m-%d %H:%M}" if difference.since else ""
     theirs = difference.carrier_status or difference.theirs
-    return f"Reconciled with {account_name(difference.account_key)}: {difference.theirs} at the carrier ({theirs}){since}"[:300]
+    return f"Reconciled with {account}: {difference.theirs} at the carrier ({theirs}){since}"[:300]
 
 
 def push_ours(differences: QuerySet[NetworkDifference]) -> FixReport:

@@ -278,3 +278,18 @@ def test_a_sim_changed_and_synced_while_the_check_runs_is_no_difference(account,
     # Pending as the check began, pushed before it compared: the carrier's listing came before the push.
     assert sims["pending"].iccid not in found(account)
     assert len(found(account)) == 6  # the planted differences are still found
+
+
+def test_taking_the_carriers_state_for_many_sims_does_not_ask_a_query_per_sim(product, account, django_assert_max_num_queries):
+    """Fix all on 400 differences: the queries do not grow with the SIMs (the account's name in each
+    event's reason was read once per SIM)."""
+    iccids = [make_iccid() for _ in range(400)]
+    Sim.objects.bulk_create(Sim(iccid=i, product=product, state=State.ACTIVE, carrier_account=account) for i in iccids)
+    SimulatedSim.objects.bulk_create(SimulatedSim(account=account, iccid=i, status="suspended") for i in iccids)
+    reconcile(account.pk)
+
+    with django_assert_max_num_queries(60):
+        report = take_theirs(NetworkDifference.objects.filter(account_key=account.pk))
+
+    assert report.fixed == 400
+    assert SimEvent.objects.filter(reason__startswith="Reconciled with Simulated EU: suspended").count() == 400
