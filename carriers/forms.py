@@ -86,11 +86,13 @@ class CarrierAccountForm(forms.Form):
             self.fields["adapter"].disabled = True
             self.fields["adapter"].help_text = "An account's carrier does not change: add another account for another carrier."
         self.credential_names: list[str] = []
+        # Alternatives (Twilio: an auth token or an API key) are checked together in clean(); else each field is required.
+        self.credentials_needed: list[tuple[str, ...]] | None = getattr(adapter_class(code), "credentials_needed", None)
         for name, label in adapter_class(code).credential_fields.items():
             field_name = f"credential_{name}"
             self.credential_names.append(field_name)
             self.fields[field_name] = forms.CharField(
-                label=label, required=account is None, max_length=500, strip=True,
+                label=label, required=account is None and self.credentials_needed is None, max_length=500, strip=True,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                 help_text=KEPT if account is not None else "Stored encrypted; never shown again after saving.",
             )  # fmt: skip
@@ -150,6 +152,10 @@ class CarrierAccountForm(forms.Form):
         for field_name in self.credential_names:
             if value := self.cleaned_data.get(field_name):
                 stored[field_name.removeprefix("credential_")] = value
+        if self.credentials_needed and not any(all(stored.get(name) for name in way) for way in self.credentials_needed):
+            named = [[f"the {str(self[f'credential_{name}'].label).split(' (')[0]}" for name in way] for way in self.credentials_needed]
+            ways = [", ".join(names[:-1]) + f" and {names[-1]}" for names in named]
+            raise forms.ValidationError(f"Enter {', or '.join(ways)}.")
         return stored
 
     def clean(self) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class ReconcileReport:
     at_carrier: int = 0
     differences: Counter = field(default_factory=Counter)
     pending: int = 0
+    changed_meanwhile: int = 0
     elsewhere: int = 0
     unavailable: str = ""
 
@@ -70,6 +71,8 @@ class ReconcileReport:
         )
         if self.pending:
             text += f"; {self.pending:,} pending on the network, not compared"
+        if self.changed_meanwhile:
+            text += f"; {self.changed_meanwhile:,} changed here during the check, not compared"
         if self.elsewhere:
             text += f"; {self.elsewhere:,} in the console under another account or owner"
         return text + "."
@@ -102,10 +105,13 @@ def reconcile(account_key: int, *, now: datetime | None = None) -> ReconcileRepo
     AccountRoutine.objects.update_or_create(account_key=account_key, defaults={"reconciled_at": now})
     product_id = account.product_id if account else None
     seen: set[int] = set()  # the console's SIMs the carrier listed, by id
+    # Waiting for (or refused by) the carrier as the run begins: one synced before it compares them may
+    # have been listed by the carrier before its push, so is not compared this run (read off the partial index).
+    unsettled = set(Sim.objects.filter(_account_q(account_key)).exclude(network_status=NetworkStatus.SYNCED).values_list("pk", flat=True))
     try:
         for chunk in batched(adapter.sims(), CHUNK):
             report.at_carrier += len(chunk)
-            found = _compare_chunk(account_key, product_id, chunk, seen, report, now)
+            found = _compare_chunk(account_key, product_id, chunk, seen, report, now, unsettled)
             NetworkDifference.objects.bulk_create(found)
             report.differences.update(difference.kind for difference in found)
     except CarrierUnavailable as error:
@@ -139,18 +145,24 @@ def _finish(account_key: int, report: ReconcileReport) -> None:
 
 
 def _compare_chunk(
-    account_key: int, product_id: int | None, chunk: tuple[CarrierSim, ...], seen: set[int], report: ReconcileReport, now: datetime
-) -> list[NetworkDifference]:
+    account_key: int, product_id: int | None, chunk: tuple[CarrierSim, ...], seen: set[int], report: ReconcileReport, now: datetime,
+    unsettled: set[int] | frozenset[int] = frozenset(),
+) -> list[NetworkDifference]:  # fmt: skip
     at_carrier = {sim.iccid: sim for sim in chunk}
     ours = Sim.objects.filter(_account_q(account_key), iccid__in=list(at_carrier)).values_list(
-        "pk", "iccid", "state", "network_status", "network_version", "product_id"
+        "pk", "iccid", "state", "network_status", "network_version", "product_id", "state_changed_at"
     )
     found: list[NetworkDifference] = []
-    for pk, iccid, state, status, version, sim_product_id in ours:
+    for pk, iccid, state, status, version, sim_product_id, changed_at in ours:
         seen.add(pk)
         theirs = at_carrier.pop(iccid)
         if status != NetworkStatus.SYNCED:
             report.pending += status == NetworkStatus.PENDING
+            continue
+        if pk in unsettled or (changed_at is not None and changed_at >= now):
+            # Changed, or pushed, since the run began: the carrier's listing may predate it, and taking
+            # "its state" would undo the change. The next run compares it.
+            report.changed_meanwhile += 1
             continue
         if TARGET_OF_STATE[state] != theirs.target:
             found.append(_difference(account_key, Kind.STATE, theirs, now, sim_id=pk, product_id=sim_product_id, ours=state, version=version))
@@ -304,13 +316,14 @@ def take_theirs(differences: QuerySet[NetworkDifference]) -> FixReport:
         with transaction.atomic():
             current = _still_as_found(chunk)
             by_path: dict[tuple[Action, ...], list[NetworkDifference]] = {}
+            names = {key: account_name(key) for key in {d.account_key for d in current}}  # once per account, not per SIM
             for difference in current:
                 steps = steps_to(difference.ours, difference.theirs)
                 if steps:
                     by_path.setdefault(tuple(steps), []).append(difference)
             done: list[int] = []
             for path, group in by_path.items():
-                reasons = {d.sim_id: _reason(d) for d in group if d.sim_id is not None}
+                reasons = {d.sim_id: _reason(d, names[d.account_key]) for d in group if d.sim_id is not None}
                 ids = list(reasons)
                 for action in path:
                     ids = [o.sim_id for o in apply_action(sims=ids, action=action, actor=ACTOR, reasons=reasons).done]
@@ -326,10 +339,10 @@ def take_theirs(differences: QuerySet[NetworkDifference]) -> FixReport:
     return report
 
 
-def _reason(difference: NetworkDifference) -> str:
+def _reason(difference: NetworkDifference, account: str) -> str:
     since = f" since {timezone.localtime(difference.since):%Y-%m-%d %H:%M}" if difference.since else ""
     theirs = difference.carrier_status or difference.theirs
-    return f"Reconciled with {account_name(difference.account_key)}: {difference.theirs} at the carrier ({theirs}){since}"[:300]
+    return f"Reconciled with {account}: {difference.theirs} at the carrier ({theirs}){since}"[:300]
 
 
 def push_ours(differences: QuerySet[NetworkDifference]) -> FixReport:

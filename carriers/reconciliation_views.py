@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_tasks_db.models import DBTaskResult
 
 from carriers.adapters.base import Capability
 from carriers.models import AccountRoutine, CarrierAccount, NetworkDifference
@@ -123,6 +124,10 @@ def carrier_reconciliation_check(request: SignedInRequest, slug: str, account_id
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     account = _account(membership, account_id)
+    waiting = DBTaskResult.objects.ready().filter(task_path=reconcile_account.module_path, args_kwargs__args=[account.pk])
+    if waiting.exists():  # a double click, or another admin's: one listing of the account is enough
+        messages.info(request, f"A check of {account.name} is queued already: reload this page in a minute for what it finds.")
+        return redirect(reconciliation_url(account))
     reconcile_account.enqueue(account.pk)
     messages.success(request, f"A check of {account.name} is queued: reload this page in a minute for what it finds.")
     return redirect(reconciliation_url(account))

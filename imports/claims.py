@@ -14,7 +14,7 @@ from carriers.adapters import adapter_class, adapter_for
 from carriers.adapters.base import Capability, CarrierUnavailable
 from carriers.health import record_call
 from carriers.models import CarrierAccount
-from carriers.routing import Router, router_for
+from carriers.routing import Router, no_route_reason, router_for
 
 NOT_HELD = "Not held by this product's carrier accounts: check the ICCID, or add the SIM to your carrier account first."
 # Where the owning account takes a registration code and the line gave none.
@@ -60,6 +60,18 @@ def takes_codes(router: Router) -> bool:
 def account_takes_codes(account: CarrierAccount | None) -> bool:
     """Whether SIMs not yet on this account are claimed with a code printed on the card (Twilio's registration code)."""
     return account is not None and Capability.CLAIM_WITH_PROOF in adapter_class(account.adapter).capabilities
+
+
+def unheld_reason(router: Router, iccid: str, codes: dict[str, str]) -> str:
+    """The words a claim of `iccid` gets when the carrier account it routes to does not hold it (nor
+    takes the code given with it): the words another product's or person's SIM gets too, so that an
+    import's outcome never tells the two apart."""
+    taken, account = router.account_for(iccid)
+    if not taken:
+        return no_route_reason(iccid)
+    if account_takes_codes(account):
+        return CODE_REFUSED if codes.get(iccid) else NOT_HELD_NO_CODE
+    return NOT_HELD
 
 
 def check_claims(

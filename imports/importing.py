@@ -28,7 +28,7 @@ from carriers.adapters.base import CarrierUnavailable
 from carriers.health import record_call
 from carriers.models import CarrierAccount
 from carriers.routing import Router, no_route_reason, router_for
-from imports.claims import NOT_HELD, ClaimCheckUnavailable, account_takes_codes, check_claims, takes_codes
+from imports.claims import NOT_HELD, ClaimCheckUnavailable, account_takes_codes, check_claims, takes_codes, unheld_reason
 from imports.events import record_import_batch, record_import_finished
 from imports.input import (
     DUPLICATE,
@@ -118,7 +118,10 @@ def count_input(job: ImportJob) -> list[str]:
 
 
 def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
-    """What importing would do to each ICCID, from who owns it now (no locks: a preview)."""
+    """What importing would do to each ICCID, from who owns it now (no locks: a preview). Another's
+    SIM previews as NEW, as one nobody holds does: both are refused at import, in the same words,
+    unless the carrier holds them (imports/claims.py); a preview that said "refused" for one of them
+    only would tell anyone with a product which ICCIDs the console has."""
     verdicts: dict[str, str] = dict.fromkeys(iccids, NEW)  # in input order
     size = settings.IMPORT_BATCH_SIZE
     ordered = sorted(iccids)  # chunks of neighbouring ICCIDs: narrow ranges of the index
@@ -126,7 +129,8 @@ def classify(*, product: Product, user, iccids: list[str]) -> dict[str, str]:
         chunk = ordered[start : start + size]
         existing = find_sims(chunk, lock=False)
         for iccid in chunk:
-            verdicts[iccid] = importable(existing.get(iccid), product_id=product.pk, user_id=user.pk)
+            verdict = importable(existing.get(iccid), product_id=product.pk, user_id=user.pk)
+            verdicts[iccid] = NEW if verdict == CARRIER_REFUSED else verdict
     return verdicts
 
 
@@ -338,14 +342,18 @@ def _run_batch(
         existing = find_sims(iccids, lock=True)
         # In batch order; NEW but for the SIMs already known (built without a Python loop over the batch).
         codes = dict.fromkeys(iccids, NEW)
+        refusals = {}
         for iccid, row in existing.items():
             codes[iccid] = importable(row, product_id=job.product_id, user_id=job.created_by_id)
+            if codes[iccid] == CARRIER_REFUSED:  # another's: refused in the words one nobody holds would get
+                reason = unheld_reason(router, iccid, proof)
+                if reason != NOT_HELD:
+                    refusals[iccid] = reason
         # Only what the product's carrier accounts hold is claimed; a carrier that cannot be asked
         # raises here, and the batch's transaction takes nothing with it.
         claims = check_claims(
             product_id=job.product_id, iccids=[iccid for iccid, code in codes.items() if code == NEW], router=router, codes=proof
         )
-        refusals = {}
         for iccid, reason in claims.refused.items():
             codes[iccid] = CARRIER_REFUSED
             if reason != NOT_HELD:  # the outcome's own words say that one

@@ -80,6 +80,8 @@ class TwilioSuperSimAdapter:
         "api_key_sid": "API key SID (SK…, optional, instead of the auth token)",
         "api_key_secret": "API key secret",
     }
+    # Either way in: the auth token, or an API key (the account form asks for one of them, no more).
+    credentials_needed: ClassVar[list[tuple[str, ...]]] = [("account_sid", "auth_token"), ("account_sid", "api_key_sid", "api_key_secret")]
     batch_size: ClassVar[int] = 500
 
     def __init__(self, *, settings: dict[str, Any], credentials: dict[str, str]) -> None:
@@ -135,14 +137,21 @@ class TwilioSuperSimAdapter:
             return CarrierUnavailable(f"Twilio answered with an error ({status or 'no status'}): it is tried again shortly.")
         return None
 
-    def _call(self, what: Any) -> Any:
-        """Run a call of the library; raise CarrierUnavailable, or TwilioRestException for a 4xx refusal."""
+    def _call(self, what: Any, *, listing: bool = False) -> Any:
+        """Run a call of the library; raise CarrierUnavailable, or TwilioRestException for a 4xx refusal.
+        `listing`: a call about no one SIM (a listing, a lookup by ICCID), whose 4xx refuses nothing in
+        particular: the API is not where api_base_url says, or not Twilio's (CarrierUnavailable too)."""
         try:
             return what()
         except (TwilioException, requests.RequestException) as error:
             unavailable = self._unavailable(error)
             if unavailable is not None:
                 raise unavailable from error
+            if listing:
+                raise CarrierUnavailable(
+                    f"Twilio answered a listing with HTTP {_status(error)}: check api_base_url in the carrier account's settings "
+                    "(empty: Twilio's own API)."
+                ) from error
             raise
 
     @staticmethod
@@ -155,7 +164,7 @@ class TwilioSuperSimAdapter:
 
     def check(self) -> str:
         client = self._client()
-        fleets = self._call(lambda: client.supersim.v1.fleets.list(limit=50, page_size=50))
+        fleets = self._call(lambda: client.supersim.v1.fleets.list(limit=50, page_size=50), listing=True)
         return f"Account {self.credentials.get('account_sid', '')[:8]}… reached: {len(fleets)} Super SIM fleets."
 
     def holds(self, iccids: list[str]) -> set[str]:
@@ -218,7 +227,7 @@ class TwilioSuperSimAdapter:
 
     def sims(self) -> Iterator[CarrierSim]:
         client = self._client()
-        fleets = {fleet.sid: fleet for fleet in self._call(lambda: client.supersim.v1.fleets.list(page_size=PAGE_SIZE))}
+        fleets = {fleet.sid: fleet for fleet in self._call(lambda: client.supersim.v1.fleets.list(page_size=PAGE_SIZE), listing=True)}
         for sim in self._stream(lambda: client.supersim.v1.sims.stream(page_size=PAGE_SIZE)):
             fleet = fleets.get(sim.fleet_sid)
             target: Target | None
@@ -274,10 +283,10 @@ class TwilioSuperSimAdapter:
 
     def _stream(self, make: Any) -> Iterator[Any]:
         """A paged listing, each page's call watched for unavailability."""
-        iterator = self._call(make)
+        iterator = self._call(make, listing=True)
         while True:
             try:
-                item = self._call(lambda: next(iterator))
+                item = self._call(lambda: next(iterator), listing=True)
             except StopIteration:
                 return
             yield item
@@ -286,7 +295,7 @@ class TwilioSuperSimAdapter:
         if iccid in self._sids:
             return self._sids[iccid]
         client = self._client()
-        found = self._call(lambda: client.supersim.v1.sims.list(iccid=iccid, limit=1))
+        found = self._call(lambda: client.supersim.v1.sims.list(iccid=iccid, limit=1), listing=True)
         if found:
             self._sids[iccid] = found[0].sid
             return found[0].sid

@@ -144,3 +144,21 @@ def test_adding_an_account_the_fields_follow_the_carrier_and_the_secret_is_not_s
     expect(page.locator("#id_credential_api_key")).to_have_value("")
     expect(page.get_by_text("Saved; leave empty to keep it.").first).to_be_visible()
     assert "sk_live_browser_secret" not in page.content()
+
+
+def test_a_carriers_long_unbroken_words_do_not_push_the_phone_page_sideways(browser, live_server, fleet):
+    """A carrier's reason or failure may hold a long URL or id with no space in it: the page still fits 375 px."""
+    long_word = "https://api.carrier.example/v1/Sims/HS" + "0123456789abcdef" * 6
+    Sim.objects.filter(pk=fleet["refused"].pk).update(network_error=f"Refused: {long_word}")
+    CarrierAccount.objects.filter(name="emnify Europe").update(last_failure=f"emnify could not be reached at {long_word}")
+    CarrierAccount.objects.filter(name="Twilio US").update(name="Twilio-" + "X" * 70)
+    context = browser.new_context(viewport=WIDTHS["phone"])
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    for path in (f"sims/{fleet['refused'].iccid}/", "settings/", "sims/"):
+        page.goto(f"{live_server.url}/products/acme-trackers/{path}")
+        wide = page.evaluate("[...document.querySelectorAll('body *')].filter(e => (e.getBoundingClientRect().right > 376 || e.scrollWidth > 380)).map(e => e.tagName + '.' + e.className).slice(0, 8)")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, (path, wide)
+    page.goto(f"{live_server.url}/products/acme-trackers/sims/{fleet['refused'].iccid}/")
+    page.screenshot(path=f"{SCREENSHOTS}/carriers-sim-refused-long-reason-phone.png", full_page=True)
+    context.close()

@@ -250,3 +250,46 @@ def test_the_command_reconciles_every_account_or_one(account, planted, product):
     out = StringIO()
     call_command("reconcile_carriers", "--account", str(other.pk), stdout=out)
     assert out.getvalue().startswith("Simulated US: 0 SIMs")
+
+
+def test_a_sim_changed_and_synced_while_the_check_runs_is_no_difference(account, planted, monkeypatch):
+    """The carrier listed the SIM active; before the check compared it, a person deactivated it and the
+    push brought the carrier along. Reporting "suspended here, active at the carrier" from the old listing
+    would offer "take the carrier's state": a click that reactivates the SIM the person just deactivated."""
+    from carriers.adapters.simulator import SimulatorAdapter
+    from sims.lifecycle import Actor, apply_action
+
+    sims, _ = planted
+    agree = sims["agree"]
+    listing = SimulatorAdapter.sims
+
+    def sims_with_a_change_after_the_listing(self):
+        listed = list(listing(self))  # the carrier's answer, read before the change
+        apply_action(sims=[agree.pk], action=Action.DEACTIVATE, actor=Actor.system("test"))
+        push(account_key=account.pk)
+        yield from listed
+
+    monkeypatch.setattr(SimulatorAdapter, "sims", sims_with_a_change_after_the_listing)
+    reconcile(account.pk)
+
+    agree.refresh_from_db()
+    assert (agree.state, agree.network_status) == (State.SUSPENDED, NetworkStatus.SYNCED)
+    assert agree.iccid not in found(account)
+    # Pending as the check began, pushed before it compared: the carrier's listing came before the push.
+    assert sims["pending"].iccid not in found(account)
+    assert len(found(account)) == 6  # the planted differences are still found
+
+
+def test_taking_the_carriers_state_for_many_sims_does_not_ask_a_query_per_sim(product, account, django_assert_max_num_queries):
+    """Fix all on 400 differences: the queries do not grow with the SIMs (the account's name in each
+    event's reason was read once per SIM)."""
+    iccids = [make_iccid() for _ in range(400)]
+    Sim.objects.bulk_create(Sim(iccid=i, product=product, state=State.ACTIVE, carrier_account=account) for i in iccids)
+    SimulatedSim.objects.bulk_create(SimulatedSim(account=account, iccid=i, status="suspended") for i in iccids)
+    reconcile(account.pk)
+
+    with django_assert_max_num_queries(60):
+        report = take_theirs(NetworkDifference.objects.filter(account_key=account.pk))
+
+    assert report.fixed == 400
+    assert SimEvent.objects.filter(reason__startswith="Reconciled with Simulated EU: suspended").count() == 400

@@ -173,3 +173,17 @@ def test_a_check_on_demand_is_queued_for_the_worker(owner_client, product, accou
     response = owner_client.post(reverse("carrier_reconciliation_check", args=[product.slug, account.pk]), follow=True)
     assert "A check of Simulated EU is queued" in text_of(response)
     assert DBTaskResult.objects.ready().filter(task_path=reconcile_account.module_path).count() == 1
+
+
+def test_check_now_clicked_twice_queues_one_check(owner_client, product, account):
+    """A check lists the whole account at the carrier (a call per 1,000 SIMs at Twilio): a double click,
+    or a second admin's click while one waits, does not queue a second one."""
+    from django_tasks_db.models import DBTaskResult
+
+    from carriers.reconciliation import reconcile_account
+
+    url = reverse("carrier_reconciliation_check", args=[product.slug, account.pk])
+    owner_client.post(url)
+    response = owner_client.post(url, follow=True)
+    assert "A check of Simulated EU is queued already" in text_of(response)
+    assert DBTaskResult.objects.ready().filter(task_path=reconcile_account.module_path).count() == 1

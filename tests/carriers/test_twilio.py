@@ -395,3 +395,17 @@ def test_each_action_reaches_twilio_through_the_push_worker(twilio_fake, twilio_
     assert twilio_fake.state(sim.iccid) == at_twilio
     sim.refresh_from_db()
     assert sim.network_status == NetworkStatus.SYNCED
+
+
+@pytest.mark.parametrize("status", [404, 400])
+def test_a_listing_answered_with_a_4xx_is_unavailable_not_a_crash(twilio_fake, adapter, status):
+    """A wrong api_base_url (a server that is not Twilio's) answers a listing with a 404: Test connection,
+    a claim's lookup and reconciliation say the carrier could not be asked, instead of raising Twilio's
+    library's own exception (a 500 on the Settings page)."""
+    twilio_fake.fail(status, times=3)
+    with pytest.raises(CarrierUnavailable, match=rf"Twilio answered a listing with HTTP {status}: check api_base_url"):
+        adapter.check()
+    with pytest.raises(CarrierUnavailable, match=rf"HTTP {status}"):
+        adapter.holds([ICCID])
+    with pytest.raises(CarrierUnavailable, match=rf"HTTP {status}"):
+        list(adapter.sims())

@@ -374,3 +374,43 @@ def test_a_bulk_job_keeps_the_network_filter(product, owner, make_sim):
     make_sim(product)
     job = BulkJob.objects.create(product=product, created_by=owner, submission="t", action="deactivate", filters={"network": "refused"})
     assert _sims_after(job, 0) == [refused.pk]
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"credential_account_sid": "AC" + "1" * 32, "credential_auth_token": "auth-token-secret"},
+        {"credential_account_sid": "AC" + "1" * 32, "credential_api_key_sid": "SK" + "2" * 32, "credential_api_key_secret": "key-secret"},
+    ],
+)
+def test_a_twilio_account_is_added_with_its_auth_token_or_with_an_api_key(owner_client, product, credentials):
+    """As the form's labels and the README say: the API key fields are optional beside an auth token, and the auth token beside an API key."""
+    response = owner_client.post(new_url(product), {"name": "US Super SIMs", "adapter": "twilio", "iccid_prefixes": "8988", **credentials})
+    assert response.status_code == 302, text_of(response)
+    account = CarrierAccount.objects.get(product=product)
+    assert decrypt(account.credentials) == {key.removeprefix("credential_"): value for key, value in credentials.items()}
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"credential_auth_token": "auth-token-secret"},
+        {"credential_account_sid": "AC" + "1" * 32},
+        {"credential_account_sid": "AC" + "1" * 32, "credential_api_key_sid": "SK" + "2" * 32},
+    ],
+)
+def test_a_twilio_account_without_a_way_to_sign_in_says_what_to_enter(owner_client, product, credentials):
+    response = owner_client.post(new_url(product), {"name": "US Super SIMs", "adapter": "twilio", "iccid_prefixes": "8988", **credentials})
+    assert response.status_code == 400
+    assert "Enter the Account SID and the Auth token, or the Account SID, the API key SID and the API key secret." in text_of(response)
+    assert "auth-token-secret" not in response.content.decode()
+    assert not CarrierAccount.objects.exists()
+
+
+def test_editing_a_twilio_account_keeps_its_stored_credentials(owner_client, product):
+    owner_client.post(new_url(product), {"name": "US", "adapter": "twilio", "credential_account_sid": "AC1", "credential_auth_token": "tok"})
+    account = CarrierAccount.objects.get(product=product)
+    response = owner_client.post(reverse("carrier_account_edit", args=[product.slug, account.pk]), {"name": "US 2", "iccid_prefixes": ""})
+    assert response.status_code == 302, text_of(response)
+    account.refresh_from_db()
+    assert account.name == "US 2" and decrypt(account.credentials) == {"account_sid": "AC1", "auth_token": "tok"}

@@ -463,8 +463,8 @@ def form_for(name: str, w: World) -> dict:
     if name == "sims_bulk":
         data = {"action": "deactivate", "scope": "selected", "ids": [w.sim.pk]}  # picked by id: whose are they?
     if name == "import_check":
-        # Importing it elsewhere says "Not held by this product's carrier accounts: will be refused", as
-        # Particle's check does for a SIM nobody holds: who holds it, never.
+        # Importing it elsewhere says "Ready to activate", as for an ICCID nobody holds (both refused at import,
+        # in the same words): who holds it, never.
         data["text"] = PRODUCT_ICCIDS[0]
     if name == "import_file":
         data["file"] = SimpleUploadedFile("sims.txt", f"{NEW_ICCID}\n".encode())

@@ -178,3 +178,56 @@ def test_where_the_carrier_asks_for_proof_iccid_code_lines_register_the_sims(pro
     assert "the carrier did not accept the registration code given" in got[wrong][1]
     assert "give the registration code printed on the SIM after its ICCID (ICCID,CODE)" in got[none][1]
     adapters.adapter_class.cache_clear()
+
+
+# --- Another's SIM and one nobody holds: told apart nowhere (issue 16: "says nothing about who holds the SIM")
+
+
+def _verdict_words(text: str, iccid: str) -> str:
+    """What a page says right after an ICCID (its queue item's verdict)."""
+    return text.split(iccid, 2)[-1].strip().split(" Remove")[0]
+
+
+def test_the_queue_says_the_same_of_anothers_sim_and_of_one_nobody_holds(owner_client, product, other_product, make_sim):
+    from tests.conftest import text_of
+
+    theirs = make_sim(other_product, iccid=iccid("890126", 2))
+    nobodys = iccid("890126", 3)
+    page = text_of(owner_client.post(f"/products/{product.slug}/import/check/", {"text": f"{theirs.iccid}\n{nobodys}"}, headers={"HX-Request": "true"}))
+    assert _verdict_words(page, theirs.iccid) == _verdict_words(page, nobodys) == "Ready to activate"
+
+
+def test_the_review_counts_anothers_sim_as_it_counts_one_nobody_holds(owner_client, product, other_product, owner, make_sim):
+    from tests.conftest import text_of
+
+    simulator_account(product, "Twilio US", "890126")
+    theirs, nobodys = make_sim(other_product, iccid=iccid("890126", 2)), iccid("890126", 3)
+    theirs_elsewhere, nobodys_elsewhere = make_sim(other_product, iccid=iccid("898830", 2)), iccid("898830", 3)
+    job = start_import(product=product, user=owner, typed_text="\n".join([theirs.iccid, nobodys, theirs_elsewhere.iccid, nobodys_elsewhere]))
+    count_input(job)
+
+    page = text_of(owner_client.get(f"/products/{product.slug}/import/{job.pk}/"))
+
+    assert "Not held by this product's carrier accounts: refused 0 " in page
+    assert f"New SIMs to activate 2 Show ICCIDs {theirs.iccid} {nobodys}" in page
+    assert f"In no carrier account's range: refused 2 Show ICCIDs {theirs_elsewhere.iccid} {nobodys_elsewhere}" in page
+
+
+def test_the_outcome_of_anothers_sim_is_word_for_word_that_of_one_nobody_holds(product, other_product, owner, make_sim, monkeypatch):
+    monkeypatch.setitem(adapters.ADAPTERS, "proof", f"{__name__}.ProofSimulator")
+    adapters.adapter_class.cache_clear()
+    CarrierAccount.objects.create(product=product, name="Twilio", adapter="proof", iccid_prefixes="890126")
+    pairs = {
+        "no code": (make_sim(other_product, iccid=iccid("890126", 2)).iccid, iccid("890126", 3)),
+        "wrong code": (make_sim(other_product, iccid=iccid("890126", 4)).iccid, iccid("890126", 5)),
+        "no route": (make_sim(other_product, iccid=iccid("898830", 2)).iccid, iccid("898830", 3)),
+    }
+    lines = [pairs["no code"][0], pairs["no code"][1], *(f"{i},NOPE1" for i in pairs["wrong code"]), *pairs["no route"]]
+    job = import_iccids(product=product, user=owner, data="\n".join(lines), country="US")
+
+    got = outcomes(job)
+    for case, (theirs, nobodys) in pairs.items():
+        assert got[theirs] == got[nobodys], case
+        assert got[theirs][0] == "carrier_refused"
+    assert Sim.objects.get(iccid=pairs["no code"][0]).product == other_product
+    adapters.adapter_class.cache_clear()
