@@ -68,6 +68,8 @@ class SimAdmin(admin.ModelAdmin):
         "network_error",
         "network_attempts",
         "network_retry_at",
+        # The device it is in: put in and taken out through devices/assignment.py, which keeps the history.
+        "device",
     ]
     raw_id_fields = ["product", "owner_user"]
     # A million SIMs: no full count on every changelist page.

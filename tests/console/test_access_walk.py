@@ -45,6 +45,8 @@ from api.tokens import create_token, hash_secret
 from billing.models import Invoice
 from carriers.models import CarrierAccount
 from carriers.models import CarrierAccount, NetworkDifference
+from devices.assignment import assign_sim
+from devices.models import Device, DeviceAssignment
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
@@ -95,6 +97,7 @@ NEW_ICCID = _iccid("8988241111111100001")  # what an import sends
 # that tells them nothing, when the answer is the one an ICCID of nobody's gets (the twin check).
 # The product's name, slug and everything else never come back, asked for or not.
 ECHOABLE = {*PRODUCT_ICCIDS, DEVELOPER_ICCID}
+DEVICE_NAME, DEVICE_IMEI = "quokka-pump-7", "352834100000013"
 PUSH_TOKEN = "walk-push-token-0123456789abcdefghijklmnopq"
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 
@@ -103,6 +106,7 @@ MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "bic": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
+    "device_pk": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -140,6 +144,8 @@ SHOWS = {
     "webhook_delivery_body": PRODUCT_ICCIDS[0],
     "import_job": IMPORT_FILENAME,
     "bulk_job": BULK_DESCRIBED,
+    "device_list": DEVICE_NAME,
+    "device_detail": DEVICE_IMEI,
     "import_outcomes_csv": PRODUCT_ICCIDS[1],
     "home": NAME,
     "my_sims": DEVELOPER_ICCID,
@@ -280,6 +286,7 @@ class World:
     invitation: Invitation
     notification: Notification
     account: CarrierAccount
+    device: Device
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -326,6 +333,8 @@ def world(db, settings, monkeypatch) -> World:
     invitation = Invitation.objects.create(product=product, email=INVITEE, invited_by=admin_user, token_hash="f" * 64)
     account = CarrierAccount.objects.create(product=product, name=CARRIER_ACCOUNT, adapter="simulator", iccid_prefixes="898824")
     Sim.objects.filter(pk=sims[2].pk).update(carrier_account=account, network_status=NetworkStatus.FAILED, network_error="Refused (walk).")
+    device = Device.objects.create(product=product, device_id="walk-device-1", name=DEVICE_NAME, imei=DEVICE_IMEI)
+    assign_sim(sim=sims[1], device=device, source="hand")
     notification = Notification.objects.create(
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
         link_text="Open the import", in_console=True, email=False,
@@ -346,7 +355,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE, CARRIER_ACCOUNT,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME, DEVICE_IMEI,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -354,7 +363,7 @@ def world(db, settings, monkeypatch) -> World:
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
-        secrets=secrets, traces=traces, account=account,
+        secrets=secrets, traces=traces, account=account, device=device,
     )  # fmt: skip
 
 
@@ -373,7 +382,9 @@ def fingerprint(w: World) -> tuple:
         list(Notification.objects.filter(product=w.product).order_by("pk").values_list("pk", "read_at")),
         list(Preference.objects.filter(product=w.product).order_by("pk").values_list("user_id", "kind", "email", "in_console")),
         list(CarrierAccount.objects.filter(product=w.product).order_by("pk").values_list("name", "iccid_prefixes", "credentials", "last_success_at")),
-        list(ours.order_by("iccid").values_list("network_status", "network_error")),
+        list(ours.order_by("iccid").values_list("network_status", "network_error", "device_id")),
+        list(Device.objects.filter(product=w.product).order_by("pk").values_list("device_id", "name", "imei", "model", "tags")),
+        list(DeviceAssignment.objects.filter(device__product=w.product).order_by("pk").values_list("sim_id", "device_id", "ended_at")),
     )
 
 
@@ -415,6 +426,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "uidb64": "MQ",
         "notification_id": w.notification.pk,
         "account_id": w.account.pk,
+        "device_pk": w.device.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""
@@ -433,6 +445,8 @@ def form_for(name: str, w: World) -> dict:
         # Importing it elsewhere says "Not held by this product's carrier accounts: will be refused", as
         # Particle's check does for a SIM nobody holds: who holds it, never.
         data["text"] = PRODUCT_ICCIDS[0]
+    if name == "device_assign":
+        data["iccid"] = w.sim.iccid
     if name == "import_file":
         data["file"] = SimpleUploadedFile("sims.txt", f"{NEW_ICCID}\n".encode())
     if name == "import_scan":
