@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment
-from devices.tac import InvalidImei, model_for_imei, validate_imei
+from devices.tac import MODELS_BY_TAC, InvalidImei, model_for_imei, validate_imei
 from sims.models import NetworkEvent, Sim
 from sims.network_events import NetworkEventRow
 
@@ -66,9 +66,11 @@ def device_for_imei(product_id: int, imei: str, *, looked_up: bool = False) -> D
     if device is not None:
         return device
     model = model_for_imei(imei)
+    # "Quectel BG96 100200": the model and the serial digits; a model the TAC table does not know, "Device 100200".
+    name = f"{model if imei[:8] in MODELS_BY_TAC else 'Device'} {imei[8:14]}"
     try:
         with transaction.atomic():
-            return Device.objects.create(product_id=product_id, device_id=imei, imei=imei, model=model, name=f"{model} {imei[-6:]}")
+            return Device.objects.create(product_id=product_id, device_id=imei, imei=imei, model=model, name=name)
     except IntegrityError:  # another chunk created it at the same moment (same device id)
         return Device.objects.get(product_id=product_id, device_id=imei)
 

@@ -93,6 +93,12 @@ def test_an_attach_with_a_new_imei_creates_the_device_named_from_its_model(sim, 
     assert DeviceAssignment.objects.get(sim=sim).source == "network"
 
 
+def test_a_device_of_a_model_the_table_does_not_know_is_named_by_its_serial(sim):
+    _attach(sim, imei_of("99000123", "100200"))
+    sim.refresh_from_db()
+    assert sim.device.name == "Device 100200" and sim.device.model == "Unknown model (TAC 99000123)"
+
+
 def test_an_attach_puts_the_sim_in_the_device_with_that_imei(sim, device):
     device.imei = imei_of("35228707", "000002")
     device.save()
