@@ -28,7 +28,9 @@ def assign_sim(*, sim: Sim, device: Device, source: str, by_user: Any = None, at
         raise AssignmentRefused(f"The SIM {sim.iccid} is not in this product: only the product's own SIMs go in its devices.")
     at = at or timezone.now()
     with transaction.atomic():
-        # The SIM's row, locked: two assignments of one SIM at once end one after the other.
+        # The device's row, then the SIM's, locked: two assignments of one SIM, or into one device, at once
+        # happen one after the other (each ends what the other began).
+        Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True).first()
         locked = Sim.objects.select_for_update().only("pk", "device_id").get(pk=sim.pk)
         if locked.device_id == device.pk:
             current = DeviceAssignment.objects.filter(sim_id=sim.pk, device=device, ended_at=None).first()
@@ -37,8 +39,8 @@ def assign_sim(*, sim: Sim, device: Device, source: str, by_user: Any = None, at
                 return current
         DeviceAssignment.objects.filter(sim_id=sim.pk, ended_at=None).update(ended_at=at)
         # The SIM the device held leaves it.
-        if DeviceAssignment.objects.filter(device=device, ended_at=None).update(ended_at=at):
-            Sim.objects.filter(device=device).exclude(pk=sim.pk).update(device=None)
+        DeviceAssignment.objects.filter(device=device, ended_at=None).update(ended_at=at)
+        Sim.objects.filter(device=device).exclude(pk=sim.pk).update(device=None)
         Sim.objects.filter(pk=sim.pk).update(device=device)
         assignment = DeviceAssignment.objects.create(sim_id=sim.pk, device=device, started_at=at, source=source, by_user=by_user)
     sim.device = device
