@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from api.models import ApiToken
+from api.models import ApiToken, BlacklistedOperator, EndpointSettings
 
 
 @admin.register(ApiToken)
@@ -15,3 +15,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(EndpointSettings)
+class EndpointSettingsAdmin(admin.ModelAdmin):
+    """What the emnify dialect keeps of an endpoint (a device) beyond the device itself."""
+
+    list_display = ["device", "status"]
+    list_filter = ["status"]
+    raw_id_fields = ["device"]
+
+
+@admin.register(BlacklistedOperator)
+class BlacklistedOperatorAdmin(admin.ModelAdmin):
+    list_display = ["device", "operator_id", "created_at"]
+    raw_id_fields = ["device"]

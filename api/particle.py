@@ -130,6 +130,7 @@ def _country(body: dict) -> str:
 
 
 def sim_json(sim: Sim, last_action: str | None = None) -> dict[str, Any]:
+    device = sim.device if sim.device_id is not None else None
     return {
         "_id": sim.iccid,
         "iccid": sim.iccid,
@@ -142,8 +143,9 @@ def sim_json(sim: Sim, last_action: str | None = None) -> dict[str, Any]:
         "last_status_change_action": last_action,
         "activations_count": sim.activations_count,
         "deactivations_count": sim.deactivations_count,
-        "last_device_id": None,
-        "last_device_name": None,
+        # The device the SIM is in now (Sim.device: select_related("device") where SIMs are listed), null when none.
+        "last_device_id": device.device_id if device is not None else None,
+        "last_device_name": (device.name or None) if device is not None else None,
         "updated_at": sim.state_changed_at.isoformat(),
         "product_id": sim.product_id,
     }
@@ -238,16 +240,23 @@ def _illegal(error: IllegalTransition) -> ApiError:
 def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
     chosen = caller.product(product)
     page, per_page = _page_numbers(request)
-    if any(request.GET.get(name, "").strip() for name in DEVICE_FILTERS):
-        # No SIM has a device yet, so a device filter matches none: an empty page, as Particle
-        # answers for a device without a SIM (never the whole fleet, whose sims[0] a script would act on).
-        return JsonResponse({"sims": [], "meta": {"total_pages": 0}})
     fragment = "".join(ch for ch in request.GET.get("iccid", "") if ch.isdigit())
     selection = select_sims(product=chosen, fragment=fragment)
-    total = selection.count()
+    device_id, device_name = (request.GET.get(name, "").strip() for name in DEVICE_FILTERS)
+    if device_id or device_name:
+        # The SIMs in the product's device(s) of that id or name. One that matches none is an empty page, as
+        # Particle answers for a device without a SIM (never the whole fleet, whose sims[0] a script would act on).
+        queryset = selection.queryset.filter(device__product=chosen)
+        if device_id:
+            queryset = queryset.filter(device__device_id__iexact=device_id)
+        if device_name:
+            queryset = queryset.filter(device__name=device_name)
+        total = queryset.count()
+    else:
+        queryset, total = selection.queryset, selection.count()
     offset = (page - 1) * per_page
     # Past the last page there is nothing to fetch; a huge page would overflow the database's OFFSET.
-    sims = list(_with_last_action(selection.queryset.order_by("iccid"))[offset : offset + per_page]) if offset < total else []
+    sims = list(_with_last_action(queryset.select_related("device").order_by("iccid"))[offset : offset + per_page]) if offset < total else []
     for sim in sims:
         sim.product = chosen
     return JsonResponse(
@@ -276,7 +285,7 @@ def import_product_sims(request: HttpRequest, caller: Caller, product: str) -> H
 
 
 def get_product_sim(request: HttpRequest, caller: Caller, product: str, iccid: str) -> HttpResponse:
-    sim = _with_last_action(Sim.objects.select_related("product").filter(product=caller.product(product), iccid=_digits(iccid))).first()
+    sim = _with_last_action(Sim.objects.select_related("product", "device").filter(product=caller.product(product), iccid=_digits(iccid))).first()
     if sim is None:
         raise ApiError(404, f"The SIM {iccid} is not in this product.")
     return JsonResponse(sim_json(sim, sim.last_action))
@@ -354,7 +363,7 @@ def _by_day(days: list[tuple[date, int]]) -> list[dict[str, Any]]:
 
 def list_own_sims(request: HttpRequest, caller: Caller) -> HttpResponse:
     caller.own_sims()
-    sims = _with_last_action(Sim.objects.filter(owner_user=caller.token.user).order_by("iccid"))[:MAX_IMPORT_ICCIDS]
+    sims = _with_last_action(Sim.objects.filter(owner_user=caller.token.user).select_related("device").order_by("iccid"))[:MAX_IMPORT_ICCIDS]
     return JsonResponse({"sims": [sim_json(sim, sim.last_action) for sim in sims]})
 
 

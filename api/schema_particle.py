@@ -83,12 +83,13 @@ PARTICLE_PATHS: dict[str, Any] = {
                 {"name": "iccid", "in": "query", "description": "Part of an ICCID: SIMs whose ICCID contains these digits.",
                  "schema": {"type": "string"}, "example": "0000017"},
                 {"name": "deviceId", "in": "query",
-                 "description": "The SIM in this device. No SIM has a device yet, so a device filter matches no SIM: "
-                                "an empty list with `total_pages` 0 (Particle's answer for a device without a SIM). Empty: no filter.",
+                 "description": "The SIM in the product's device with this device ID (any case). A device that does not exist or "
+                                "holds no SIM matches no SIM: an empty list with `total_pages` 0, never the whole fleet. Empty: no filter.",
                  "schema": {"type": "string"}, "example": "e00fce681f2d0c1e5b3a4c2d"},
                 {"name": "deviceName", "in": "query",
-                 "description": "The SIM in the device of this name: like `deviceId`, it matches no SIM until SIMs have devices.",
-                 "schema": {"type": "string"}},
+                 "description": "The SIMs in the product's devices of exactly this name; like `deviceId`, no match is an empty list. "
+                                "With `deviceId`, both must match.",
+                 "schema": {"type": "string"}, "example": "boiler-room"},
                 {"name": "page", "in": "query", "description": "The page, from 1.", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                 {"name": "per_page", "in": "query", "description": "SIMs a page.",
                  "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
@@ -226,8 +227,8 @@ PARTICLE_PATHS: dict[str, Any] = {
 _SIM_EXAMPLE = {
     "_id": EXAMPLE_ICCID, "iccid": EXAMPLE_ICCID, "status": "active", "mb_limit": 5, "base_country_code": "US",
     "carrier": "SIM Console", "first_activated_on": "2026-11-02T09:14:03+00:00", "last_activated_on": "2026-11-02T09:14:03+00:00",
-    "last_status_change_action": "import", "activations_count": 1, "deactivations_count": 0, "last_device_id": None,
-    "last_device_name": None, "updated_at": "2026-11-02T09:14:03+00:00", "product_id": 1,
+    "last_status_change_action": "import", "activations_count": 1, "deactivations_count": 0, "last_device_id": "e00fce681f2d0c1e5b3a4c2d",
+    "last_device_name": "boiler-room", "updated_at": "2026-11-02T09:14:03+00:00", "product_id": 1,
 }
 _DAY = {
     "type": "object",
@@ -301,8 +302,8 @@ PARTICLE_COMPONENTS: dict[str, Any] = {
                 "last_status_change_action": {"type": ["string", "null"], "description": "The action of the SIM's latest event (import, deactivate, set_data_limit, …)."},
                 "activations_count": {"type": "integer", "minimum": 0},
                 "deactivations_count": {"type": "integer", "minimum": 0},
-                "last_device_id": {"type": "null", "description": "Always null: SIM Console knows SIMs, not devices."},
-                "last_device_name": {"type": "null"},
+                "last_device_id": {"type": ["string", "null"], "description": "The device ID of the device the SIM is in now; null when it is in none."},
+                "last_device_name": {"type": ["string", "null"], "description": "That device's name; null when it has none or the SIM is in no device."},
                 "updated_at": {"type": "string", "format": "date-time", "description": "When the SIM's state last changed."},
                 "product_id": {"type": ["integer", "null"]},
             },

@@ -10,8 +10,10 @@ from sims.network import pending_updates
 from sims.models import (
     BulkJob,
     DomainEvent,
+    NetworkEvent,
     ProductDailyUsage,
     Sim,
+    SimConnectivity,
     SimCountryUsage,
     SimDailyUsage,
     SimEvent,
@@ -68,6 +70,8 @@ class SimAdmin(admin.ModelAdmin):
         "network_error",
         "network_attempts",
         "network_retry_at",
+        # The device it is in: put in and taken out through devices/assignment.py, which keeps the history.
+        "device",
     ]
     raw_id_fields = ["product", "owner_user"]
     # A million SIMs: no full count on every changelist page.
@@ -227,3 +231,20 @@ class BulkJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(NetworkEvent)
+class NetworkEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "sim", "kind", "at", "operator", "country", "rat", "imei", "cause"]
+    list_filter = ["kind"]
+    search_fields = ["event_id", "imei"]
+    raw_id_fields = ["sim"]
+    show_full_result_count = False
+
+
+@admin.register(SimConnectivity)
+class SimConnectivityAdmin(ReadOnlyAdmin):
+    list_display = ["sim", "status", "since", "last_event_at", "operator", "country", "rat", "imei"]
+    list_filter = ["status"]
+    raw_id_fields = ["sim"]
+    show_full_result_count = False

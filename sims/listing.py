@@ -249,6 +249,12 @@ LISTED = [
     "iccid", "product_id", "state", "state_changed_at", "home_country", "data_limit_mb", "imsi", "msisdn",
     "network_status", "network_error", "network_since",
 ]  # fmt: skip
+# The device each row's SIM is in (its name, linked by its id), joined in the same query: no query more.
+LISTED_DEVICE = ["device__name", "device__device_id"]
+
+
+def _listed(sims: QuerySet[Sim]) -> QuerySet[Sim]:
+    return sims.select_related("device").only(*LISTED, *LISTED_DEVICE)
 
 
 @dataclass(frozen=True)
@@ -412,7 +418,7 @@ def _rows_in_order(
         matching = _matching_in_any_order(selection)
         if cursor:
             matching = matching.filter(_after("state_changed_at", EPOCH + timedelta(microseconds=cursor.value), cursor, order))
-        return list(matching.only(*LISTED).order_by(f"{sign}state_changed_at", f"{sign}iccid")[:limit])
+        return list(_listed(matching).order_by(f"{sign}state_changed_at", f"{sign}iccid")[:limit])
     return _rows_by_usage(selection, period, order, cursor, limit)
 
 
@@ -475,7 +481,7 @@ def _rows_by_usage(selection: SimSelection, period: date, order: ListOrder, curs
         if rank == 0:
             rows += _first_rows(sims, selection, f"{sign}iccid", wanted)
         else:
-            rows += sims.only(*LISTED).order_by(f"{sign}sort_bytes", f"{sign}iccid")[:wanted]
+            rows += _listed(sims).order_by(f"{sign}sort_bytes", f"{sign}iccid")[:wanted]
         if len(rows) >= limit:
             break
     return rows
@@ -485,8 +491,8 @@ def _first_rows(sims: QuerySet[Sim], selection: SimSelection, order: str, limit:
     """The first `limit` SIMs in this ICCID order that match the search."""
     if selection.starts is None:
         matching = sims.filter(iccid__contains=selection.fragment) if selection.fragment else sims
-        return list(matching.only(*LISTED).order_by(order)[:limit])
+        return list(_listed(matching).order_by(order)[:limit])
     # The first rows of the page are among the first rows of each range: a few hundred ICCIDs in
     # one statement, then the page's rows by ICCID. A range's thousands of rows are never read.
     iccids = sorted(_first_iccids_per_range(sims, selection.starts, order=order, limit=limit), reverse=order.startswith("-"))
-    return list(sims.filter(iccid__in=iccids[:limit]).only(*LISTED).order_by(order)) if iccids else []
+    return list(_listed(sims.filter(iccid__in=iccids[:limit])).order_by(order)) if iccids else []

@@ -42,7 +42,8 @@ CHART_DAYS = 60
 
 
 def _get_sim_for_product(product: Product, iccid: str) -> Sim:
-    return get_object_or_404(Sim.objects.select_related("product", "carrier_account"), product=product, iccid=iccid)
+    # The device the SIM is in (named by Sim.device: sims knows nothing else of devices), in the same query.
+    return get_object_or_404(Sim.objects.select_related("product", "carrier_account", "device"), product=product, iccid=iccid)
 
 
 def _filter_of(product: Product, params: QueryDict) -> tuple[SimFilterForm, dict[str, Any] | None]:

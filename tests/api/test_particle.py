@@ -65,13 +65,58 @@ def test_list_finds_by_part_of_the_iccid_and_pages(client, product, token, make_
     assert sims[7].iccid in [s["iccid"] for s in found["sims"]]
 
 
-@pytest.mark.parametrize("device_filter", ["deviceId=e00fce681f2d0c1e5b3a4c2d", "deviceName=boiler-room", "deviceId=x&iccid=89"])
-def test_a_device_filter_matches_no_sim_until_sims_have_devices(client, product, token, make_sim, device_filter):
-    for _ in range(3):
-        make_sim(product)
+@pytest.fixture
+def in_devices(product, make_sim):
+    """Three SIMs: two in devices (one named boiler-room), one in none."""
+    from devices.assignment import assign_sim
+    from devices.models import Device
+
+    boiler, attic, loose = (make_sim(product) for _ in range(3))
+    assign_sim(sim=boiler, device=Device.objects.create(product=product, device_id="e00fce681f2d0c1e5b3a4c2d", name="boiler-room"), source="hand")
+    assign_sim(sim=attic, device=Device.objects.create(product=product, device_id="e00fce681f2d0c1e5b3a4c2e", name="attic"), source="hand")
+    return boiler, attic, loose
+
+
+@pytest.mark.parametrize("device_filter", ["deviceId=e00fce681f2d0c1e5b3a4c2d", "deviceId=E00FCE681F2D0C1E5B3A4C2D", "deviceName=boiler-room", "deviceId=e00fce681f2d0c1e5b3a4c2d&deviceName=boiler-room"])
+def test_a_device_filter_finds_the_sim_in_that_device_with_its_device(client, product, token, in_devices, device_filter):
+    boiler = in_devices[0]
+    response = call(client, "GET", f"/v1/products/acme/sims?{device_filter}", token)
+    assert response.status_code == 200
+    body = response.json()
+    assert [s["iccid"] for s in body["sims"]] == [boiler.iccid] and body["meta"] == {"total_pages": 1}
+    assert body["sims"][0]["last_device_id"] == "e00fce681f2d0c1e5b3a4c2d"
+    assert body["sims"][0]["last_device_name"] == "boiler-room"
+
+
+@pytest.mark.parametrize(
+    "device_filter", ["deviceId=e00fce681f2d0c1e5b3a4c2f", "deviceName=cellar", "deviceId=e00fce681f2d0c1e5b3a4c2d&deviceName=attic", "deviceId=x&iccid=89"]
+)
+def test_a_device_filter_that_matches_nothing_returns_no_sim(client, product, token, in_devices, device_filter):
     response = call(client, "GET", f"/v1/products/acme/sims?{device_filter}&per_page=2", token)
     assert response.status_code == 200
     assert response.json() == {"sims": [], "meta": {"total_pages": 0}}, "a script acting on sims[0] must find nothing"
+
+
+def test_a_device_of_another_product_is_not_found(client, product, other_product, token, make_sim):
+    from devices.assignment import assign_sim
+    from devices.models import Device
+
+    theirs = Device.objects.create(product=other_product, device_id="e00fce681f2d0c1e5b3a4c2d", name="boiler-room")
+    assign_sim(sim=make_sim(other_product), device=theirs, source="hand")
+    make_sim(product)
+    assert call(client, "GET", "/v1/products/acme/sims?deviceName=boiler-room", token).json()["sims"] == []
+
+
+def test_every_sim_carries_its_device_or_null_in_few_queries(client, product, token, in_devices, make_sim, django_assert_max_num_queries):
+    for _ in range(20):
+        make_sim(product)
+    boiler, attic, loose = in_devices
+    with django_assert_max_num_queries(12):
+        sims = {s["iccid"]: s for s in call(client, "GET", "/v1/products/acme/sims?per_page=100", token).json()["sims"]}
+    assert sims[attic.iccid]["last_device_id"] == "e00fce681f2d0c1e5b3a4c2e" and sims[attic.iccid]["last_device_name"] == "attic"
+    assert sims[loose.iccid]["last_device_id"] is None and sims[loose.iccid]["last_device_name"] is None
+    one = call(client, "GET", f"/v1/products/acme/sims/{boiler.iccid}", token).json()
+    assert one["last_device_name"] == "boiler-room"
 
 
 def test_an_empty_device_filter_filters_nothing(client, product, token, sim):

@@ -34,11 +34,15 @@ from billing.models import Invoice
 from carriers.health import record_call
 from carriers.models import CarrierAccount, SimulatedSim
 from carriers.reconciliation import reconcile
+from devices.assignment import assign_sim, on_network_events
+from devices.models import Device
+from devices.tac import luhn_digit
 from imports.importing import count_input, import_iccids, start_import
 from notifications.models import Kind, Notification
 from products.invitations import invite
 from products.models import Product
 from sims.models import BulkJob, NetworkStatus, Sim, SimDailyUsage, State
+from sims.network_events import NetworkEventRow
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import make_iccid, url_patterns
 from tests.console.access_table import API_PREFIXES, METHODS, PUBLIC, TOKEN_ENDPOINTS
@@ -58,7 +62,7 @@ PAGES = [
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
     "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit", "carrier_reconciliation",
-    "carrier_import",
+    "carrier_import", "device_list", "device_detail", "device_new",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
@@ -100,6 +104,7 @@ class Console:
     reset_uidb64: str
     reset_token: str
     account_id: int
+    device_pk: int
 
 
 @pytest.fixture
@@ -150,11 +155,29 @@ def console(transactional_db, prices, monkeypatch) -> Console:
             network_status=status, network_since=now - timedelta(minutes=20), network_error="" if n == 0 else "SIM not in this account's inventory."
         )
     account = carrier_account_with_differences(product)
+    device = devices_with_sims(product, demo)
     return Console(
         sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
-        reset_token=default_token_generator.make_token(alice), account_id=account.pk,
+        reset_token=default_token_generator.make_token(alice), account_id=account.pk, device_pk=device.pk,
     )  # fmt: skip
+
+
+def devices_with_sims(product: Product, user) -> Device:
+    """A dozen devices: most from the network's attach events (named from their IMEI's model), a few typed
+    with tags, one without a SIM; and one device whose SIM was swapped, with its history. Answers that one."""
+    sims = list(Sim.objects.filter(product=product, state=State.ACTIVE).order_by("pk")[:12])
+    tacs = ["35283410", "35228707", "35271311", "35246211", "86695004", "35416806", "35907206", "99000123"]
+    rows = []
+    for n, sim in enumerate(sims[:8]):
+        body = f"{tacs[n]}{n + 100200:06d}"
+        rows.append((sim.pk, product.pk, NetworkEventRow(event_id=f"walk-{n}", iccid=sim.iccid, kind="attach", at=timezone.now(), imei=body + luhn_digit(body))))
+    on_network_events(sender=None, events=rows)
+    boiler = Device.objects.create(product=product, device_id="e00fce681f2d0c1e5b3a4c2d", name="Boiler room, building B", model="Particle Boron LTE (BRN404X)", tags=["basement", "pilot", "heating"])
+    assign_sim(sim=sims[8], device=boiler, source="api", at=timezone.now() - timedelta(days=20))
+    assign_sim(sim=sims[9], device=boiler, source="hand", by_user=user, at=timezone.now() - timedelta(days=3))
+    Device.objects.create(product=product, device_id="SN-2026-00417", name="Cold store 4", tags=["spare"])
+    return boiler
 
 
 def carrier_account_with_differences(product: Product) -> CarrierAccount:
@@ -207,6 +230,9 @@ def url_of(name: str, c: Console) -> str:
         "carrier_account_edit": reverse("carrier_account_edit", kwargs={**product, "account_id": c.account_id}),
         "carrier_reconciliation": reverse("carrier_reconciliation", kwargs=product),
         "carrier_import": reverse("carrier_import", kwargs={**product, "account_id": c.account_id}),
+        "device_list": reverse("device_list", kwargs=product),
+        "device_detail": reverse("device_detail", kwargs={**product, "device_pk": c.device_pk}),
+        "device_new": reverse("device_new", kwargs=product),
     }[name]
 
 

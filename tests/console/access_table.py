@@ -71,6 +71,12 @@ METHODS = {
     "carrier_reconciliation_fix": "POST",
     "carrier_reconciliation_check": "POST",
     "carrier_import": "GET,POST",
+    "device_list": "GET",
+    "device_new": "GET,POST",
+    "device_detail": "GET",
+    "device_edit": "POST",
+    "device_assign": "POST",
+    "device_release": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -101,6 +107,9 @@ POST_DATA = {
     "carrier_sims_retry": {"scope": "matching"},
     "carrier_reconciliation_fix": {"direction": "ours", "all": "on"},
     "carrier_import": {"country": "DE"},
+    "device_new": {"device_id": "walk-device-2", "name": "Walk device"},
+    "device_edit": {"device_id": "walk-device-1", "name": "Walk device renamed"},
+    "device_assign": {"iccid": "the product's SIM: set by the tests"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {

@@ -12,6 +12,7 @@ from django.urls import URLPattern, reverse
 from api.tokens import TokenError, create_token
 from billing.models import Invoice
 from carriers.models import CarrierAccount
+from devices.models import Device
 from imports.models import ImportJob
 from notifications.models import Kind, Notification
 from products.models import Invitation, Membership, MembershipQuerySet
@@ -44,8 +45,9 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account, device) -> str:
     kwargs = {
+        "device_pk": device.pk,
         "account_id": account.pk,
         "invitation_id": invitation.pk,
         "number": invoice.number,
@@ -114,7 +116,7 @@ def test_a_token_endpoint_with_the_token_and_the_wrong_method_gets_405(client, p
 
 
 @pytest.fixture
-def urls(product, sim, owner, teammate, make_sim):
+def urls(product, sim, owner, teammate, make_sim, monkeypatch):
     membership = Membership.objects.get(user=teammate)
     job = ImportJob.objects.create(product=product, created_by=owner, typed_text="8901260000000000017", valid=1)
     bulk_job = BulkJob.objects.create(product=product, created_by=owner, submission="access", action="deactivate", confirmed_count=20_000)
@@ -131,8 +133,10 @@ def urls(product, sim, owner, teammate, make_sim):
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title="Import done", url="/", link_text="Open", in_console=True, email=False
     )
     account = CarrierAccount.objects.create(product=product, name="Lab", adapter="simulator")
+    device = Device.objects.create(product=product, device_id="walk-device-1", name="Walk device")
+    monkeypatch.setitem(POST_DATA, "device_assign", {"iccid": sim.iccid})
     return {
-        name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account)
+        name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account, device)
         for name in METHODS
     }
 

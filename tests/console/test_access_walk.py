@@ -45,6 +45,7 @@ from api.tokens import create_token, hash_secret
 from billing.models import Invoice
 from carriers.models import CarrierAccount
 from carriers.models import CarrierAccount, NetworkDifference
+from devices.assignment import assign_sim
 from devices.models import Device, DeviceAssignment
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
@@ -81,7 +82,6 @@ BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
-DEVICE_NAME = "Quokka Collar 4711"  # a device of the product (an emnify endpoint), with its first SIM in it
 CARRIER_ACCOUNT = "Quokka Carrier 31337"  # a carrier account of the product, with a SIM refused by its carrier
 
 
@@ -97,6 +97,7 @@ NEW_ICCID = _iccid("8988241111111100001")  # what an import sends
 # that tells them nothing, when the answer is the one an ICCID of nobody's gets (the twin check).
 # The product's name, slug and everything else never come back, asked for or not.
 ECHOABLE = {*PRODUCT_ICCIDS, DEVELOPER_ICCID}
+DEVICE_NAME, DEVICE_IMEI = "quokka-pump-7", "352834100000013"
 PUSH_TOKEN = "walk-push-token-0123456789abcdefghijklmnopq"
 BLANK_PNG = cv2.imencode(".png", np.full((48, 64), 200, dtype=np.uint8))[1].tobytes()
 
@@ -106,6 +107,7 @@ MISSING = {
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
     "endpoint_id": "999999999", "operator_id": "26299",
+    "device_pk": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -143,6 +145,8 @@ SHOWS = {
     "webhook_delivery_body": PRODUCT_ICCIDS[0],
     "import_job": IMPORT_FILENAME,
     "bulk_job": BULK_DESCRIBED,
+    "device_list": DEVICE_NAME,
+    "device_detail": DEVICE_IMEI,
     "import_outcomes_csv": PRODUCT_ICCIDS[1],
     "home": NAME,
     "my_sims": DEVELOPER_ICCID,
@@ -351,6 +355,9 @@ def world(db, settings, monkeypatch) -> World:
     invitation = Invitation.objects.create(product=product, email=INVITEE, invited_by=admin_user, token_hash="f" * 64)
     account = CarrierAccount.objects.create(product=product, name=CARRIER_ACCOUNT, adapter="simulator", iccid_prefixes="898824")
     Sim.objects.filter(pk=sims[2].pk).update(carrier_account=account, network_status=NetworkStatus.FAILED, network_error="Refused (walk).")
+    # A device (an emnify endpoint) with the product's first SIM in it.
+    device = Device.objects.create(product=product, device_id="walk-device-1", name=DEVICE_NAME, imei=DEVICE_IMEI)
+    assign_sim(sim=sims[0], device=device, source="hand")
     notification = Notification.objects.create(
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
         link_text="Open the import", in_console=True, email=False,
@@ -358,9 +365,6 @@ def world(db, settings, monkeypatch) -> World:
     NetworkDifference.objects.create(
         account_key=account.pk, product=product, kind="state", sim=sims[1], iccid=sims[1].iccid, ours="active", theirs="suspended"
     )
-    device = Device.objects.create(product=product, device_id="quokka-collar", name=DEVICE_NAME)
-    DeviceAssignment.objects.create(sim=sims[0], device=device, source=DeviceAssignment.Source.HAND)
-    Sim.objects.filter(pk=sims[0].pk).update(device=device)
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
     secrets = {
@@ -374,7 +378,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME, DEVICE_IMEI,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -401,9 +405,9 @@ def fingerprint(w: World) -> tuple:
         list(Notification.objects.filter(product=w.product).order_by("pk").values_list("pk", "read_at")),
         list(Preference.objects.filter(product=w.product).order_by("pk").values_list("user_id", "kind", "email", "in_console")),
         list(CarrierAccount.objects.filter(product=w.product).order_by("pk").values_list("name", "iccid_prefixes", "credentials", "last_success_at")),
-        list(ours.order_by("iccid").values_list("network_status", "network_error")),
-        list(Device.objects.filter(product=w.product).order_by("pk").values_list("pk", "name", "tags")),
-        list(ours.order_by("iccid").values_list("device_id", flat=True)),
+        list(ours.order_by("iccid").values_list("network_status", "network_error", "device_id")),
+        list(Device.objects.filter(product=w.product).order_by("pk").values_list("device_id", "name", "imei", "model", "tags")),
+        list(DeviceAssignment.objects.filter(device__product=w.product).order_by("pk").values_list("sim_id", "device_id", "ended_at")),
         list(BlacklistedOperator.objects.filter(device__product=w.product).values_list("device_id", "operator_id")),
     )
 
@@ -448,6 +452,7 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "account_id": w.account.pk,
         "endpoint_id": str(w.device.pk),
         "operator_id": "26201",
+        "device_pk": w.device.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""
@@ -466,6 +471,8 @@ def form_for(name: str, w: World) -> dict:
         # Importing it elsewhere says "Ready to activate", as for an ICCID nobody holds (both refused at import,
         # in the same words): who holds it, never.
         data["text"] = PRODUCT_ICCIDS[0]
+    if name == "device_assign":
+        data["iccid"] = w.sim.iccid
     if name == "import_file":
         data["file"] = SimpleUploadedFile("sims.txt", f"{NEW_ICCID}\n".encode())
     if name == "import_scan":

@@ -23,12 +23,12 @@ def admin_client(client, db):
 OUR_MODELS = sorted(
     f"{model._meta.app_label}/{model._meta.model_name}"
     for model in admin.site._registry
-    if model._meta.app_label in ("products", "billing", "sims", "imports", "webhooks", "api")
+    if model._meta.app_label in ("products", "billing", "sims", "imports", "webhooks", "api", "devices")
 )
 
 
 def test_every_model_of_ours_is_in_the_admin():
-    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "billing", "sims", "imports", "webhooks", "api")}
+    registered = {model for model in apps.get_models() if model._meta.app_label in ("products", "billing", "sims", "imports", "webhooks", "api", "devices")}
     assert registered <= set(admin.site._registry)
 
 

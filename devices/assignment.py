@@ -1,0 +1,109 @@
+"""Which SIM is in which device: put a SIM in a device, take it out, and the network's attach events
+doing the same (`on_network_events`, connected in devices/apps.py).
+
+A SIM sits in at most one device and a device holds at most one SIM: putting a SIM in a device ends
+the SIM's previous assignment and the one of the SIM the device held. Every assignment stays, with its
+end, as the history; Sim.device is the current one, kept in step in the same transaction."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from devices.models import Device, DeviceAssignment
+from devices.tac import MODELS_BY_TAC, InvalidImei, model_for_imei, validate_imei
+from sims.models import NetworkEvent, Sim
+from sims.network_events import NetworkEventRow
+
+
+class AssignmentRefused(ValueError):
+    """A SIM that cannot go in this device, saying why."""
+
+
+def assign_sim(*, sim: Sim, device: Device, source: str, by_user: Any = None, at: datetime | None = None) -> DeviceAssignment:
+    """Puts the SIM in the device (nothing changes when it is there already) and answers the assignment."""
+    if sim.product_id is None or sim.product_id != device.product_id:
+        raise AssignmentRefused(f"The SIM {sim.iccid} is not in this product: only the product's own SIMs go in its devices.")
+    at = at or timezone.now()
+    with transaction.atomic():
+        # The device's row, then the SIM's, locked: two assignments of one SIM, or into one device, at once
+        # happen one after the other (each ends what the other began).
+        Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True).first()
+        locked = Sim.objects.select_for_update().only("pk", "device_id").get(pk=sim.pk)
+        if locked.device_id == device.pk:
+            current = DeviceAssignment.objects.filter(sim_id=sim.pk, device=device, ended_at=None).first()
+            if current is not None:
+                sim.device = device
+                return current
+        DeviceAssignment.objects.filter(sim_id=sim.pk, ended_at=None).update(ended_at=at)
+        # The SIM the device held leaves it.
+        DeviceAssignment.objects.filter(device=device, ended_at=None).update(ended_at=at)
+        Sim.objects.filter(device=device).exclude(pk=sim.pk).update(device=None)
+        Sim.objects.filter(pk=sim.pk).update(device=device)
+        assignment = DeviceAssignment.objects.create(sim_id=sim.pk, device=device, started_at=at, source=source, by_user=by_user)
+    sim.device = device
+    return assignment
+
+
+def release_sim(*, sim: Sim, at: datetime | None = None) -> DeviceAssignment | None:
+    """Takes the SIM out of its device; answers the assignment it ended (None: it was in none)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        Sim.objects.select_for_update().only("pk").get(pk=sim.pk)
+        current = DeviceAssignment.objects.filter(sim_id=sim.pk, ended_at=None).first()
+        DeviceAssignment.objects.filter(sim_id=sim.pk, ended_at=None).update(ended_at=at)
+        Sim.objects.filter(pk=sim.pk).update(device=None)
+    sim.device = None
+    if current is not None:
+        current.ended_at = at
+    return current
+
+
+def device_for_imei(product_id: int, imei: str, *, looked_up: bool = False) -> Device:
+    """The product's device with this IMEI, created (named from its model, its IMEI as its id) when none has
+    it (`looked_up`: the caller has just found none)."""
+    device = None if looked_up else Device.objects.filter(product_id=product_id, imei=imei).order_by("pk").first()
+    if device is not None:
+        return device
+    model = model_for_imei(imei)
+    # "Quectel BG96 100200": the model and the serial digits; a model the TAC table does not know, "Device 100200".
+    name = f"{model if imei[:8] in MODELS_BY_TAC else 'Device'} {imei[8:14]}"
+    try:
+        with transaction.atomic():
+            return Device.objects.create(product_id=product_id, device_id=imei, imei=imei, model=model, name=name)
+    except IntegrityError:  # another chunk created it at the same moment (same device id)
+        return Device.objects.get(product_id=product_id, device_id=imei)
+
+
+def on_network_events(sender: Any, events: Iterable[tuple[int, int | None, NetworkEventRow]], **kwargs: Any) -> None:
+    """An attach reporting an IMEI puts the SIM in the product's device with that IMEI (source: network)."""
+    latest: dict[int, tuple[int, NetworkEventRow]] = {}
+    for sim_id, product_id, row in events:
+        if row.kind != NetworkEvent.Kind.ATTACH or not row.imei or product_id is None:
+            continue
+        try:
+            validate_imei(row.imei)
+        except InvalidImei:
+            continue  # the network's word, but not an IMEI a device could be found or named by
+        seen = latest.get(sim_id)
+        if seen is None or seen[1].at <= row.at:
+            latest[sim_id] = (product_id, row)
+    if not latest:
+        return
+    sims = {sim.pk: sim for sim in Sim.objects.filter(pk__in=latest).only("pk", "iccid", "product_id", "device_id")}
+    # The devices with those IMEIs, in one query: a SIM attaching from the device it is in costs nothing more.
+    known: dict[tuple[int, str], Device] = {}
+    imeis = {row.imei for _, row in latest.values()}
+    for found in Device.objects.filter(product_id__in={p for p, _ in latest.values()}, imei__in=imeis).order_by("-pk"):
+        known[(found.product_id, found.imei)] = found  # the oldest wins
+    for sim_id, (product_id, row) in latest.items():
+        sim = sims.get(sim_id)
+        if sim is None or sim.product_id != product_id:
+            continue  # gone, or moved to another product since
+        device = known.get((product_id, row.imei)) or device_for_imei(product_id, row.imei, looked_up=True)
+        known[(product_id, row.imei)] = device
+        if sim.device_id == device.pk:
+            continue
+        assign_sim(sim=sim, device=device, source=DeviceAssignment.Source.NETWORK, at=row.at)
