@@ -52,7 +52,7 @@ def demo_connectivity(
         at = now - timedelta(hours=1 + hours * 30)
         cause = (BARRED_CAUSES if silent else CAUSES)[int(cause_roll * 3)]
         event("r", "auth_reject", at, cause)
-        row = (sim_id, product_id, Connectivity.OFFLINE, at, at, None, None, None, operator, home, rat, imei, at, cause)
+        row: tuple = (sim_id, product_id, Connectivity.OFFLINE, at, at, None, None, None, operator, home, rat, imei, at, cause)
         return _stored(row), events
     if kind == "offline_since_change":
         gone = min(state_changed_at, now - timedelta(hours=1))
