@@ -167,3 +167,14 @@ def test_a_chunk_costs_the_same_queries_for_one_sim_or_two_hundred(product, make
 
     assert report.ingested == 1000
     assert SimConnectivity.objects.filter(status=Connectivity.OFFLINE).count() == 200
+
+
+def test_a_chunk_of_old_and_new_events_stores_only_the_new_ones(sim, received):
+    ingest_network_events([event(sim, "e1", "attach")], now=NOW)
+    received.clear()
+
+    report = ingest_network_events([event(sim, "e1", "attach"), event(sim, "e2", "detach", T + timedelta(hours=1))], now=NOW)
+
+    assert (report.ingested, report.duplicates) == (1, 1)
+    assert [row.event_id for _, _, row in received] == ["e2"]
+    assert connectivity(sim).status == Connectivity.OFFLINE
