@@ -272,9 +272,15 @@ class _State:
     last_reject_cause: str
     reset_requested_at: datetime | None
 
+    __slots__ = tuple(CONNECTIVITY_COLUMNS)
+
     def __init__(self, values: tuple) -> None:
-        for name, value in zip(CONNECTIVITY_COLUMNS, values, strict=True):
-            setattr(self, name, value)
+        # One unpacking, not a setattr per column: this runs for every SIM of every chunk.
+        (
+            self.sim_id, self.product_id, self.status, self.since, self.last_event_at, self.last_attach_at,
+            self.last_session_start_at, self.last_session_end_at, self.operator, self.country, self.rat, self.imei,
+            self.last_reject_at, self.last_reject_cause, self.reset_requested_at,
+        ) = values  # fmt: skip
 
     def status_at(self) -> datetime | None:
         """When the newest event that set the status happened: an older one arriving late changes nothing."""
@@ -318,7 +324,11 @@ class _State:
                 self.imei = row.imei
 
     def values(self) -> tuple:
-        return tuple(getattr(self, name) for name in CONNECTIVITY_COLUMNS)
+        return (
+            self.sim_id, self.product_id, self.status, self.since, self.last_event_at, self.last_attach_at,
+            self.last_session_start_at, self.last_session_end_at, self.operator, self.country, self.rat, self.imei,
+            self.last_reject_at, self.last_reject_cause, self.reset_requested_at,
+        )  # fmt: skip
 
 
 def _later(current: datetime | None, at: datetime) -> datetime:
@@ -367,6 +377,9 @@ def _stored_connectivity(sim_ids: list[int]) -> dict[int, _State]:
     states = {}
     for values in rows:
         state = _State(values)
+        if connection.vendor == "postgresql":  # aware datetimes already
+            states[state.sim_id] = state
+            continue
         for name in converters:
             value = getattr(state, name)
             if isinstance(value, str):  # SQLite's text
@@ -380,17 +393,16 @@ def _stored_connectivity(sim_ids: list[int]) -> dict[int, _State]:
 
 def _upsert(states: list[_State]) -> None:
     _temp_table(CONNECTIVITY_STAGING, CONNECTIVITY_COLUMNS, CONNECTIVITY_PG_TYPES)
-    as_stored = _stored_form()
-    dates = {i for i, kind in enumerate(CONNECTIVITY_PG_TYPES) if kind == "timestamptz"}
-    insert_rows(
-        CONNECTIVITY_STAGING,
-        CONNECTIVITY_COLUMNS,
-        (
+    if connection.vendor == "postgresql":
+        rows: Iterable[tuple] = (state.values() for state in states)
+    else:
+        as_stored = _stored_form()
+        dates = {i for i, kind in enumerate(CONNECTIVITY_PG_TYPES) if kind == "timestamptz"}
+        rows = (
             tuple(as_stored(v) if i in dates and v is not None else v for i, v in enumerate(state.values()))
             for state in states
-        ),
-        pg_types=CONNECTIVITY_PG_TYPES,
-    )
+        )
+    insert_rows(CONNECTIVITY_STAGING, CONNECTIVITY_COLUMNS, rows, pg_types=CONNECTIVITY_PG_TYPES)
     columns = ", ".join(CONNECTIVITY_COLUMNS)
     updates = ", ".join(f"{column} = excluded.{column}" for column in CONNECTIVITY_COLUMNS[1:])
     with connection.cursor() as cursor:
