@@ -12,6 +12,7 @@ class CarriersConfig(AppConfig):
         from carriers.adapters import adapter_class
         from carriers.push import push_due, queue_push_for_event
         from carriers.reconciliation import reconcile_due
+        from carriers.network_events import fetch_events_per_account
         from carriers.usage import fetch_usage_per_account
         from sims.events import event_published
         from sims.network import provide_capabilities
@@ -23,3 +24,4 @@ class CarriersConfig(AppConfig):
         provide_capabilities(lambda code: frozenset(capability.value for capability in adapter_class(code).capabilities))
         every_tick(reconcile_due)
         every_tick(fetch_usage_per_account)
+        every_tick(fetch_events_per_account)

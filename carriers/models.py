@@ -144,7 +144,7 @@ class NetworkDifference(models.Model):
 
 class AccountRoutine(models.Model):
     """What the periodic work last did for a carrier account (`account_key`, 0: the built-in simulator):
-    its last reconciliation (at most one an hour) and the end of its last usage fetch."""
+    its last reconciliation (at most one an hour) and the end of its last usage and network events fetches."""
 
     account_key = models.PositiveBigIntegerField(unique=True)
     reconciled_at = models.DateTimeField(null=True, blank=True, help_text="When the last reconciliation started.")
@@ -154,6 +154,7 @@ class AccountRoutine(models.Model):
     # the tick's and a Check now, leave the newer one's).
     completed_run = models.DateTimeField(null=True, blank=True)
     usage_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last usage window fetched.")
+    events_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last network events window fetched.")
 
     def __str__(self) -> str:
         return f"Routine of account {self.account_key}"

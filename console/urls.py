@@ -53,6 +53,7 @@ urlpatterns = [
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),
     path("carrier/usage/", carrier_views.carrier_usage_push, name="carrier_usage_push"),
+    path("carrier/events/", carrier_views.carrier_events_push, name="carrier_events_push"),
     path("tokens/", api_views.tokens, name="api_tokens"),
     path("tokens/<int:token_id>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("api/schema/", api_views.api_schema, name="api_schema"),

@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from sims.network_events import ingest_network_events
+from sims.network_events_push import rows_from_events_push
 from sims.usage import ingest_usage
 from sims.usage_push import PushError, rows_from_push
 
@@ -28,8 +30,8 @@ def _configured(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRe
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
         if not settings.CARRIER_PUSH_TOKEN:
-            logger.warning("Carrier usage push refused: CARRIER_PUSH_TOKEN is not set, so the endpoint is off.")
-            raise Http404("The carrier usage push is not enabled.")
+            logger.warning("Carrier push refused: CARRIER_PUSH_TOKEN is not set, so the endpoint is off.")
+            raise Http404("The carrier push is not enabled.")
         return view(request)
 
     return wrapper
@@ -40,17 +42,9 @@ def _configured(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRe
 @require_POST
 def carrier_usage_push(request: HttpRequest) -> HttpResponse:
     """Ingest the pushed records; 200 with the counts and each rejected record's index and reason."""
-    unauthorized = _unauthorized(request)
-    if unauthorized:
-        return unauthorized
-    limit = settings.CARRIER_PUSH_MAX_MB * 1024 * 1024
-    body = _body_within(request, limit)
-    if body is None:
-        return _error(413, f"The body is over {settings.CARRIER_PUSH_MAX_MB} MB: push the records in smaller batches.")
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as error:  # RecursionError: [[[[... nested thousands deep
-        return _error(400, f"The body is not JSON ({str(error)[:120]}).")
+    payload = _authorized_json(request, "records")
+    if isinstance(payload, HttpResponse):
+        return payload
     try:
         rows = rows_from_push(payload)
     except PushError as error:
@@ -70,6 +64,59 @@ def carrier_usage_push(request: HttpRequest) -> HttpResponse:
             "activated": report.activated,
         }
     )
+
+
+@csrf_exempt
+@_configured
+@require_POST
+def carrier_events_push(request: HttpRequest) -> HttpResponse:
+    """Ingest pushed network events; 200 with the counts and each rejected event's index and reason.
+
+    The same bearer token, size limit and error shapes as the usage push. The body:
+
+        {"events": [{"event_id": "ev-1", "iccid": "8901...", "kind": "attach", "at": "2026-12-07T09:00:00Z",
+                     "imei": "356938035643809", "operator": "Telekom.de 262-01", "country": "DE", "rat": "LTE-M",
+                     "cell": "262-01-4411-20931", "cause": "", "bytes": 0}]}
+
+    `kind` is one of attach, detach, session_start, session_end, location, auth_reject (with its
+    `cause`); `bytes` is a session's data, on session_end. Pushing the same events again is harmless:
+    each event id is stored once.
+    """
+    payload = _authorized_json(request, "events")
+    if isinstance(payload, HttpResponse):
+        return payload
+    try:
+        rows = rows_from_events_push(payload)
+    except PushError as error:
+        return _error(400, str(error), problems=error.problems, problem_count=error.problem_count)
+    report = ingest_network_events(rows)
+    return JsonResponse(
+        {
+            "received": report.received,
+            "ingested": report.ingested,
+            "duplicates": report.duplicates,
+            "rejected_count": report.rejected_count,
+            "rejected": [
+                {"index": rejected.line - 1, "event_id": rejected.record_id, "reason": rejected.reason}
+                for rejected in report.rejected
+            ],
+        }
+    )
+
+
+def _authorized_json(request: HttpRequest, what: str) -> object:
+    """The decoded body of an authorized request within the size limit, or the error response."""
+    unauthorized = _unauthorized(request)
+    if unauthorized:
+        return unauthorized
+    limit = settings.CARRIER_PUSH_MAX_MB * 1024 * 1024
+    body = _body_within(request, limit)
+    if body is None:
+        return _error(413, f"The body is over {settings.CARRIER_PUSH_MAX_MB} MB: push the {what} in smaller batches.")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:  # RecursionError: [[[[... nested thousands deep
+        return _error(400, f"The body is not JSON ({str(error)[:120]}).")
 
 
 def _unauthorized(request: HttpRequest) -> JsonResponse | None:

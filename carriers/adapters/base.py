@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from sims.network import Target
 
 if TYPE_CHECKING:
+    from sims.network_events import NetworkEventRow
     from sims.usage import UsageRow
 
 __all__ = ["Adapter", "Capability", "CarrierSim", "CarrierUnavailable", "NetworkChange", "Result", "Target"]
@@ -46,7 +47,7 @@ class Capability(StrEnum):
     USAGE = "usage"  # usage records can be fetched
     INVENTORY = "inventory"  # the account's SIMs can be listed, with their states (reconciliation, import from account)
     CLAIM_WITH_PROOF = "claim_with_proof"  # a SIM not yet on the account is registered with a code printed on its card
-    CONNECTIVITY = "connectivity"  # network events, reset connectivity (next issue)
+    CONNECTIVITY = "connectivity"  # network events can be fetched (`network_events`); reset connectivity
     SMS = "sms"  # send and receive SMS (next issue)
 
 
@@ -124,4 +125,9 @@ class Adapter(Protocol):
 
     def usage_records(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator["UsageRow"]:
         """Usage records that ended in (since, until], as sims.usage ingests them. Only with Capability.USAGE."""
+        ...
+
+    def network_events(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator["NetworkEventRow"]:
+        """What the network saw of these SIMs in (since, until] (attach, detach, sessions, location updates,
+        rejects), as sims.network_events ingests them. Only with Capability.CONNECTIVITY."""
         ...

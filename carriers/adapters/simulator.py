@@ -7,7 +7,7 @@ the latency (`latency_ms` before it acts, `answer_latency_ms` after it acted and
 arrives: the window in which a worker can die with the change made on the network and not recorded
 in the console) and the outages (`failure_rate`, 0 to 1: the share of calls that fail as a
 timeout would) of a real carrier's API, to test retries. Usage comes from sims.carriers.simulator,
-a pure function of ICCID and hour.
+a pure function of ICCID and hour, and network events from sims.carriers.simulator_events, matching it.
 
 Settings come from the carrier account (CarrierAccount.settings); the built-in simulator of products
 without an account takes CARRIER_SIMULATOR_DELAY_MS and CARRIER_SIMULATOR_REFUSE_SUFFIXES.
@@ -26,7 +26,9 @@ from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, N
 from carriers.models import SimulatedSim
 from sims.carriers.base import HOUR
 from sims.carriers.simulator import SimulatorCarrier
+from sims.carriers.simulator_events import network_events
 from sims.models import Sim
+from sims.network_events import NetworkEventRow
 from sims.usage import UsageRow
 
 NOT_HELD = "SIM not in this account's inventory (simulated carrier)."
@@ -46,6 +48,7 @@ class SimulatorAdapter:
             Capability.DATA_LIMIT,
             Capability.USAGE,
             Capability.INVENTORY,
+            Capability.CONNECTIVITY,
         }
     )
     credential_fields: ClassVar[dict[str, str]] = {}
@@ -126,3 +129,8 @@ class SimulatorAdapter:
         yield from SimulatorCarrier().usage_records(
             sims=((iccid, homes.get(iccid, "")) for iccid in iccids), since=since, until=until, step=HOUR
         )
+
+    def network_events(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator[NetworkEventRow]:
+        self._call()
+        homes = dict(Sim.objects.filter(iccid__in=iccids).values_list("iccid", "home_country"))
+        yield from network_events(((iccid, homes.get(iccid, "")) for iccid in iccids), since=since, until=until)

@@ -101,6 +101,7 @@ POST_DATA = {
     "webhook_add": {"url": "https://hooks.example.com/sims"},
     "api_tokens": {"name": "walk", "product": "", "scopes": ["sims:list"]},
     "carrier_usage_push": {"records": []},
+    "carrier_events_push": {"events": []},
     "notification_settings": {"spikes_email": "on", "sims_paused_console": "on"},
     "carrier_account_new": {"name": "Walk carrier", "adapter": "simulator", "iccid_prefixes": "894400"},
     "carrier_account_edit": {"name": "Walk carrier renamed", "iccid_prefixes": "894401"},
@@ -133,6 +134,6 @@ PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_sch
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session.
-TOKEN_ENDPOINTS = {"carrier_usage_push": "POST"}
+TOKEN_ENDPOINTS = {"carrier_usage_push": "POST", "carrier_events_push": "POST"}
 # The REST API's two dialects: tests/api/test_particle.py, tests/api/test_emnify.py, tests/console/test_access_walk.py.
 API_PREFIXES = ("particle_", "emnify_")

@@ -105,3 +105,24 @@ def test_seed_demo_without_usage_days_ingests_none(db):
 def test_sims_with_usage_limits_the_history_to_the_first_sims(db):
     call_command("seed_demo", sims=300, sims_with_usage=40, as_of=AS_OF)
     assert 0 < SimDailyUsage.objects.values("sim_id").distinct().count() <= 40
+
+
+def test_seed_demo_gives_the_fleet_a_mix_of_connectivity(db):
+    from sims.models import Connectivity, NetworkEvent, SimConnectivity
+
+    call_command("seed_demo", sims=600, usage_days=0, as_of=AS_OF)
+
+    product = Product.objects.get(slug="acme-trackers")
+    states = SimConnectivity.objects.filter(product=product)
+    counts = {status: states.filter(status=status).count() for status in Connectivity.values}
+    assert counts[Connectivity.ONLINE] > 50 and counts[Connectivity.ATTACHED] > 50 and counts[Connectivity.OFFLINE] > 50
+    offline = states.filter(status=Connectivity.OFFLINE)
+    assert offline.filter(since__gt=AS_OF - timedelta(days=1)).exists()  # offline for hours
+    assert offline.filter(since__lt=AS_OF - timedelta(days=2)).exists()  # and for days
+    assert offline.exclude(last_reject_cause="").exists()  # rejected by the network, with its cause
+    never_seen = Sim.objects.filter(product=product, connectivity__isnull=True)
+    assert never_seen.filter(state=State.ISSUED).exists() and never_seen.exclude(state=State.ISSUED).exists()
+    # Each SIM's connectivity follows its events: the newest one is when its status began.
+    for state in states.filter(status=Connectivity.ONLINE)[:20]:
+        newest = NetworkEvent.objects.filter(sim_id=state.sim_id).order_by("-at").first()
+        assert (newest.kind, newest.at) == ("session_start", state.since)

@@ -20,7 +20,9 @@ from sims.iccid import luhn_check_digit
 from sims.lifecycle import EVENT_FIELDS
 from sims.carriers.base import DAY, HOUR
 from sims.carriers.simulator import Profile, SimulatorCarrier
-from sims.models import Sim, SimEvent, State, UsageTick
+from sims.demo_connectivity import CONNECTIVITY_FIELDS, demo_connectivity
+from sims.demo_connectivity import EVENT_FIELDS as NETWORK_EVENT_FIELDS
+from sims.models import NetworkEvent, Sim, SimConnectivity, SimEvent, State, UsageTick
 from sims.periodic import detect_yesterdays_spikes
 from sims.usage import UsageRow, ingest_usage
 
@@ -149,7 +151,7 @@ class Command(BaseCommand):
         states = [state for state, _ in state_mix]
         weights = [share for _, share in state_mix]
         for start in range(0, count, CHUNK):
-            sims, events = [], []
+            sims, events, connectivity, network_events = [], [], [], []
             for offset in range(start, min(count, start + CHUNK)):
                 sim_id = next_id + offset
                 body = f"{prefix}{first_serial + offset * 7:0{serial_digits}d}"
@@ -160,8 +162,20 @@ class Command(BaseCommand):
                 sims_row, sim_events = self._sim_rows(sim_id, iccid, state, product, owner_user, now, rng, actor)
                 sims.append(sims_row)
                 events.extend(sim_events)
+                # Where each SIM stands with the network, and the few events that led there.
+                state_changed_at = sims_row[5]
+                if isinstance(state_changed_at, str):  # SQLite's form: UTC text
+                    state_changed_at = datetime.fromisoformat(state_changed_at).replace(tzinfo=UTC)
+                sim_connectivity, sim_network_events = demo_connectivity(
+                    sim_id, iccid, state, product.pk if product else None, sims_row[6], state_changed_at, now
+                )
+                if sim_connectivity:
+                    connectivity.append(sim_connectivity)
+                network_events.extend(sim_network_events)
             bulk_insert(Sim, SIM_FIELDS, sims)
             bulk_insert(SimEvent, EVENT_FIELDS, events)
+            bulk_insert(SimConnectivity, CONNECTIVITY_FIELDS, connectivity)
+            bulk_insert(NetworkEvent, NETWORK_EVENT_FIELDS, network_events)
             if count > CHUNK:
                 self.stdout.write(f"  {min(count, start + CHUNK):,} / {count:,} SIMs")
         reset_id_sequences(Sim, SimEvent)
