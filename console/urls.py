@@ -37,6 +37,7 @@ urlpatterns = [
     path("products/<slug:slug>/team/invitations/<int:invitation_id>/revoke/", invitation_views.invitation_revoke, name="invitation_revoke"),
     path("", include("imports.urls")),
     path("", include("carriers.urls")),
+    path("", include("devices.imei_lock_urls")),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/bulk/<int:bulk_job_id>/", sim_views.bulk_job, name="bulk_job"),

@@ -253,7 +253,8 @@ def _write_domain_events(found: list[_Found], rows: list[ImeiMismatch], *, now: 
 def open_swap_window(lock: ImeiLock | SimImeiLock, *, now: datetime) -> datetime:
     lock.swap_until = now + SWAP_WINDOW
     lock.updated_at = now
-    lock.save(update_fields=["swap_until", "updated_at"])
+    # A product or SIM that never had a lock gets its row (off, or the product's mode) with the window.
+    lock.save(update_fields=["swap_until", "updated_at"] if lock.pk else None)
     return lock.swap_until
 
 

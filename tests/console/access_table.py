@@ -71,6 +71,10 @@ METHODS = {
     "carrier_reconciliation_fix": "POST",
     "carrier_reconciliation_check": "POST",
     "carrier_import": "GET,POST",
+    "imei_lock": "GET,POST",
+    "imei_lock_swap": "POST",
+    "sim_imei_lock": "GET,POST",
+    "sim_imei_lock_swap": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -101,6 +105,8 @@ POST_DATA = {
     "carrier_sims_retry": {"scope": "matching"},
     "carrier_reconciliation_fix": {"direction": "ours", "all": "on"},
     "carrier_import": {"country": "DE"},
+    "imei_lock": {"mode": "first"},
+    "sim_imei_lock": {"mode": "first"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -116,10 +122,10 @@ INVITATION_LINK = {"invitation": "GET", "invitation_accept": "GET,POST"}
 ADMIN_ONLY = {
     "team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply",
     "webhook_add", "webhook_active", "webhook_delete", "carrier_account_new", "carrier_account_edit", "carrier_account_delete",
-    "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check",
+    "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check", "imei_lock_swap", "sim_imei_lock_swap",
 }  # fmt: skip
 # Members read these pages; only admins change them (their POST).
-ADMIN_ONLY_POST = {"product_settings", "carrier_import"}
+ADMIN_ONLY_POST = {"product_settings", "carrier_import", "imei_lock", "sim_imei_lock"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, *INVITATION_LINK}
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
