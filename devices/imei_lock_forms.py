@@ -72,8 +72,10 @@ class SimLockForm(_LockFields):
 
     def __init__(self, *args: Any, product_mode_label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mode"].choices = [("", f"The product's ({product_mode_label.lower()})"), *LockMode.choices]
-        self.fields["mode"].required = False
+        mode = self.fields["mode"]
+        assert isinstance(mode, forms.ChoiceField)
+        mode.choices = [("", f"The product's ({product_mode_label.lower()})"), *LockMode.choices]
+        mode.required = False
 
     @classmethod
     def for_lock(cls, lock: SimImeiLock, *, product_mode_label: str, data: Any = None) -> "SimLockForm":

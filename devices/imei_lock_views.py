@@ -66,7 +66,7 @@ def imei_lock_swap(request: SignedInRequest, slug: str) -> HttpResponse:
     return _done(request, membership, lock)
 
 
-def _done(request: HttpRequest, membership: Membership, lock: ImeiLock) -> HttpResponse:
+def _done(request: SignedInRequest, membership: Membership, lock: ImeiLock) -> HttpResponse:
     if request.htmx:
         return _render_product(request, membership, lock, ProductLockForm.for_lock(lock))
     return redirect(reverse("product_settings", args=[membership.product.slug]) + "#imei-lock")
@@ -140,7 +140,7 @@ def sim_imei_lock_swap(request: SignedInRequest, slug: str, iccid: str) -> HttpR
     return _sim_done(request, membership, sim, _product_lock(membership.product), sim_lock)
 
 
-def _sim_done(request: HttpRequest, membership: Membership, sim: Sim, product_lock: ImeiLock, sim_lock: SimImeiLock) -> HttpResponse:
+def _sim_done(request: SignedInRequest, membership: Membership, sim: Sim, product_lock: ImeiLock, sim_lock: SimImeiLock) -> HttpResponse:
     if request.htmx:
         form = SimLockForm.for_lock(sim_lock, product_mode_label=product_lock.get_mode_display())
         return _render_sim(request, membership, sim, product_lock, sim_lock, form)
