@@ -74,7 +74,7 @@ class SimLockForm(_LockFields):
         super().__init__(*args, **kwargs)
         mode = self.fields["mode"]
         assert isinstance(mode, forms.ChoiceField)
-        mode.choices = [("", f"The product's ({product_mode_label.lower()})"), *LockMode.choices]
+        mode.choices = [("", f"The product's ({product_mode_label[:1].lower()}{product_mode_label[1:]})"), *LockMode.choices]
         mode.required = False
 
     @classmethod

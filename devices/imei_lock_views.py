@@ -45,7 +45,8 @@ def imei_lock(request: SignedInRequest, slug: str) -> HttpResponse:
     lock.updated_by, lock.updated_at = request.user, timezone.now()
     lock.save()
     log.info("IMEI lock of product %s set to %s by %s", membership.product.slug, lock.mode, request.user.get_username())
-    messages.success(request, f"IMEI lock saved: {lock.get_mode_display().lower()}. It applies to the next network events that arrive.")
+    label = lock.get_mode_display()
+    messages.success(request, f"IMEI lock saved: {label[:1].lower()}{label[1:]}. It applies to the next network events that arrive.")
     return _done(request, membership, lock)
 
 

@@ -35,7 +35,7 @@ def test_an_admin_saves_each_mode(owner_client, product):
     lock.refresh_from_db()
     assert (lock.mode, lock.imei, lock.suspend, lock.notify) == (LockMode.FIXED, "356938035643809", False, True)
     response = _save(owner_client, product, mode="first")
-    assert "IMEI lock saved: lock to the first imei seen" in text_of(response)
+    assert "IMEI lock saved: lock to the first IMEI seen" in text_of(response)
     lock.refresh_from_db()
     assert lock.mode == LockMode.FIRST
 
@@ -98,6 +98,7 @@ def test_an_admin_gives_a_sim_its_own_mode_and_a_swap_window(owner_client, produ
     url = reverse("sim_imei_lock", args=[product.slug, sim.iccid])
     response = owner_client.post(url, {"mode": "fixed", "imei": "356938035643809"}, **HTMX)
     assert "Lock to one IMEI (this SIM's own)" in text_of(response)
+    assert "The product's (off)" in text_of(response)
     assert (SimImeiLock.objects.get(sim=sim).mode, SimImeiLock.objects.get(sim=sim).imei) == (LockMode.FIXED, "356938035643809")
     assert owner_client.post(url, {"mode": "fixed"}, **HTMX).status_code == 400
     owner_client.post(reverse("sim_imei_lock_swap", args=[product.slug, sim.iccid]), **HTMX)
