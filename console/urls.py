@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("", include("carriers.urls")),
     path("", include("devices.urls")),
+    path("", include("devices.imei_lock_urls")),
     path("products/<slug:slug>/sims/", sim_views.sim_list, name="sim_list"),
     path("products/<slug:slug>/sims/bulk/", sim_views.sims_bulk, name="sims_bulk"),
     path("products/<slug:slug>/sims/bulk/<int:bulk_job_id>/", sim_views.bulk_job, name="bulk_job"),

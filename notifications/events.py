@@ -1,6 +1,6 @@
 """Notifications react to the domain's events (connected to sims.events.event_published by
 notifications.apps), inside the transaction that takes each event out of the outbox: an import
-that finished tells its starter; SIMs paused at their data limit are counted into the hour's digest."""
+that finished tells its starter; an IMEI lock's mismatch tells the team (when the lock says to); SIMs paused at their data limit are counted into the hour's digest."""
 
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from notifications import messages
 from notifications.digests import count_paused
 from notifications.models import Kind
 from notifications.notify import notify
+from products.models import Product
 from sims.lifecycle import Action
 from sims.limits import LIMIT_RULE
 from sims.models import DomainEvent, SimEvent, State
@@ -22,6 +23,9 @@ def notify_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any
         return
     if event.kind == DomainEvent.Kind.IMPORT_FINISHED:
         _import_finished(event.data["import"]["id"])
+    elif event.kind == DomainEvent.Kind.IMEI_MISMATCH:
+        if event.data["notify"]:
+            _imei_mismatch(event.product_id, event.data)
     elif _paused_at_limit(event.data):
         iccids = [iccid for change in event.data["changes"] if change["to_state"] == State.PAUSED for iccid in change["iccids"]]
         count_paused(
@@ -40,3 +44,9 @@ def _import_finished(job_id: int) -> None:
     if job is None:
         return
     notify(product_id=job.product_id, kind=Kind.IMPORT_FINISHED, message=messages.import_finished(job), user_ids=[job.created_by_id])
+
+
+def _imei_mismatch(product_id: int, data: dict[str, Any]) -> None:
+    product = Product.objects.filter(pk=product_id).first()
+    if product is not None:
+        notify(product_id=product_id, kind=Kind.IMEI_MISMATCH, message=messages.imei_mismatch(product, data["mismatches"]))

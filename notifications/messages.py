@@ -3,6 +3,7 @@ the same in the console's list and in the email."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -107,3 +108,27 @@ def _factor(value: float) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def imei_mismatch(product: Any, mismatches: list[dict[str, Any]]) -> Message:
+    """SIMs seen in devices their IMEI lock refuses (devices/imei_lock.py): each SIM listed with the IMEI seen."""
+    first = mismatches[0]
+    iccids = list(dict.fromkeys(m["iccid"] for m in mismatches))
+    suspended = len({m["iccid"] for m in mismatches if m["action"] == "suspended"})
+    if len(iccids) == 1:
+        title = f"IMEI mismatch: SIM {first['iccid']} seen in IMEI {first['seen']}"
+    else:
+        title = f"IMEI mismatch on {len(iccids):,} SIMs"
+    lines = [f"The IMEI lock expected {first['expected']} and saw {first['seen']}."] if len(iccids) == 1 else []
+    if suspended:
+        lines.append(f"{_count(suspended, 'SIM')} suspended by the lock; reactivate from the SIM's page once the device is right.")
+    else:
+        lines.append("Nothing was suspended. If the device was swapped on purpose, open a swap window in the product's settings.")
+    seen = {m["iccid"]: m["seen"] for m in mismatches}
+    return Message(
+        title=title,
+        body=" ".join(lines),
+        url=reverse("sim_detail", args=[product.slug, first["iccid"]]),
+        link_text="Open the SIM",
+        items=[[f"{iccid} in {seen[iccid]}", reverse("sim_detail", args=[product.slug, iccid])] for iccid in iccids[:ITEMS_LISTED]],
+    )

@@ -10,6 +10,7 @@ class Kind(models.TextChoices):
     IMPORT_FINISHED = "import_finished", "An import you started finishes"
     SIMS_PAUSED = "sims_paused", "SIMs are paused at their data limit (one digest an hour)"
     SPIKES = "spikes", "Yesterday's usage spikes (one digest a day)"
+    IMEI_MISMATCH = "imei_mismatch", "A SIM is seen in a device its IMEI lock refuses"
 
 
 class Preference(models.Model):

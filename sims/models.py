@@ -373,6 +373,7 @@ class DomainEvent(models.Model):
     class Kind(models.TextChoices):
         SIMS_CHANGED = "sims.changed", "SIMs changed"
         IMPORT_FINISHED = "import.finished", "Import finished"
+        IMEI_MISMATCH = "imei.mismatch", "IMEI mismatch"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The product the SIMs are filed under (sims.lifecycle's event rows); empty: SIMs of no product.

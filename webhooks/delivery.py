@@ -1,4 +1,4 @@
-"""Webhook deliveries: a product's lifecycle events and finished imports, POSTed to its receivers, signed.
+"""Webhook deliveries: a product's lifecycle events, finished imports and IMEI mismatches, POSTed to its receivers, signed.
 
 Scale: a bulk action or an import may change a million SIMs. The domain writes one event per
 lifecycle chunk (1000 SIMs) or import batch to its outbox, in the change's transaction
@@ -65,6 +65,8 @@ def deliver_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: An
         return
     if event.kind == DomainEvent.Kind.IMPORT_FINISHED:
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.IMPORT_FINISHED, event_count=0, **_import_finished(event.data))
+    elif event.kind == DomainEvent.Kind.IMEI_MISMATCH:
+        _write_deliveries(hooks, kind=WebhookDelivery.Kind.IMEI_MISMATCH, event_count=event.data["event_count"], **_imei_mismatch(event.data))
     else:
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.SIM_EVENTS, event_count=event.data["event_count"], **_sim_events(event.data))
 
@@ -100,6 +102,23 @@ def _import_finished(data: dict[str, Any]) -> dict[str, Any]:
                 name: job[name]
                 for name in ["id", "status", "country", "started_at", "finished_at", "error", *IMPORT_COUNTS]
             },
+        },
+    }
+
+
+def _imei_mismatch(data: dict[str, Any]) -> dict[str, Any]:
+    """SIMs seen in a device their IMEI lock refuses (devices/imei_lock.py): each mismatch with what was done."""
+    count = data["event_count"]
+    return {
+        "summary": f"IMEI mismatch: {count:,} event{'s' if count != 1 else ''}",
+        "data": {
+            "actor": _actor(data["actor"]),
+            "occurred_at": data["occurred_at"],
+            "event_count": count,
+            "mismatches": [
+                {"iccid": m["iccid"], "expected": m["expected"], "seen": m["seen"], "at": m["at"], "action": m["action"]}
+                for m in data["mismatches"]
+            ],
         },
     }
 

@@ -77,6 +77,10 @@ METHODS = {
     "device_edit": "POST",
     "device_assign": "POST",
     "device_release": "POST",
+    "imei_lock": "GET,POST",
+    "imei_lock_swap": "POST",
+    "sim_imei_lock": "GET,POST",
+    "sim_imei_lock_swap": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -111,6 +115,8 @@ POST_DATA = {
     "device_new": {"device_id": "walk-device-2", "name": "Walk device"},
     "device_edit": {"device_id": "walk-device-1", "name": "Walk device renamed"},
     "device_assign": {"iccid": "the product's SIM: set by the tests"},
+    "imei_lock": {"mode": "first"},
+    "sim_imei_lock": {"mode": "first"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -126,10 +132,10 @@ INVITATION_LINK = {"invitation": "GET", "invitation_accept": "GET,POST"}
 ADMIN_ONLY = {
     "team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply",
     "webhook_add", "webhook_active", "webhook_delete", "carrier_account_new", "carrier_account_edit", "carrier_account_delete",
-    "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check",
+    "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check", "imei_lock_swap", "sim_imei_lock_swap",
 }  # fmt: skip
 # Members read these pages; only admins change them (their POST).
-ADMIN_ONLY_POST = {"product_settings", "carrier_import"}
+ADMIN_ONLY_POST = {"product_settings", "carrier_import", "imei_lock", "sim_imei_lock"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, *INVITATION_LINK}
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
