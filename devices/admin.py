@@ -5,7 +5,7 @@ the history of which SIM was in which device read-only: SIMs go in and out throu
 from django.contrib import admin
 from django.http import HttpRequest
 
-from devices.models import Device, DeviceAssignment
+from devices.models import Device, DeviceAssignment, ImeiLock, ImeiMismatch, SimImeiLock
 from devices.tac import InvalidImei, model_for_imei, validate_imei
 
 
@@ -55,4 +55,32 @@ class DeviceAssignmentAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ImeiLock)
+class ImeiLockAdmin(admin.ModelAdmin):
+    list_display = ["product", "mode", "suspend", "notify", "swap_until", "updated_at"]
+    list_filter = ["mode"]
+    raw_id_fields = ["product", "updated_by"]
+
+
+@admin.register(SimImeiLock)
+class SimImeiLockAdmin(admin.ModelAdmin):
+    list_display = ["sim", "mode", "locked_imei", "locked_at", "swap_until"]
+    list_filter = ["mode"]
+    raw_id_fields = ["sim"]
+    show_full_result_count = False
+
+
+@admin.register(ImeiMismatch)
+class ImeiMismatchAdmin(admin.ModelAdmin):
+    list_display = ["sim", "expected", "seen", "event_id"]
+    raw_id_fields = ["sim", "product"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
