@@ -125,3 +125,9 @@ class Adapter(Protocol):
     def usage_records(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator["UsageRow"]:
         """Usage records that ended in (since, until], as sims.usage ingests them. Only with Capability.USAGE."""
         ...
+
+    def reset_connectivity(self, iccid: str) -> Result:
+        """Ask the network to detach the SIM so that its device attaches again (emnify's "reset
+        connectivity"). The Result says whether the carrier took the request; the next attach event shows
+        it worked. Only with Capability.CONNECTIVITY. Raises CarrierUnavailable when it could not be asked."""
+        ...
