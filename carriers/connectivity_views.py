@@ -14,7 +14,7 @@ from carriers.health import record_call
 from lib.http import SignedInRequest
 from products.access import get_membership_for_user
 from sims.models import Sim, SimConnectivity, State
-from sims.network import carrier_can, refusal
+from sims.network import carrier_can
 
 
 @require_POST
@@ -27,7 +27,11 @@ def carrier_sim_reset_connectivity(request: SignedInRequest, slug: str, iccid: s
     account = sim.carrier_account if sim.carrier_account_id else None
     carrier = account.name if account is not None else "Built-in simulator"
     if not carrier_can(sim, "reset_connectivity"):
-        messages.error(request, f"{sim.iccid}: {refusal('reset_connectivity', carrier)}")
+        messages.error(
+            request,
+            f"{sim.iccid}: reset connectivity is not possible for this SIM: its carrier ({carrier}) offers no reset of "
+            "connectivity. Do it in the carrier's own console, or restart the device.",
+        )
         return back
     if sim.state in (State.ISSUED, State.TERMINATED):
         messages.error(request, f"{sim.iccid}: a {sim.get_state_display().lower()} SIM is not on the network: there is no connectivity to reset.")
