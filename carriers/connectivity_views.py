@@ -33,8 +33,12 @@ def carrier_sim_reset_connectivity(request: SignedInRequest, slug: str, iccid: s
             "connectivity. Do it in the carrier's own console, or restart the device.",
         )
         return back
-    if sim.state in (State.ISSUED, State.TERMINATED):
-        messages.error(request, f"{sim.iccid}: a {sim.get_state_display().lower()} SIM is not on the network: there is no connectivity to reset.")
+    if sim.state not in (State.ACTIVE, State.PROVISIONED, State.PAUSED):
+        messages.error(
+            request,
+            f"{sim.iccid}: a {sim.get_state_display().lower()} SIM is not on the network: there is no connectivity to reset. "
+            "Reactivate or activate it first.",
+        )
         return back
     try:
         result = adapter_for(account).reset_connectivity(sim.iccid)

@@ -233,7 +233,7 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
             "connectivity": connectivity,
             "why_offline": why_offline(sim, connectivity),
             "reset_waiting": reset_waiting(connectivity),
-            "can_reset": carrier_can(sim, "reset_connectivity") and sim.state not in (State.TERMINATED, State.ISSUED),
+            "can_reset": sim.state in (State.ACTIVE, State.PROVISIONED, State.PAUSED) and carrier_can(sim, "reset_connectivity"),
             "days": days,
             "period_start": period_start,
             "period_used": sum(d.bytes or 0 for d in days if d.day >= period_start),

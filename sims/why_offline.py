@@ -52,7 +52,7 @@ def _state_here(sim: Sim) -> Reason | None:
     if sim.state == State.ISSUED:
         return Reason("issued", "Not activated yet", "The SIM was never put on the network.", "Activate it (or provision it for a test).")
     change = SimEvent.objects.filter(sim=sim, to_state=sim.state).order_by("-created_at", "-id").first()
-    when_who = f" {clock(change.created_at)} by {change.actor_label}" if change else f" {clock(sim.state_changed_at)}"
+    when_who = f" at {clock(change.created_at)} by {change.actor_label}" if change else f" at {clock(sim.state_changed_at)}"
     reason = f": {change.reason}" if change and change.reason else ""
     if sim.state == State.TERMINATED:
         return Reason("terminated", "Terminated here", f"Terminated{when_who}{reason}.", "It can never be used again: use another SIM.")
@@ -97,7 +97,7 @@ def _rejected(connectivity: SimConnectivity | None) -> Reason | None:
     return Reason(
         "rejected",
         "Rejected by the network",
-        f"Rejected {clock(connectivity.last_reject_at)}: {cause}.",
+        f"Rejected at {clock(connectivity.last_reject_at)}: {cause}.",
         "Check that the SIM may use this network (roaming, operator) and retry at the carrier.",
     )
 

@@ -3,6 +3,7 @@ carrier that cannot do it."""
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,7 +60,7 @@ def test_hidden_and_refused_for_a_carrier_without_the_capability(owner_client, p
 
 
 def test_the_carriers_refusal_is_shown_and_nothing_is_waiting(owner_client, product, make_sim):
-    sim = make_sim(product, state=State.SUSPENDED)
+    sim = make_sim(product, state=State.ACTIVE)  # active here, off the simulated network (its change not pushed yet)
     SimulatedSim.objects.create(iccid=sim.iccid, status="suspended")
     response = owner_client.post(reset_url(product, sim), follow=True)
     assert "refused to reset connectivity" in text_of(response) and "reactivate it" in text_of(response)
@@ -74,11 +75,13 @@ def test_a_carrier_that_does_not_answer_is_said_so(owner_client, product, make_s
     assert not SimConnectivity.objects.filter(sim=sim).exists()
 
 
-def test_not_for_a_sim_that_is_not_on_the_network(owner_client, product, make_sim):
-    sim = make_sim(product, state=State.TERMINATED)
+@pytest.mark.parametrize("state", [State.TERMINATED, State.SUSPENDED, State.ISSUED])
+def test_not_for_a_sim_that_is_not_on_the_network(owner_client, product, make_sim, state):
+    sim = make_sim(product, state=state)
     assert "Reset connectivity" not in page(owner_client, product, sim)
     response = owner_client.post(reset_url(product, sim), follow=True)
     assert "no connectivity to reset" in text_of(response)
+    assert not SimulatedSim.objects.filter(iccid=sim.iccid).exists()
 
 
 def test_an_outsider_cannot_reset(outsider_client, product, sim):
