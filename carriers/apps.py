@@ -14,11 +14,14 @@ class CarriersConfig(AppConfig):
         from carriers.reconciliation import reconcile_due
         from carriers.network_events import fetch_events_per_account
         from carriers.usage import fetch_usage_per_account
+        from carriers.adapters.simulator import clear_resets_on_attach
         from sims.events import event_published
+        from sims.network_events import network_events_ingested
         from sims.network import provide_capabilities
         from sims.periodic import every_tick
 
         event_published.connect(queue_push_for_event, dispatch_uid="carriers.push.queue_push_for_event")
+        network_events_ingested.connect(clear_resets_on_attach, dispatch_uid="carriers.adapters.simulator.clear_resets_on_attach")
         every_tick(push_due)
         # The console hides what a SIM's carrier cannot do (sims/network.py), by adapter code.
         provide_capabilities(lambda code: frozenset(capability.value for capability in adapter_class(code).capabilities))

@@ -59,6 +59,9 @@ class SimulatedSim(models.Model):
     changes = models.PositiveIntegerField(default=0)
     repeats = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Reset connectivity asked and not yet followed by an attach (cleared by the next simulated attach).
+    reset_requested_at = models.DateTimeField(null=True, blank=True)
+    resets = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["iccid"], name="simulatedsim_iccid_unique")]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carriers import reconciliation_views, views
+from carriers import connectivity_views, reconciliation_views, views
 
 # Included from console/urls.py before the SIM pages ("sims/retry/" must match before "sims/<iccid>/").
 urlpatterns = [
@@ -23,4 +23,9 @@ urlpatterns = [
     ),
     path("products/<slug:slug>/sims/retry/", views.carrier_sims_retry, name="carrier_sims_retry"),
     path("products/<slug:slug>/sims/<str:iccid>/network/retry/", views.carrier_sim_retry, name="carrier_sim_retry"),
+    path(
+        "products/<slug:slug>/sims/<str:iccid>/network/reset/",
+        connectivity_views.carrier_sim_reset_connectivity,
+        name="carrier_sim_reset_connectivity",
+    ),
 ]

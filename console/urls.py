@@ -48,6 +48,7 @@ urlpatterns = [
     path("products/<slug:slug>/sims/data-limit/", product_views.product_data_limit, name="product_data_limit"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),
+    path("products/<slug:slug>/sims/<str:iccid>/timeline/", sim_views.sim_timeline, name="sim_timeline"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
     path("products/<slug:slug>/webhooks/", include("webhooks.urls")),
     path("", include("notifications.urls")),

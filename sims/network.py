@@ -82,6 +82,7 @@ CAPABILITY_NEEDED: dict[str, str | None] = {
     "set_data_limit": None,
     "set_home_country": None,
     "import": None,
+    "reset_connectivity": "connectivity",
 }
 BUILT_IN_ADAPTER = "simulator"  # the adapter of SIMs without a carrier account
 

@@ -35,6 +35,8 @@ from sims.listing import ListOrder, SimPage, SimSelection, add_period_use, page_
 from sims.models import BulkJob, Sim, SimDailyUsage, State
 from sims.network import BUILT_IN_ADAPTER, adapter_can, adapters_unable, carrier_can, refusal
 from sims.spikes import latest_spike_day
+from sims.timeline import Cursor, timeline
+from sims.why_offline import connectivity_of, reset_waiting, why_offline
 
 REFUSED_ICCIDS_SHOWN = 20
 # A SIM's page charts this many days, today included.
@@ -216,8 +218,8 @@ def _page_query(params: QueryDict) -> str:
 def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     membership = get_membership_for_user(request, slug)
     sim = _get_sim_for_product(membership.product, iccid)
-    events = sim.events.select_related("actor_user").order_by("-id")[:200]
     today = timezone.now().date()
+    connectivity = connectivity_of(sim)
     days = _daily_usage(sim, today)
     period_start = billing_period_start(timezone.now())
     return render(
@@ -227,13 +229,35 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
             "product": membership.product,
             "membership": membership,
             "sim": sim,
-            "events": events,
             "actions": CONSOLE_ACTIONS,
+            "timeline": timeline(sim),
+            "connectivity": connectivity,
+            "why_offline": why_offline(sim, connectivity),
+            "reset_waiting": reset_waiting(connectivity),
+            "can_reset": sim.state in (State.ACTIVE, State.PROVISIONED, State.PAUSED) and carrier_can(sim, "reset_connectivity"),
             "days": days,
             "period_start": period_start,
             "period_used": sum(d.bytes or 0 for d in days if d.day >= period_start),
         },
     )
+
+
+@require_GET
+@login_required
+def sim_timeline(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
+    """The "Older" entries of a SIM's timeline: the page after the cursor, as rows for the SIM page's list."""
+    membership = get_membership_for_user(request, slug)
+    sim = _get_sim_for_product(membership.product, iccid)
+    after = None
+    if request.GET.get("after"):
+        try:
+            after = Cursor.decode(request.GET["after"])
+        except ValueError:
+            return HttpResponse(
+                "This link to older entries is broken: reload the SIM page and use its Older button.", status=400, content_type="text/plain"
+            )
+    page = timeline(sim, after=after)
+    return render(request, "sims/partials/timeline_entries.html", {"product": membership.product, "sim": sim, "timeline": page})
 
 
 def _daily_usage(sim: Sim, today: date) -> list[DayUsage]:

@@ -131,3 +131,9 @@ class Adapter(Protocol):
         """What the network saw of these SIMs in (since, until] (attach, detach, sessions, location updates,
         rejects), as sims.network_events ingests them. Only with Capability.CONNECTIVITY."""
         ...
+
+    def reset_connectivity(self, iccid: str) -> Result:
+        """Ask the network to detach the SIM so that its device attaches again (emnify's "reset
+        connectivity"). The Result says whether the carrier took the request; the next attach event shows
+        it worked. Only with Capability.CONNECTIVITY. Raises CarrierUnavailable when it could not be asked."""
+        ...

@@ -33,6 +33,7 @@ from sims.usage import UsageRow
 
 NOT_HELD = "SIM not in this account's inventory (simulated carrier)."
 TERMINATED = "The SIM is terminated on the network: it can never be used again (simulated carrier)."
+OFF_NETWORK = "The SIM is off the network (suspended): reactivate it before resetting its connectivity (simulated carrier)."
 
 
 class SimulatorAdapter:
@@ -134,3 +135,37 @@ class SimulatorAdapter:
         self._call()
         homes = dict(Sim.objects.filter(iccid__in=iccids).values_list("iccid", "home_country"))
         yield from network_events(((iccid, homes.get(iccid, "")) for iccid in iccids), since=since, until=until)
+
+    def reset_connectivity(self, iccid: str) -> Result:
+        """Records the reset on the simulated network (its time, and a count); the next simulated attach of
+        the SIM clears it (clear_resets_on_attach)."""
+        self._call()
+        now = timezone.now()
+        with transaction.atomic():
+            sim = SimulatedSim.objects.select_for_update().filter(iccid=iccid).first()
+            if sim is None:
+                if not self._in_inventory(iccid):
+                    return Result(iccid, False, NOT_HELD)
+                # On the network without a change made through the simulator yet (seeded SIMs): active there.
+                sim = SimulatedSim(account_id=self.account_id, iccid=iccid, status=SimulatedSim.Status.ACTIVE, updated_at=now)
+            if sim.status == SimulatedSim.Status.TERMINATED:
+                return Result(iccid, False, TERMINATED)
+            if sim.status == SimulatedSim.Status.SUSPENDED:
+                return Result(iccid, False, OFF_NETWORK)
+            sim.reset_requested_at = now
+            sim.resets += 1
+            sim.save()
+        return Result(iccid, True)
+
+
+def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> None:
+    """network_events_ingested's receiver: an attach after a reset ends it on the simulated network."""
+    attached: dict[int, object] = {}
+    for sim_id, _product_id, row in events:
+        if row.kind == "attach":
+            attached[sim_id] = max(row.at, attached.get(sim_id, row.at))
+    if not attached:
+        return
+    iccids = dict(Sim.objects.filter(pk__in=list(attached)).values_list("pk", "iccid"))
+    for sim_id, at in attached.items():
+        SimulatedSim.objects.filter(iccid=iccids.get(sim_id, ""), reset_requested_at__lte=at).update(reset_requested_at=None)

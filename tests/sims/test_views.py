@@ -184,7 +184,7 @@ def test_the_sim_page_shows_details_and_history(owner_client, product, sim, owne
     owner_client.post(reverse("sim_action", args=[product.slug, sim.iccid, "deactivate"]))
     page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
     assert sim.iccid in page and "United States of America" in page
-    assert "History" in page and "deactivate" in page and owner.username in page
+    assert "Timeline" in page and "Deactivate" in page and owner.username in page
     assert "Reactivate" in page  # the action that now applies
 
 

@@ -1,0 +1,144 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from devices.models import Device, DeviceAssignment
+from lib.units import MB
+from sims.models import NetworkEvent, SimDailyUsage, SimEvent, UsageTick
+from sims.timeline import CONSOLE, NETWORK, USAGE, Cursor, Entry, Source, register_source, timeline, SOURCES
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def network_event(sim, kind, at, **fields):
+    n = NetworkEvent.objects.count()
+    return NetworkEvent.objects.create(event_id=f"ev-{sim.pk}-{n}", sim=sim, product=sim.product, kind=kind, at=at, **fields)
+
+
+def lifecycle_event(sim, at, action="deactivate", from_state="active", to_state="suspended", **fields):
+    return SimEvent.objects.create(
+        sim=sim, product=sim.product, action=action, from_state=from_state, to_state=to_state,
+        actor_kind="user", actor_name="alice", created_at=at, **fields,
+    )  # fmt: skip
+
+
+def all_pages(sim, size):
+    pages, after = [], None
+    while True:
+        page = timeline(sim, after=after, size=size)
+        pages.append(page)
+        if page.next is None:
+            return pages
+        after = Cursor.decode(page.next.encode())
+
+
+def test_sources_merge_newest_first_each_saying_where_it_came_from(sim):
+    lifecycle_event(sim, T0)
+    network_event(sim, "attach", T0 + timedelta(hours=1), operator="Telekom.de 262-01", country="DE", rat="LTE-M")
+    network_event(sim, "auth_reject", T0 + timedelta(hours=2), cause="Roaming not allowed")
+    SimDailyUsage.objects.create(sim=sim, product=sim.product, day=date(2026, 12, 2), bytes=3 * MB, sms=2)
+    device = Device.objects.create(product=sim.product, device_id="dev-1", name="Tracker 1", imei="356938035643809")
+    DeviceAssignment.objects.create(sim=sim, device=device, started_at=T0 - timedelta(days=1), source="hand")
+
+    entries = timeline(sim).entries
+
+    assert [e.title for e in entries] == [
+        "Usage on 2 Dec", "Rejected by the network", "Attached", "Deactivate", "In device Tracker 1 (IMEI 356938035643809)",
+    ]  # fmt: skip
+    assert [e.origin for e in entries] == [USAGE, NETWORK, NETWORK, CONSOLE, CONSOLE]
+    assert "3.00 MB, 2 SMS" == entries[0].detail
+    assert "Roaming not allowed" in entries[1].detail
+    assert "Telekom.de 262-01 · Germany · LTE-M" == entries[2].detail
+    assert "Active → Suspended, by alice" == entries[3].detail
+
+
+def test_paging_neither_repeats_nor_skips_even_where_entries_share_a_time(sim):
+    for n in range(23):
+        network_event(sim, "session_start", T0 + timedelta(hours=n // 3))  # three at each time
+    for n in range(5):
+        lifecycle_event(sim, T0 + timedelta(hours=n))  # at the same times as network events
+    for n in range(4):
+        SimDailyUsage.objects.create(sim=sim, product=sim.product, day=date(2026, 11, 28) + timedelta(days=n), bytes=MB)
+
+    everything = timeline(sim, size=1000).entries
+    assert len(everything) == 32
+    for size in (1, 2, 3, 7, 31, 32):
+        walked = [entry for page in all_pages(sim, size) for entry in page.entries]
+        assert [e.key for e in walked] == [e.key for e in everything], size
+
+
+def test_a_usage_day_at_the_cursors_midnight_comes_once(sim):
+    SimDailyUsage.objects.create(sim=sim, product=sim.product, day=date(2026, 12, 1), bytes=MB)
+    lifecycle_event(sim, datetime(2026, 12, 1, tzinfo=UTC))  # exactly the usage day's midnight
+    network_event(sim, "attach", datetime(2026, 12, 1, tzinfo=UTC))
+    network_event(sim, "detach", datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
+    for size in (1, 2):
+        walked = [e.source for page in all_pages(sim, size) for e in page.entries]
+        assert walked == ["usage", "network", "lifecycle", "network"]
+
+
+def test_freshness_says_up_to_when_each_source_has_arrived(sim):
+    assert timeline(sim).fresh == ["no network events received yet", "no usage fetched yet"]
+    network_event(sim, "attach", T0, received_at=T0 + timedelta(minutes=2))
+    network_event(sim, "detach", T0 + timedelta(hours=1), received_at=T0 + timedelta(hours=1, minutes=5))
+    UsageTick.objects.create(slot=T0, started_at=T0, usage_until=T0 + timedelta(minutes=30), finished_at=T0 + timedelta(minutes=31))
+    assert timeline(sim).fresh == ["network events up to 1 Dec 13:05", "usage records up to 1 Dec 12:30"]
+    # Older pages do not ask again.
+    assert timeline(sim, after=Cursor(T0, "network", 1)).fresh == []
+
+
+@pytest.mark.parametrize("hours", [10, 2000])
+def test_a_page_costs_the_same_queries_whatever_the_history(sim, hours, django_assert_max_num_queries):
+    NetworkEvent.objects.bulk_create(
+        NetworkEvent(event_id=f"q-{n}", sim=sim, product=sim.product, kind="session_start", at=T0 - timedelta(hours=n)) for n in range(hours)
+    )
+    for n in range(30):
+        lifecycle_event(sim, T0 - timedelta(days=n))
+    first = timeline(sim, size=20)
+    assert first.next is not None
+    with django_assert_max_num_queries(len(SOURCES) + 2):  # one per source, and the freshness of two
+        timeline(sim, size=20)
+    with django_assert_max_num_queries(len(SOURCES)):
+        timeline(sim, after=first.next, size=20)
+
+
+def test_another_app_adds_its_entries_by_registering_a_source(sim):
+    def sms(sim, after, limit):
+        return [Entry(T0, "sms", 1, "SMS received", NETWORK, "hello")][:limit] if after is None else []
+
+    lifecycle_event(sim, T0 - timedelta(hours=1))
+    before = list(SOURCES)
+    try:
+        register_source(Source("sms", sms))
+        assert [e.title for e in timeline(sim).entries] == ["SMS received", "Deactivate"]
+    finally:
+        SOURCES[:] = before
+
+
+def test_a_broken_cursor_is_refused():
+    for text in ("", "nonsense", "bm9wZQ", Cursor(T0, "network", 3).encode()[:-4]):
+        with pytest.raises(ValueError):
+            Cursor.decode(text)
+
+
+def test_the_sim_page_shows_the_timeline_and_older_loads_the_next_page(owner_client, product, sim):
+    for n in range(60):
+        network_event(sim, "session_start", T0 - timedelta(hours=n), operator=f"Operator {n}")
+    page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert "Timeline" in page and "Operator 0" in page and "Operator 49" in page and "Operator 50" not in page
+    assert "network events up to" in page and "Older" in page
+    older_url = reverse("sim_timeline", args=[product.slug, sim.iccid]) + "?after=" + timeline(sim).next.encode()
+    older = owner_client.get(older_url, headers={"HX-Request": "true"}).content.decode()
+    assert "Operator 50" in older and "Operator 59" in older and "Operator 49" not in older
+    assert "Older" not in older
+
+
+def test_a_broken_older_link_says_what_to_do(owner_client, product, sim):
+    response = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]) + "?after=garbage")
+    assert response.status_code == 400
+    assert "reload the SIM page" in response.content.decode()
+
+
+def test_an_outsider_cannot_read_a_sims_timeline(outsider_client, product, sim):
+    assert outsider_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid])).status_code == 404
