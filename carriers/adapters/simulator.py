@@ -160,12 +160,15 @@ class SimulatorAdapter:
 
 def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> None:
     """network_events_ingested's receiver: an attach after a reset ends it on the simulated network."""
-    attached: dict[int, object] = {}
+    attached: dict[int, datetime] = {}
     for sim_id, _product_id, row in events:
         if row.kind == "attach":
             attached[sim_id] = max(row.at, attached.get(sim_id, row.at))
     if not attached:
         return
-    iccids = dict(Sim.objects.filter(pk__in=list(attached)).values_list("pk", "iccid"))
-    for sim_id, at in attached.items():
-        SimulatedSim.objects.filter(iccid=iccids.get(sim_id, ""), reset_requested_at__lte=at).update(reset_requested_at=None)
+    sim_of = dict(Sim.objects.filter(pk__in=list(attached)).values_list("iccid", "pk"))
+    # Resets are rare: read the SIMs that have one, then clear those the attach came after (three queries a chunk).
+    waiting = SimulatedSim.objects.filter(iccid__in=list(sim_of), reset_requested_at__isnull=False)
+    cleared = [pk for pk, iccid, requested in waiting.values_list("pk", "iccid", "reset_requested_at") if requested and requested <= attached[sim_of[iccid]]]
+    if cleared:
+        SimulatedSim.objects.filter(pk__in=cleared).update(reset_requested_at=None)
