@@ -23,3 +23,6 @@ class CarriersConfig(AppConfig):
         provide_capabilities(lambda code: frozenset(capability.value for capability in adapter_class(code).capabilities))
         every_tick(reconcile_due)
         every_tick(fetch_usage_per_account)
+        from carriers.sms import sms_due
+
+        every_tick(sms_due)

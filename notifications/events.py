@@ -22,7 +22,7 @@ def notify_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any
         return
     if event.kind == DomainEvent.Kind.IMPORT_FINISHED:
         _import_finished(event.data["import"]["id"])
-    elif _paused_at_limit(event.data):
+    elif event.kind == DomainEvent.Kind.SIMS_CHANGED and _paused_at_limit(event.data):
         iccids = [iccid for change in event.data["changes"] if change["to_state"] == State.PAUSED for iccid in change["iccids"]]
         count_paused(
             product_id=event.product_id, iccids=iccids, paused_at=datetime.fromisoformat(event.data["occurred_at"]), now=timezone.now()

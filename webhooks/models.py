@@ -34,6 +34,7 @@ class WebhookDelivery(models.Model):
     class Kind(models.TextChoices):
         SIM_EVENTS = "sim.events", "SIM events"
         IMPORT_FINISHED = "import.finished", "Import finished"
+        SMS_RECEIVED = "sms.received", "SMS received"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
