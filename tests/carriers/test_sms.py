@@ -228,3 +228,42 @@ def test_the_simulated_device_answers_ack_which_arrives_as_a_received_sms(sim, o
     assert answers == [("ACK status?", "received")]
     message.refresh_from_db()
     assert message.status == SmsMessage.Status.DELIVERED
+
+
+# --- Twilio: SMS Commands against the fake Super SIM API (validated against Twilio's OpenAPI description) ---
+
+
+def test_twilio_sends_an_sms_command_and_reads_its_delivery_and_the_devices_sms(twilio_fake, twilio_settings, twilio_credentials):
+    from carriers.adapters.twilio import TwilioSuperSimAdapter
+
+    iccid = make_iccid()
+    twilio_fake.add_sim(iccid, status="active", fleet="simconsole-active")
+    adapter = TwilioSuperSimAdapter(settings=twilio_settings, credentials=twilio_credentials)
+
+    result = adapter.send_sms(iccid, "reboot {now}")
+    assert result.ok and result.message_id.startswith("HC")
+    command = twilio_fake.sms_commands[result.message_id]
+    assert (command["payload"], command["direction"]) == ("reboot {now}", "to_sim")
+    assert adapter.sms_reports([result.message_id])[0].status == "sent"
+    twilio_fake.set_sms_status(result.message_id, "delivered")
+    assert adapter.sms_reports([result.message_id])[0].status == "delivered"
+
+    since = timezone.now() - timedelta(minutes=5)
+    twilio_fake.add_sms_from_sim(iccid, "old", at=since - timedelta(minutes=1))
+    mo = twilio_fake.add_sms_from_sim(iccid, "ACK reboot")
+    received = list(adapter.received_sms(since=since, until=timezone.now() + timedelta(minutes=1)))
+    assert [(sms.message_id, sms.iccid, sms.body) for sms in received] == [(mo, iccid, "ACK reboot")]
+
+    assert not adapter.send_sms(make_iccid(), "x").ok  # not on the account: refused, with Twilio's words
+
+
+def test_twilio_down_on_send_is_carrier_unavailable(twilio_fake, twilio_settings, twilio_credentials):
+    from carriers.adapters.twilio import TwilioSuperSimAdapter
+
+    iccid = make_iccid()
+    twilio_fake.add_sim(iccid, status="active", fleet="simconsole-active")
+    adapter = TwilioSuperSimAdapter(settings=twilio_settings, credentials=twilio_credentials)
+    adapter._sid(iccid)
+    twilio_fake.fail(503)
+    with pytest.raises(CarrierUnavailable):
+        adapter.send_sms(iccid, "ping")
