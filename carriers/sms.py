@@ -28,12 +28,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.http import QueryDict
 from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -45,7 +47,7 @@ from carriers.models import AccountRoutine, CarrierAccount, SmsBatch, SmsMessage
 from carriers.push import BUILT_IN, RETRY_WAITS
 from products.models import Product
 from sims.events import iso, write_events
-from sims.listing import select_sims
+from sims.listing import SimSelection
 from sims.models import DomainEvent, Sim
 
 log = logging.getLogger(__name__)
@@ -144,16 +146,11 @@ def send_to_sim(*, sim: Sim, body: str, user: Any) -> SmsMessage:
     return message
 
 
-def selection_filters(product: Product, filters: dict[str, str]) -> Any:
-    spiking_on = filters.get("spiking_on")
-    return select_sims(
-        product=product,
-        state=filters.get("state", ""),
-        country=filters.get("country", ""),
-        fragment=filters.get("q", ""),
-        network=filters.get("network", ""),
-        spiking_on=date.fromisoformat(spiking_on) if spiking_on else None,
-    )
+def selection_filters(product: Product, filters: dict[str, str]) -> SimSelection:
+    """The SIMs the SIMs page's filter (its query's state, country, q, spikes, network...) selects now."""
+    from sims.views import selection_for
+
+    return selection_for(product, QueryDict(urlencode(filters)))
 
 
 def start_batch(*, product: Product, user: Any, template: str, filters: dict[str, str], described: str) -> SmsBatch:

@@ -58,7 +58,7 @@ PAGES = [
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
     "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit", "carrier_reconciliation",
-    "carrier_import",
+    "carrier_import", "sms_messages", "sims_sms_bulk",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
@@ -85,6 +85,7 @@ NOT_PAGES = {
     "invitation_accept": "where the invitation's link leads (walked as invitation, the link from the mail)",
     "carrier_accounts": "a fragment of the Settings page",
     "carrier_health": "a fragment of the SIMs page (the fleet header)",
+    "sim_sms": "a fragment of the SIM page (its SMS card)",
 }
 
 
