@@ -99,7 +99,7 @@ def sim_sms_send(request: SignedInRequest, slug: str, iccid: str) -> HttpRespons
             form = SmsForm()
         return _card(request, membership, sim, form)
     if form.errors:
-        messages.error(request, f"{sim.iccid}: the SMS was not sent. {' '.join(form.errors['body'])}")
+        messages.error(request, f"{sim.iccid}: the SMS was not sent. {' '.join(str(error) for error in form.errors['body'])}")
     else:
         messages.success(request, f"{sim.iccid}: SMS queued; it goes to the carrier now.")
     return redirect(reverse("sim_detail", args=[membership.product.slug, sim.iccid]) + "#sms")
