@@ -32,7 +32,7 @@ from billing.billing import Period
 from billing.invoicing import LATE_USAGE, close_billing_period
 from billing.models import Invoice
 from carriers.health import record_call
-from carriers.models import CarrierAccount, SimulatedSim
+from carriers.models import CarrierAccount, SimulatedSim, SmsMessage
 from carriers.reconciliation import reconcile
 from imports.importing import count_input, import_iccids, start_import
 from notifications.models import Kind, Notification
@@ -151,6 +151,9 @@ def console(transactional_db, prices, monkeypatch) -> Console:
             network_status=status, network_since=now - timedelta(minutes=20), network_error="" if n == 0 else "SIM not in this account's inventory."
         )
     account = carrier_account_with_differences(product)
+    # SMS both ways on the walked SIM (its card, Messages).
+    SmsMessage.objects.create(sim=sim, product=product, direction="mt", body="status?", status="delivered", created_by=demo)
+    SmsMessage.objects.create(sim=sim, product=product, direction="mo", body="ACK status?", status="received")
     return Console(
         sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
@@ -208,6 +211,8 @@ def url_of(name: str, c: Console) -> str:
         "carrier_account_edit": reverse("carrier_account_edit", kwargs={**product, "account_id": c.account_id}),
         "carrier_reconciliation": reverse("carrier_reconciliation", kwargs=product),
         "carrier_import": reverse("carrier_import", kwargs={**product, "account_id": c.account_id}),
+        "sms_messages": reverse("sms_messages", kwargs=product),
+        "sims_sms_bulk": reverse("sims_sms_bulk", kwargs=product) + "?state=active",
     }[name]
 
 
