@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from carriers.adapters import ADAPTERS, adapter_class
 from carriers.credentials import CredentialsUnreadable, decrypt, encrypt
 from carriers.forms import KEPT, digits_list, adapter_choices
-from carriers.models import AccountRoutine, CarrierAccount, CarrierCall, NetworkDifference, PushLease, SimulatedSim
+from carriers.models import AccountRoutine, CarrierAccount, CarrierCall, NetworkDifference, PushLease, SimulatedSim, SimulatedSms, SmsBatch, SmsMessage
 
 
 class CarrierAccountAdminForm(forms.ModelForm):
@@ -123,3 +123,24 @@ class NetworkDifferenceAdmin(ReadOnlyAdmin):
 @admin.register(AccountRoutine)
 class AccountRoutineAdmin(ReadOnlyAdmin):
     list_display = ["account_key", "reconciled_at", "reconciliation_summary", "usage_until"]
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "sim", "direction", "status", "body", "carrier_message_id", "attempts"]
+    list_filter = ["direction", "status"]
+    search_fields = ["sim__iccid", "carrier_message_id", "body"]
+    list_select_related = ["sim"]
+    raw_id_fields = ["sim", "product", "created_by", "batch"]
+
+
+@admin.register(SmsBatch)
+class SmsBatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "product", "described", "status", "recorded", "skipped", "total"]
+    list_filter = ["status"]
+
+
+@admin.register(SimulatedSms)
+class SimulatedSmsAdmin(ReadOnlyAdmin):
+    list_display = ["at", "iccid", "direction", "body", "message_id"]
+    search_fields = ["iccid", "message_id"]

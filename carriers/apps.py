@@ -28,3 +28,6 @@ class CarriersConfig(AppConfig):
         every_tick(reconcile_due)
         every_tick(fetch_usage_per_account)
         every_tick(fetch_events_per_account)
+        from carriers.sms import sms_due
+
+        every_tick(sms_due)

@@ -158,6 +158,114 @@ class AccountRoutine(models.Model):
     completed_run = models.DateTimeField(null=True, blank=True)
     usage_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last usage window fetched.")
     events_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last network events window fetched.")
+    sms_until = models.DateTimeField(null=True, blank=True, help_text="The end of the last window of device SMS fetched.")
 
     def __str__(self) -> str:
         return f"Routine of account {self.account_key}"
+
+
+class SmsMessage(models.Model):
+    """One SMS to or from a SIM (carriers/sms.py). A message to the device (MT) is recorded `queued` in
+    the request that sends it, and the SMS worker carries it to the SIM's carrier, retrying while the
+    carrier is unavailable; the carrier's delivery reports move it to `delivered` or `failed`. A message
+    from the device (MO) arrives `received`, by the carrier's push or the tick's fetch."""
+
+    class Direction(models.TextChoices):
+        MT = "mt", "To the device"
+        MO = "mo", "From the device"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        RECEIVED = "received", "Received"
+
+    sim = models.ForeignKey("sims.Sim", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("products.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The carrier account the SIM was on when the message was sent or came (None: the built-in simulator).
+    account_key = models.PositiveBigIntegerField(default=0, help_text="The carrier account's id; 0: the built-in simulator.")
+    direction = models.CharField(max_length=2, choices=Direction.choices)
+    body = models.CharField(max_length=160)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it failed, or why it is still queued.")
+    carrier_message_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    batch = models.ForeignKey("SmsBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # The worker's bookkeeping: tries while the carrier was unavailable, when to try again, who holds it now.
+    attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["sim", "-created_at", "-id"], name="sms_sim_newest"),
+            models.Index(fields=["product", "-created_at", "-id"], name="sms_product_newest"),
+            models.Index(fields=["account_key", "status"], name="sms_account_status"),
+        ]
+        constraints = [
+            # The same message pushed or fetched twice is stored once.
+            models.UniqueConstraint(
+                fields=["account_key", "carrier_message_id"],
+                condition=models.Q(direction="mo"),
+                name="sms_mo_once_per_carrier_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS {self.direction} {self.status} #{self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.DELIVERED, self.Status.FAILED, self.Status.RECEIVED)
+
+
+class SmsBatch(models.Model):
+    """A "Send SMS" to every SIM of a filter on the SIMs page: the template, the filter and its progress.
+    Up to SMS_BULK_JOB_ABOVE_SIMS SIMs, its messages are recorded in the request; above, by a worker in
+    chunks (carriers/sms.py, `expand_batch`), resumed after its last SIM if the worker dies."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Recording the messages"
+        DONE = "done", "Messages recorded"
+        FAILED = "failed", "Failed"
+
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+")
+    template = models.CharField(max_length=300)
+    filters = models.JSONField(default=dict, blank=True)
+    described = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    recorded = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="SIMs whose message came out too long.")
+    last_sim_id = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"SMS batch #{self.pk} ({self.status})"
+
+
+class SimulatedSms(models.Model):
+    """The simulator's SMS centre: what it was asked to send, when it delivers, and the answers devices
+    send back (MO)."""
+
+    account = models.ForeignKey(CarrierAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=64, unique=True)
+    iccid = models.CharField("ICCID", max_length=20)
+    direction = models.CharField(max_length=2)
+    body = models.CharField(max_length=160)
+    at = models.DateTimeField(help_text="MT: when it is delivered; MO: when it reaches the carrier.")

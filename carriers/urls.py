@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carriers import connectivity_views, reconciliation_views, views
+from carriers import connectivity_views, reconciliation_views, sms_views, views
 
 # Included from console/urls.py before the SIM pages ("sims/retry/" must match before "sims/<iccid>/").
 urlpatterns = [
@@ -21,6 +21,11 @@ urlpatterns = [
         reconciliation_views.carrier_reconciliation_check,
         name="carrier_reconciliation_check",
     ),
+    path("products/<slug:slug>/messages/", sms_views.sms_messages, name="sms_messages"),
+    path("products/<slug:slug>/sims/sms/", sms_views.sims_sms_bulk, name="sims_sms_bulk"),
+    path("products/<slug:slug>/sims/<str:iccid>/sms/", sms_views.sim_sms, name="sim_sms"),
+    path("products/<slug:slug>/sims/<str:iccid>/sms/send/", sms_views.sim_sms_send, name="sim_sms_send"),
+    path("carrier/sms/", sms_views.carrier_sms_push, name="carrier_sms_push"),
     path("products/<slug:slug>/sims/retry/", views.carrier_sims_retry, name="carrier_sims_retry"),
     path("products/<slug:slug>/sims/<str:iccid>/network/retry/", views.carrier_sim_retry, name="carrier_sim_retry"),
     path(

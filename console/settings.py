@@ -211,6 +211,12 @@ CARRIER_PUSH_MAX_MB = env_int("CARRIER_PUSH_MAX_MB", default=8, minimum=1)
 # How long a push worker holds a carrier account: after a worker died mid-push, the account's changes
 # wait this long before the next worker sends them again (carriers/push.py). Longer than the slowest batch.
 CARRIER_PUSH_LEASE_SECONDS = env_int("CARRIER_PUSH_LEASE_SECONDS", default=120, minimum=1)
+# SMS (carriers/sms.py): at most this many messages a second to each carrier account (its own
+# settings' "sms_per_second" wins); a "Send SMS" to more SIMs than SMS_BULK_JOB_ABOVE_SIMS records its
+# messages in a background job; the simulator delivers a message this many seconds after it took it.
+SMS_PER_SECOND = env_int("SMS_PER_SECOND", default=10, minimum=1)
+SMS_BULK_JOB_ABOVE_SIMS = env_int("SMS_BULK_JOB_ABOVE_SIMS", default=10_000, minimum=1)
+CARRIER_SIMULATOR_SMS_DELIVERY_S = env_int("CARRIER_SIMULATOR_SMS_DELIVERY_S", default=3)
 # The task worker fetches usage from the carrier and runs the periodic rules this often.
 USAGE_FETCH_MINUTES = env_int("USAGE_FETCH_MINUTES", default=15, minimum=1)
 

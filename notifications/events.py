@@ -26,7 +26,7 @@ def notify_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any
     elif event.kind == DomainEvent.Kind.IMEI_MISMATCH:
         if event.data["notify"]:
             _imei_mismatch(event.product_id, event.data)
-    elif _paused_at_limit(event.data):
+    elif event.kind == DomainEvent.Kind.SIMS_CHANGED and _paused_at_limit(event.data):
         iccids = [iccid for change in event.data["changes"] if change["to_state"] == State.PAUSED for iccid in change["iccids"]]
         count_paused(
             product_id=event.product_id, iccids=iccids, paused_at=datetime.fromisoformat(event.data["occurred_at"]), now=timezone.now()

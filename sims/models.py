@@ -374,6 +374,7 @@ class DomainEvent(models.Model):
         SIMS_CHANGED = "sims.changed", "SIMs changed"
         IMPORT_FINISHED = "import.finished", "Import finished"
         IMEI_MISMATCH = "imei.mismatch", "IMEI mismatch"
+        SMS_RECEIVED = "sms.received", "SMS received"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The product the SIMs are filed under (sims.lifecycle's event rows); empty: SIMs of no product.

@@ -67,7 +67,9 @@ def deliver_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: An
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.IMPORT_FINISHED, event_count=0, **_import_finished(event.data))
     elif event.kind == DomainEvent.Kind.IMEI_MISMATCH:
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.IMEI_MISMATCH, event_count=event.data["event_count"], **_imei_mismatch(event.data))
-    else:
+    elif event.kind == WebhookDelivery.Kind.SMS_RECEIVED:
+        _write_deliveries(hooks, kind=WebhookDelivery.Kind.SMS_RECEIVED, event_count=event.data["event_count"], **_sms_received(event.data))
+    elif event.kind == DomainEvent.Kind.SIMS_CHANGED:
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.SIM_EVENTS, event_count=event.data["event_count"], **_sim_events(event.data))
 
 
@@ -90,6 +92,15 @@ def _sim_events(data: dict[str, Any]) -> dict[str, Any]:
         for c in data["changes"]
     ]
     return {"summary": summary, "data": payload}
+
+
+def _sms_received(data: dict[str, Any]) -> dict[str, Any]:
+    """SMS devices sent (carriers/sms.py): each with the carrier's id, the SIM's ICCID, the body and when."""
+    count = data["event_count"]
+    first = data["messages"][0]
+    summary = f"SMS from {first['iccid']}: {first['body']}" if count == 1 else f"{count:,} SMS received"
+    messages = [{"id": m["id"], "iccid": m["iccid"], "body": m["body"], "received_at": m["received_at"]} for m in data["messages"]]
+    return {"summary": summary, "data": {"occurred_at": data["occurred_at"], "event_count": count, "messages": messages}}
 
 
 def _import_finished(data: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class WebhookDelivery(models.Model):
         SIM_EVENTS = "sim.events", "SIM events"
         IMPORT_FINISHED = "import.finished", "Import finished"
         IMEI_MISMATCH = "imei.mismatch", "IMEI mismatch"
+        SMS_RECEIVED = "sms.received", "SMS received"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -36,4 +36,5 @@ def built_in_simulator_settings() -> dict:
         "account_id": None,
         "latency_ms": django_settings.CARRIER_SIMULATOR_DELAY_MS,
         "refuse_suffixes": list(django_settings.CARRIER_SIMULATOR_REFUSE_SUFFIXES),
+        "sms_delivery_s": django_settings.CARRIER_SIMULATOR_SMS_DELIVERY_S,
     }

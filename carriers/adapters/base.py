@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sims.network_events import NetworkEventRow
     from sims.usage import UsageRow
 
-__all__ = ["Adapter", "Capability", "CarrierSim", "CarrierUnavailable", "NetworkChange", "Result", "Target"]
+__all__ = ["Adapter", "Capability", "CarrierSim", "CarrierUnavailable", "IncomingSms", "NetworkChange", "Result", "SmsReport", "Target"]
 
 
 class Capability(StrEnum):
@@ -48,7 +48,7 @@ class Capability(StrEnum):
     INVENTORY = "inventory"  # the account's SIMs can be listed, with their states (reconciliation, import from account)
     CLAIM_WITH_PROOF = "claim_with_proof"  # a SIM not yet on the account is registered with a code printed on its card
     CONNECTIVITY = "connectivity"  # network events can be fetched (`network_events`); reset connectivity
-    SMS = "sms"  # send and receive SMS (next issue)
+    SMS = "sms"  # send SMS to a SIM, follow their delivery, receive the SMS devices send
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,27 @@ class Result:
     ok: bool
     # The carrier's own words when it refused, short enough for a table cell (300 characters at most).
     reason: str = ""
+    # send_sms: the carrier's id of the message taken, to ask for its delivery later.
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class SmsReport:
+    """A message's delivery as the carrier knows it now: "sent" (on its way), "delivered" or "failed"."""
+
+    message_id: str
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingSms:
+    """An SMS a device sent (mobile originated), as the carrier received it."""
+
+    message_id: str
+    iccid: str
+    body: str
+    received_at: datetime
 
 
 @dataclass(frozen=True)
@@ -136,4 +157,18 @@ class Adapter(Protocol):
         """Ask the network to detach the SIM so that its device attaches again (emnify's "reset
         connectivity"). The Result says whether the carrier took the request; the next attach event shows
         it worked. Only with Capability.CONNECTIVITY. Raises CarrierUnavailable when it could not be asked."""
+        ...
+
+    def send_sms(self, iccid: str, body: str) -> Result:
+        """Hand one SMS to the carrier for the SIM: Result(ok=True, message_id=the carrier's id) once
+        taken; a refusal of this SIM as Result(ok=False, reason=...); CarrierUnavailable when the carrier
+        could not be asked (the message stays queued and is tried again). Only with Capability.SMS."""
+        ...
+
+    def sms_reports(self, message_ids: list[str]) -> list[SmsReport]:
+        """Where each message sent is now (the ones the carrier knows). Only with Capability.SMS."""
+        ...
+
+    def received_sms(self, *, since: datetime, until: datetime) -> Iterator[IncomingSms]:
+        """The SMS devices of this account sent that reached the carrier in (since, until]. Only with Capability.SMS."""
         ...

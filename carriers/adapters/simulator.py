@@ -6,8 +6,11 @@ network refuses (anything but termination for a terminated SIM, a SIM not in its
 the latency (`latency_ms` before it acts, `answer_latency_ms` after it acted and before its answer
 arrives: the window in which a worker can die with the change made on the network and not recorded
 in the console) and the outages (`failure_rate`, 0 to 1: the share of calls that fail as a
-timeout would) of a real carrier's API, to test retries. Usage comes from sims.carriers.simulator,
-a pure function of ICCID and hour, and network events from sims.carriers.simulator_events, matching it.
+timeout would) of a real carrier's API, to test retries. Its SMS centre (SimulatedSms) delivers a
+message `sms_delivery_s` seconds after taking it (CARRIER_SIMULATOR_SMS_DELIVERY_S for the built-in
+one), and the device answers a share of them (`sms_answer_rate`, 0 to 1, default 0.3) with an SMS
+"ACK <body>" a second after delivery. Usage comes from sims.carriers.simulator, a pure function of
+ICCID and hour, and network events from sims.carriers.simulator_events, matching it.
 
 Settings come from the carrier account (CarrierAccount.settings); the built-in simulator of products
 without an account takes CARRIER_SIMULATOR_DELAY_MS and CARRIER_SIMULATOR_REFUSE_SUFFIXES.
@@ -15,15 +18,16 @@ without an account takes CARRIER_SIMULATOR_DELAY_MS and CARRIER_SIMULATOR_REFUSE
 
 import random
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.db import transaction
 from django.utils import timezone
 
-from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, NetworkChange, Result, Target
-from carriers.models import SimulatedSim
+from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, IncomingSms, NetworkChange, Result, SmsReport, Target
+from carriers.models import SimulatedSim, SimulatedSms
 from sims.carriers.base import HOUR
 from sims.carriers.simulator import SimulatorCarrier
 from sims.carriers.simulator_events import network_events
@@ -50,6 +54,7 @@ class SimulatorAdapter:
             Capability.USAGE,
             Capability.INVENTORY,
             Capability.CONNECTIVITY,
+            Capability.SMS,
         }
     )
     credential_fields: ClassVar[dict[str, str]] = {}
@@ -62,6 +67,8 @@ class SimulatorAdapter:
         self.failure_rate = float(settings.get("failure_rate") or 0)
         self.prefixes = tuple(settings.get("inventory_prefixes") or ())
         self.refused = tuple(settings.get("refuse_suffixes") or ())
+        self.sms_delivery = timedelta(seconds=float(settings.get("sms_delivery_s") or 0))
+        self.sms_answer_rate = float(settings.get("sms_answer_rate", 0.3) or 0)
 
     def _call(self) -> None:
         """What every call to a real API has: time on the wire, and now and then no answer."""
@@ -172,3 +179,38 @@ def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> No
     cleared = [pk for pk, iccid, requested in waiting.values_list("pk", "iccid", "reset_requested_at") if requested and requested <= attached[sim_of[iccid]]]
     if cleared:
         SimulatedSim.objects.filter(pk__in=cleared).update(reset_requested_at=None)
+    # --- SMS ---------------------------------------------------------------------------------------
+
+    def send_sms(self, iccid: str, body: str) -> Result:
+        self._call()
+        if not self._in_inventory(iccid):
+            return Result(iccid, False, NOT_HELD)
+        status = SimulatedSim.objects.filter(iccid=iccid).values_list("status", flat=True).first()
+        if status == SimulatedSim.Status.TERMINATED:
+            return Result(iccid, False, TERMINATED)
+        message_id = f"simsms-{uuid.uuid4().hex}"
+        delivered = timezone.now() + self.sms_delivery
+        rows = [SimulatedSms(account_id=self.account_id, message_id=message_id, iccid=iccid, direction="mt", body=body, at=delivered)]
+        # The device answers some: the same message always answers or never does (a seed of its id).
+        if self.sms_answer_rate and random.Random(message_id).random() < self.sms_answer_rate:
+            answer = f"ACK {body}"[:160]
+            rows.append(
+                SimulatedSms(
+                    account_id=self.account_id, message_id=f"{message_id}-mo", iccid=iccid, direction="mo", body=answer,
+                    at=delivered + timedelta(seconds=1),
+                )
+            )
+        SimulatedSms.objects.bulk_create(rows)
+        return Result(iccid, True, message_id=message_id)
+
+    def sms_reports(self, message_ids: list[str]) -> list[SmsReport]:
+        self._call()
+        now = timezone.now()
+        sent = SimulatedSms.objects.filter(message_id__in=message_ids, direction="mt").values_list("message_id", "at")
+        return [SmsReport(message_id, "delivered" if at <= now else "sent") for message_id, at in sent]
+
+    def received_sms(self, *, since: datetime, until: datetime) -> Iterator[IncomingSms]:
+        self._call()
+        rows = SimulatedSms.objects.filter(account_id=self.account_id, direction="mo", at__gt=since, at__lte=until).order_by("at", "id")
+        for row in rows.iterator(chunk_size=2000):
+            yield IncomingSms(row.message_id, row.iccid, row.body, row.at)

@@ -49,7 +49,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException  # type:
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, NetworkChange, Result, Target
+from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, IncomingSms, NetworkChange, Result, SmsReport, Target
 from sims.usage import UsageRow
 
 PAGE_SIZE = 1000  # the API's largest page
@@ -72,6 +72,7 @@ class TwilioSuperSimAdapter:
             Capability.USAGE,
             Capability.INVENTORY,
             Capability.CLAIM_WITH_PROOF,
+            Capability.SMS,  # SMS Commands
         }
     )  # No TERMINATE: the API has none (module docstring).
     credential_fields: ClassVar[dict[str, str]] = {
@@ -278,6 +279,49 @@ class TwilioSuperSimAdapter:
                 sms=0,
                 country=(record.iso_country or "").upper(),
             )
+
+    # --- SMS Commands --------------------------------------------------------------------------
+
+    def send_sms(self, iccid: str, body: str) -> Result:
+        """POST /v1/SmsCommands (Sim, Payload): the command's SID is the message's id."""
+        sim_sid = self._sids.get(iccid) or self._sid(iccid)
+        if sim_sid is None:
+            return Result(iccid, False, NOT_ON_ACCOUNT)
+        client = self._client()
+        try:
+            command = self._call(lambda: client.supersim.v1.sms_commands.create(sim=sim_sid, payload=body))
+        except TwilioException as error:
+            return Result(iccid, False, self._message(error)[:300])
+        return Result(iccid, True, message_id=command.sid)
+
+    def sms_reports(self, message_ids: list[str]) -> list[SmsReport]:
+        """GET /v1/SmsCommands/{Sid} for each: Twilio's queued and sent are "sent" to the console."""
+        client = self._client()
+        reports = []
+        for message_id in message_ids:
+            try:
+                command = self._call(lambda: client.supersim.v1.sms_commands(message_id).fetch())
+            except TwilioRestException:
+                continue  # gone from Twilio (kept 30 days): nothing more to learn
+            status = command.status if command.status in ("delivered", "failed") else "sent"
+            reason = "Twilio could not deliver the SMS Command to the SIM." if status == "failed" else ""
+            reports.append(SmsReport(message_id, status, reason))
+        return reports
+
+    def received_sms(self, *, since: datetime, until: datetime) -> Iterator[IncomingSms]:
+        """GET /v1/SmsCommands?Direction=from_sim, newest first: read until one older than `since`."""
+        client = self._client()
+        commands = self._stream(lambda: client.supersim.v1.sms_commands.stream(direction="from_sim", page_size=PAGE_SIZE))
+        iccid_of: dict[str, str] = {}
+        for command in commands:
+            created = _time(command.date_created)
+            if created <= since:
+                return
+            if created > until:
+                continue
+            if command.sim_sid not in iccid_of:
+                iccid_of[command.sim_sid] = self._call(lambda: client.supersim.v1.sims(command.sim_sid).fetch()).iccid
+            yield IncomingSms(command.sid, iccid_of[command.sim_sid], command.payload or "", created)
 
     # --- SIDs and Fleets -----------------------------------------------------------------------
 

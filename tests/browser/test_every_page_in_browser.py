@@ -32,7 +32,7 @@ from billing.billing import Period
 from billing.invoicing import LATE_USAGE, close_billing_period
 from billing.models import Invoice
 from carriers.health import record_call
-from carriers.models import CarrierAccount, SimulatedSim
+from carriers.models import CarrierAccount, SimulatedSim, SmsMessage
 from carriers.reconciliation import reconcile
 from devices.assignment import assign_sim, on_network_events
 from devices.models import Device
@@ -62,7 +62,7 @@ PAGES = [
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
     "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit", "carrier_reconciliation",
-    "carrier_import", "device_list", "device_detail", "device_new",
+    "carrier_import", "device_list", "device_detail", "device_new", "sms_messages", "sims_sms_bulk",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
@@ -92,6 +92,7 @@ NOT_PAGES = {
     "invitation_accept": "where the invitation's link leads (walked as invitation, the link from the mail)",
     "carrier_accounts": "a fragment of the Settings page",
     "carrier_health": "a fragment of the SIMs page (the fleet header)",
+    "sim_sms": "a fragment of the SIM page (its SMS card)",
 }
 
 
@@ -159,6 +160,9 @@ def console(transactional_db, prices, monkeypatch) -> Console:
         )
     account = carrier_account_with_differences(product)
     device = devices_with_sims(product, demo)
+    # SMS both ways on the walked SIM (its card, Messages).
+    SmsMessage.objects.create(sim=sim, product=product, direction="mt", body="status?", status="delivered", created_by=demo)
+    SmsMessage.objects.create(sim=sim, product=product, direction="mo", body="ACK status?", status="received")
     return Console(
         sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
@@ -236,6 +240,8 @@ def url_of(name: str, c: Console) -> str:
         "device_list": reverse("device_list", kwargs=product),
         "device_detail": reverse("device_detail", kwargs={**product, "device_pk": c.device_pk}),
         "device_new": reverse("device_new", kwargs=product),
+        "sms_messages": reverse("sms_messages", kwargs=product),
+        "sims_sms_bulk": reverse("sims_sms_bulk", kwargs=product) + "?state=active",
     }[name]
 
 

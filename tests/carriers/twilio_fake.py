@@ -154,6 +154,7 @@ class FakeSuperSim:
         self.locked: set[str] = set()  # SIDs of SIMs Twilio will not change now (a transfer under way)
         self.fleets: dict[str, dict[str, Any]] = {}
         self.usage: list[dict[str, Any]] = []  # sim_sid, start, end, upload, download
+        self.sms_commands: dict[str, dict[str, Any]] = {}  # by SID, oldest first (listed newest first)
         self.requests: list[Received] = []
         self.violations: list[str] = []
         self._failures: list[int] = []
@@ -219,6 +220,26 @@ class FakeSuperSim:
     def add_usage(self, iccid: str, start: datetime, end: datetime, *, upload: int, download: int) -> None:
         with self.lock:
             self.usage.append({"sim_sid": self.by_iccid[iccid], "start": start, "end": end, "upload": upload, "download": download})
+
+    def add_sms_from_sim(self, iccid: str, payload: str, *, at: datetime | None = None) -> str:
+        """An SMS Command the device sent (direction from_sim, status received)."""
+        return self._sms_command(self.by_iccid[iccid], payload, direction="from_sim", status="received", at=at)
+
+    def set_sms_status(self, command_sid: str, status: str) -> None:
+        """Twilio's delivery report arriving: sent, delivered or failed."""
+        with self.lock:
+            self.sms_commands[command_sid]["status"] = status
+            self.sms_commands[command_sid]["date_updated"] = iso(datetime.now(UTC))
+
+    def _sms_command(self, sim_sid: str, payload: str, *, direction: str, status: str, at: datetime | None = None) -> str:
+        with self.lock:
+            command_sid = sid("HC")
+            now = iso(at or datetime.now(UTC))
+            self.sms_commands[command_sid] = {
+                "sid": command_sid, "account_sid": ACCOUNT_SID, "sim_sid": sim_sid, "payload": payload, "status": status,
+                "direction": direction, "date_created": now, "date_updated": now, "url": f"{SPEC_HOST}/v1/SmsCommands/{command_sid}",
+            }  # fmt: skip
+            return command_sid
 
     def lock_sim(self, iccid: str) -> None:
         """Twilio refuses every change of this SIM (400), as it does while a SIM is moved between accounts."""
@@ -376,6 +397,23 @@ class FakeSuperSim:
                 return 200, self._update_fleet(self._fleet_or_404(key), form)
             case "GET", ["UsageRecords"]:
                 return 200, self._usage(query)
+            case "POST", ["SmsCommands"]:
+                sim = self._sim_or_404(form["Sim"])
+                if len(form["Payload"]) > 160:
+                    raise TwilioError(400, 20001, "Payload must be at most 160 characters.")
+                return 201, self.sms_commands[self._sms_command(sim["sid"], form["Payload"], direction="to_sim", status="queued")]
+            case "GET", ["SmsCommands"]:
+                commands = list(reversed(self.sms_commands.values()))
+                if "Sim" in query:
+                    commands = [c for c in commands if c["sim_sid"] == self._sim_or_404(query["Sim"])["sid"]]
+                for name in ("Status", "Direction"):
+                    if name in query:
+                        commands = [c for c in commands if c[name.lower()] == query[name]]
+                return 200, self._page("SmsCommands", "sms_commands", commands, query)
+            case "GET", ["SmsCommands", key]:
+                if key not in self.sms_commands:
+                    raise TwilioError(404, 20404, f"The requested resource /SmsCommands/{key} was not found")
+                return 200, self.sms_commands[key]
         raise TwilioError(404, 20404, f"The requested resource {path} was not found")
 
     def _page(self, resource: str, key: str, items: list[dict], query: dict[str, str]) -> dict:

@@ -83,6 +83,10 @@ METHODS = {
     "imei_lock_swap": "POST",
     "sim_imei_lock": "GET,POST",
     "sim_imei_lock_swap": "POST",
+    "sms_messages": "GET",
+    "sims_sms_bulk": "GET,POST",
+    "sim_sms": "GET",
+    "sim_sms_send": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -119,6 +123,9 @@ POST_DATA = {
     "device_assign": {"iccid": "the product's SIM: set by the tests"},
     "imei_lock": {"mode": "first"},
     "sim_imei_lock": {"mode": "first"},
+    "sim_sms_send": {"body": "walk"},
+    "sims_sms_bulk": {"template": "walk {iccid}"},
+    "carrier_sms_push": {"messages": []},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -143,5 +150,6 @@ PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_sch
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session.
 TOKEN_ENDPOINTS = {"carrier_usage_push": "POST", "carrier_events_push": "POST"}
+TOKEN_ENDPOINTS = {"carrier_usage_push": "POST", "carrier_sms_push": "POST"}
 # The REST API's two dialects: tests/api/test_particle.py, tests/api/test_emnify.py, tests/console/test_access_walk.py.
 API_PREFIXES = ("particle_", "emnify_")
