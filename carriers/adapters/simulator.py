@@ -165,22 +165,6 @@ class SimulatorAdapter:
         return Result(iccid, True)
 
 
-def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> None:
-    """network_events_ingested's receiver: an attach after a reset ends it on the simulated network."""
-    attached: dict[int, datetime] = {}
-    for sim_id, _product_id, row in events:
-        if row.kind == "attach":
-            attached[sim_id] = max(row.at, attached.get(sim_id, row.at))
-    if not attached:
-        return
-    sim_of = dict(Sim.objects.filter(pk__in=list(attached)).values_list("iccid", "pk"))
-    # Resets are rare: read the SIMs that have one, then clear those the attach came after (three queries a chunk).
-    waiting = SimulatedSim.objects.filter(iccid__in=list(sim_of), reset_requested_at__isnull=False)
-    cleared = [pk for pk, iccid, requested in waiting.values_list("pk", "iccid", "reset_requested_at") if requested and requested <= attached[sim_of[iccid]]]
-    if cleared:
-        SimulatedSim.objects.filter(pk__in=cleared).update(reset_requested_at=None)
-    # --- SMS ---------------------------------------------------------------------------------------
-
     def send_sms(self, iccid: str, body: str) -> Result:
         self._call()
         if not self._in_inventory(iccid):
@@ -214,3 +198,20 @@ def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> No
         rows = SimulatedSms.objects.filter(account_id=self.account_id, direction="mo", at__gt=since, at__lte=until).order_by("at", "id")
         for row in rows.iterator(chunk_size=2000):
             yield IncomingSms(row.message_id, row.iccid, row.body, row.at)
+
+
+def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> None:
+    """network_events_ingested's receiver: an attach after a reset ends it on the simulated network."""
+    attached: dict[int, datetime] = {}
+    for sim_id, _product_id, row in events:
+        if row.kind == "attach":
+            attached[sim_id] = max(row.at, attached.get(sim_id, row.at))
+    if not attached:
+        return
+    sim_of = dict(Sim.objects.filter(pk__in=list(attached)).values_list("iccid", "pk"))
+    # Resets are rare: read the SIMs that have one, then clear those the attach came after (three queries a chunk).
+    waiting = SimulatedSim.objects.filter(iccid__in=list(sim_of), reset_requested_at__isnull=False)
+    cleared = [pk for pk, iccid, requested in waiting.values_list("pk", "iccid", "reset_requested_at") if requested and requested <= attached[sim_of[iccid]]]
+    if cleared:
+        SimulatedSim.objects.filter(pk__in=cleared).update(reset_requested_at=None)
+    # --- SMS ---------------------------------------------------------------------------------------

@@ -149,7 +149,6 @@ PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_sch
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}
 # Endpoints for machines, not people: a bearer token instead of a session.
-TOKEN_ENDPOINTS = {"carrier_usage_push": "POST", "carrier_events_push": "POST"}
-TOKEN_ENDPOINTS = {"carrier_usage_push": "POST", "carrier_sms_push": "POST"}
+TOKEN_ENDPOINTS = {"carrier_usage_push": "POST", "carrier_events_push": "POST", "carrier_sms_push": "POST"}
 # The REST API's two dialects: tests/api/test_particle.py, tests/api/test_emnify.py, tests/console/test_access_walk.py.
 API_PREFIXES = ("particle_", "emnify_")
