@@ -69,6 +69,7 @@ SIGNED_OUT = {"login", "password_reset", "password_reset_done", "password_reset_
 NOT_PAGES = {
     "sim_count": "a fragment of the SIMs page",
     "fleet_active_sims": "a fragment of the SIMs page",
+    "fleet_connectivity": "a fragment of the SIMs page",
     "fleet_monthly_cost": "a fragment of the SIMs page",
     "sim_menu": "a fragment: a row's menu on the SIMs page",
     "import_quote": "a fragment of the import review",
