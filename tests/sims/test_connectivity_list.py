@@ -209,4 +209,34 @@ def test_the_page_with_the_filter_and_the_sort_costs_a_few_queries_whatever_the_
 
 QUERIES_PAGE = 11  # session, user, membership; the two segments of the sort, usage, connectivity; carriers, fleet usage, spikes, bulk jobs
 QUERIES_TABLE = 8
-QUERIES_COUNTS = 5  # session, user, membership; the counts per status, the SIMs of the product
+QUERIES_COUNTS = 6  # session, user, membership; the counts per status, the recently offline, the SIMs of the product
+
+
+def test_the_counts_follow_every_way_connectivity_changes_and_survive_folding(product, other_product, make_sim):
+    """On PostgreSQL the counts are kept by triggers (migration 0021): they always equal a real count."""
+    from sims.connectivity_counts import fleet_connectivity, fold_connectivity_deltas, sims_per_status
+
+    now = timezone.now()
+
+    def real() -> dict[str, int]:
+        rows = SimConnectivity.objects.filter(product=product).values_list("status", flat=True)
+        return {status: list(rows).count(status) for status in set(rows)}
+
+    sims = [make_sim(product) for _ in range(6)]
+    SimConnectivity.objects.bulk_create(
+        SimConnectivity(sim=sim, product=product, status=Connectivity.ONLINE, since=now) for sim in sims[:4]
+    )
+    SimConnectivity.objects.filter(sim__in=sims[:2]).update(status=Connectivity.OFFLINE, since=now - timedelta(days=2))
+    SimConnectivity.objects.filter(sim=sims[2]).update(status=Connectivity.ATTACHED)
+    SimConnectivity.objects.filter(sim=sims[2]).update(since=now)  # no change of status: no delta
+    SimConnectivity.objects.filter(sim=sims[3]).update(product=other_product)  # moved with its SIM
+    Sim.objects.filter(pk=sims[3].pk).update(product=other_product)
+    SimConnectivity.objects.create(sim=sims[4], product=product, status=Connectivity.OFFLINE, since=now - timedelta(hours=1))
+    SimConnectivity.objects.filter(sim=sims[4]).delete()
+    assert {status: n for status, n in sims_per_status(product.pk).items() if n} == real() == {"offline": 2, "attached": 1}
+
+    fold_connectivity_deltas()
+
+    counts = fleet_connectivity(product, now=now)
+    assert (counts.online, counts.attached, counts.offline, counts.offline_over_24h, counts.never_seen) == (0, 1, 2, 2, 2)
+    assert sims_per_status(other_product.pk) == {"online": 1}
