@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from products.models import Product
 from sims.models import Connectivity, SimConnectivity, SimConnectivityDelta, State
@@ -45,12 +45,34 @@ def sims_per_status(product_id: int) -> dict[str, int]:
 def fleet_connectivity(product: Product, *, now: datetime) -> FleetConnectivity:
     counted = sims_per_status(product.pk)
     online, attached, offline = (counted.get(status, 0) for status in (Connectivity.ONLINE, Connectivity.ATTACHED, Connectivity.OFFLINE))
-    recently = SimConnectivity.objects.filter(product=product, status=Connectivity.OFFLINE, since__gte=now - LONG_OFFLINE).count()
     total = sims_in_states(product_id=product.pk, states=State.values)
     return FleetConnectivity(
-        online=online, attached=attached, offline=offline, offline_over_24h=max(offline - recently, 0),
+        online=online, attached=attached, offline=offline,
+        offline_over_24h=max(offline - _offline_since(product, now - LONG_OFFLINE), 0),
         never_seen=max(total - online - attached - offline, 0),
     )  # fmt: skip
+
+
+def _offline_since(product: Product, moment: datetime) -> int:
+    """The product's SIMs offline since this moment or later (or since no known time: the filter never
+    counts them as offline for long): a range of the (product, status, since) index."""
+    recent = Q(since__gte=moment) | Q(since__isnull=True)
+    return SimConnectivity.objects.filter(recent, product=product, status=Connectivity.OFFLINE).count()
+
+
+def sims_in_connectivity(product: Product, value: str, *, now: datetime) -> int:
+    """How many of the product's SIMs a value of the SIMs page's Connectivity filter selects
+    (sims.listing.ConnectivityFilter), from the counts above: the count of the filter alone."""
+    counted = sims_per_status(product.pk)
+    if value in (Connectivity.ONLINE, Connectivity.ATTACHED, Connectivity.OFFLINE):
+        return counted.get(value, 0)
+    offline = counted.get(Connectivity.OFFLINE, 0)
+    if value == "offline-24h":
+        return max(offline - _offline_since(product, now - LONG_OFFLINE), 0)
+    if value == "offline-7d":
+        return max(offline - _offline_since(product, now - timedelta(days=7)), 0)
+    seen = sum(counted.get(status, 0) for status in (Connectivity.ONLINE, Connectivity.ATTACHED, Connectivity.OFFLINE))
+    return max(sims_in_states(product_id=product.pk, states=State.values) - seen, 0)  # never seen
 
 
 def fold_connectivity_deltas() -> None:

@@ -83,6 +83,10 @@ class SimSelection:
     # Where the ICCIDs containing the fragment start: each is a range of the index, none inside
     # another. None when there is no fragment, or when the search reads the product's ICCIDs.
     starts: tuple[str, ...] | None
+    # The Connectivity filter when it is the only one: then counted from SimConnectivity's counts
+    # (sims/connectivity_counts.py), not by reading each SIM (1.8 s for 390,000 of a million on PostgreSQL).
+    connectivity_alone: str = ""
+    now: datetime | None = None
 
     @property
     def queryset(self) -> QuerySet[Sim]:
@@ -94,6 +98,10 @@ class SimSelection:
         return self.sims
 
     def count(self) -> int:
+        if self.connectivity_alone:
+            from sims.connectivity_counts import sims_in_connectivity
+
+            return sims_in_connectivity(self.product, self.connectivity_alone, now=self.now or timezone.now())
         if self.starts is None:
             return self.queryset.count()
         return sum(_count_per_range(self.sims, self.starts).values())
@@ -131,7 +139,8 @@ def select_sims(
     if country:
         sims = sims.filter(home_country=country)
     starts = _starts_of_iccids_containing(product, fragment) if fragment else None
-    return SimSelection(product=product, sims=sims, fragment=fragment, starts=starts)
+    alone = connectivity if not (state or country or fragment or network or spiking_on) else ""
+    return SimSelection(product=product, sims=sims, fragment=fragment, starts=starts, connectivity_alone=alone, now=now)
 
 
 def filter_sims(*, product: Product, state: str = "", country: str = "", fragment: str = "") -> QuerySet[Sim]:
