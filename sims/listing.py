@@ -125,9 +125,10 @@ def select_sims(
     now: datetime | None = None,
 ) -> SimSelection:
     sims = Sim.objects.filter(product=product)
+    now = now or timezone.now()
     if connectivity:
         # "Offline for more than 24 h" is counted from now: a bulk job's worker works it out again when it starts.
-        sims = sims.filter(_connectivity_condition(connectivity, now or timezone.now()))
+        sims = sims.filter(_connectivity_condition(connectivity, now))
     if network:
         # pending: waiting for the carrier; refused: the carrier said no (the partial index of unsynced SIMs).
         sims = sims.filter(network_status=NetworkStatus.FAILED if network == "refused" else NetworkStatus.PENDING)
@@ -570,6 +571,11 @@ def _rows_by_offline(selection: SimSelection, order: ListOrder, cursor: Cursor |
     if selection.connectivity:
         offline_only = selection.connectivity in (ConnectivityFilter.OFFLINE, *OFFLINE_FOR)
         segments = [segment for segment in segments if segment[0] == (1 if offline_only else 0)]
+        if selection.connectivity in OFFLINE_FOR and selection.now:
+            # The bound in the index range itself: read from the latest "since", the SIMs offline for
+            # less than 24 h came first, each checked and dropped (150-200 ms on PostgreSQL).
+            bound = Q(connectivity__since__lt=selection.now - OFFLINE_FOR[ConnectivityFilter(selection.connectivity)])
+            segments = [(rank, sims.filter(bound)) for rank, sims in segments]
     if order.descending:
         segments.reverse()
     rows: list[Sim] = []
