@@ -45,6 +45,7 @@ urlpatterns = [
     path("products/<slug:slug>/sims/count/", sim_views.sim_count, name="sim_count"),
     path("products/<slug:slug>/sims/export.csv", sim_views.sim_export, name="sim_export"),
     path("products/<slug:slug>/sims/active/", product_views.fleet_active_sims, name="fleet_active_sims"),
+    path("products/<slug:slug>/sims/connectivity/", sim_views.fleet_connectivity_counts, name="fleet_connectivity"),
     path("products/<slug:slug>/sims/data-limit/", product_views.product_data_limit, name="product_data_limit"),
     path("products/<slug:slug>/sims/<str:iccid>/", sim_views.sim_detail, name="sim_detail"),
     path("products/<slug:slug>/sims/<str:iccid>/menu/", sim_views.sim_menu, name="sim_menu"),

@@ -19,6 +19,7 @@ from sims.models import (
     SimEvent,
     SimPeriodUsage,
     SimStateDelta,
+    SimConnectivityDelta,
     State,
     UsageRecord,
     UsageSpike,
@@ -217,6 +218,13 @@ class SimStateDeltaAdmin(ReadOnlyAdmin):
     list_display = ["product_id", "state", "sims"]
     list_filter = ["state"]
     ordering = ["product_id", "state", "id"]
+
+
+@admin.register(SimConnectivityDelta)
+class SimConnectivityDeltaAdmin(ReadOnlyAdmin):
+    list_display = ["product_id", "status", "sims"]
+    list_filter = ["status"]
+    ordering = ["product_id", "status", "id"]
 
 
 @admin.register(BulkJob)

@@ -124,6 +124,7 @@ def _sims_after(job: BulkJob, last_sim_id: int) -> list[int]:
         country=job.filters.get("country", ""),
         fragment=job.filters.get("q", ""),
         network=job.filters.get("network", ""),
+        connectivity=job.filters.get("connectivity", ""),
         spiking_on=date.fromisoformat(spiking_on) if spiking_on else None,
     )
     return list(selection.queryset.filter(pk__gt=last_sim_id).order_by("pk").values_list("pk", flat=True))

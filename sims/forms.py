@@ -10,7 +10,7 @@ from django_countries import countries
 from sims.iccid import normalise_iccid
 from sims.lifecycle import Action
 from sims.limits import MAX_DATA_LIMIT_MB
-from sims.listing import ORDERS
+from sims.listing import ORDERS, ConnectivityFilter
 from sims.models import State
 
 # The actions a person can take from the SIMs page, one SIM or many.
@@ -47,11 +47,18 @@ class SimFilterForm(forms.Form):
     network = forms.ChoiceField(
         choices=[("", "Any"), ("pending", "Pending on the network"), ("refused", "Refused by the carrier")], required=False
     )
+    connectivity = forms.ChoiceField(
+        choices=[("", "Any"), *ConnectivityFilter.choices],
+        required=False,
+        error_messages={
+            "invalid_choice": "%(value)s is not a connectivity: choose online, attached, offline, offline-24h, offline-7d or never."
+        },
+    )
     sort = forms.ChoiceField(
         choices=[("", "ICCID"), *((order, order) for order in ORDERS if order != "iccid")],
         required=False,
         error_messages={
-            "invalid_choice": "The list cannot be sorted by %(value)s: sort by ICCID, usage or changed (a leading - for descending)."
+            "invalid_choice": "The list cannot be sorted by %(value)s: sort by ICCID, usage, changed or offline (a leading - for descending)."
         },
     )
 

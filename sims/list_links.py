@@ -14,8 +14,8 @@ from sims.listing import ListOrder, SimPage, SortKey
 
 # A page number beyond this is not one a person reached by clicking: the position is left out.
 MAX_PAGE_NUMBER = 10**7
-# The first click on a column sorts it this way: the heaviest users, the latest changes first.
-FIRST_DESCENDING = {SortKey.ICCID: False, SortKey.USAGE: True, SortKey.STATE_CHANGE: True}
+# The first click on a column sorts it this way: the heaviest users, the latest changes, the longest offline first.
+FIRST_DESCENDING = {SortKey.ICCID: False, SortKey.USAGE: True, SortKey.STATE_CHANGE: True, SortKey.OFFLINE: True}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet, TextChoices, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from lib.calendar import billing_period_start
 from lib.units import MB
 from products.models import Product
 from sims.limits import period_usage
-from sims.models import NetworkStatus, Sim, SimPeriodUsage, UsageSpike
+from sims.models import Connectivity, NetworkStatus, Sim, SimConnectivity, SimPeriodUsage, UsageSpike
 
 ICCID_MAX_DIGITS = 20
 DIGITS = "0123456789"
@@ -45,6 +45,34 @@ AFTER_DIGITS = ":"
 FEW_IDS = 1000
 
 
+class ConnectivityFilter(TextChoices):
+    """The SIMs page's "Connectivity" filter (SimConnectivity: a SIM without a row was never seen)."""
+
+    ONLINE = "online", "Online"
+    ATTACHED = "attached", "Attached"
+    OFFLINE = "offline", "Offline"
+    OFFLINE_24H = "offline-24h", "Offline for more than 24 h"
+    OFFLINE_7D = "offline-7d", "Offline for more than 7 days"
+    NEVER_SEEN = "never", "Never seen"
+
+
+OFFLINE_FOR = {ConnectivityFilter.OFFLINE_24H: timedelta(hours=24), ConnectivityFilter.OFFLINE_7D: timedelta(days=7)}
+
+
+def _connectivity_condition(value: str, now: datetime) -> Exists | Any:
+    """The SIMs a value of the Connectivity filter selects, as a condition on each SIM (its row, by key):
+    read along the list's own index, a page of them is found after a few probes of SimConnectivity."""
+    chosen = ConnectivityFilter(value)
+    if chosen == ConnectivityFilter.NEVER_SEEN:
+        seen = SimConnectivity.objects.filter(sim=OuterRef("pk")).exclude(status=Connectivity.UNKNOWN)
+        return ~Exists(seen)
+    status = Connectivity.OFFLINE if chosen in OFFLINE_FOR or chosen == ConnectivityFilter.OFFLINE else Connectivity(chosen.value)
+    rows = SimConnectivity.objects.filter(sim=OuterRef("pk"), status=status)
+    if chosen in OFFLINE_FOR:
+        rows = rows.filter(since__lt=now - OFFLINE_FOR[chosen])
+    return Exists(rows)
+
+
 @dataclass(frozen=True)
 class SimSelection:
     """The SIMs a filter of the SIMs page selects."""
@@ -55,6 +83,11 @@ class SimSelection:
     # Where the ICCIDs containing the fragment start: each is a range of the index, none inside
     # another. None when there is no fragment, or when the search reads the product's ICCIDs.
     starts: tuple[str, ...] | None
+    # The Connectivity filter when it is the only one: then counted from SimConnectivity's counts
+    # (sims/connectivity_counts.py), not by reading each SIM (1.8 s for 390,000 of a million on PostgreSQL).
+    connectivity_alone: str = ""
+    now: datetime | None = None
+    connectivity: str = ""  # the Connectivity filter, with others or not
 
     @property
     def queryset(self) -> QuerySet[Sim]:
@@ -66,6 +99,10 @@ class SimSelection:
         return self.sims
 
     def count(self) -> int:
+        if self.connectivity_alone:
+            from sims.connectivity_counts import sims_in_connectivity
+
+            return sims_in_connectivity(self.product, self.connectivity_alone, now=self.now or timezone.now())
         if self.starts is None:
             return self.queryset.count()
         return sum(_count_per_range(self.sims, self.starts).values())
@@ -77,9 +114,21 @@ class SimSelection:
 
 
 def select_sims(
-    *, product: Product, state: str = "", country: str = "", fragment: str = "", spiking_on: date | None = None, network: str = ""
+    *,
+    product: Product,
+    state: str = "",
+    country: str = "",
+    fragment: str = "",
+    spiking_on: date | None = None,
+    network: str = "",
+    connectivity: str = "",
+    now: datetime | None = None,
 ) -> SimSelection:
     sims = Sim.objects.filter(product=product)
+    now = now or timezone.now()
+    if connectivity:
+        # "Offline for more than 24 h" is counted from now: a bulk job's worker works it out again when it starts.
+        sims = sims.filter(_connectivity_condition(connectivity, now))
     if network:
         # pending: waiting for the carrier; refused: the carrier said no (the partial index of unsynced SIMs).
         sims = sims.filter(network_status=NetworkStatus.FAILED if network == "refused" else NetworkStatus.PENDING)
@@ -92,7 +141,8 @@ def select_sims(
     if country:
         sims = sims.filter(home_country=country)
     starts = _starts_of_iccids_containing(product, fragment) if fragment else None
-    return SimSelection(product=product, sims=sims, fragment=fragment, starts=starts)
+    alone = connectivity if not (state or country or fragment or network or spiking_on) else ""
+    return SimSelection(product=product, sims=sims, fragment=fragment, starts=starts, connectivity_alone=alone, now=now, connectivity=connectivity)
 
 
 def filter_sims(*, product: Product, state: str = "", country: str = "", fragment: str = "") -> QuerySet[Sim]:
@@ -257,6 +307,14 @@ def _listed(sims: QuerySet[Sim]) -> QuerySet[Sim]:
     return sims.select_related("device").only(*LISTED, *LISTED_DEVICE)
 
 
+def add_connectivity(sims: list[Sim]) -> None:
+    """Give each of these SIMs its connectivity row (`sim.conn`, None if never seen): one query."""
+    rows = SimConnectivity.objects.filter(sim_id__in=[sim.pk for sim in sims]).only("sim_id", "status", "since")
+    by_sim = {row.sim_id: row for row in rows}
+    for sim in sims:
+        sim.conn = by_sim.get(sim.pk)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class PeriodUse:
     """A SIM's usage this billing period against its effective data limit."""
@@ -273,6 +331,7 @@ class SortKey(StrEnum):
     ICCID = "iccid"
     USAGE = "usage"
     STATE_CHANGE = "changed"
+    OFFLINE = "offline"  # how long offline: offline since, then ICCID
 
 
 @dataclass(frozen=True)
@@ -338,6 +397,9 @@ class Cursor:
             return cls(sim.iccid, getattr(sim, "sort_bytes", 0))
         if order.key == SortKey.STATE_CHANGE:
             return cls(sim.iccid, (sim.state_changed_at - EPOCH) // timedelta(microseconds=1))
+        if order.key == SortKey.OFFLINE:
+            since = getattr(sim, "offline_since", None)  # 0: a SIM that is not offline
+            return cls(sim.iccid, (since - EPOCH) // timedelta(microseconds=1) if since else 0)
         return cls(sim.iccid)
 
     def text(self, order: ListOrder) -> str:
@@ -394,6 +456,7 @@ def page_of_sims(
         rows = _rows_in_order(selection, order, start, per_page + 1, period)
         page = SimPage(sims=rows[:per_page], has_previous=bool(start), has_next=len(rows) > per_page, order=order)
     add_period_use(page.sims, selection.product, now=now)
+    add_connectivity(page.sims)
     return page
 
 
@@ -419,6 +482,8 @@ def _rows_in_order(
         if cursor:
             matching = matching.filter(_after("state_changed_at", EPOCH + timedelta(microseconds=cursor.value), cursor, order))
         return list(_listed(matching).order_by(f"{sign}state_changed_at", f"{sign}iccid")[:limit])
+    if order.key == SortKey.OFFLINE:
+        return _rows_by_offline(selection, order, cursor, limit)
     return _rows_by_usage(selection, period, order, cursor, limit)
 
 
@@ -482,6 +547,59 @@ def _rows_by_usage(selection: SimSelection, period: date, order: ListOrder, curs
             rows += _first_rows(sims, selection, f"{sign}iccid", wanted)
         else:
             rows += _listed(sims).order_by(f"{sign}sort_bytes", f"{sign}iccid")[:wanted]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _rows_by_offline(selection: SimSelection, order: ListOrder, cursor: Cursor | None, limit: int) -> list[Sim]:
+    """By how long each SIM has been offline. Ascending: the SIMs that are not offline (online, attached,
+    never seen) by ICCID, then the offline ones from the latest "offline since" to the oldest; descending,
+    the exact reverse: the longest offline first. The offline SIMs are read in order from SimConnectivity's
+    (product, status, since) index, the SIM table then by key; the others as the ICCID order reads them,
+    each checked against its connectivity row by key."""
+    sign, product = "-" if order.descending else "", selection.product
+    offline_rows = SimConnectivity.objects.filter(
+        sim=OuterRef("pk"), product=product, status=Connectivity.OFFLINE, since__isnull=False
+    )
+    # Within the offline SIMs, a longer time offline is an earlier "since": that segment runs the other way.
+    by_since = ListOrder(SortKey.OFFLINE, not order.descending)
+    since_sign = "-" if by_since.descending else ""
+    offline = (
+        _matching_in_any_order(selection)
+        .filter(connectivity__product=product, connectivity__status=Connectivity.OFFLINE, connectivity__since__isnull=False)
+        .annotate(offline_since=F("connectivity__since"))
+    )
+    others = selection.sims.filter(~Exists(offline_rows))
+    segments: list[tuple[int, QuerySet[Sim]]] = [(0, others), (1, offline)]
+    # A filter on connectivity selects SIMs of one segment only: the other would be read to its end in vain
+    # (8 s for the SIMs not offline among those offline for more than 24 h, at a million on PostgreSQL).
+    if selection.connectivity:
+        offline_only = selection.connectivity in (ConnectivityFilter.OFFLINE, *OFFLINE_FOR)
+        segments = [segment for segment in segments if segment[0] == (1 if offline_only else 0)]
+        if selection.connectivity in OFFLINE_FOR and selection.now:
+            # The bound in the index range itself: read from the latest "since", the SIMs offline for
+            # less than 24 h came first, each checked and dropped (150-200 ms on PostgreSQL).
+            bound = Q(connectivity__since__lt=selection.now - OFFLINE_FOR[ConnectivityFilter(selection.connectivity)])
+            segments = [(rank, sims.filter(bound)) for rank, sims in segments]
+    if order.descending:
+        segments.reverse()
+    rows: list[Sim] = []
+    cursor_rank = (1 if cursor.value else 0) if cursor else None
+    for rank, sims in segments:
+        if rank == cursor_rank:
+            assert cursor is not None
+            if rank:
+                sims = sims.filter(_after("offline_since", EPOCH + timedelta(microseconds=cursor.value), cursor, by_since))
+            else:
+                sims = sims.filter(**{f"iccid__{_beyond(order)}": cursor.iccid})
+        elif cursor_rank is not None and (rank < cursor_rank) != order.descending:
+            continue  # a segment the cursor is past
+        wanted = limit - len(rows)
+        if rank == 0:
+            rows += _first_rows(sims, selection, f"{sign}iccid", wanted)
+        else:
+            rows += _listed(sims).order_by(f"{since_sign}offline_since", f"{since_sign}iccid")[:wanted]
         if len(rows) >= limit:
             break
     return rows

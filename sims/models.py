@@ -365,6 +365,19 @@ class SimStateDelta(models.Model):
         indexes = [models.Index(fields=["product_id", "state"], name="simstatedelta_product_state")]
 
 
+class SimConnectivityDelta(models.Model):
+    """PostgreSQL: how many SIMs of a product entered (+) or left (-) a connectivity status, written by
+    triggers on SimConnectivity for every statement that changes statuses (sims/connectivity_counts.py),
+    as SimStateDelta is for states: added only, folded by the periodic work."""
+
+    product_id = models.BigIntegerField()
+    status = models.CharField(max_length=8)
+    sims = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["product_id", "status"], name="simconndelta_product_status")]
+
+
 class DomainEvent(models.Model):
     """The outbox: what a lifecycle chunk, an import batch or a finished import did, written in that
     change's own transaction and kept until its subscribers (webhooks) have taken it (sims/events.py).

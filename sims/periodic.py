@@ -25,6 +25,7 @@ from sims.events import publish_stragglers
 from sims.limits import unpause_for_new_period
 from sims.models import Sim, State, UsageTick
 from sims.spikes import detect_spikes
+from sims.connectivity_counts import fold_connectivity_deltas
 from sims.state_counts import fold_state_deltas
 from sims.triggers import activate_long_provisioned
 from sims.usage import ingest_usage
@@ -121,6 +122,7 @@ def run_periodic_work(*, now: datetime | None = None, tick: UsageTick | None = N
     unpaused = unpause_for_new_period(now=now)
     activated = activate_long_provisioned(now=now)
     fold_state_deltas()
+    fold_connectivity_deltas()
     # Yesterday is final once its late records could all be in: until then each tick looks again
     # (detection replaces its own findings); afterwards a tick of a big fleet skips the work.
     midnight = datetime.combine(now.date(), time(), tzinfo=UTC)

@@ -25,13 +25,14 @@ from products.fleet import fleet_summary
 from products.forms import DefaultDataLimitForm
 from products.models import Product
 from sims.bulk_confirmation import TYPED_CONFIRMATION_ABOVE, needs_typed_count, typed_count_problem, what_it_does
+from sims.connectivity_counts import fleet_connectivity
 from sims.bulk_jobs import FormAlreadyUsed, recent_bulk_jobs, seconds_left, skipped_by_reason, start_bulk_job
 from sims.forms import CONSOLE_ACTIONS, BulkActionForm, DataLimitForm, SimFilterForm
 from sims.lifecycle import Action, Actor, IllegalTransition
 from sims.limits import LimitChange, change_sims, period_usage
 from sims.export import sim_csv
 from sims.list_links import MAX_PAGE_NUMBER, page_links, page_position, sort_links, with_params
-from sims.listing import ListOrder, SimPage, SimSelection, add_period_use, page_of_sims, select_sims, ticked_sims
+from sims.listing import ConnectivityFilter, ListOrder, SimPage, SimSelection, add_connectivity, add_period_use, page_of_sims, select_sims, ticked_sims
 from sims.models import BulkJob, Sim, SimDailyUsage, State
 from sims.network import BUILT_IN_ADAPTER, adapter_can, adapters_unable, carrier_can, refusal
 from sims.spikes import latest_spike_day
@@ -61,6 +62,7 @@ def _filter_of(product: Product, params: QueryDict) -> tuple[SimFilterForm, dict
             return form, None
     return form, {
         "state": data["state"], "country": data["country"], "fragment": data["q"], "spiking_on": spiking_on, "network": data["network"],
+        "connectivity": data["connectivity"],
     }  # fmt: skip
 
 
@@ -158,6 +160,17 @@ def sim_count(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
+def fleet_connectivity_counts(request: HttpRequest, slug: str) -> HttpResponse:
+    """The fleet header's online / attached / offline / never seen counts, each a link to its filter:
+    they read SimConnectivity's index, so they come after the page, as the active SIMs do."""
+    membership = get_membership_for_user(request, slug)
+    product = membership.product
+    counts = fleet_connectivity(product, now=timezone.now())
+    return render(request, "sims/partials/fleet_connectivity.html", {"product": product, "counts": counts})
+
+
+@require_GET
+@login_required
 def sim_export(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     """Every SIM the filter shows, in the list's order, as CSV: streamed a chunk at a time."""
     membership = get_membership_for_user(request, slug)
@@ -198,7 +211,7 @@ def _page_number(params: QueryDict, page: SimPage) -> int | None:
 def _filter_query(params: QueryDict) -> str:
     """The current filter and sort as a query string, for page links, the count, the export and 'all matching'."""
     kept = QueryDict(mutable=True)
-    for name in ("state", "country", "q", "spikes", "network", "sort"):
+    for name in ("state", "country", "q", "spikes", "network", "connectivity", "sort"):
         if value := params.get(name):
             kept[name] = value
     return kept.urlencode()
@@ -295,6 +308,7 @@ def sim_action(request: SignedInRequest, slug: str, iccid: str, action: str) -> 
     _run_row_action(request, sim, chosen)
     if request.htmx:
         add_period_use([sim], product)
+        add_connectivity([sim])
         return render(request, "sims/partials/row_result.html", {"product": product, "sim": sim, "actions": CONSOLE_ACTIONS})
     return redirect(_safe_next(request) or reverse("sim_detail", args=[product.slug, sim.iccid]))
 
@@ -401,6 +415,7 @@ def _chosen_sims(product: Product, data: dict[str, Any], params: QueryDict) -> _
     filters = {
         "state": chosen["state"], "country": chosen["country"], "q": chosen["fragment"],
         "spiking_on": chosen["spiking_on"].isoformat() if chosen["spiking_on"] else "", "network": chosen["network"],
+        "connectivity": chosen["connectivity"],
     }  # fmt: skip
     return _Chosen(described=_described(form, chosen), selection=select_sims(product=product, **chosen), filters=filters)
 
@@ -418,6 +433,8 @@ def _described(form: SimFilterForm, chosen: dict[str, Any]) -> str:
         parts.append(f"spiking on {chosen['spiking_on']:%-d %b}")
     if chosen["network"]:
         parts.append("pending on the network" if chosen["network"] == "pending" else "refused by the carrier")
+    if chosen["connectivity"]:
+        parts.append(f"connectivity {ConnectivityFilter(chosen['connectivity']).label.lower()}")
     return "SIMs matching " + ", ".join(parts) if parts else "every SIM of the product"
 
 

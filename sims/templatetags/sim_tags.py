@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from sims import network
 from sims.lifecycle import TRANSITIONS, Action
@@ -48,3 +49,11 @@ def carrier_lacks(sim: Sim, actions: list[Action]) -> str:
     return ", ".join(
         action.label for action in actions if State(sim.state) in TRANSITIONS[action] and not network.carrier_can(sim, action)
     )
+
+
+@register.filter
+def offline_for(since: datetime | None) -> str:
+    """'3 days', '5 hours', '12 minutes': how long a SIM has been offline, to the largest unit."""
+    if since is None:
+        return ""
+    return timesince(since, timezone.now(), depth=1)

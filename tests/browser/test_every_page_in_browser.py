@@ -75,6 +75,7 @@ NOT_PAGES = {
     "sim_imei_lock": "a fragment of the SIM page (walked there)",
     "sim_count": "a fragment of the SIMs page",
     "fleet_active_sims": "a fragment of the SIMs page",
+    "fleet_connectivity": "a fragment of the SIMs page",
     "fleet_monthly_cost": "a fragment of the SIMs page",
     "sim_menu": "a fragment: a row's menu on the SIMs page",
     "sim_timeline": "a fragment: the older entries of a SIM's timeline, loaded by its Older button",

@@ -20,6 +20,7 @@ METHODS = {
     "sim_count": "GET",
     "sim_export": "GET",
     "fleet_active_sims": "GET",
+    "fleet_connectivity": "GET",
     "product_data_limit": "POST",
     "product_settings": "GET,POST",
     "fleet_monthly_cost": "GET",

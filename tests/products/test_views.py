@@ -164,7 +164,7 @@ def test_the_country_filter_keeps_its_choice_with_the_faster_select(owner_client
     html = owner_client.get(list_url(product, "country=FR")).content.decode()
     assert '<option value="FR" selected>France</option>' in html
     assert '<option value="DE">Germany</option>' in html
-    assert html.count(" selected>") == 3  # the country, "All states" and the network's "Any"
+    assert html.count(" selected>") == 4  # the country, "All states", the network's and the connectivity's "Any"
     unknown = owner_client.get(list_url(product, "country=XX")).content.decode()
     assert unknown.split('name="country"')[1].split("</select>")[0].count("selected>") == 1
     assert '<option value="" selected>All countries</option>' in unknown
@@ -263,7 +263,7 @@ def test_a_bulk_action_on_all_spiking_sims_reaches_only_them(owner_client, produ
     assert (spiking.state, calm.state) == (State.SUSPENDED, State.ACTIVE)
 
 
-@pytest.mark.parametrize("with_spikes, queries", [(False, 9), (True, 11)])
+@pytest.mark.parametrize("with_spikes, queries", [(False, 10), (True, 12)])  # the rows' connectivity: one query
 def test_the_sims_page_query_count_is_bounded(owner_client, product, make_sim, django_assert_max_num_queries, with_spikes, queries):
     sims = [make_sim(product, data_limit_mb=1000) for _ in range(15)]
     if with_spikes:

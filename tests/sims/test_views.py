@@ -94,7 +94,7 @@ def test_htmx_filtering_returns_only_the_table(owner_client, product, sim):
     assert "<html" not in page
 
 
-@pytest.mark.parametrize("sort", ["", "-usage", "usage", "-changed"])
+@pytest.mark.parametrize("sort", ["", "-usage", "usage", "-changed", "-offline"])
 @pytest.mark.parametrize("page_size", [10, 100])
 def test_the_list_query_count_does_not_grow_with_the_page_size(owner_client, product, settings, page_size, sort, django_assert_max_num_queries):
     settings.SIMS_PER_PAGE = page_size
@@ -102,9 +102,9 @@ def test_the_list_query_count_does_not_grow_with_the_page_size(owner_client, pro
     period = billing_period_start(timezone.now())
     SimPeriodUsage.objects.bulk_create(SimPeriodUsage(sim=sim, product=product, period=period, bytes=n * MB) for n, sim in enumerate(sims[::2]))
     # session, user, membership, the page's rows (sorted by usage: with usage, then without), their
-    # usage this period; the fleet header's usage this month and its newest spike day; the bulk jobs under way;
-    # the adapters of the product's carrier accounts (the bulk bar offers what one of them can do)
-    with django_assert_max_num_queries(10 if "usage" in sort else 9):
+    # usage this period and their connectivity; the fleet header's usage this month and its newest spike day; the bulk
+    # jobs under way; the adapters of the product's carrier accounts (the bulk bar offers what one of them can do)
+    with django_assert_max_num_queries(11 if "usage" in sort or "offline" in sort else 10):
         response = owner_client.get(list_url(product, sort=sort))
     assert response.content.decode().count('name="ids"') == page_size
 
@@ -326,7 +326,7 @@ def test_the_count_says_which_sims_the_page_shows(owner_client, product, make_si
 
 def test_an_unknown_sort_says_how_to_sort(owner_client, product, sim):
     page = text_of(owner_client.get(list_url(product, sort="size")))
-    assert "cannot be sorted by size: sort by ICCID, usage or changed" in page
+    assert "cannot be sorted by size: sort by ICCID, usage, changed or offline" in page
 
 
 @pytest.mark.parametrize(
