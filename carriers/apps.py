@@ -29,5 +29,9 @@ class CarriersConfig(AppConfig):
         every_tick(fetch_usage_per_account)
         every_tick(fetch_events_per_account)
         from carriers.sms import sms_due
+        from carriers.sms_timeline import SMS_SOURCE
+        from sims.timeline import register_source
+
+        register_source(SMS_SOURCE)
 
         every_tick(sms_due)

@@ -267,3 +267,23 @@ def test_twilio_down_on_send_is_carrier_unavailable(twilio_fake, twilio_settings
     twilio_fake.fail(503)
     with pytest.raises(CarrierUnavailable):
         adapter.send_sms(iccid, "ping")
+
+
+def test_a_sims_messages_take_their_place_in_its_timeline(sim):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from carriers.models import SmsMessage
+    from sims.lifecycle import Action, Actor, apply_action
+    from sims.timeline import timeline
+
+    now = timezone.now()
+    SmsMessage.objects.create(sim=sim, product=sim.product, direction="mt", body="status?", status="delivered", created_at=now - timedelta(hours=2))
+    apply_action(sims=sim, action=Action.DEACTIVATE, actor=Actor.system("test"))  # between the two
+    SmsMessage.objects.create(sim=sim, product=sim.product, direction="mo", body="ACK status?", status="received", created_at=now + timedelta(minutes=1))
+
+    titles = [(entry.title, entry.detail) for entry in timeline(sim).entries]
+    assert titles[0] == ("SMS from the device", "“ACK status?”: received")
+    assert titles[-1] == ("SMS to the device", "“status?”: delivered")
+    assert len(titles) == 3
