@@ -25,7 +25,9 @@ def claim_own_sim(*, user, iccid: str) -> Sim:
     """The user's own SIM `iccid` (a valid ICCID), claimed if new or in inventory and held by the built-in
     carrier. Raises ClaimRefused, or CarrierUnavailable (imports.claims.ClaimCheckUnavailable)."""
     verdict = importable(find_sims([iccid], lock=False).get(iccid), product_id=None, user_id=user.pk)
-    if verdict == CARRIER_REFUSED or verdict == NEW and check_claims(product_id=None, iccids=[iccid]).refused:
+    # The carrier is asked about someone else's SIM too: a carrier that cannot answer then answers the same
+    # (CarrierUnavailable) whoever holds the ICCID, and the refusal says nothing of them.
+    if verdict in (NEW, CARRIER_REFUSED) and (check_claims(product_id=None, iccids=[iccid]).refused or verdict == CARRIER_REFUSED):
         raise ClaimRefused(NOT_HELD_DEVELOPER)
     with transaction.atomic():
         sim, _ = Sim.objects.select_for_update().get_or_create(iccid=iccid, defaults={"owner_user": user})
@@ -50,12 +52,14 @@ def claim_into_product(*, product: Product, user, iccid: str, token_name: str, c
     carrier could not be asked. The claim is checked before any job is made: a refused claim, or one the
     carrier could not answer, leaves no import behind (nor one a resume would finish later)."""
     verdict = importable(find_sims([iccid], lock=False).get(iccid), product_id=product.pk, user_id=user.pk)
-    if verdict == CARRIER_REFUSED:
-        raise ClaimRefused(NOT_HELD)
-    if verdict == NEW:
+    if verdict in (NEW, CARRIER_REFUSED):
+        # Asked for someone else's SIM too, and refused in the words an unknown ICCID gets: a carrier down,
+        # or an ICCID in no account's range, answers the same whoever holds it.
         refused = check_claims(product_id=product.pk, iccids=[iccid]).refused
         if refused:
             raise ClaimRefused(refused[iccid])
+        if verdict == CARRIER_REFUSED:
+            raise ClaimRefused(NOT_HELD)
     job = start_import(product=product, user=user, typed_text=iccid, token_name=token_name)
     count_input(job)
     confirm_import(job=job, country=country, enqueue=False)

@@ -179,3 +179,16 @@ def test_emnify_registration_while_the_carrier_is_down_answers_503_and_imports_n
     response = register(client, emnify_auth(client, token), HELD)
     assert response.status_code == 503 and response.json()["error_token"] == "service_unavailable"
     assert not Sim.objects.exists() and not ImportJob.objects.exists()  # nothing a resume would finish later
+
+
+def test_with_the_carrier_down_a_claim_of_anothers_sim_answers_as_one_nobody_holds(client, own_token, theirs, monkeypatch):
+    def down(self, iccids):
+        raise CarrierUnavailable("timed out")
+
+    monkeypatch.setattr(SimulatorAdapter, "holds", down)
+    body = {"action": "activate", "country": "DE"}
+    unknown = call(client, "PUT", f"/v1/sims/{iccid('890126', 77)}", own_token, body)
+    taken = call(client, "PUT", f"/v1/sims/{theirs.iccid}", own_token, body)
+    assert unknown.status_code == taken.status_code == 503
+    assert unknown.json() == taken.json()
+    assert Sim.objects.get(iccid=theirs.iccid).product == theirs.product
