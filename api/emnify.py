@@ -42,6 +42,7 @@ from sims.iccid import InvalidIccid, validate_iccid
 from sims.lifecycle import Action, IllegalTransition, apply_action
 from sims.listing import select_sims
 from sims.models import Sim, State
+from sims.network import carrier_refusal
 
 ISSUED, ACTIVATED, SUSPENDED, DELETED, FACTORY_TEST = 0, 1, 2, 3, 4
 DESCRIPTIONS = {ISSUED: "Issued", ACTIVATED: "Activated", SUSPENDED: "Suspended", DELETED: "Deleted", FACTORY_TEST: "Factory Test"}
@@ -421,6 +422,8 @@ def _change_status(caller: Caller, sim: Sim, status: int) -> None:
     if action is None and status == ISSUED:
         raise ApiError(409, f"Cannot change the SIM to {wanted}: the SIM is {state}, and nothing returns to Issued.", code="illegal_status_change")
     action = action or REFUSED_AS[status]
+    if (cannot := carrier_refusal(sim, action)) is not None:  # Terminate on Twilio, say: never silently half-done
+        raise ApiError(409, cannot, code="carrier_cannot")
     try:
         apply_action(sims=sim, action=action, actor=caller.actor)
     except IllegalTransition as error:

@@ -117,6 +117,14 @@ def carrier_can(sim: Sim, action: str) -> bool:
     return adapter_can(adapter_of(sim), action)
 
 
+def carrier_refusal(sim: Sim, action: str) -> str | None:
+    """None when the SIM's carrier can carry out the action; else what a person or a script reads."""
+    if carrier_can(sim, action):
+        return None
+    account = sim.carrier_account if sim.carrier_account_id else None
+    return refusal(action, account.name if account is not None else "Built-in simulator")
+
+
 def adapters_unable(adapters: Iterable[str], action: str) -> list[str]:
     return [adapter for adapter in adapters if not adapter_can(adapter, action)]
 

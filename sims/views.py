@@ -34,7 +34,7 @@ from sims.export import sim_csv
 from sims.list_links import MAX_PAGE_NUMBER, page_links, page_position, sort_links, with_params
 from sims.listing import ConnectivityFilter, ListOrder, SimPage, SimSelection, add_connectivity, add_period_use, page_of_sims, select_sims, ticked_sims
 from sims.models import BulkJob, Sim, SimDailyUsage, State
-from sims.network import BUILT_IN_ADAPTER, adapter_can, adapters_unable, carrier_can, refusal
+from sims.network import BUILT_IN_ADAPTER, adapter_can, adapters_unable, carrier_can, carrier_refusal, refusal
 from sims.spikes import latest_spike_day
 from sims.timeline import Cursor, timeline
 from sims.why_offline import connectivity_of, reset_waiting, why_offline
@@ -323,10 +323,8 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 def _run_row_action(request: HttpRequest, sim: Sim, action: Action) -> None:
     limit: dict = {}
-    if not carrier_can(sim, action):
-        account = sim.carrier_account if sim.carrier_account_id else None
-        carrier = account.name if account is not None else "Built-in simulator"
-        messages.error(request, f"{sim.iccid}: {refusal(action, carrier)}")
+    if (cannot := carrier_refusal(sim, action)) is not None:
+        messages.error(request, f"{sim.iccid}: {cannot}")
         return
     if action == Action.SET_DATA_LIMIT:
         form = DataLimitForm(request.POST)

@@ -456,3 +456,15 @@ def test_a_burst_over_the_limit_gets_429_in_emnifys_shape_at_authenticate_too(cl
         assert int(limited["X-RateLimit-Reset"]) == int(now) + wait
     assert responses[0]["X-RateLimit-Remaining"] == "1"
     assert_error(client.post("/api/v1/authenticate", {"application_token": "simc_wrong"}, content_type="application/json"), 401)
+
+
+def test_a_status_the_sims_carrier_cannot_reach_is_409_saying_so(client, product, auth, make_sim):
+    from carriers.models import CarrierAccount
+
+    twilio = CarrierAccount.objects.create(product=product, name="Twilio US", adapter="twilio")
+    sim = make_sim(product, state=State.ACTIVE, carrier_account=twilio)
+    body = assert_error(call(client, "PATCH", f"{LIST}/{sim.pk}", auth, {"status": {"id": 3}}), 409)  # Deleted
+    assert body["error_token"] == "carrier_cannot"
+    assert "Terminate is not possible for this SIM: the carrier (Twilio US) cannot terminate a SIM" in body["message"]
+    sim.refresh_from_db()
+    assert sim.state == State.ACTIVE and not SimEvent.objects.exists()
