@@ -91,7 +91,7 @@ def test_a_pending_sim_and_a_refused_one_retried_at_both_widths(browser, live_se
         page.goto(f"{live_server.url}/products/acme-trackers/sims/{fleet['pending'].iccid}/")
         expect(page.locator(".network-pending")).to_contain_text("Pending on the network since")
         expect(page.locator(".network-pending")).to_contain_text("carrier unavailable, next try")
-        expect(page.locator(".details")).to_contain_text("emnify Europe")
+        expect(page.locator(".details").first).to_contain_text("emnify Europe")  # the SIM's details, first of the page
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.screenshot(path=f"{SCREENSHOTS}/carriers-sim-pending-{width}.png", full_page=True)
 

@@ -123,8 +123,8 @@ def test_sim_page_and_team_page(page, live_server, fleet, screenshot):
     sim = Sim.objects.filter(state=State.ACTIVE).first()
     page.goto(f"{live_server.url}/products/acme-trackers/sims/{sim.iccid}/")
     page.get_by_role("button", name="Deactivate").click()
-    expect(page.locator(".sim-head .badge")).to_have_text("Suspended")
-    expect(page.locator("table")).to_contain_text("deactivate")
+    expect(page.locator(".sim-head .badge[class*='state-']")).to_have_text("Suspended")
+    expect(page.locator("#timeline")).to_contain_text("Deactivate")  # the change, newest first in its timeline
     screenshot("08-sim-page")
     page.get_by_role("link", name="Team").click()
     page.fill("#id_username_or_email", "nobody-here")

@@ -90,7 +90,7 @@ def test_the_imei_lock_in_the_browser(browser, live_server, fleet):
         expect(sim_lock).to_contain_text("Allow only these device models (TACs)")
         expect(sim_lock).to_contain_text("490154203237518 seen, locked to TAC 35693803, 86753001")
         expect(sim_lock).to_contain_text("SIM suspended")
-        expect(page.locator(".sim-head .badge")).to_contain_text("Suspended")
+        expect(page.locator(".sim-head .badge[class*='state-']")).to_contain_text("Suspended")
         sim_lock.get_by_text("Change this SIM's lock…").click()
         _no_sideways_scroll(page)
         _no_errors(errors)

@@ -126,7 +126,7 @@ def test_a_sim_page_with_its_usage_bar_and_daily_chart(page, live_server, fleet,
     page.locator("input[name=data_limit_mb]").fill("20")
     page.get_by_role("button", name="Set data limit").click()
     expect(page.locator("#messages")).to_contain_text("unpaused")
-    expect(page.locator(".sim-head .badge")).to_have_text("Active")
+    expect(page.locator(".sim-head .badge[class*='state-']")).to_have_text("Active")
 
 
 def test_the_triggers_page(page, live_server, fleet, screenshot):
