@@ -201,7 +201,7 @@ def test_outsiders_get_404_and_an_admin_cannot_reach_another_products_account(cl
 # --- Health ------------------------------------------------------------------------------------------
 
 
-def test_health_shows_last_success_error_rate_waiting_and_refused_and_since_when_the_carrier_is_down(owner_client, product, make_sim):
+def test_health_shows_last_success_error_rate_waiting_and_refused_and_since_when_the_carrier_is_down(mid_month, owner_client, product, make_sim):
     now = timezone.now().replace(microsecond=0)
     account = CarrierAccount.objects.create(product=product, name="US fleet", adapter="simulator")
     record_call(account_key=account.pk, what="apply", ok=True, at=now - timedelta(hours=30))  # outside the 24 hours
