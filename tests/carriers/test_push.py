@@ -127,3 +127,11 @@ def test_a_home_country_change_does_not_touch_the_network(sim):
     apply_action(sims=sim, action=Action.SET_HOME_COUNTRY, actor=ADMIN, changes={"home_country": "DE"})
     sim.refresh_from_db()
     assert sim.network_status == NetworkStatus.SYNCED
+
+
+def test_the_simulator_registers_a_sim_of_its_inventory_with_any_code_and_refuses_one_outside_it():
+    from carriers.adapters.simulator import NOT_HELD, SimulatorAdapter
+
+    simulator = SimulatorAdapter(settings={"inventory_prefixes": ["8988"]}, credentials={})
+    assert simulator.register("89882806000000000017", "any-code").ok
+    assert simulator.register("89012600000000000017", "any-code").reason == NOT_HELD
