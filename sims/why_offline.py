@@ -130,7 +130,7 @@ def _idle(connectivity: SimConnectivity | None, now: datetime) -> Reason | None:
             "between_sessions",
             "Attached, between data sessions",
             f"Last data session ended {clock(last)}.",
-            "Nothing to do: the device opens a session when it has data.",
+            "Nothing: the device opens a session when it has data.",
         )
     days = (now - last).days
     return Reason(

@@ -1,6 +1,9 @@
+import re
 from datetime import datetime
 
 from django import template
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -40,6 +43,23 @@ def clock(moment: datetime | None) -> str:
         return ""
     moment = timezone.localtime(moment)
     return f"{moment:%H:%M}" if moment.date() == timezone.localdate() else f"{moment.day} {moment:%b %H:%M}"
+
+
+# A network's code ("262-01", a cell "262-01-4021-77312"): digits joined by hyphens, where a browser would
+# break the line and leave "262-" at the end of one.
+_CODE = re.compile(r"\d+(?:-\d+)+")
+
+
+@register.filter(needs_autoescape=True)
+def wrap_well(text: str, autoescape: bool = True) -> SafeString:
+    """The text, escaped, for a narrow column: no line breaks inside a code, nor before a " · " (which
+    stays at the end of the line, after what it follows)."""
+    escape = conditional_escape if autoescape else str
+    pieces, start = [], 0
+    for code in _CODE.finditer(text):
+        pieces += [escape(text[start : code.start()]), format_html('<span class="nowrap">{}</span>', code.group())]
+        start = code.end()
+    return mark_safe("".join([*pieces, escape(text[start:])]).replace(" · ", "\u00a0· "))
 
 
 @register.simple_tag

@@ -142,3 +142,18 @@ def test_a_broken_older_link_says_what_to_do(owner_client, product, sim):
 
 def test_an_outsider_cannot_read_a_sims_timeline(outsider_client, product, sim):
     assert outsider_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid])).status_code == 404
+
+
+def test_a_code_stays_on_one_line_and_a_dot_ends_the_line_it_is_on():
+    from sims.templatetags.sim_tags import wrap_well
+
+    shown = wrap_well("Telekom.de 262-01 · cell 262-01-4021-77311 · <b>")
+    assert shown == (
+        'Telekom.de <span class="nowrap">262-01</span>\u00a0· cell <span class="nowrap">262-01-4021-77311</span>\u00a0· &lt;b&gt;'
+    )
+
+
+def test_a_days_usage_shows_its_day_not_its_midnight(owner_client, product, sim):
+    SimDailyUsage.objects.create(sim=sim, product=product, day=date(2026, 12, 2), bytes=3 * MB)
+    page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert '<time datetime="2026-12-02" title="2 Dec 2026, the whole day (UTC)">2 Dec</time>' in page

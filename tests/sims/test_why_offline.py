@@ -2,9 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from devices.models import Device
 from sims.models import Connectivity, NetworkStatus, SimConnectivity, SimEvent, State
+from sims.timeline import clock
 from sims.why_offline import reset_waiting, why_offline
 
 NOW = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -129,3 +131,18 @@ def test_the_sim_page_says_why_offline_and_what_to_do(owner_client, product, sim
     assert "Connectivity" in page and "Offline" in page and "Vodafone 262-02" in page and "LTE-M" in page
     assert "Why offline? Rejected by the network." in page and "IMSI unknown in HLR" in page
     assert "What to do:" in page
+
+
+def test_a_sim_the_network_never_reported_shows_no_empty_details(owner_client, product, sim):
+    sim.state = State.SUSPENDED
+    sim.save(update_fields=["state"])
+    page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert "Why offline? Deactivated here." in page
+    assert "The network has not reported this SIM yet" in page and "connectivity-details" not in page
+
+
+def test_a_session_whose_end_only_is_known_is_not_never(owner_client, product, sim):
+    ended = timezone.now() - timedelta(days=3)
+    connectivity(sim, Connectivity.ATTACHED, last_session_end_at=ended)
+    page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert f"<dt>Last session</dt><dd>ended {clock(ended)}</dd>" in page
