@@ -166,7 +166,7 @@ def open_page(browser, live_server, viewport):
     """A signed-in page that collects the browser's errors."""
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)  # the machine may be busy: a slow page is not a wrong one
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))

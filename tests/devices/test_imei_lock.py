@@ -160,6 +160,49 @@ def test_a_mismatch_that_suspends_the_sim(product, sim, suspend_events):
     assert ImeiMismatch.objects.filter(sim=sim).first().detail.startswith("Cannot deactivate: the SIM is suspended")
 
 
+@pytest.mark.parametrize(
+    ("mode", "fields", "expected"),
+    [
+        (LockMode.FIRST, {}, IMEI_A),
+        (LockMode.TACS, {"tacs": ["35693803"]}, "TAC 35693803"),
+        (LockMode.FIXED, {"imei": IMEI_A}, IMEI_A),
+    ],
+    ids=["first-imei", "tacs", "fixed-imei"],
+)
+def test_a_mismatch_suspends_the_sim_in_every_mode_that_locks(product, sim, mode, fields, expected):
+    _lock(product, mode, suspend=True, **fields)
+    now = timezone.now()
+    _ingest(sim, _row(sim, IMEI_A, at=now - timedelta(minutes=5)))  # the right device (the first, in that mode)
+    sim.refresh_from_db()
+    assert sim.state == State.ACTIVE
+    _ingest(sim, _row(sim, IMEI_C, at=now))
+    sim.refresh_from_db()
+    assert sim.state == State.SUSPENDED
+    assert SimEvent.objects.get(sim_id=sim.pk).reason == f"IMEI {IMEI_C} seen, locked to {expected}"
+    assert _mismatches(sim) == [(IMEI_C, expected, ImeiMismatch.Action.SUSPENDED)]
+
+
+def test_off_never_suspends_even_when_the_lock_would(product, sim):
+    _lock(product, LockMode.OFF, suspend=True, swap_until=timezone.now() + timedelta(hours=1))
+    _ingest(sim, _row(sim, IMEI_A), _row(sim, IMEI_C))
+    sim.refresh_from_db()
+    assert sim.state == State.ACTIVE and _mismatches(sim) == []
+
+
+def test_a_swap_window_under_allowed_tacs_lets_another_model_in_while_open_and_keeps_the_list(product, sim):
+    now = timezone.now()
+    lock = _lock(product, LockMode.TACS, tacs=["35693803"], suspend=True, swap_until=now + timedelta(hours=1))
+    _ingest(sim, _row(sim, IMEI_C, at=now))  # a repair with another model, in the window
+    sim.refresh_from_db()
+    assert sim.state == State.ACTIVE and _mismatches(sim) == []
+    lock.refresh_from_db()
+    assert lock.tacs == ["35693803"]
+    _ingest(sim, _row(sim, IMEI_C, at=now + timedelta(hours=2)))  # after it: the list holds again
+    sim.refresh_from_db()
+    assert sim.state == State.SUSPENDED
+    assert _mismatches(sim) == [(IMEI_C, "TAC 35693803", ImeiMismatch.Action.SUSPENDED)]
+
+
 def test_a_mismatch_without_suspend_is_recorded_and_written_as_a_domain_event(product, sim, suspend_events):
     _lock(product, LockMode.FIXED, imei=IMEI_A, notify=False)
     seen_at = timezone.now()
