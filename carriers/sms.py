@@ -146,6 +146,18 @@ def send_to_sim(*, sim: Sim, body: str, user: Any) -> SmsMessage:
     return message
 
 
+def cancel_queued(*, message_id: int) -> bool:
+    """Cancel a message to a device that has not reached the carrier: queued, and held by no worker
+    (one holding it may be handing it over now). False when it is past that."""
+    now = timezone.now()
+    return bool(
+        SmsMessage.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            pk=message_id, direction=SmsMessage.Direction.MT, status=SmsMessage.Status.QUEUED,
+        ).update(status=SmsMessage.Status.CANCELED, reason="", claim="", claimed_until=None, retry_at=None, updated_at=now)
+    )  # fmt: skip
+
+
 def selection_filters(product: Product, filters: dict[str, str]) -> SimSelection:
     """The SIMs the SIMs page's filter (its query's state, country, q, spikes, network...) selects now."""
     from sims.views import selection_for
