@@ -8,6 +8,7 @@ most SMS_PER_SECOND a second per account (the account's settings' "sms_per_secon
 - refused: `failed` with the carrier's reason (not retried: the person sends again);
 - carrier unavailable: still `queued`, tried again after a growing wait (push.RETRY_WAITS), by a task
   queued for then and by the periodic tick.
+A message still queued and held by no worker can be canceled (`cancel_queued`: emnify's "Cancel SMS").
 A worker claims a few messages at a time (`claim`, `claimed_until`); one killed mid-send leaves them
 queued and the next worker sends them once the claim runs out: at least once, as SMS centres do.
 
