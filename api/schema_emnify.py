@@ -689,7 +689,7 @@ EMNIFY_COMPONENTS["schemas"].update(
             "properties": {
                 "id": {"type": "integer"},
                 "name": {"type": "string", "description": "MCC-MNC."},
-                "country": {"type": "object", "properties": {"mcc": {"type": "string"}}},
+                "country": {"type": "object", "properties": {"mcc": {"type": "string"}, "iso_code": {"type": ["string", "null"]}}},
                 "mnc": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "mnc": {"type": "string"}}}},
             },
         },
@@ -835,3 +835,18 @@ EMNIFY_COMPONENTS["schemas"].update(
         },
     }
 )
+
+EMNIFY_PATHS["/api/v1/operator"] = {
+    "get": _endpoint_operation(
+        op_id="emnifyListOperators",
+        summary="Operators",
+        description=(
+            "The networks the console knows of for the token, in id order: those its SIMs are on now (from their "
+            "connectivity) and those in its endpoints' blacklists. An operator's id is its MCC and MNC as one number "
+            "(26201 for 262-01), as the blacklist takes it. emnify-sdk: `operator.get_operators()`."
+        ),
+        scope=Scope.SIMS_LIST,
+        ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifyOperator")}, "The operators.")},
+        errors=_errors(400),
+    )
+}

@@ -124,6 +124,8 @@ def test_real_endpoint_answers_conform(app, product, other_product, teammate, ma
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "PUT", {"path": d, "operator": 26201}, 204),
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "PUT", {"path": d, "operator": 26201}, 409),
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist", "GET", {"path": d}, 200),
+        ("/api/v1/operator", "GET", {}, 200),
+        ("/api/v1/operator", "GET", {"query_string": "q=x"}, 400),
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "DELETE", {"path": d, "operator": 26201}, 204),
         ("/api/v1/endpoint/{endpoint_id}", "DELETE", {"path": d}, 204),
     ]

@@ -299,7 +299,7 @@ def test_the_sdk_assigns_a_sim_changes_status_and_releases_it(live_server, produ
     assert [e[1] for e in token_events()] == ["activate", "deactivate", "reactivate", "deactivate"]
 
 
-def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_blacklist(live_server, product, app_token, make_sim):
+def test_the_sdk_reads_connectivity_resets_it_and_lists_events_the_operator_blacklist_and_the_operators(live_server, product, app_token, make_sim):
     from datetime import UTC, datetime, timedelta
 
     from api.models import BlacklistedOperator
@@ -330,6 +330,7 @@ def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_
         except errors.ValidationErrorException as error:
             result["twice"] = str(error)
         result["blacklist"] = [(o.id, o.name, o.country.mcc) for o in client.devices.get_device_operator_blacklist(args["device"])]
+        result["operators"] = [(o.id, o.name, o.country.mcc, o.country.iso_code) for o in client.operator.get_operators()]
         result["removed"] = client.devices.delete_device_blacklist_operator(args["device"], 26201)
         try:
             client.devices.delete_device_blacklist_operator(args["device"], 26201)
@@ -344,6 +345,7 @@ def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_
     assert result["events"] == [120, "Update location", True, "Update GPRS location"]
     assert result["added"] == [True, True] and "already" in result["twice"]
     assert result["blacklist"] == [[26201, "262-01", "262"], [310410, "310-410", "310"]]
+    assert result["operators"] == [[26201, "Telekom.de", "262", "de"], [310410, "310-410", "310", None]]
     assert result["removed"] is True and "not in" in result["not_there"]
     assert list(BlacklistedOperator.objects.values_list("operator_id", flat=True)) == [310410]
 
