@@ -142,6 +142,8 @@ def cancel_sms(request: HttpRequest, caller: Caller, endpoint_id: str, sms_id: s
     if not cancel_queued(message_id=message.pk):
         message.refresh_from_db()
         status = sms_status(message)
+        if status in (PENDING, BUFFERED):
+            raise ApiError(409, "The SMS is being handed to the carrier now: it can no longer be canceled.", code="sms_not_cancelable")
         raise ApiError(
             409,
             f"The SMS is {SMS_STATUSES[status].lower()}: only one still waiting for the carrier "
@@ -187,6 +189,8 @@ def _check_send(body: dict[str, Any]) -> str:
     payload = body.get("payload")
     if not isinstance(payload, str):
         raise ApiError(400, "payload is required: the message text, a string of up to 160 characters (70 with emoji and the like).")
+    if "\x00" in payload:
+        raise ApiError(400, "payload has a NUL character (\\u0000): no SMS carries one; take it out.")
     try:
         check_body(payload)
     except SmsBodyError as error:

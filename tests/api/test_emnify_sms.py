@@ -161,6 +161,7 @@ def test_an_endpoint_without_a_sim_lists_none_and_refuses_a_send(client, auth, p
         ({"payload": "x" * 161}, "The message is 161 characters long; one SMS holds 160 in GSM-7: shorten it by 1."),
         ({"payload": "[" * 81}, "162 characters long"),
         ({"payload": "Привет " * 11}, "77 characters long; one SMS holds 70 in UCS-2"),
+        ({"payload": "a\x00b"}, "payload has a NUL character"),
         ({"payload": None}, "payload is required"),
         ({"payload": 5}, "payload is required"),
         ({"payload": "hi", "colour": "red"}, "Unknown field colour"),
@@ -242,7 +243,7 @@ def test_an_sms_the_carrier_took_or_a_worker_holds_cannot_be_canceled(client, au
     SmsMessage.objects.filter(pk=two.pk).update(claim="w", claimed_until=timezone.now() + timedelta(minutes=1))
     error = assert_error(call(client, "DELETE", sms_url(endpoint, one.pk), auth), 409, "The SMS is in progress")
     assert error["error_token"] == "sms_not_cancelable"
-    assert_error(call(client, "DELETE", sms_url(endpoint, two.pk), auth), 409, "delivery attempt pending")
+    assert_error(call(client, "DELETE", sms_url(endpoint, two.pk), auth), 409, "The SMS is being handed to the carrier now")
     assert_error(call(client, "DELETE", sms_url(endpoint, 999999), auth), 404, "has no SMS 999999")
     assert list(SmsMessage.objects.order_by("id").values_list("status", flat=True)) == ["sent", "queued"]
 
