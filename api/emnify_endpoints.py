@@ -445,15 +445,21 @@ def reset_connectivity(request: HttpRequest, caller: Caller, endpoint_id: str) -
 # Events
 
 
+def while_in(device: Device, moment: str) -> Q:
+    """What happened to each SIM while it was in the device (by its `moment` field): empty when no SIM ever was."""
+    windows = Q()
+    for sim_id, started, ended in DeviceAssignment.objects.filter(device=device).values_list("sim_id", "started_at", "ended_at"):
+        window = Q(sim_id=sim_id, **{f"{moment}__gte": started})
+        windows |= window & Q(**{f"{moment}__lt": ended}) if ended else window
+    return windows
+
+
 def list_events(request: HttpRequest, caller: Caller, endpoint_id: str) -> HttpResponse:
     """The network events of the SIMs while they were in this endpoint, newest first, paged."""
     _refuse_unknown(set(request.GET), {"page", "per_page"}, what="parameter")
     page, per_page = _paging(request, EVENTS_PER_PAGE)
     device = _device(caller, endpoint_id)
-    windows = Q()
-    for sim_id, started, ended in DeviceAssignment.objects.filter(device=device).values_list("sim_id", "started_at", "ended_at"):
-        window = Q(sim_id=sim_id, at__gte=started)
-        windows |= window & Q(at__lt=ended) if ended else window
+    windows = while_in(device, "at")
     if not windows:
         return _paged(request, [], 0, page, per_page)
     events = NetworkEvent.objects.filter(windows)

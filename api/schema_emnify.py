@@ -9,6 +9,7 @@ from typing import Any
 
 from api.emnify import DESCRIPTIONS, MAX_PER_PAGE, PER_PAGE
 from api.emnify_endpoints import CONNECTIVITY, ENDPOINT_STATUSES, EVENTS_PER_PAGE, FILTERS as ENDPOINT_FILTERS, SORTS as ENDPOINT_SORTS
+from api.emnify_sms import ADDRESS_TYPES, SMS_PER_PAGE, SMS_STATUSES
 from api.models import Scope
 from api.schema_particle import RATE_LIMIT_HEADERS
 
@@ -314,7 +315,8 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
                     "type": "string",
                     "enum": [
                         "invalid_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "illegal_status_change",
-                        "sim_in_use", "no_sim", "already_blacklisted", "too_many_requests", "service_unavailable",
+                        "sim_in_use", "no_sim", "already_blacklisted", "carrier_cannot", "endpoint_disabled", "sms_not_cancelable",
+                        "too_many_requests", "service_unavailable",
                     ],
                 },
                 "message": {"type": "string", "description": "What went wrong and what to do, for a person."},
@@ -339,7 +341,7 @@ EMNIFY_COMPONENTS: dict[str, Any] = {
         "Emnify405": _error_answer("The method is not allowed on this path."),
         "Emnify409": _error_answer(
             "The state does not allow this change (error_token says which conflict: illegal_status_change, sim_in_use, no_sim, "
-            "already_blacklisted); the message names the state."
+            "already_blacklisted, carrier_cannot, endpoint_disabled, sms_not_cancelable); the message names the state."
         ),
         "Emnify429": _error_answer(
             "Too many requests for this token in its window (10,000 in 5 minutes by default; emnify's own limits are lower).",
@@ -687,9 +689,164 @@ EMNIFY_COMPONENTS["schemas"].update(
             "properties": {
                 "id": {"type": "integer"},
                 "name": {"type": "string", "description": "MCC-MNC."},
-                "country": {"type": "object", "properties": {"mcc": {"type": "string"}}},
+                "country": {"type": "object", "properties": {"mcc": {"type": "string"}, "iso_code": {"type": ["string", "null"]}}},
                 "mnc": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "mnc": {"type": "string"}}}},
             },
         },
     }
 )
+
+
+# The endpoint's SMS (api/emnify_sms.py), as emnify publishes them.
+
+_SMS_STATUS_IDS = ", ".join(f"{status} {description}" for status, description in SMS_STATUSES.items())
+_SMS_ID = {
+    "name": "sms_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1},
+    "description": "The SMS's id (its `id` in the endpoint's list).",
+}
+EMNIFY_PATHS.update(
+    {
+        "/api/v1/endpoint/{endpoint_id}/sms": {
+            "parameters": [_ENDPOINT_ID],
+            "get": _endpoint_operation(
+                op_id="emnifyListEndpointSms",
+                summary="The endpoint's SMS",
+                description=(
+                    "The SMS to and from each SIM while it was in this endpoint, newest first, paged (emnify-sdk's "
+                    f"`devices.get_device_sms_list` reads the first page only, {SMS_PER_PAGE} SMS). Statuses: {_SMS_STATUS_IDS}. "
+                    "Queued and not yet handed to the carrier is 1; queued again after the carrier was unavailable or asked to "
+                    "slow down is 3, with `retry_count` and `retry_date`; taken by the carrier, 2; an SMS from the device "
+                    "(`sms_type` 2 MO) is 4. The console keeps no expiry: never 6."
+                ),
+                scope=Scope.SIMS_GET,
+                parameters=_paging(SMS_PER_PAGE),
+                ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifySms")}, "A page of SMS.", headers=_PAGING_HEADERS)},
+                errors=_errors(400, 404),
+            ),
+            "post": _endpoint_operation(
+                op_id="emnifySendEndpointSms",
+                summary="Send an SMS to the endpoint",
+                description=(
+                    "One SMS to the SIM in the endpoint, through the console's SMS path: recorded queued now, handed to the "
+                    "SIM's carrier by the SMS worker at the carrier's pace. One SMS: 160 characters of the GSM alphabet, 70 "
+                    "with others. Answers 201 with the SMS's address in `Location` and no body (emnify-sdk's "
+                    "`devices.send_sms` answers True). An endpoint with no SIM answers 409 no_sim; a disabled endpoint, "
+                    "409 endpoint_disabled; a SIM that is not active, 409 illegal_status_change; a carrier account that "
+                    "sends no SMS through the console, 409 carrier_cannot."
+                ),
+                scope=Scope.SIMS_UPDATE,
+                body=_ref("schemas", "EmnifySmsSend"),
+                ok={
+                    "201": {
+                        "description": "Queued: no body.",
+                        "headers": {"Location": {"description": "/api/v1/endpoint/{endpoint_id}/sms/{sms_id}", "required": True, "schema": {"type": "string"}}},
+                    }
+                },
+                errors=_errors(400, 404, 409),
+            ),
+        },
+        "/api/v1/endpoint/{endpoint_id}/sms/{sms_id}": {
+            "parameters": [_ENDPOINT_ID, _SMS_ID],
+            "get": _endpoint_operation(
+                op_id="emnifyGetEndpointSms",
+                summary="One SMS",
+                description="One SMS of the endpoint, as the list has it. Another endpoint's SMS answers 404.",
+                scope=Scope.SIMS_GET,
+                ok={"200": _json(_ref("schemas", "EmnifySms"), "The SMS.")},
+                errors=_errors(404),
+            ),
+            "delete": _endpoint_operation(
+                op_id="emnifyCancelEndpointSms",
+                summary="Cancel an SMS",
+                description=(
+                    "Cancels an SMS still waiting for the carrier (status 1 or 3): it becomes 7 Canceled and is never sent. "
+                    "One the carrier took already, or a worker is handing over now, answers 409 sms_not_cancelable."
+                ),
+                scope=Scope.SIMS_UPDATE,
+                ok={"200": _json({"type": "object", "maxProperties": 0}, "Canceled: an empty object.")},
+                errors=_errors(404, 409),
+            ),
+        },
+    }
+)
+
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+EMNIFY_COMPONENTS["schemas"].update(
+    {
+        "EmnifySms": {
+            "type": "object",
+            "required": [
+                "id", "submit_date", "delivery_date", "expiry_date", "final_date", "retry_date", "last_delivery_attempt", "retry_count",
+                "gsm_map_error", "dcs", "pid", "source_address", "source_address_type", "endpoint", "sim_id", "iccid", "msisdn", "imsi",
+                "msc", "udh", "payload", "status", "sms_type",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "submit_date": {"type": "string", "format": "date-time"},
+                "delivery_date": {**_TIME_OR_NULL, "description": "Delivered to the device (MT), or reached the carrier (MO)."},
+                "expiry_date": {"type": "null", "description": "The console keeps no expiry."},
+                "final_date": {**_TIME_OR_NULL, "description": "When it was delivered, failed or was canceled."},
+                "retry_date": {**_TIME_OR_NULL, "description": "Buffered: when it is tried again."},
+                "last_delivery_attempt": {**_TIME_OR_NULL, "description": "When the carrier took it."},
+                "retry_count": {"type": "integer", "minimum": 0},
+                "gsm_map_error": {"type": ["string", "null"], "description": "Why it failed, or why it is still buffered."},
+                "dcs": {"type": "integer", "enum": [0, 8], "description": "0 GSM 7-bit, 8 UCS-2: as the text needs."},
+                "pid": {"type": "integer"},
+                "source_address": {"type": ["string", "null"], "description": "From the device: its MSISDN. To it: null (the carrier's sender)."},
+                "source_address_type": {"anyOf": [_NAMED, {"type": "null"}]},
+                "endpoint": {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                "sim_id": {"type": "string"},
+                "iccid": {"type": "string"},
+                "msisdn": {"type": ["string", "null"]},
+                "imsi": {"type": ["string", "null"]},
+                "msc": {"type": "null"},
+                "udh": {"type": "null"},
+                "payload": {"type": "string"},
+                "status": {
+                    "type": "object", "required": ["id", "description"], "description": _SMS_STATUS_IDS,
+                    "properties": {"id": {"type": "integer", "enum": list(SMS_STATUSES)}, "description": {"type": "string", "enum": list(SMS_STATUSES.values())}},
+                },
+                "sms_type": {
+                    "type": "object", "required": ["id", "description"],
+                    "properties": {"id": {"type": "integer", "enum": [1, 2]}, "description": {"type": "string", "enum": ["MT", "MO"]}},
+                },
+            },
+        },
+        "EmnifySmsSend": {
+            "type": "object",
+            "required": ["payload"],
+            "properties": {
+                "payload": {"type": "string", "minLength": 1, "description": "One SMS: 160 GSM characters, or 70 with others."},
+                "source_address": {
+                    "type": "string", "maxLength": 16,
+                    "description": "The sender: a number of up to 15 digits, or up to 11 letters with type 208. Checked, not kept: the carrier sends from its own.",
+                },
+                "source_address_type": {
+                    "type": "object", "required": ["id"],
+                    "properties": {"id": {"type": "integer", "enum": list(ADDRESS_TYPES)}},
+                    "description": ", ".join(f"{i} {name}" for i, name in ADDRESS_TYPES.items()) + ".",
+                },
+                "expiry_date": {"type": "string", "format": "date-time", "description": "In the future. Checked, not kept."},
+                "dcs": {"type": "integer", "enum": [0, 8], "description": "Taken; the console encodes as the text needs."},
+                "udh": {"type": "null", "description": "Concatenated SMS are not supported: a udh answers 400."},
+                "dest_address": {"type": "null", "description": "Not supported: a dest_address answers 400."},
+            },
+            "additionalProperties": False,
+        },
+    }
+)
+
+EMNIFY_PATHS["/api/v1/operator"] = {
+    "get": _endpoint_operation(
+        op_id="emnifyListOperators",
+        summary="Operators",
+        description=(
+            "The networks the console knows of for the token, in id order: those its SIMs are on now (from their "
+            "connectivity) and those in its endpoints' blacklists. An operator's id is its MCC and MNC as one number "
+            "(26201 for 262-01), as the blacklist takes it. emnify-sdk: `operator.get_operators()`."
+        ),
+        scope=Scope.SIMS_LIST,
+        ok={"200": _json({"type": "array", "items": _ref("schemas", "EmnifyOperator")}, "The operators.")},
+        errors=_errors(400),
+    )
+}

@@ -168,7 +168,8 @@ class SmsMessage(models.Model):
     """One SMS to or from a SIM (carriers/sms.py). A message to the device (MT) is recorded `queued` in
     the request that sends it, and the SMS worker carries it to the SIM's carrier, retrying while the
     carrier is unavailable; the carrier's delivery reports move it to `delivered` or `failed`. A message
-    from the device (MO) arrives `received`, by the carrier's push or the tick's fetch."""
+    from the device (MO) arrives `received`, by the carrier's push or the tick's fetch. A message still
+    queued, not yet handed to the carrier, can be `canceled` (carriers.sms.cancel_queued)."""
 
     class Direction(models.TextChoices):
         MT = "mt", "To the device"
@@ -180,6 +181,7 @@ class SmsMessage(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
         RECEIVED = "received", "Received"
+        CANCELED = "canceled", "Canceled"
 
     sim = models.ForeignKey("sims.Sim", on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey("products.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -226,7 +228,7 @@ class SmsMessage(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status in (self.Status.DELIVERED, self.Status.FAILED, self.Status.RECEIVED)
+        return self.status in (self.Status.DELIVERED, self.Status.FAILED, self.Status.RECEIVED, self.Status.CANCELED)
 
 
 class SmsBatch(models.Model):

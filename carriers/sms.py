@@ -8,6 +8,7 @@ most SMS_PER_SECOND a second per account (the account's settings' "sms_per_secon
 - refused: `failed` with the carrier's reason (not retried: the person sends again);
 - carrier unavailable: still `queued`, tried again after a growing wait (push.RETRY_WAITS), by a task
   queued for then and by the periodic tick.
+A message still queued and held by no worker can be canceled (`cancel_queued`: emnify's "Cancel SMS").
 A worker claims a few messages at a time (`claim`, `claimed_until`); one killed mid-send leaves them
 queued and the next worker sends them once the claim runs out: at least once, as SMS centres do.
 
@@ -144,6 +145,18 @@ def send_to_sim(*, sim: Sim, body: str, user: Any) -> SmsMessage:
         key = message.account_key
         transaction.on_commit(lambda: queue_send(key))
     return message
+
+
+def cancel_queued(*, message_id: int) -> bool:
+    """Cancel a message to a device that has not reached the carrier: queued, and held by no worker
+    (one holding it may be handing it over now). False when it is past that."""
+    now = timezone.now()
+    return bool(
+        SmsMessage.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            pk=message_id, direction=SmsMessage.Direction.MT, status=SmsMessage.Status.QUEUED,
+        ).update(status=SmsMessage.Status.CANCELED, reason="", claim="", claimed_until=None, retry_at=None, updated_at=now)
+    )  # fmt: skip
 
 
 def selection_filters(product: Product, filters: dict[str, str]) -> SimSelection:

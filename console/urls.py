@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from api import emnify, emnify_endpoints, particle
+from api import emnify, emnify_endpoints, emnify_operators, emnify_sms, particle
 from api import views as api_views
 from console import views as console_views
 from console.password_reset import ConsolePasswordResetView
@@ -85,5 +85,9 @@ urlpatterns = [
         emnify_endpoints.blacklisted_operator_endpoint,
         name="emnify_endpoint_blacklisted_operator",
     ),
+    path("api/v1/operator", emnify_operators.operators_endpoint, name="emnify_operators"),
+    # The endpoint's SMS (api/emnify_sms.py), through the console's SMS path.
+    path("api/v1/endpoint/<str:endpoint_id>/sms", emnify_sms.sms_endpoint, name="emnify_endpoint_sms"),
+    path("api/v1/endpoint/<str:endpoint_id>/sms/<str:sms_id>", emnify_sms.one_sms_endpoint, name="emnify_endpoint_one_sms"),
     path("admin/", admin.site.urls),
 ]

@@ -282,3 +282,24 @@ def test_a_page_of_endpoints_or_events_costs_the_same_queries_however_long(clien
         assert len(call(client, "GET", LIST, auth).json()) == devices
     with django_assert_max_num_queries(7):
         assert len(call(client, "GET", f"{LIST}/{device.pk}/event", auth).json()) == 1
+
+
+# Operators (GET /api/v1/operator, api/emnify_operators.py)
+
+
+def test_the_operator_list_holds_the_networks_the_tokens_sims_are_on_and_the_blacklisted_ones(client, auth, product, other_product, make_sim, teammate):
+    for operator, country in [("Telekom.de 262-01", "DE"), ("Telekom.de 262-01", "DE"), ("AT&T 310-410", "US"), ("Unnamed", "FR"), ("", "")]:
+        sim = make_sim(product)
+        SimConnectivity.objects.create(sim=sim, product=product, status="attached", operator=operator, country=country)
+    SimConnectivity.objects.create(sim=make_sim(other_product), product=other_product, status="attached", operator="Orange F 208-01", country="FR")
+    BlacklistedOperator.objects.create(device=make_device(product), operator_id=23201)
+    BlacklistedOperator.objects.create(device=make_device(other_product, "Foreign"), operator_id=20610)
+    operators = call(client, "GET", "/api/v1/operator", auth).json()
+    assert operators == [
+        {"id": 23201, "name": "232-01", "country": {"mcc": "232", "iso_code": None}, "mnc": [{"id": 1, "mnc": "01"}]},
+        {"id": 26201, "name": "Telekom.de", "country": {"mcc": "262", "iso_code": "de"}, "mnc": [{"id": 1, "mnc": "01"}]},
+        {"id": 310410, "name": "AT&T", "country": {"mcc": "310", "iso_code": "us"}, "mnc": [{"id": 410, "mnc": "410"}]},
+    ]
+    assert_error(call(client, "GET", "/api/v1/operator?page=2", auth), 400, "takes none")
+    personal = authenticate(client, create_token(user=teammate, name="mine", product=None, scopes=ALL)[1])
+    assert call(client, "GET", "/api/v1/operator", personal).json() == []

@@ -124,11 +124,47 @@ def test_real_endpoint_answers_conform(app, product, other_product, teammate, ma
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "PUT", {"path": d, "operator": 26201}, 204),
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "PUT", {"path": d, "operator": 26201}, 409),
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist", "GET", {"path": d}, 200),
+        ("/api/v1/operator", "GET", {}, 200),
+        ("/api/v1/operator", "GET", {"query_string": "q=x"}, 400),
         ("/api/v1/endpoint/{endpoint_id}/operator_blacklist/{operator_id}", "DELETE", {"path": d, "operator": 26201}, 204),
         ("/api/v1/endpoint/{endpoint_id}", "DELETE", {"path": d}, 204),
     ]
     for path, method, options, status in calls:
         url = path.replace("{endpoint_id}", str(options.pop("path", ""))).replace("{operator_id}", str(options.pop("operator", "")))
+        response = app.open(url, method=method, headers=bearer, **options)
+        assert response.status_code == status, (method, url, response.get_data())
+        schema[path][method].validate_response(response)
+
+
+def test_real_endpoint_sms_answers_conform(app, product, teammate, make_sim):
+    from devices.models import Device, DeviceAssignment
+    from sims.models import Sim
+
+    schema = schemathesis.openapi.from_dict(_plain(DOCUMENT))
+    _, secret = create_token(user=teammate, name="schema", product=product, scopes=list(Scope.values))
+    bearer = {"Authorization": f"Bearer {app.post('/api/v1/authenticate', json={'application_token': secret}).json['auth_token']}"}
+    device, empty = Device.objects.create(product=product, device_id="t-1", name="Tracker"), Device.objects.create(product=product, device_id="t-2")
+    sim = make_sim(product, msisdn="4915112345678")
+    DeviceAssignment.objects.create(sim=sim, device=device, source="hand")
+    Sim.objects.filter(pk=sim.pk).update(device=device)
+    sent = app.post(f"/api/v1/endpoint/{device.pk}/sms", json={"source_address": "12345", "payload": "hi"}, headers=bearer)
+    assert sent.status_code == 201
+    schema["/api/v1/endpoint/{endpoint_id}/sms"]["POST"].validate_response(sent)
+    one = sent.headers["Location"].removeprefix(f"/api/v1/endpoint/{device.pk}/sms/")
+    calls = [
+        ("/api/v1/endpoint/{endpoint_id}/sms", "POST", {"path": device.pk, "json": {"payload": "x" * 161}}, 400),
+        ("/api/v1/endpoint/{endpoint_id}/sms", "POST", {"path": empty.pk, "json": {"payload": "hi"}}, 409),
+        ("/api/v1/endpoint/{endpoint_id}/sms", "POST", {"path": 999999, "json": {"payload": "hi"}}, 404),
+        ("/api/v1/endpoint/{endpoint_id}/sms", "GET", {"path": device.pk}, 200),
+        ("/api/v1/endpoint/{endpoint_id}/sms", "GET", {"path": device.pk, "query_string": "per_page=0"}, 400),
+        ("/api/v1/endpoint/{endpoint_id}/sms/{sms_id}", "GET", {"path": device.pk, "sms": one}, 200),
+        ("/api/v1/endpoint/{endpoint_id}/sms/{sms_id}", "GET", {"path": empty.pk, "sms": one}, 404),
+        ("/api/v1/endpoint/{endpoint_id}/sms/{sms_id}", "DELETE", {"path": device.pk, "sms": one}, 200),
+        ("/api/v1/endpoint/{endpoint_id}/sms/{sms_id}", "DELETE", {"path": device.pk, "sms": one}, 409),
+        ("/api/v1/endpoint/{endpoint_id}/sms/{sms_id}", "GET", {"path": device.pk, "sms": one}, 200),
+    ]
+    for path, method, options, status in calls:
+        url = path.replace("{endpoint_id}", str(options.pop("path"))).replace("{sms_id}", str(options.pop("sms", "")))
         response = app.open(url, method=method, headers=bearer, **options)
         assert response.status_code == status, (method, url, response.get_data())
         schema[path][method].validate_response(response)

@@ -299,7 +299,7 @@ def test_the_sdk_assigns_a_sim_changes_status_and_releases_it(live_server, produ
     assert [e[1] for e in token_events()] == ["activate", "deactivate", "reactivate", "deactivate"]
 
 
-def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_blacklist(live_server, product, app_token, make_sim):
+def test_the_sdk_reads_connectivity_resets_it_and_lists_events_the_operator_blacklist_and_the_operators(live_server, product, app_token, make_sim):
     from datetime import UTC, datetime, timedelta
 
     from api.models import BlacklistedOperator
@@ -330,6 +330,7 @@ def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_
         except errors.ValidationErrorException as error:
             result["twice"] = str(error)
         result["blacklist"] = [(o.id, o.name, o.country.mcc) for o in client.devices.get_device_operator_blacklist(args["device"])]
+        result["operators"] = [(o.id, o.name, o.country.mcc, o.country.iso_code) for o in client.operator.get_operators()]
         result["removed"] = client.devices.delete_device_blacklist_operator(args["device"], 26201)
         try:
             client.devices.delete_device_blacklist_operator(args["device"], 26201)
@@ -344,5 +345,87 @@ def test_the_sdk_reads_connectivity_resets_it_and_lists_events_and_the_operator_
     assert result["events"] == [120, "Update location", True, "Update GPRS location"]
     assert result["added"] == [True, True] and "already" in result["twice"]
     assert result["blacklist"] == [[26201, "262-01", "262"], [310410, "310-410", "310"]]
+    assert result["operators"] == [[26201, "Telekom.de", "262", "de"], [310410, "310-410", "310", None]]
     assert result["removed"] is True and "not in" in result["not_there"]
     assert list(BlacklistedOperator.objects.values_list("operator_id", flat=True)) == [310410]
+
+
+def test_the_sdk_sends_sms_to_an_endpoint_and_lists_them_as_the_carrier_moves_them_on(live_server, product, other_product, app_token, make_sim):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from carriers.models import SimulatedSms, SmsMessage
+    from carriers.push import BUILT_IN
+    from carriers.sms import poll, send_queued
+    from devices.models import Device as ConsoleDevice, DeviceAssignment
+    from tests.carriers.test_sms import FakeClock
+
+    device = ConsoleDevice.objects.create(product=product, device_id="t-1", name="Tracker")
+    sim = make_sim(product, state=State.ACTIVE, msisdn="4915112345678")
+    DeviceAssignment.objects.create(sim=sim, device=device, source="hand")
+    Sim.objects.filter(pk=sim.pk).update(device=device)
+    empty = ConsoleDevice.objects.create(product=product, device_id="t-2", name="Empty")
+    foreign = ConsoleDevice.objects.create(product=other_product, device_id="f-1", name="Foreign")
+    result = run_sdk(
+        live_server,
+        """
+        def refused(call):
+            try:
+                call()
+            except errors.ValidationErrorException as error:
+                return str(error)
+
+        SmsCreateModel = client.devices.sms_create_model
+        result["by_id"] = client.devices.send_sms(device=args["device"], sms=SmsCreateModel(source_address="12345", payload="Reboot now"))
+        retrieved = client.devices.retrieve_device(args["device"])
+        result["by_model"] = client.devices.send_sms(device=retrieved, sms=SmsCreateModel(source_address="Acme", source_address_type={"id": 208}, payload="Report ¤"))
+        listed = list(client.devices.get_device_sms_list(device=args["device"]))
+        result["listed"] = [(m.payload, m.status["description"], m.sms_type["description"], m.iccid, m.endpoint["id"]) for m in listed]
+        result["no_sim"] = refused(lambda: client.devices.send_sms(device=args["empty"], sms=SmsCreateModel(source_address="1", payload="hi")))
+        result["too_long"] = refused(lambda: client.devices.send_sms(device=args["device"], sms=SmsCreateModel(source_address="1", payload="x" * 161)))
+        result["foreign"] = refused(lambda: client.devices.send_sms(device=args["foreign"], sms=SmsCreateModel(source_address="1", payload="hi")))
+        result["foreign_list"] = refused(lambda: list(client.devices.get_device_sms_list(device=args["foreign"])))
+        result["empty_list"] = list(client.devices.get_device_sms_list(device=args["empty"]))
+        """,
+        app_token=app_token, device=device.pk, empty=empty.pk, foreign=foreign.pk,
+    )
+    assert result["by_id"] is True and result["by_model"] is True
+    assert result["listed"] == [
+        ["Report ¤", "DELIVERY ATTEMPT PENDING", "MT", sim.iccid, device.pk],
+        ["Reboot now", "DELIVERY ATTEMPT PENDING", "MT", sim.iccid, device.pk],
+    ]
+    assert "no_sim" in result["no_sim"] and "put a SIM in it" in result["no_sim"]
+    assert "161 characters long" in result["too_long"]
+    assert "not_found" in result["foreign"] and "not_found" in result["foreign_list"]
+    assert result["empty_list"] == []
+    assert list(SmsMessage.objects.order_by("id").values_list("sim", "direction", "body", "status")) == [
+        (sim.pk, "mt", "Reboot now", "queued"), (sim.pk, "mt", "Report ¤", "queued"),
+    ]
+
+    # The SMS worker hands them to the simulator; the simulator delivers the first, and the device answers it.
+    assert send_queued(account_key=BUILT_IN, clock=FakeClock()).sent == 2
+    first = SmsMessage.objects.get(body="Reboot now")
+    SimulatedSms.objects.filter(message_id=first.carrier_message_id).update(at=timezone.now())
+    SimulatedSms.objects.exclude(message_id=first.carrier_message_id).filter(direction="mt").update(at=timezone.now() + timedelta(hours=1))
+    SimulatedSms.objects.filter(direction="mo").delete()
+    SimulatedSms.objects.create(message_id=f"{first.carrier_message_id}-mo", iccid=sim.iccid, direction="mo", body="ACK Reboot now", at=timezone.now())
+    poll(account_key=BUILT_IN, now=timezone.now())
+    result = run_sdk(
+        live_server,
+        """
+        result["listed"] = [
+            (m.payload, m.status["id"], m.status["description"], m.sms_type["description"], m.source_address, m.delivery_date is not None)
+            for m in client.devices.get_device_sms_list(device=args["device"])
+        ]
+        """,
+        app_token=app_token, device=device.pk,
+    )
+    assert result["listed"] == [
+        ["ACK Reboot now", 4, "DELIVERED", "MO", "4915112345678", True],
+        ["Report ¤", 2, "IN PROGRESS", "MT", None, False],
+        ["Reboot now", 4, "DELIVERED", "MT", None, True],
+    ]
+    assert list(SmsMessage.objects.order_by("id").values_list("direction", "body", "status")) == [
+        ("mt", "Reboot now", "delivered"), ("mt", "Report ¤", "sent"), ("mo", "ACK Reboot now", "received"),
+    ]

@@ -16,6 +16,7 @@ from carriers.models import SimulatedSms, SmsBatch, SmsMessage
 from carriers.push import BUILT_IN
 from carriers.sms import (
     SmsBodyError,
+    cancel_queued,
     check_body,
     poll,
     receive,
@@ -287,3 +288,15 @@ def test_a_sims_messages_take_their_place_in_its_timeline(sim):
     assert titles[0] == ("SMS from the device", "“ACK status?”: received")
     assert titles[-1] == ("SMS to the device", "“status?”: delivered")
     assert len(titles) == 3
+
+
+def test_a_queued_message_is_canceled_and_never_sent_but_one_the_carrier_took_or_a_worker_holds_is_not(sim, owner, sent):
+    queued, taken, held = (send_to_sim(sim=sim, body=body, user=owner) for body in ("queued", "taken", "held"))
+    SmsMessage.objects.filter(pk=taken.pk).update(status=SmsMessage.Status.SENT)
+    SmsMessage.objects.filter(pk=held.pk).update(claim="other", claimed_until=timezone.now() + timedelta(minutes=1))
+    assert [cancel_queued(message_id=m.pk) for m in (queued, taken, held)] == [True, False, False]
+    assert cancel_queued(message_id=queued.pk) is False  # once
+    send_queued(account_key=BUILT_IN, clock=FakeClock())
+    assert sent == []
+    assert list(SmsMessage.objects.order_by("id").values_list("status", flat=True)) == ["canceled", "sent", "queued"]
+    assert SmsMessage.objects.get(pk=queued.pk).is_final
