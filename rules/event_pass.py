@@ -4,6 +4,7 @@ inside the publishing transaction), fires the product's 'changes state to X' rul
 from datetime import datetime
 from typing import Any
 
+from rules.active import any_in_use
 from rules.conditions import condition_of
 from rules.engine import enabled_rules, run_each, run_rule
 from rules.firing import Candidates
@@ -14,7 +15,7 @@ from sims.models import DomainEvent, Sim
 
 
 def on_event_published(sender: Any = None, *, event: DomainEvent, **kwargs: Any) -> int:
-    if event.kind != DomainEvent.Kind.SIMS_CHANGED or event.product_id is None:
+    if event.kind != DomainEvent.Kind.SIMS_CHANGED or event.product_id is None or not any_in_use([ConditionKind.STATE_CHANGED]):
         return 0
     rules = enabled_rules([ConditionKind.STATE_CHANGED], product_ids=[event.product_id])
     if not rules:

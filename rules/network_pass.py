@@ -2,6 +2,7 @@
 after devices' receivers (devices is installed first): attached in a country, and IMEI changed (the SIM
 moved by the network from one device to another, or an IMEI lock refused the IMEI it was seen with)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from devices.models import DeviceAssignment, ImeiMismatch
 from lib.bulk_insert import db_datetime, insert_rows
+from rules.active import any_in_use
 from rules.conditions import condition_of
 from rules.engine import enabled_rules, run_each, run_rule
 from rules.firing import Candidates
@@ -23,14 +25,24 @@ EVENTS = "rules_network_events"
 EVENTS_SQL = f"SELECT sim_id FROM {EVENTS}"
 
 
-def on_network_events(sender: Any = None, *, events: list, now: datetime | None = None, **kwargs: Any) -> int:
+def on_network_events(sender: Any = None, *, events: Iterable, now: datetime | None = None, **kwargs: Any) -> int:
     """The receiver: `events` are (sim_id, product_id, NetworkEventRow), the chunk's new ones."""
+    events = [(sim_id, product_id, row) for sim_id, product_id, row in events if product_id is not None and _may_matter(row)]
+    if not events or not any_in_use(NETWORK_KINDS):
+        return 0
     now = now or timezone.now()
-    rules = enabled_rules(NETWORK_KINDS, product_ids={product_id for _, product_id, _ in events if product_id is not None})
+    rules = enabled_rules(NETWORK_KINDS, product_ids={product_id for _, product_id, _ in events})
     if not rules:
         return 0
     _stage(events)
     return run_each(rules, lambda rule: run_rule(rule, candidates(rule), day=now.date(), now=now, among=EVENTS_SQL))
+
+
+def _may_matter(row: Any) -> bool:
+    """An attach or location update with a country, or an attach with an IMEI: what these conditions read."""
+    return (row.kind in (NetworkEvent.Kind.ATTACH, NetworkEvent.Kind.LOCATION) and bool(row.country)) or (
+        row.kind == NetworkEvent.Kind.ATTACH and bool(row.imei)
+    )
 
 
 def _stage(events: list) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from lib.bulk_insert import db_datetime
+from rules.active import any_in_use
 from rules.conditions import condition_of
 from rules.engine import enabled_rules, run_each, run_rule
 from rules.firing import Candidates
@@ -19,6 +20,8 @@ TICK_KINDS = [ConditionKind.NO_SESSION, ConditionKind.SPIKE]
 
 
 def run_tick_rules(*, now: datetime) -> str:
+    if not any_in_use(TICK_KINDS):
+        return ""
     fired = run_each(enabled_rules(TICK_KINDS), lambda rule: evaluate(rule, now=now))
     return f"{fired:,} rule firings" if fired else ""
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 
 from lib.units import MB
+from rules.active import any_in_use
 from rules.conditions import condition_of
 from rules.engine import TOUCHED_SQL, enabled_rules, run_each, run_rule, stage_touched
 from rules.firing import Candidates
@@ -23,6 +24,8 @@ USAGE_KINDS = [ConditionKind.USAGE_DAY, ConditionKind.USAGE_PERIOD, ConditionKin
 
 def on_usage_ingested(sender: Any = None, *, sim_ids: list[int], days: list[date], now: datetime, **kwargs: Any) -> int:
     """The receiver of sims.usage.usage_ingested: how many new firings."""
+    if not any_in_use(USAGE_KINDS):
+        return 0
     rules = enabled_rules(USAGE_KINDS)
     if not rules or not sim_ids:
         return 0
