@@ -72,8 +72,8 @@ def back_to_the_start(fleet: usage_bench.Fleet) -> None:
         cursor.execute("TRUNCATE " + ", ".join(model._meta.db_table for model in [*models, DBTaskResult]))
         serial = "CAST(substr(iccid, 8, 11) AS bigint)"
         cursor.execute(
-            f"UPDATE {Sim._meta.db_table} SET data_limit_mb = NULL, state = CASE WHEN {serial} % 20 = 3 THEN 'provisioned' "
-            f"WHEN {serial} % 100 = 7 THEN 'suspended' ELSE 'active' END WHERE product_id = %s",
+            f"UPDATE {Sim._meta.db_table} SET data_limit_mb = NULL, state = CASE WHEN {serial} %% 20 = 3 THEN 'provisioned' "
+            f"WHEN {serial} %% 100 = 7 THEN 'suspended' ELSE 'active' END WHERE product_id = %s",
             [fleet.product_id],
         )
         ids = dict(Sim.objects.filter(product_id=fleet.product_id).values_list("iccid", "pk"))

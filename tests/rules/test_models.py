@@ -62,3 +62,18 @@ def test_a_rule_fires_once_per_sim_per_window(product, sim):
     RuleFiring.objects.create(rule=rule, rule_version=1, sim=sim, window_key="d2026-12-08")
     with pytest.raises(IntegrityError), transaction.atomic():
         RuleFiring.objects.create(rule=rule, rule_version=1, sim=sim, window_key="d2026-12-07")
+
+
+def test_the_admin_lists_rules_firings_and_approvals_and_refuses_a_bad_rule(admin_client, product):
+    for model in ("rule", "rulefiring", "ruleapproval"):
+        assert admin_client.get(f"/admin/rules/{model}/").status_code == 200
+    response = admin_client.post(
+        "/admin/rules/rule/add/",
+        {
+            "product": product.pk, "name": "Bad", "enabled": "on", "condition_kind": "usage_day", "condition": '{"mb": -1}',
+            "scope_kind": "all", "scope_value": "", "actions": '[{"kind": "pause"}]', "window_kind": "day",
+            "created_at_0": "2026-01-01", "created_at_1": "00:00:00", "updated_at_0": "2026-01-01", "updated_at_1": "00:00:00",
+        },  # fmt: skip
+    )
+    assert response.status_code == 200 and "The amount of data must be more than 0 MB" in response.content.decode()
+    assert not Rule.objects.exists()

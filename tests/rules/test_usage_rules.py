@@ -149,3 +149,15 @@ def test_at_the_threshold_the_rule_acts(make_rule, roomy_product, make_sim, now)
     ingest(*(usage(sim, 90, now - timedelta(hours=1)) for sim in sims), now=now)
     assert not RuleApproval.objects.filter(rule=rule).exists()
     assert {state(sim) for sim in sims} == {State.PAUSED}
+
+
+def test_an_admin_approves_in_the_admin(make_rule, roomy_product, make_sim, admin_client, now):
+    rule = make_rule(approval_threshold=1)
+    sims = [make_sim(roomy_product) for _ in range(2)]
+    ingest(*(usage(sim, 90, now - timedelta(hours=1)) for sim in sims), now=now)
+    approval = RuleApproval.objects.get(rule=rule)
+    response = admin_client.post("/admin/rules/ruleapproval/", {"action": "approve", "_selected_action": [approval.pk]})
+    assert response.status_code == 302
+    assert {state(sim) for sim in sims} == {State.PAUSED}
+    approval.refresh_from_db()
+    assert approval.decision == "approved" and approval.decided_by.username == "admin"
