@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "imports",
     "billing",
     "carriers",
+    "rules",
     "webhooks",
     "notifications",
     "api",

@@ -5,6 +5,7 @@ that finished tells its starter; an IMEI lock's mismatch tells the team (when th
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from imports.models import ImportJob
@@ -12,7 +13,7 @@ from notifications import messages
 from notifications.digests import count_paused
 from notifications.models import Kind
 from notifications.notify import notify
-from products.models import Product
+from products.models import Membership, Product
 from sims.lifecycle import Action
 from sims.limits import LIMIT_RULE
 from sims.models import DomainEvent, SimEvent, State
@@ -26,6 +27,8 @@ def notify_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any
     elif event.kind == DomainEvent.Kind.IMEI_MISMATCH:
         if event.data["notify"]:
             _imei_mismatch(event.product_id, event.data)
+    elif event.kind == DomainEvent.Kind.RULE_FIRED:
+        _rule_fired(event.product_id, event.data)
     elif event.kind == DomainEvent.Kind.SIMS_CHANGED and _paused_at_limit(event.data):
         iccids = [iccid for change in event.data["changes"] if change["to_state"] == State.PAUSED for iccid in change["iccids"]]
         count_paused(
@@ -36,6 +39,22 @@ def notify_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: Any
 def _paused_at_limit(data: dict[str, Any]) -> bool:
     actor = data["actor"]
     return data["action"] == Action.PAUSE and actor["kind"] == SimEvent.ActorKind.SYSTEM and actor["name"] == LIMIT_RULE
+
+
+def _rule_fired(product_id: int, data: dict[str, Any]) -> None:
+    """A rule held for approval tells the product's admins; a rule that emails tells the people and roles it names."""
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        return
+    members = Membership.objects.filter(product_id=product_id)
+    if data.get("approval"):
+        admins = list(members.filter(role=Membership.Role.ADMIN).values_list("user_id", flat=True))
+        notify(product_id=product_id, kind=Kind.RULE_APPROVAL, message=messages.rule_waits(product, data), user_ids=admins)
+    elif data.get("email"):
+        chosen = members.filter(Q(user_id__in=data["email"]["users"]) | Q(role__in=data["email"]["roles"]))
+        user_ids = list(chosen.values_list("user_id", flat=True))
+        if user_ids:
+            notify(product_id=product_id, kind=Kind.RULE_FIRED, message=messages.rule_fired(product, data), user_ids=user_ids)
 
 
 def _import_finished(job_id: int) -> None:

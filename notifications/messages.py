@@ -101,6 +101,34 @@ def spikes(*, slug: str, day: date, count: int, largest: list[UsageSpike]) -> Me
     )
 
 
+def rule_fired(product: Any, data: dict[str, Any]) -> Message:
+    """A rule that emails fired (rules/acting.py): its SIMs listed, each with what fired it."""
+    rule, firings, count = data["rule"], data["firings"], data["event_count"]
+    first = firings[0]["iccid"] if firings else ""
+    title = f"Rule “{rule['name']}” fired for " + (f"SIM {first}" if count == 1 else _count(count, "SIM"))
+    return Message(
+        title=title,
+        body=f"Version {rule['version']} of the rule. " + (f"{firings[0]['why'].capitalize()}." if count == 1 and firings else ""),
+        url=reverse("sim_detail", args=[product.slug, first]) if count == 1 and first else reverse("sim_list", args=[product.slug]),
+        link_text="Open the SIM" if count == 1 else "Open the SIMs",
+        items=[[f"{f['iccid']}: {f['why']}", reverse("sim_detail", args=[product.slug, f["iccid"]])] for f in firings[:ITEMS_LISTED]],
+    )
+
+
+def rule_waits(product: Any, data: dict[str, Any]) -> Message:
+    """A rule held its actions: more SIMs at once than its approval threshold (rules/approval.py)."""
+    rule, approval = data["rule"], data["approval"]
+    return Message(
+        title=f"Rule “{rule['name']}” waits for approval to act on {_count(approval['pending'], 'SIM')}",
+        body=(
+            f"It would act on more SIMs at once than its threshold of {approval['threshold']:,}, so nothing was done. "
+            "Approve or refuse it in the admin's rule approvals."
+        ),
+        url=reverse("admin:rules_ruleapproval_change", args=[approval["id"]]),
+        link_text="Decide",
+    )
+
+
 def _factor(value: float) -> str:
     """As the fleet page shows it: ×3.4 under ten, ×67 or ×1,200 above."""
     return f"×{value:.1f}" if value < 10 else f"×{value:,.0f}"

@@ -11,6 +11,8 @@ class Kind(models.TextChoices):
     SIMS_PAUSED = "sims_paused", "SIMs are paused at their data limit (one digest an hour)"
     SPIKES = "spikes", "Yesterday's usage spikes (one digest a day)"
     IMEI_MISMATCH = "imei_mismatch", "A SIM is seen in a device its IMEI lock refuses"
+    RULE_FIRED = "rule_fired", "A rule that emails you fires"
+    RULE_APPROVAL = "rule_approval", "A rule waits for approval to act on many SIMs"
 
 
 class Preference(models.Model):

@@ -22,7 +22,8 @@ class Choice:
 
 
 def default_choice(kind: str, *, is_admin: bool) -> Choice:
-    if kind == Kind.IMPORT_FINISHED:
+    if kind in (Kind.IMPORT_FINISHED, Kind.RULE_FIRED):
+        # A rule's email goes to the people and roles the rule names: they are emailed unless they opted out.
         return Choice(email=True, in_console=True)
     return Choice(email=is_admin, in_console=True)
 

@@ -388,6 +388,8 @@ class DomainEvent(models.Model):
         IMPORT_FINISHED = "import.finished", "Import finished"
         IMEI_MISMATCH = "imei.mismatch", "IMEI mismatch"
         SMS_RECEIVED = "sms.received", "SMS received"
+        # A product's rule fired for SIMs (rules/): notifications email, webhooks deliver.
+        RULE_FIRED = "rule.fired", "Rule fired"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # The product the SIMs are filed under (sims.lifecycle's event rows); empty: SIMs of no product.

@@ -18,6 +18,7 @@ from functools import cache
 from itertools import batched
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django_countries import countries
 
@@ -28,6 +29,11 @@ from sims.models import ProductDailyUsage, Sim, SimCountryUsage, SimDailyUsage, 
 from sims.triggers import apply_provisioning_triggers
 
 CHUNK_SIZE = 100_000
+
+# Sent after each chunk of usage commits (a whole file's on PostgreSQL's CSV path), with `sim_ids` (the SIMs
+# with new records), `days` (the UTC days those records fall on) and `now`: what reacts to usage (rules)
+# does so in the same pass, without sims knowing of it. Receivers run outside the chunk's transaction.
+usage_ingested = Signal()
 # A sender's clock may run a little ahead; further ahead is a wrong time, not a fast network.
 CLOCK_SKEW = timedelta(minutes=5)
 RECORD_ID_MAX = cast(int, UsageRecord._meta.get_field("record_id").max_length)  # a CharField's is set
@@ -88,6 +94,8 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     paused: int = 0
     activated: int = 0
+    # The SIMs and days of chunks committed but not yet announced (usage_ingested): see send_usage_ingested.
+    touched: list[tuple[list[int], list[date]]] = field(default_factory=list, repr=False)
 
     def reject(self, *, line: int, record_id: str, reason: str) -> None:
         self.rejected_count += 1
@@ -210,6 +218,14 @@ def _ingest_chunk(rows: list[tuple[UsageRow, tuple]], now: datetime, report: Ing
         _stage(rows)
         stored = apply_new_usage(source_sql=f"SELECT {RECORD_COLUMNS} FROM {STAGING}", now=now, report=report)
         report.duplicates += len(rows) - stored
+    send_usage_ingested(report, now=now)
+
+
+def send_usage_ingested(report: IngestReport, *, now: datetime) -> None:
+    """Announce the chunks `report` holds (usage_ingested), once their transaction has committed."""
+    while report.touched:
+        sim_ids, days = report.touched.pop(0)
+        usage_ingested.send(sender=UsageRecord, sim_ids=sim_ids, days=days, now=now)
 
 
 def apply_new_usage(
@@ -227,6 +243,8 @@ def apply_new_usage(
         stored = _store_new_records(f"{source_sql} {order_by}", now)
     report.ingested += stored
     _roll_up()
+    if stored and usage_ingested.has_listeners():
+        report.touched.append(_touched())
     # Triggers first: a SIM they activate is held to its limit in this pass, not the next one.
     report.activated += apply_provisioning_triggers(sim_ids=_provisioned_sims(), now=now)
     report.paused += pause_sims_over_limit(
@@ -406,6 +424,16 @@ def _roll_up() -> None:
             f"sms = {product_days}.sms + excluded.sms, records = {product_days}.records + excluded.records, "
             f"newest_record_at = {later}({product_days}.newest_record_at, excluded.newest_record_at)"
         )
+
+
+def _touched() -> tuple[list[int], list[date]]:
+    """The SIMs and days of DELTA's new records, for usage_ingested."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT sim_id FROM {DELTA}")
+        sim_ids = [sim_id for (sim_id,) in cursor.fetchall()]
+        cursor.execute(f"SELECT DISTINCT day FROM {DELTA}")
+        days = [day if isinstance(day, date) else date.fromisoformat(day) for (day,) in cursor.fetchall()]
+    return sim_ids, sorted(days)
 
 
 def _provisioned_sims() -> list[int]:

@@ -31,7 +31,7 @@ from lib.bulk_insert import insert_rows
 from sims import usage as usage_module
 from sims.models import Sim
 from sims.usage import (
-    CLOCK_SKEW, RECORD_BYTES_MAX, RECORD_COLUMNS, RECORD_SMS_MAX, IngestReport, UsageRow, apply_new_usage,
+    CLOCK_SKEW, RECORD_BYTES_MAX, RECORD_COLUMNS, RECORD_SMS_MAX, IngestReport, UsageRow, apply_new_usage, send_usage_ingested,
     country_codes, problem_with, unknown_sim,
 )  # fmt: skip
 from sims.usage_csv import UsageCsv
@@ -99,6 +99,7 @@ def ingest_csv_in_sql(usage: UsageCsv, *, now: datetime) -> IngestReport:
         )
     report.duplicates += kept - unknown - stored
     report.keep_first_rejections()
+    send_usage_ingested(report, now=now)
     return report
 
 

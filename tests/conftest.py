@@ -52,6 +52,17 @@ def media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def no_rules_remembered():
+    """Each test starts with no rule (its database is empty of them): the rules engine knows it without a query,
+    as a process does between reads (rules/active.py); a rule a test saves makes it read them again."""
+    from rules.active import forget, remember
+
+    remember(frozenset())
+    yield
+    forget()
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """The billing estimate is cached by product id: a test must not see another's (ids are reused)."""
     from django.core.cache import cache

@@ -71,6 +71,8 @@ def deliver_event(sender: type[DomainEvent], *, event: DomainEvent, **kwargs: An
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.SMS_RECEIVED, event_count=event.data["event_count"], **_sms_received(event.data))
     elif event.kind == DomainEvent.Kind.SIMS_CHANGED:
         _write_deliveries(hooks, kind=WebhookDelivery.Kind.SIM_EVENTS, event_count=event.data["event_count"], **_sim_events(event.data))
+    elif event.kind == DomainEvent.Kind.RULE_FIRED and event.data.get("webhook"):
+        _write_deliveries(hooks, kind=WebhookDelivery.Kind.RULE_FIRED, event_count=event.data["event_count"], **_rule_fired(event.data))
 
 
 def _sim_events(data: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +132,20 @@ def _imei_mismatch(data: dict[str, Any]) -> dict[str, Any]:
                 {"iccid": m["iccid"], "expected": m["expected"], "seen": m["seen"], "at": m["at"], "action": m["action"]}
                 for m in data["mismatches"]
             ],
+        },
+    }
+
+
+def _rule_fired(data: dict[str, Any]) -> dict[str, Any]:
+    """A product's rule fired for SIMs (rules/acting.py): the rule, and each SIM with the figures that fired it."""
+    rule, count = data["rule"], data["event_count"]
+    return {
+        "summary": f"Rule “{rule['name']}” fired for {count:,} SIM{'s' if count != 1 else ''}",
+        "data": {
+            "rule": {"name": rule["name"], "version": rule["version"], "condition": rule["condition"]},
+            "occurred_at": data["occurred_at"],
+            "event_count": count,
+            "firings": [{"iccid": f["iccid"], "window": f["window"], "figures": f["figures"]} for f in data["firings"]],
         },
     }
 

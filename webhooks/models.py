@@ -36,6 +36,7 @@ class WebhookDelivery(models.Model):
         IMPORT_FINISHED = "import.finished", "Import finished"
         IMEI_MISMATCH = "imei.mismatch", "IMEI mismatch"
         SMS_RECEIVED = "sms.received", "SMS received"
+        RULE_FIRED = "rule.fired", "Rule fired"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -1,0 +1,39 @@
+"""The kinds a rule is made of: its condition, scope, window and actions (rules/conditions.py and
+rules/actions.py type each kind's parameters)."""
+
+from django.db import models
+
+
+class ConditionKind(models.TextChoices):
+    USAGE_DAY = "usage_day", "uses more than an amount of data in a day"
+    USAGE_PERIOD = "usage_period", "uses more than an amount of data in the billing period"
+    USAGE_ROLLING = "usage_rolling", "uses more than an amount of data in the last hours"
+    SMS_COUNT = "sms_count", "sends more than a number of SMS in a day"
+    SPIKE = "spike", "uses far more data in a day than usual (a spike)"
+    NO_SESSION = "no_session", "has had no data session for some hours"
+    IMEI_CHANGED = "imei_changed", "is seen in a new device (its IMEI changed)"
+    COUNTRY = "country", "attaches to a network in a country"
+    STATE_CHANGED = "state_changed", "changes state"
+
+
+class ScopeKind(models.TextChoices):
+    ALL = "all", "every SIM of the product"
+    FILTER = "filter", "the SIMs a filter of the SIMs page lists"
+    TAG = "tag", "SIMs in a device with a tag"
+    TAC = "tac", "SIMs in a device model (TAC)"
+
+
+class WindowKind(models.TextChoices):
+    DAY = "day", "once a day"
+    PERIOD = "period", "once a billing period"
+    HOURS = "hours", "once every so many hours"
+
+
+class ActionKind(models.TextChoices):
+    PAUSE = "pause", "pause it"
+    SUSPEND = "suspend", "suspend it"
+    DATA_LIMIT = "data_limit", "set its data limit"
+    TAG = "tag", "tag its device"
+    EMAIL = "email", "email people"
+    WEBHOOK = "webhook", "call the product's webhooks"
+    SMS = "sms", "send an SMS to the device"

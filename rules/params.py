@@ -1,0 +1,63 @@
+"""Typed parameters from a rule's JSON: each dataclass checks its own fields and says what was wrong."""
+
+from dataclasses import MISSING, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ParamError(ValueError):
+    """A parameter missing, of the wrong type or out of range: the message says which and what to do."""
+
+
+def from_json(cls: type[T], data: Any, *, what: str) -> T:
+    """`cls` built from the JSON object `data`: only its fields, each of its declared type (ints for ints,
+    a list of strings for list[str]); its __post_init__ checks the values."""
+    if not isinstance(data, dict):
+        raise ParamError(f"The {what} must be a JSON object, such as {{\"mb\": 50}}.")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(known) - {"kind"})
+    if unknown:
+        raise ParamError(f"The {what} takes {_names(known) or 'no parameters'}, not {', '.join(unknown)}.")
+    values = {}
+    for name, spec in known.items():
+        if name not in data:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise ParamError(f"The {what} needs {name}.")
+            continue
+        values[name] = _typed(name, spec.type, data[name], what=what)
+    return cls(**values)
+
+
+def _names(known: dict) -> str:
+    return ", ".join(known)
+
+
+def _typed(name: str, kind: Any, value: Any, *, what: str) -> Any:
+    text = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if text.endswith(" | None"):
+        if value is None:
+            return None
+        text = text.removesuffix(" | None")
+    if text in ("int",) and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ParamError(f"In the {what}, {name} must be a whole number, such as 50.")
+    if text in ("float",):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamError(f"In the {what}, {name} must be a number, such as 2.5.")
+        return float(value)
+    if text == "str" and not isinstance(value, str):
+        raise ParamError(f"In the {what}, {name} must be text.")
+    if text == "bool" and not isinstance(value, bool):
+        raise ParamError(f"In the {what}, {name} must be true or false.")
+    if text.startswith("list[str]") and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ParamError(f"In the {what}, {name} must be a list of texts, such as [\"DE\", \"FR\"].")
+    if text.startswith("list[int]") and not (
+        isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ParamError(f"In the {what}, {name} must be a list of whole numbers.")
+    return value
+
+
+def at_least(name: str, value: int | float, low: int | float, *, what: str) -> None:
+    if value < low:
+        raise ParamError(f"In the {what}, {name} must be at least {low}.")
