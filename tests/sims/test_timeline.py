@@ -185,4 +185,5 @@ def test_the_sim_page_costs_the_same_queries_with_a_months_history(owner_client,
     # session, user, membership, SIM; one query per source
     with django_assert_max_num_queries(4 + len(SOURCES)):
         older = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]) + f"?after={after.encode()}", headers={"HX-Request": "true"})
-    assert older.status_code == 200 and older.content.decode().count("timeline-entry") == 50
+    everything = len(timeline(sim, size=10_000).entries)
+    assert older.status_code == 200 and older.content.decode().count("timeline-entry") == min(50, everything - 50)
