@@ -187,3 +187,14 @@ def test_the_sim_page_costs_the_same_queries_with_a_months_history(owner_client,
         older = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]) + f"?after={after.encode()}", headers={"HX-Request": "true"})
     everything = len(timeline(sim, size=10_000).entries)
     assert older.status_code == 200 and older.content.decode().count("timeline-entry") == min(50, everything - 50)
+
+
+def test_each_entry_shows_its_time_of_day_today_its_date_before_and_the_whole_moment_on_hover(owner_client, product, sim):
+    now = timezone.now().replace(microsecond=0)
+    today = now.replace(hour=0, minute=5, second=9)  # today, whatever the time
+    earlier = now - timedelta(days=3)
+    network_event(sim, "attach", today)
+    network_event(sim, "detach", earlier)
+    html = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]), headers={"HX-Request": "true"}).content.decode()
+    assert f'<time datetime="{today.isoformat()}" title="{today.day} {today:%b %Y}, 00:05:09 UTC">00:05</time>' in html
+    assert f'<time datetime="{earlier.isoformat()}" title="{earlier.day} {earlier:%b %Y, %H:%M:%S} UTC">{earlier.day} {earlier:%b %H:%M}</time>' in html
