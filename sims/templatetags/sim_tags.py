@@ -55,7 +55,7 @@ def entry_time(context: template.Context, moment: datetime) -> str:
     if "entry_time_today" not in known:
         known["entry_time_zone"], known["entry_time_today"] = timezone.get_current_timezone(), timezone.localdate()
     moment = moment.astimezone(known["entry_time_zone"])
-    whole = f"{moment.day} {MONTHS_3[moment.month].title()} {moment:%Y, %H:%M:%S}"  # the date filter's 'j M Y, H:i:s'
+    whole = f"{moment.day} {str(MONTHS_3[moment.month]).title()} {moment:%Y, %H:%M:%S}"  # the date filter's 'j M Y, H:i:s'
     return format_html('<time datetime="{}" title="{} UTC">{}</time>', moment.isoformat(), whole, _clock(moment, known["entry_time_today"]))
 
 
