@@ -5,20 +5,22 @@ Standalone, not part of the pytest run. It seeds its own database as bench/sim_l
 adds 30 days of what a fleet sends, once, in INSERT ... SELECT statements (generate_series on PostgreSQL,
 recursive CTEs on SQLite):
 
-- busy SIMs, 1 active SIM in 100 (~8,000): a data session every hour (start at :05, end at :12 with its
-  bytes) and a location update every 6 hours: 1,560 network events each, ~12.5 million rows; two pauses
+- busy SIMs, 1 active SIM in 250 (~3,000): a data session every hour (start at :05, end at :12 with its
+  bytes) and a location update every 6 hours: 1,560 network events each, ~4.8 million rows; two pauses
   by the data limit and their unpauses; an SMS to the device a day and one from it every 3 days; two
   devices (the SIM moved to the second 12 days ago);
-- daily SIMs, 1 active SIM in 20 (~40,000): attach, a data session and detach once a day: 120 network
-  events each, ~4.8 million rows; one device;
-- usage by day (SimDailyUsage) for 30 days for 1 active SIM in 5 (the busy and daily ones among them):
-  ~4.8 million rows;
+- daily SIMs, 1 active SIM in 50 (~15,000): attach, a data session and detach once a day: 120 network
+  events each, ~1.8 million rows; one device (1 in 10 of them with another IMEI than the network sees);
+- usage by day (SimDailyUsage) for 30 days for 1 active SIM in 10 (the busy and daily ones among them):
+  ~2.3 million rows; a usage tick every 15 minutes;
 - quiet SIMs: the rest, with seed_demo's few events only.
 
 The busy and daily SIMs' connectivity is set from their last event. Then it times whole requests through
 Django's test Client: the SIM page of busy and quiet SIMs, the timeline's "Older" fragment (the second page,
 a page 15 days back, the oldest page), the page of SIMs whose "why offline?" card gives each reason, the
-fragments the page loads with it (SMS, IMEI lock, usage by zone), and a trivial page (the team page).
+fragments the page loads with it (SMS, IMEI lock, usage by zone), and a trivial page (the team page); then
+the bench process's CPU time per request (on a loaded machine the clock's time is mostly waiting for a CPU).
+At 1,000,000 SIMs on PostgreSQL: ~59 min for seed_demo and ~12 min for the history with the machine at load 20.
 
     .venv/bin/python bench/sim_page_timeline.py                      # SQLite in /tmp
     .venv/bin/python bench/sim_page_timeline.py --database-url postgres://postgres@127.0.0.1:5432/timeline_bench
