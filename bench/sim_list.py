@@ -48,9 +48,11 @@ class Case:
     query: str  # the query string, without '?'
     headers: dict[str, str] = field(default_factory=dict)
     view: str = "sim_list"  # or "sim_count", the request the page makes for its count
+    url: str = ""  # another page's whole path (bench/sim_page_timeline.py): view and query unused
     matched: int = 0
     times_ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # this process's CPU time (not the PostgreSQL server's)
 
     @property
     def median(self) -> float:
@@ -243,6 +245,8 @@ def signed_in_client() -> Client:
 def page_url(case: Case) -> str:
     from django.urls import reverse
 
+    if case.url:
+        return case.url
     url = reverse(case.view, args=[PRODUCT_SLUG])
     return f"{url}?{case.query}" if case.query else url
 
@@ -271,7 +275,9 @@ def measure(client: Client, cases: list[Case], repeat: int) -> None:
         get(client, case)
     for _ in range(repeat):
         for case in cases:
+            cpu = time.process_time()
             elapsed, queries = get(client, case)
+            case.cpu_ms.append((time.process_time() - cpu) * 1000)
             case.times_ms.append(elapsed)
             case.sql_ms.append(sum(query_ms(query) for query in queries))
 

@@ -1,10 +1,11 @@
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils import timezone
 from django.utils.timesince import timesince
 
 from sims import network
@@ -41,8 +42,23 @@ def clock(moment: datetime | None) -> str:
     """'14:02' today (UTC, as the console shows times), '3 Dec 14:02' on another day."""
     if moment is None:
         return ""
-    moment = timezone.localtime(moment)
-    return f"{moment:%H:%M}" if moment.date() == timezone.localdate() else f"{moment.day} {moment:%b %H:%M}"
+    return _clock(timezone.localtime(moment), timezone.localdate())
+
+
+def _clock(moment: datetime, today: date) -> str:
+    return f"{moment:%H:%M}" if moment.date() == today else f"{moment.day} {moment:%b %H:%M}"
+
+
+@register.simple_tag(takes_context=True)
+def entry_time(context: template.Context, moment: datetime) -> str:
+    """A timeline entry's <time>: its clock, the moment for machines and the whole date on hover. Formatted here
+    with the zone and today looked up once per page: three filters an entry were 80% of a page's rendering."""
+    known = context.render_context
+    if "entry_time_today" not in known:
+        known["entry_time_zone"], known["entry_time_today"] = timezone.get_current_timezone(), timezone.localdate()
+    moment = moment.astimezone(known["entry_time_zone"])
+    whole = f"{moment.day} {str(MONTHS_3[moment.month]).title()} {moment:%Y, %H:%M:%S}"  # the date filter's 'j M Y, H:i:s'
+    return format_html('<time datetime="{}" title="{} UTC">{}</time>', moment.isoformat(), whole, _clock(moment, known["entry_time_today"]))
 
 
 # A network's code ("262-01", a cell "262-01-4021-77312"): digits joined by hyphens, where a browser would

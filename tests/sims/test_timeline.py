@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment
 from lib.units import MB
@@ -157,3 +158,56 @@ def test_a_days_usage_shows_its_day_not_its_midnight(owner_client, product, sim)
     SimDailyUsage.objects.create(sim=sim, product=product, day=date(2026, 12, 2), bytes=3 * MB)
     page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
     assert '<time datetime="2026-12-02" title="2 Dec 2026, the whole day (UTC)">2 Dec</time>' in page
+def a_month_of_history(sim, owner, hours):
+    """What a busy SIM has after a month: a data session an hour, lifecycle changes, usage by day, SMS, devices."""
+    from carriers.models import SmsMessage
+
+    now = timezone.now().replace(microsecond=0)
+    NetworkEvent.objects.bulk_create(
+        NetworkEvent(event_id=f"m-{n}-{kind}", sim=sim, product=sim.product, kind=kind, at=now - timedelta(hours=n, minutes=minutes),
+                     operator="Telekom.de 262-01", country="DE", rat="LTE-M", imei="356938035643809", bytes=40_000)
+        for n in range(hours) for kind, minutes in (("session_end", 0), ("session_start", 7))
+    )  # fmt: skip
+    for n in range(min(hours // 24, 10)):
+        lifecycle_event(sim, now - timedelta(days=n, hours=3), action="pause", from_state="active", to_state="paused")
+    SimDailyUsage.objects.bulk_create(
+        SimDailyUsage(sim=sim, product=sim.product, day=(now - timedelta(days=n)).date(), bytes=MB) for n in range(max(1, hours // 24))
+    )
+    SmsMessage.objects.bulk_create(
+        SmsMessage(sim=sim, product=sim.product, direction=direction, body="ping", status=status, created_by=owner if direction == "mt" else None,
+                   carrier_message_id=f"m-{n}", created_at=now - timedelta(hours=n * 12))
+        for n in range(max(1, hours // 12)) for direction, status in (("mt", "delivered"), ("mo", "received"))
+    )  # fmt: skip
+    for n in range(3):
+        device = Device.objects.create(product=sim.product, device_id=f"dev-{n}", name=f"Tracker {n}", imei=f"35693803564380{n}")
+        DeviceAssignment.objects.create(sim=sim, device=device, started_at=now - timedelta(days=40 - n * 10), source="hand", by_user=owner)
+
+
+@pytest.mark.parametrize("hours", [30, 720])  # a day and more of history, a month
+def test_the_sim_page_costs_the_same_queries_with_a_months_history(owner_client, owner, product, make_sim, hours, django_assert_max_num_queries):
+    sim = make_sim(product, state="suspended")  # its "why offline?" card reads the change that suspended it
+    lifecycle_event(sim, timezone.now() - timedelta(days=2))
+    a_month_of_history(sim, owner, hours)
+
+    # session, user, membership, SIM (with its device and carrier account), its connectivity, 60 days of usage, the card's
+    # change; the timeline's first page: one query per source and two for its freshness
+    with django_assert_max_num_queries(7 + len(SOURCES) + 2):
+        page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert "Why offline? Deactivated here" in page and "Older" in page
+    after = timeline(sim).next
+    # session, user, membership, SIM; one query per source
+    with django_assert_max_num_queries(4 + len(SOURCES)):
+        older = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]) + f"?after={after.encode()}", headers={"HX-Request": "true"})
+    everything = len(timeline(sim, size=10_000).entries)
+    assert older.status_code == 200 and older.content.decode().count("timeline-entry") == min(50, everything - 50)
+
+
+def test_each_entry_shows_its_time_of_day_today_its_date_before_and_the_whole_moment_on_hover(owner_client, product, sim):
+    now = timezone.now().replace(microsecond=0)
+    today = now.replace(hour=0, minute=5, second=9)  # today, whatever the time
+    earlier = now - timedelta(days=3)
+    network_event(sim, "attach", today)
+    network_event(sim, "detach", earlier)
+    html = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]), headers={"HX-Request": "true"}).content.decode()
+    assert f'<time datetime="{today.isoformat()}" title="{today.day} {today:%b %Y}, 00:05:09 UTC">00:05</time>' in html
+    assert f'<time datetime="{earlier.isoformat()}" title="{earlier.day} {earlier:%b %Y, %H:%M:%S} UTC">{earlier.day} {earlier:%b %H:%M}</time>' in html
