@@ -11,6 +11,7 @@ class Kind(models.TextChoices):
     SIMS_PAUSED = "sims_paused", "SIMs are paused at their data limit (one digest an hour)"
     SPIKES = "spikes", "Yesterday's usage spikes (one digest a day)"
     IMEI_MISMATCH = "imei_mismatch", "A SIM is seen in a device its IMEI lock refuses"
+    BUDGET = "budget", "The month's cost reaches an alert of the budget (for those the budget names)"
 
 
 class Preference(models.Model):
