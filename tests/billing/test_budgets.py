@@ -36,7 +36,7 @@ def test_a_budget_reached_in_the_last_hour_of_the_month_is_the_last_day():
     assert crossing == date(2026, 11, 30)
 
 
-def test_the_status_reads_the_billing_estimate_and_projects_the_20th(product, make_sim, mid_month):
+def test_the_status_reads_the_billing_estimate_and_projects_the_20th(mid_month, product, make_sim):
     priceable_fleet(product, make_sim)
     # $11.45 is $0.50 above the $10.95 spent: 5 days at $0.10 a day, noon on the 20th.
     save_budget(product=product, amount=Decimal("11.45"), alert_percentages=[50, 80, 100], recipients="admins")
@@ -51,7 +51,7 @@ def test_the_status_reads_the_billing_estimate_and_projects_the_20th(product, ma
     assert status.currency == "USD" and not status.exceeded
 
 
-def test_a_budget_already_passed_says_so_and_projects_no_day(product, make_sim, mid_month):
+def test_a_budget_already_passed_says_so_and_projects_no_day(mid_month, product, make_sim):
     priceable_fleet(product, make_sim)
     save_budget(product=product, amount=Decimal("10.00"), alert_percentages=[100], recipients="admins")
 
@@ -61,11 +61,11 @@ def test_a_budget_already_passed_says_so_and_projects_no_day(product, make_sim, 
     assert status.projected_exceed_on is None
 
 
-def test_a_product_without_a_budget_has_no_status(product, mid_month):
+def test_a_product_without_a_budget_has_no_status(mid_month, product):
     assert budget_status(product, timezone.now()) is None
 
 
-def test_reaching_a_percentage_is_exact_not_the_rounded_percent(product, make_sim, mid_month):
+def test_reaching_a_percentage_is_exact_not_the_rounded_percent(mid_month, product, make_sim):
     priceable_fleet(product, make_sim)
     save_budget(product=product, amount=Decimal("10.96"), alert_percentages=[100], recipients="admins")
     status = budget_status(product, timezone.now())
