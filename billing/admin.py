@@ -4,7 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from billing.models import Charge, ClosedPeriod, Invoice, InvoiceLine, RateZone, ZoneCountry, ZonePrice
+from billing.budgets import parse_percentages
+from billing.models import Budget, BudgetAlert, Charge, ClosedPeriod, Invoice, InvoiceLine, RateZone, ZoneCountry, ZonePrice
 
 # A new price may start this long before the moment it is saved (the time it took to type it), no earlier.
 PRICE_BACKDATING_SLACK = timedelta(minutes=10)
@@ -141,6 +142,58 @@ class ClosedPeriodAdmin(admin.ModelAdmin):
     """Written by close_billing_period when it runs to its end: read-only."""
 
     list_display = ["period_start", "closed_at", "summary"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class BudgetAdminForm(forms.ModelForm):
+    alert_percentages = forms.CharField(
+        help_text="Whole percentages from 1 to 1000, separated by commas, such as 50, 80, 100. Each alerts once a billing month."
+    )
+
+    class Meta:
+        model = Budget
+        fields = ["product", "amount", "alert_percentages", "recipients"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["alert_percentages"] = ", ".join(str(p) for p in self.instance.alert_percentages)
+        else:
+            self.initial.setdefault("alert_percentages", "50, 80, 100")
+
+    def clean_alert_percentages(self) -> list[int]:
+        try:
+            return parse_percentages(self.cleaned_data["alert_percentages"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """The same budget a product admin sets in the product's Settings."""
+
+    form = BudgetAdminForm
+    list_display = ["product", "amount", "alert_percentages", "recipients", "updated_at"]
+    list_filter = ["recipients"]
+    search_fields = ["product__name", "product__slug"]
+    list_select_related = ["product"]
+    autocomplete_fields = ["product"]
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(admin.ModelAdmin):
+    """Written when a threshold is crossed and told (notifications.budget_alerts): read-only. Deleting
+    a row lets that threshold alert again this period."""
+
+    list_display = ["product", "period_start", "percentage", "spent", "budget", "sent_at"]
+    list_filter = ["period_start", "percentage"]
+    search_fields = ["product__name", "product__slug"]
+    list_select_related = ["product"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django_countries.fields import CountryField
 
@@ -193,3 +194,50 @@ class ClosedPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period_start:%Y-%m} closed"
+
+
+def default_alert_percentages() -> list[int]:
+    return [50, 80, 100]
+
+
+class Budget(models.Model):
+    """A product's monthly budget (USD, as every price and invoice of the console), and the
+    percentages of it at which the people it names are told (billing/budgets.py, notifications)."""
+
+    class Recipients(models.TextChoices):
+        ADMINS = "admins", "The product's admins"
+        TEAM = "team", "Everyone on the team"
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="budget")
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))], help_text="USD per billing month."
+    )
+    alert_percentages = models.JSONField(
+        default=default_alert_percentages, help_text="Percentages of the amount (1 to 1000) at which to alert, in order."
+    )
+    recipients = models.CharField(max_length=10, choices=Recipients.choices, default=Recipients.ADMINS)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Budget of {self.product}: ${self.amount:,.2f} a month"
+
+
+class BudgetAlert(models.Model):
+    """A threshold of a product's budget that was crossed in a billing period and told: one row per
+    (product, period, percentage), so each alerts once per period however many ticks run at once."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="budget_alerts")
+    period_start = models.DateField(help_text="First day of the billing month.")
+    percentage = models.PositiveSmallIntegerField()
+    spent = models.DecimalField(max_digits=14, decimal_places=2, help_text="The estimate so far when it was crossed.")
+    budget = models.DecimalField(max_digits=14, decimal_places=2, help_text="The budget's amount then.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_start", "percentage"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "period_start", "percentage"], name="budget_alert_once_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} passed {self.percentage}% of its budget in {self.period_start:%Y-%m}"

@@ -13,6 +13,7 @@ from django_countries.fields import Country
 
 from billing.advisor import advise_home_countries, apply_home_country_advice, cached_advice
 from billing.billing import Period, sim_usage_by_country
+from billing.budgets import budget_status
 from billing.costs import (
     MODEL_SUMMARIES,
     PROJECTION_RULE,
@@ -48,9 +49,12 @@ def _estimate_context(product: Product) -> dict:
 @require_GET
 @login_required
 def fleet_monthly_cost(request: HttpRequest, slug: str) -> HttpResponse:
-    """The fleet header's monthly cost: it reads the period's events, so it comes after the page."""
+    """The fleet header's monthly cost, and the budget's line when there is one: it reads the
+    period's events, so it comes after the page."""
     membership = get_membership_for_user(request, slug)
     context = {"product": membership.product, **_estimate_context(membership.product)}
+    if context["estimate"] is not None:
+        context["status"] = budget_status(membership.product, timezone.now())  # the same cached estimate
     return render(request, "billing/partials/fleet_cost.html", context)
 
 

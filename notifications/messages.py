@@ -3,13 +3,17 @@ the same in the console's list and in the email."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.humanize.templatetags.humanize import ordinal
 from django.urls import reverse
 
+from billing.budgets import BudgetStatus
 from imports.models import ImportJob
 from lib.units import human_bytes
+from products.models import Product
 from sims.models import UsageSpike
 
 # The ICCIDs a digest lists by name; the rest are "and N more", linking to the SIM list.
@@ -160,3 +164,31 @@ def imei_mismatch(product: Any, mismatches: list[dict[str, Any]]) -> Message:
         link_text="Open the SIM",
         items=[[f"{iccid} in {seen[iccid]}", reverse("sim_detail", args=[product.slug, iccid])] for iccid in iccids[:ITEMS_LISTED]],
     )
+
+
+def budget_reached(*, product: Product, status: BudgetStatus, percentage: int) -> Message:
+    """A product's cost this billing period reaching `percentage` of its budget (billing.budgets.BudgetStatus)."""
+    month = f"{status.period.start:%B %Y}"
+    lines = [
+        f"The estimated cost of {product.name} for {month} is {_usd(status.spent)} so far: {status.percent}% of its "
+        f"monthly budget of {_usd(status.amount)}, past the {percentage}% alert."
+    ]
+    if status.exceeded:
+        lines.append(f"At the pace so far, {month} is projected to cost {_usd(status.projected_total)}.")
+    elif status.projected_exceed_on:
+        lines.append(
+            f"At the pace so far, {month} is projected to cost {_usd(status.projected_total)} and to exceed the budget "
+            f"on the {ordinal(status.projected_exceed_on.day)}."
+        )
+    else:
+        lines.append(f"At the pace so far, {month} is projected to cost {_usd(status.projected_total)}, within the budget.")
+    return Message(
+        title=f"{percentage}% of the budget reached: {_usd(status.spent)} of {_usd(status.amount)}",
+        body=" ".join(lines),
+        url=reverse("sim_list", args=[product.slug]),
+        link_text=f"Open {product.name}",
+    )
+
+
+def _usd(amount: Decimal) -> str:
+    return f"${amount:,.2f}"

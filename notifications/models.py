@@ -13,6 +13,7 @@ class Kind(models.TextChoices):
     IMEI_MISMATCH = "imei_mismatch", "A SIM is seen in a device its IMEI lock refuses"
     RULE_FIRED = "rule_fired", "A rule that emails you fires"
     RULE_APPROVAL = "rule_approval", "A rule waits for approval to act on many SIMs"
+    BUDGET = "budget", "The month's cost reaches an alert of the budget (for those the budget names)"
 
 
 class Preference(models.Model):

@@ -1,7 +1,7 @@
 """What each person chose to be told about a product, by email and in the console, and who is told.
 
 Defaults, for a person who has not chosen: everything in the console; by email, the end of the
-imports they start, and for admins the paused-SIM and spike digests too (members are not mailed
+imports they start and the budget alerts sent to them, and for admins the paused-SIM and spike digests too (members are not mailed
 about the fleet unless they ask). Only members of the product are ever told.
 """
 
@@ -22,8 +22,9 @@ class Choice:
 
 
 def default_choice(kind: str, *, is_admin: bool) -> Choice:
-    if kind in (Kind.IMPORT_FINISHED, Kind.RULE_FIRED):
-        # A rule's email goes to the people and roles the rule names: they are emailed unless they opted out.
+    # A rule's email goes to the people and roles the rule names, a budget alert to the people its budget names
+    # (its admins unless it says the team): they are emailed unless they opted out.
+    if kind in (Kind.IMPORT_FINISHED, Kind.RULE_FIRED, Kind.BUDGET):
         return Choice(email=True, in_console=True)
     return Choice(email=is_admin, in_console=True)
 

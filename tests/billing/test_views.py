@@ -89,7 +89,7 @@ def test_the_monthly_cost_is_so_far_and_projected_with_its_basis_on_hover(mid_mo
 
 def test_the_monthly_cost_is_cached_for_a_few_minutes(owner_client, product, sim, django_assert_max_num_queries):
     owner_client.get(url("fleet_monthly_cost", product))
-    with django_assert_max_num_queries(3):  # session, user, membership: no event or usage read
+    with django_assert_max_num_queries(4):  # session, user, membership, the budget (a line if any): no event or usage read
         response = owner_client.get(url("fleet_monthly_cost", product))
     assert "$2.99" in text_of(response)
 

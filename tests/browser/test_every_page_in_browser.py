@@ -72,6 +72,7 @@ SIGNED_OUT = {"login", "password_reset", "password_reset_done", "password_reset_
 # GET routes that are not pages of their own, and why.
 NOT_PAGES = {
     "imei_lock": "a fragment of Settings (walked there)",
+    "budget": "a fragment of Settings (walked there)",
     "sim_imei_lock": "a fragment of the SIM page (walked there)",
     "sim_count": "a fragment of the SIMs page",
     "fleet_active_sims": "a fragment of the SIMs page",

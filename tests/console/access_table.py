@@ -24,6 +24,7 @@ METHODS = {
     "product_data_limit": "POST",
     "product_settings": "GET,POST",
     "fleet_monthly_cost": "GET",
+    "budget": "GET,POST",
     "billing": "GET",
     "billing_period": "GET",
     "billing_model": "POST",
@@ -104,6 +105,7 @@ POST_DATA = {
     "product_data_limit": {"data_limit_mb": "10"},
     "product_settings": {"trigger_data_kb": "5", "trigger_sms": "2"},
     "billing_model": {"pricing_model": "payg"},
+    "budget": {"amount": "1000", "alert_percentages": "50, 80, 100", "recipients": "admins"},
     "import_start": {"iccid": ["89012600000000000017"]},
     "import_check": {"text": "8901260000000000017"},
     "import_file": {"file": "see _request"},
@@ -145,7 +147,7 @@ ADMIN_ONLY = {
     "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check", "imei_lock_swap", "sim_imei_lock_swap",
 }  # fmt: skip
 # Members read these pages; only admins change them (their POST).
-ADMIN_ONLY_POST = {"product_settings", "carrier_import", "imei_lock", "sim_imei_lock"}
+ADMIN_ONLY_POST = {"product_settings", "carrier_import", "imei_lock", "sim_imei_lock", "budget"}
 PUBLIC = {"login", "logout", "password_change", "password_change_done", "api_schema", "api_docs", *PASSWORD_RESET, *INVITATION_LINK}
 # Public documentation, like Particle's: anyone may read how the API works, signed in or not.
 PUBLIC_DOCS = {"api_schema": "application/json", "api_docs": "text/html"}

@@ -42,7 +42,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from api.emnify import issue_auth_token
 from api.models import ApiToken, BlacklistedOperator, Scope
 from api.tokens import create_token, hash_secret
-from billing.models import Invoice
+from billing.models import Budget, Invoice
 from carriers.models import CarrierAccount
 from carriers.models import CarrierAccount, NetworkDifference
 from devices.assignment import assign_sim
@@ -409,6 +409,7 @@ def fingerprint(w: World) -> tuple:
         list(Device.objects.filter(product=w.product).order_by("pk").values_list("device_id", "name", "imei", "model", "tags")),
         list(DeviceAssignment.objects.filter(device__product=w.product).order_by("pk").values_list("sim_id", "device_id", "ended_at")),
         list(BlacklistedOperator.objects.filter(device__product=w.product).values_list("device_id", "operator_id")),
+        list(Budget.objects.filter(product=w.product).values_list("amount", "alert_percentages", "recipients")),
     )
 
 

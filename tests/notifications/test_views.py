@@ -126,11 +126,13 @@ def _ticked(page: str) -> set[str]:
     return set(re.findall(r'<input type="checkbox" name="(\w+)"[^>]* checked', page))
 
 
-def test_a_member_sees_the_defaults_ticked_everything_in_the_console_and_import_emails(teammate_client, product):
+def test_a_member_sees_the_defaults_ticked_everything_in_the_console_and_import_and_budget_emails(teammate_client, product):
+    """Budget alerts go only to the people the budget names (its admins unless it says the team)."""
     page = teammate_client.get(reverse("notification_settings", args=[product.slug])).content.decode()
     assert _ticked(page) == {
         "import_finished_email", "import_finished_console", "sims_paused_console", "spikes_console", "imei_mismatch_console",
         "rule_fired_email", "rule_fired_console", "rule_approval_console",
+        "budget_email", "budget_console",
     }  # fmt: skip
 
 
