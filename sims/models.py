@@ -366,9 +366,10 @@ class SimStateDelta(models.Model):
 
 
 class SimConnectivityDelta(models.Model):
-    """PostgreSQL: how many SIMs of a product entered (+) or left (-) a connectivity status, written by
-    triggers on SimConnectivity for every statement that changes statuses (sims/connectivity_counts.py),
-    as SimStateDelta is for states: added only, folded by the periodic work."""
+    """How many SIMs of a product entered (+) or left (-) a connectivity status, written by triggers on
+    SimConnectivity (sims/connectivity_counts.py). PostgreSQL: a row per statement that changes statuses,
+    as SimStateDelta is for states, added only, folded by the periodic work. SQLite: one row per product
+    and status (a unique index there), which its row triggers add to."""
 
     product_id = models.BigIntegerField()
     status = models.CharField(max_length=8)
