@@ -1,7 +1,7 @@
 from django.db import migrations
 
 # SQLite has no statement-level triggers: row triggers keep ONE SimConnectivityDelta row per product
-# and status (writers are serial there, so a counter row makes nobody wait), which a unique index
+# and status (and one SimStateDelta row per product and state, below) (writers are serial there, so a counter row makes nobody wait), which a unique index
 # lets an upsert add to. An update fires only when it names status or product_id (UPDATE OF), and
 # counts only when one of them changed.
 SQLITE_COUNT_STATUSES = [
@@ -27,7 +27,37 @@ SQLITE_COUNT_STATUSES = [
         WHERE NEW.product_id IS NOT NULL ON CONFLICT (product_id, status) DO UPDATE SET sims = sims + 1;
     END""",
 ]
+# The same for states (SimStateDelta): the header's "never seen" is the product's SIMs less those seen,
+# and counting a million SIMs' index took 40-85 ms on SQLite, most of the header's time.
+SQLITE_COUNT_STATES = [
+    "CREATE UNIQUE INDEX simstatedelta_one_per_state ON sims_simstatedelta (product_id, state)",
+    "INSERT INTO sims_simstatedelta (product_id, state, sims) "
+    "SELECT product_id, state, COUNT(*) FROM sims_sim WHERE product_id IS NOT NULL GROUP BY product_id, state",
+    """CREATE TRIGGER sims_count_inserted AFTER INSERT ON sims_sim WHEN NEW.product_id IS NOT NULL
+    BEGIN
+        INSERT INTO sims_simstatedelta (product_id, state, sims) VALUES (NEW.product_id, NEW.state, 1)
+        ON CONFLICT (product_id, state) DO UPDATE SET sims = sims + 1;
+    END""",
+    """CREATE TRIGGER sims_count_deleted AFTER DELETE ON sims_sim WHEN OLD.product_id IS NOT NULL
+    BEGIN
+        INSERT INTO sims_simstatedelta (product_id, state, sims) VALUES (OLD.product_id, OLD.state, -1)
+        ON CONFLICT (product_id, state) DO UPDATE SET sims = sims - 1;
+    END""",
+    """CREATE TRIGGER sims_count_updated AFTER UPDATE OF state, product_id ON sims_sim
+    WHEN OLD.state IS NOT NEW.state OR OLD.product_id IS NOT NEW.product_id
+    BEGIN
+        INSERT INTO sims_simstatedelta (product_id, state, sims) SELECT OLD.product_id, OLD.state, -1
+        WHERE OLD.product_id IS NOT NULL ON CONFLICT (product_id, state) DO UPDATE SET sims = sims - 1;
+        INSERT INTO sims_simstatedelta (product_id, state, sims) SELECT NEW.product_id, NEW.state, 1
+        WHERE NEW.product_id IS NOT NULL ON CONFLICT (product_id, state) DO UPDATE SET sims = sims + 1;
+    END""",
+]
 SQLITE_STOP_COUNTING = [
+    "DROP TRIGGER IF EXISTS sims_count_inserted",
+    "DROP TRIGGER IF EXISTS sims_count_deleted",
+    "DROP TRIGGER IF EXISTS sims_count_updated",
+    "DROP INDEX IF EXISTS simstatedelta_one_per_state",
+    "DELETE FROM sims_simstatedelta",
     "DROP TRIGGER IF EXISTS sims_connectivity_inserted",
     "DROP TRIGGER IF EXISTS sims_connectivity_deleted",
     "DROP TRIGGER IF EXISTS sims_connectivity_updated",
@@ -75,7 +105,7 @@ def count_and_follow(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_FOLLOW)
     elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_FOLLOW + SQLITE_COUNT_STATUSES:
+        for statement in SQLITE_FOLLOW + SQLITE_COUNT_STATUSES + SQLITE_COUNT_STATES:
             schema_editor.execute(statement)
 
 
