@@ -7,8 +7,8 @@ product (a trigger on the SIM table): a count per status is the sum of a few row
 (migration 0023) statement-level triggers add a row per product and status for every statement, as
 SimStateDelta does for states (sims/state_counts.py), folded by the periodic work; SQLite (migration 0024)
 has only row triggers, which add to one row per product and status. Counting the (product, status, since)
-index instead took 500-700 ms on PostgreSQL and 2.6 s on SQLite at 1,000,000 SIMs under load
-(bench/sim_list_connectivity.py). "Offline for more than 24 h" is not a status (it changes with the clock):
+index instead took 500-700 ms on PostgreSQL, and the header 2.6 s on SQLite, at 1,000,000 SIMs under
+load (bench/sim_list_connectivity.py). "Offline for more than 24 h" is not a status (it changes with the clock):
 it is the offline count less the SIMs offline since the last 24 hours, a short range of that index. A SIM
 without a row (or whose row never saw the network) was never seen: the product's SIMs less those seen.
 """

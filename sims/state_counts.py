@@ -6,7 +6,7 @@ the lifecycle, an import's set-based SQL, seed_demo's COPY, the admin. A count i
 a few rows (a count of the index took 145 ms for 750,000 SIMs). SQLite has only row triggers
 (migration 0024): they add to one row per product and state. Counting its (product, state, iccid)
 index took 40-85 ms for a million SIMs, too much for the fleet header's "never seen"; the triggers
-cost an import about NEW_FIGURE.
+cost an insert of 200,000 SIMs 5-15% more (bench/README.md, sim_list_connectivity.py).
 """
 
 from collections.abc import Iterable

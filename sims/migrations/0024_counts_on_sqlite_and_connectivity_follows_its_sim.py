@@ -3,7 +3,9 @@ from django.db import migrations
 # SQLite has no statement-level triggers: row triggers keep ONE SimConnectivityDelta row per product
 # and status (and one SimStateDelta row per product and state, below) (writers are serial there, so a counter row makes nobody wait), which a unique index
 # lets an upsert add to. An update fires only when it names status or product_id (UPDATE OF), and
-# counts only when one of them changed.
+# counts only when one of them changed. A SIM leaving a count subtracts from its row, which its arrival
+# made, and never makes one: a flush (DELETE FROM every table, in any order) may have emptied the
+# counters before the SIMs, and must not leave negative rows behind for the next product 1.
 SQLITE_COUNT_STATUSES = [
     "CREATE UNIQUE INDEX simconndelta_one_per_status ON sims_simconnectivitydelta (product_id, status)",
     "INSERT INTO sims_simconnectivitydelta (product_id, status, sims) "
@@ -15,14 +17,12 @@ SQLITE_COUNT_STATUSES = [
     END""",
     """CREATE TRIGGER sims_connectivity_deleted AFTER DELETE ON sims_simconnectivity WHEN OLD.product_id IS NOT NULL
     BEGIN
-        INSERT INTO sims_simconnectivitydelta (product_id, status, sims) VALUES (OLD.product_id, OLD.status, -1)
-        ON CONFLICT (product_id, status) DO UPDATE SET sims = sims - 1;
+        UPDATE sims_simconnectivitydelta SET sims = sims - 1 WHERE product_id = OLD.product_id AND status = OLD.status;
     END""",
     """CREATE TRIGGER sims_connectivity_updated AFTER UPDATE OF status, product_id ON sims_simconnectivity
     WHEN OLD.status IS NOT NEW.status OR OLD.product_id IS NOT NEW.product_id
     BEGIN
-        INSERT INTO sims_simconnectivitydelta (product_id, status, sims) SELECT OLD.product_id, OLD.status, -1
-        WHERE OLD.product_id IS NOT NULL ON CONFLICT (product_id, status) DO UPDATE SET sims = sims - 1;
+        UPDATE sims_simconnectivitydelta SET sims = sims - 1 WHERE product_id = OLD.product_id AND status = OLD.status;
         INSERT INTO sims_simconnectivitydelta (product_id, status, sims) SELECT NEW.product_id, NEW.status, 1
         WHERE NEW.product_id IS NOT NULL ON CONFLICT (product_id, status) DO UPDATE SET sims = sims + 1;
     END""",
@@ -40,14 +40,12 @@ SQLITE_COUNT_STATES = [
     END""",
     """CREATE TRIGGER sims_count_deleted AFTER DELETE ON sims_sim WHEN OLD.product_id IS NOT NULL
     BEGIN
-        INSERT INTO sims_simstatedelta (product_id, state, sims) VALUES (OLD.product_id, OLD.state, -1)
-        ON CONFLICT (product_id, state) DO UPDATE SET sims = sims - 1;
+        UPDATE sims_simstatedelta SET sims = sims - 1 WHERE product_id = OLD.product_id AND state = OLD.state;
     END""",
     """CREATE TRIGGER sims_count_updated AFTER UPDATE OF state, product_id ON sims_sim
     WHEN OLD.state IS NOT NEW.state OR OLD.product_id IS NOT NEW.product_id
     BEGIN
-        INSERT INTO sims_simstatedelta (product_id, state, sims) SELECT OLD.product_id, OLD.state, -1
-        WHERE OLD.product_id IS NOT NULL ON CONFLICT (product_id, state) DO UPDATE SET sims = sims - 1;
+        UPDATE sims_simstatedelta SET sims = sims - 1 WHERE product_id = OLD.product_id AND state = OLD.state;
         INSERT INTO sims_simstatedelta (product_id, state, sims) SELECT NEW.product_id, NEW.state, 1
         WHERE NEW.product_id IS NOT NULL ON CONFLICT (product_id, state) DO UPDATE SET sims = sims + 1;
     END""",
