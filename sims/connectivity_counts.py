@@ -1,21 +1,23 @@
 """The SIMs page's fleet connectivity: how many of a product's SIMs are online, attached, offline
 (and offline for more than 24 hours) and never seen, without counting a million rows.
 
-On PostgreSQL, triggers on SimConnectivity (migration 0021) add a SimConnectivityDelta row per product
-and status for every statement that moves SIMs between statuses, as SimStateDelta does for states
-(sims/state_counts.py): a count per status is the sum of a few rows. A GROUP BY over the index took
-500-700 ms for 850,000 rows (bench/sim_list_connectivity.py). SQLite counts its (product, status, since)
-index. "Offline for more than 24 h" is not a status (it changes with the clock): it is the offline count
-less the SIMs offline since the last 24 hours, a short range of that index. A SIM without a row (or whose
-row never saw the network) was never seen: the product's SIMs less those seen.
+Triggers on SimConnectivity keep SimConnectivityDelta on both databases, whatever wrote the row (the
+ingestion's upsert, the admin, a reset, a deletion), and a SIM's row follows it when it leaves or changes
+product (a trigger on the SIM table): a count per status is the sum of a few rows. On PostgreSQL
+(migration 0023) statement-level triggers add a row per product and status for every statement, as
+SimStateDelta does for states (sims/state_counts.py), folded by the periodic work; SQLite (migration 0024)
+has only row triggers, which add to one row per product and status. Counting the (product, status, since)
+index instead took 500-700 ms on PostgreSQL, and the header 2.6 s on SQLite, at 1,000,000 SIMs under
+load (bench/sim_list_connectivity.py). "Offline for more than 24 h" is not a status (it changes with the clock):
+it is the offline count less the SIMs offline since the last 24 hours, a short range of that index. A SIM
+without a row (or whose row never saw the network) was never seen: the product's SIMs less those seen.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 
 from products.models import Product
 from sims.models import Connectivity, SimConnectivity, SimConnectivityDelta, State
@@ -34,11 +36,7 @@ class FleetConnectivity:
 
 
 def sims_per_status(product_id: int) -> dict[str, int]:
-    rows: Any
-    if connection.vendor != "postgresql":
-        rows = SimConnectivity.objects.filter(product_id=product_id).values("status").order_by().annotate(sims=Count("pk"))
-    else:
-        rows = SimConnectivityDelta.objects.filter(product_id=product_id).values("status").order_by().annotate(sims=Sum("sims"))
+    rows = SimConnectivityDelta.objects.filter(product_id=product_id).values("status").order_by().annotate(sims=Sum("sims"))
     return {row["status"]: row["sims"] for row in rows}
 
 
@@ -76,7 +74,8 @@ def sims_in_connectivity(product: Product, value: str, *, now: datetime) -> int:
 
 
 def fold_connectivity_deltas() -> None:
-    """Fold the deltas into one row per product and status (the periodic work calls this)."""
+    """Fold the deltas into one row per product and status (the periodic work calls this; SQLite's
+    triggers keep one row already)."""
     if connection.vendor != "postgresql":
         return
     table = SimConnectivityDelta._meta.db_table

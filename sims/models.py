@@ -352,10 +352,11 @@ class UsageTick(models.Model):
 
 
 class SimStateDelta(models.Model):
-    """PostgreSQL: how many SIMs of a product entered (+) or left (-) a state, written by triggers on
-    the SIM table for every statement that changes states or owners (sims/state_counts.py). Rows
-    are only added, never updated, so concurrent writers never wait on a counter; the periodic
-    work folds them into one row per product and state."""
+    """How many SIMs of a product entered (+) or left (-) a state, written by triggers on the SIM table
+    (sims/state_counts.py). PostgreSQL: a row per statement that changes states or owners, only added,
+    never updated, so concurrent writers never wait on a counter; the periodic work folds them into one
+    row per product and state. SQLite (one writer at a time): one row per product and state, which its
+    row triggers add to."""
 
     product_id = models.BigIntegerField()
     state = models.CharField(max_length=12)
@@ -366,9 +367,10 @@ class SimStateDelta(models.Model):
 
 
 class SimConnectivityDelta(models.Model):
-    """PostgreSQL: how many SIMs of a product entered (+) or left (-) a connectivity status, written by
-    triggers on SimConnectivity for every statement that changes statuses (sims/connectivity_counts.py),
-    as SimStateDelta is for states: added only, folded by the periodic work."""
+    """How many SIMs of a product entered (+) or left (-) a connectivity status, written by triggers on
+    SimConnectivity (sims/connectivity_counts.py). PostgreSQL: a row per statement that changes statuses,
+    as SimStateDelta is for states, added only, folded by the periodic work. SQLite: one row per product
+    and status (a unique index there), which its row triggers add to."""
 
     product_id = models.BigIntegerField()
     status = models.CharField(max_length=8)

@@ -3,8 +3,10 @@
 On PostgreSQL, triggers on the SIM table (migration 0010) add a SimStateDelta row per product and
 state for every statement that moves SIMs in or out of a state or a product, whatever wrote it:
 the lifecycle, an import's set-based SQL, seed_demo's COPY, the admin. A count is then the sum of
-a few rows. SQLite counts its (product, state, iccid) index instead: about 43 ms for 750,000 SIMs,
-where PostgreSQL took 145 ms.
+a few rows (a count of the index took 145 ms for 750,000 SIMs). SQLite has only row triggers
+(migration 0024): they add to one row per product and state. Counting its (product, state, iccid)
+index took 40-85 ms for a million SIMs, too much for the fleet header's "never seen"; the triggers
+cost an insert of 200,000 SIMs 5-15% more (bench/README.md, sim_list_connectivity.py).
 """
 
 from collections.abc import Iterable
@@ -12,14 +14,11 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Sum
 
-from sims.models import Sim, SimStateDelta
+from sims.models import SimStateDelta
 
 
 def sims_in_states(*, product_id: int, states: Iterable[str]) -> int:
-    states = list(states)
-    if connection.vendor != "postgresql":
-        return Sim.objects.filter(product_id=product_id, state__in=states).count()
-    deltas = SimStateDelta.objects.filter(product_id=product_id, state__in=states)
+    deltas = SimStateDelta.objects.filter(product_id=product_id, state__in=list(states))
     return deltas.aggregate(total=Sum("sims"))["total"] or 0
 
 
