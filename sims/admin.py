@@ -4,6 +4,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sims.connectivity_counts import follow_product
 from sims.lifecycle import Action, Actor, apply_action
 from sims.limits import change_sims
 from sims.network import pending_updates
@@ -100,6 +101,8 @@ class SimAdmin(admin.ModelAdmin):
         if limit_changed and new_limit is not None:
             obj.data_limit_mb = form.initial.get("data_limit_mb")  # set below, by the lifecycle
         super().save_model(request, obj, form, change)
+        if change and "product" in form.changed_data:
+            follow_product(sim_ids=[obj.pk], product_id=obj.product_id)  # its connectivity counts where it is now
         if not limit_changed:
             return
         if new_limit is None:

@@ -8,6 +8,10 @@ and status for every statement that moves SIMs between statuses, as SimStateDelt
 index. "Offline for more than 24 h" is not a status (it changes with the clock): it is the offline count
 less the SIMs offline since the last 24 hours, a short range of that index. A SIM without a row (or whose
 row never saw the network) was never seen: the product's SIMs less those seen.
+
+A SIM's connectivity row is filed under the product the SIM is in: when the SIM leaves its product
+(removed) or moves to another (imported there, moved in the admin), `follow_product` moves the row in
+the same transaction, so the old product stops counting it (the triggers count the move on PostgreSQL).
 """
 
 from dataclasses import dataclass
@@ -31,6 +35,15 @@ class FleetConnectivity:
     offline: int
     offline_over_24h: int
     never_seen: int
+
+
+def follow_product(*, sim_ids: list[int], product_id: int | None) -> int:
+    """File these SIMs' connectivity under the product they are now in (None: none). Returns the rows moved."""
+    if not sim_ids:
+        return 0
+    rows = SimConnectivity.objects.filter(sim_id__in=sim_ids)
+    rows = rows.exclude(product_id__isnull=True) if product_id is None else rows.exclude(product_id=product_id)
+    return rows.update(product_id=product_id)
 
 
 def sims_per_status(product_id: int) -> dict[str, int]:

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lib.bulk_insert import bulk_insert, db_datetime
+from sims.connectivity_counts import follow_product
 from sims.events import record_sim_changes
 from sims.models import Sim, SimEvent, State
 from sims.network import changes_network, pending_updates
@@ -260,6 +261,7 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
     stored_now = db_datetime(now)
     table = TRANSITIONS[action]
     events: list[tuple] = []
+    changed: list[int] = []
     by_from_state: dict[str, list[tuple]] = {}
     for row in rows:
         by_from_state.setdefault(row[2], []).append(row)
@@ -277,6 +279,7 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
         )
         if updated != len(group_ids):
             raise RuntimeError(f"{action}: {len(group_ids) - updated} SIMs vanished while locked")
+        changed += group_ids
         for sim_id, iccid, _, product_id, old_limit in group:
             events.append(
                 (
@@ -293,6 +296,9 @@ def _apply_to_chunk(scope: QuerySet[Sim], chunk: list[int], step: _Step, report:
                 )
             )
             report.done.append(Outcome(sim_id, iccid, from_state, to_state))
+    if action == Action.REMOVE or "product_id" in step.changes:
+        # Their connectivity counts in the product they are in now (removed: in none).
+        follow_product(sim_ids=changed, product_id=step.changes.get("product_id"))
     # Plain rows, not model objects: building those was two thirds of a bulk action's time.
     bulk_insert(SimEvent, EVENT_FIELDS, events)
     # The chunk's domain events, in its transaction: one outbox row (per product) and its task.
