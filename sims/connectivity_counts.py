@@ -35,6 +35,7 @@ class FleetConnectivity:
     never_seen: int
 
 
+
 def sims_per_status(product_id: int) -> dict[str, int]:
     rows = SimConnectivityDelta.objects.filter(product_id=product_id).values("status").order_by().annotate(sims=Sum("sims"))
     return {row["status"]: row["sims"] for row in rows}

@@ -18,7 +18,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from lib.bulk_insert import in_list, insert_rows
-from sims.models import Connectivity, NetworkEvent, SimConnectivity
+from sims.models import Connectivity, NetworkEvent, Sim, SimConnectivity
 from sims.usage import DEADLOCK, MAX_LISTED_REJECTIONS, Rejection, _SimDirectory, _stored_form, country_codes
 
 # Sent after each chunk of events commits, with `events`: the newly stored ones, as a list of
@@ -404,9 +404,13 @@ def _upsert(states: list[_State]) -> None:
         )
     insert_rows(CONNECTIVITY_STAGING, CONNECTIVITY_COLUMNS, rows, pg_types=CONNECTIVITY_PG_TYPES)
     columns = ", ".join(CONNECTIVITY_COLUMNS)
+    # The product the SIM is in as the upsert runs, not as the chunk began: a SIM removed or moved
+    # meanwhile (the SIM table's trigger moves its row, migration 0025) stays where it went.
+    sims = Sim._meta.db_table
+    selected = columns.replace("product_id", f"(SELECT product_id FROM {sims} WHERE {sims}.id = {CONNECTIVITY_STAGING}.sim_id)", 1)
     updates = ", ".join(f"{column} = excluded.{column}" for column in CONNECTIVITY_COLUMNS[1:])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {SimConnectivity._meta.db_table} ({columns}) SELECT {columns} FROM {CONNECTIVITY_STAGING} "
+            f"INSERT INTO {SimConnectivity._meta.db_table} ({columns}) SELECT {selected} FROM {CONNECTIVITY_STAGING} "
             f"WHERE true ORDER BY sim_id ON CONFLICT (sim_id) DO UPDATE SET {updates}"
         )

@@ -235,6 +235,7 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
     connectivity = connectivity_of(sim)
     days = _daily_usage(sim, today)
     period_start = billing_period_start(timezone.now())
+    on_network = sim.state in (State.ACTIVE, State.PROVISIONED, State.PAUSED)
     return render(
         request,
         "sims/sim_detail.html",
@@ -247,7 +248,9 @@ def sim_detail(request: HttpRequest, slug: str, iccid: str) -> HttpResponse:
             "connectivity": connectivity,
             "why_offline": why_offline(sim, connectivity),
             "reset_waiting": reset_waiting(connectivity),
-            "can_reset": sim.state in (State.ACTIVE, State.PROVISIONED, State.PAUSED) and carrier_can(sim, "reset_connectivity"),
+            "can_reset": on_network and carrier_can(sim, "reset_connectivity"),
+            # Said, not only hidden: the carrier (Twilio Super SIM) offers no reset the console can ask for.
+            "reset_not_offered": on_network and not carrier_can(sim, "reset_connectivity"),
             "days": days,
             "period_start": period_start,
             "period_used": sum(d.bytes or 0 for d in days if d.day >= period_start),

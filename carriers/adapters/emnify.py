@@ -20,6 +20,31 @@ How the console's targets (sims/network.py) are reached, with the SDK's calls:
                 pause is the stand-in.
     TERMINATED  SIM status 3 Deleted (`sim.update_sim`), for good.
 
+CONNECTIVITY: emnify keeps network events and connectivity per endpoint, not per SIM, so both go
+through the SIM's endpoint (the SIM list names it), with the SDK's device calls:
+
+    network_events      GET /api/v1/endpoint/{id}/event (`GetEventsByDevice`, paged by the SDK),
+                        newest first: read until an event older than the window. An endpoint's
+                        events are those of every SIM it held: only the asked SIM's are kept. emnify's
+                        event types (docs.emnify.com, "Event types") map to the console's kinds:
+                        2 Update GPRS location -> attach (the packet-switched registration data needs),
+                        1 Update location -> location, 16 Purge GPRS location -> detach,
+                        3 Create PDP Context -> session_start, 5 Delete PDP Context -> session_end;
+                        an Update location or Update GPRS location flagged as an alert is the network
+                        refusing the SIM -> auth_reject, its cause emnify's description (after its last
+                        ": "). 4 Update PDP Context and 15 Purge location (the circuit-switched side only:
+                        data may go on) change nothing the console shows, and the rest (SIM and user
+                        events, quotas, billing) are not network events: skipped. The event's id is
+                        emnify's ("emnify:<id>"); operator and country from its `detail`, the IMEI from
+                        its `endpoint`. The SDK's own DeviceEvent model drops `sim`, `endpoint` and
+                        `detail`, so the raw event is read.
+    reset_connectivity  PATCH /api/v1/endpoint/{id}/connectivity {"location": null}
+                        (`devices.reset_connectivity_network`): the network cancels the location, the
+                        device attaches again (its data session ends with it).
+
+A SIM in no endpoint is not on emnify's network (emnify attaches endpoints, not bare SIMs): no events
+to read, and a reset is refused with that reason.
+
 Not claimed: DATA_LIMIT (the SDK sets no data limit per SIM), USAGE (the SDK has no usage call).
 CLAIM_WITH_PROOF is emnify's batch identification code: `sim.register_sim(bic)` registers (and
 activates) the batch the code is printed for.
@@ -41,7 +66,7 @@ import ast
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -52,10 +77,12 @@ from emnify import api_manager as sdk_api
 from emnify import errors as sdk_errors
 from emnify.modules.api.models import AuthenticationResponse  # type: ignore[import-untyped]
 from emnify.constants import DeviceStatuses, SimStatusesDict  # type: ignore[import-untyped]
+from emnify.modules.device.api_call_manager import GetEventsByDevice  # type: ignore[import-untyped]
 from emnify.modules.sim.api_call_manager import SimListApi  # type: ignore[import-untyped]
 from emnify.modules.sim.models import SimFilter, SimList, SimStatus, SimUpdate  # type: ignore[import-untyped]
 
 from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, NetworkChange, Result, Target
+from sims.network_events import NetworkEventRow
 
 if TYPE_CHECKING:
     from sims.usage import UsageRow
@@ -75,6 +102,22 @@ TARGET_OF_STATUS: dict[int, Target | None] = {
     FACTORY_TEST: Target.ACTIVE,  # test traffic flows: the console's provisioned
 }
 STATUS_NAMES = {ISSUED: "Issued", ACTIVATED: "Activated", SUSPENDED: "Suspended", DELETED: "Deleted", FACTORY_TEST: "Factory Test"}
+
+# emnify's event types (docs.emnify.com, Event types) -> the console's network event kinds (module docstring).
+UPDATE_LOCATION, UPDATE_GPRS_LOCATION, CREATE_PDP_CONTEXT, DELETE_PDP_CONTEXT, PURGE_GPRS_LOCATION = 1, 2, 3, 5, 16
+KIND_OF_EVENT_TYPE = {
+    UPDATE_GPRS_LOCATION: "attach",
+    UPDATE_LOCATION: "location",
+    PURGE_GPRS_LOCATION: "detach",
+    CREATE_PDP_CONTEXT: "session_start",
+    DELETE_PDP_CONTEXT: "session_end",
+}
+EVENTS_PER_PAGE = 100
+NOT_ON_ACCOUNT = "emnify has no SIM with this ICCID on this account (not registered, or another account's)."
+NO_ENDPOINT = (
+    "emnify has no device (endpoint) for this SIM, and emnify resets the connectivity of a device: "
+    "create one with the SIM in emnify's portal first."
+)
 
 
 class AccountClient(EMnify):
@@ -162,6 +205,7 @@ class EmnifyAdapter:
             Capability.TERMINATE,
             Capability.INVENTORY,
             Capability.CLAIM_WITH_PROOF,
+            Capability.CONNECTIVITY,
         }
     )
     credential_fields: ClassVar[dict[str, str]] = {"application_token": "Application token"}
@@ -174,6 +218,9 @@ class EmnifyAdapter:
             app_token=token or "-", base_url=self.base_url, timeout=float(settings.get("timeout_s") or DEFAULT_TIMEOUT_S)
         )
         self.has_token = bool(token)
+        # ICCID -> its endpoint's id (None: in no endpoint), learnt from the SIM list.
+        self._endpoint_of: dict[str, int | None] = {}
+        self._listed = False
 
     # The calls, with emnify's failures sorted into the two kinds the console knows.
 
@@ -276,7 +323,7 @@ class EmnifyAdapter:
         try:
             sim = self._ask(lambda: self._find(change.iccid))
             if sim is None:
-                return Result(change.iccid, False, "emnify has no SIM with this ICCID on this account (not registered, or another account's).")
+                return Result(change.iccid, False, NOT_ON_ACCOUNT)
             self._ask(lambda: self._reach(sim, change.target))
         except sdk_errors.ValidationErrorException as error:
             return Result(change.iccid, False, f"emnify: {emnify_message(error)}")
@@ -312,5 +359,109 @@ class EmnifyAdapter:
             name = (sim.status.description if sim.status is not None else None) or STATUS_NAMES.get(status, f"status {status}")
             yield CarrierSim(str(sim.iccid), TARGET_OF_STATUS.get(status), name)
 
+    # --- Connectivity ----------------------------------------------------------------------------
+
+    def reset_connectivity(self, iccid: str) -> Result:
+        try:
+            sim = self._ask(lambda: self._find(iccid))
+            if sim is None:
+                return Result(iccid, False, NOT_ON_ACCOUNT)
+            if sim.device is None:
+                return Result(iccid, False, NO_ENDPOINT)
+            self._ask(lambda: self.client.devices.reset_connectivity_network(sim.device.id))
+        except sdk_errors.ValidationErrorException as error:
+            return Result(iccid, False, f"emnify: {emnify_message(error)}")
+        return Result(iccid, True)
+
+    def network_events(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator[NetworkEventRow]:
+        """Each SIM's endpoint's events in (since, until], the endpoints read a few at a time."""
+        endpoints = self._endpoints(iccids)
+        wanted = [(iccid, endpoint) for iccid in iccids if (endpoint := endpoints.get(iccid)) is not None]
+        if not wanted:
+            return
+        with ThreadPoolExecutor(max_workers=min(THREADS, len(wanted)), thread_name_prefix="emnify") as pool:
+            for rows in pool.map(lambda item: self._events_of(*item, since=since, until=until), wanted):
+                yield from rows
+
+    def _endpoints(self, iccids: list[str]) -> dict[str, int | None]:
+        """The endpoint of each of these SIMs that is on the account: a lookup each for a few, the
+        account's SIM list (read once per adapter) for more."""
+        unknown = [iccid for iccid in iccids if iccid not in self._endpoint_of]
+        if len(unknown) > 20 and not self._listed:
+
+            def listing() -> None:
+                for sim in self.client.sim.get_sim_list():
+                    self._endpoint_of[str(sim.iccid)] = sim.device.id if sim.device is not None else None
+
+            self._ask(listing)
+            self._listed = True
+        elif not self._listed:
+            for iccid in unknown:
+                sim = self._ask(lambda: self._find(iccid))
+                if sim is not None:
+                    self._endpoint_of[iccid] = sim.device.id if sim.device is not None else None
+        return {iccid: self._endpoint_of[iccid] for iccid in iccids if iccid in self._endpoint_of}
+
+    def _events_of(self, iccid: str, endpoint: int, *, since: datetime, until: datetime) -> list[NetworkEventRow]:
+        def read() -> list[NetworkEventRow]:
+            rows = []
+            events = GetEventsByDevice().call_api(
+                client=self.client, path_params={"endpoint_id": endpoint}, query_params={"per_page": EVENTS_PER_PAGE}
+            )
+            for event in events:  # newest first; each page asked for as the loop reaches it
+                at = _event_time(event)
+                if at is None:
+                    continue
+                if at <= since:
+                    break
+                if at <= until and (row := event_row(event, iccid=iccid, at=at)) is not None:
+                    rows.append(row)
+            return rows
+
+        try:
+            return self._ask(read)
+        except sdk_errors.ValidationErrorException:
+            return []  # the endpoint is gone since the SIM list was read: nothing of it to read
+
     def usage_records(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator["UsageRow"]:
         raise NotImplementedError("emnify-sdk has no usage call: the emnify adapter does not fetch usage.")
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(event.get("timestamp") or ""))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def event_row(event: dict[str, Any], *, iccid: str, at: datetime) -> NetworkEventRow | None:
+    """An emnify event as a network event of the SIM `iccid`, or None: another SIM's, or no network event."""
+    sim = event.get("sim") or {}
+    type_id = (event.get("event_type") or {}).get("id")
+    kind = KIND_OF_EVENT_TYPE.get(int(type_id)) if isinstance(type_id, (int, float)) else None
+    if kind is None or str(sim.get("iccid") or "") != iccid or event.get("id") is None:
+        return None
+    cause = ""
+    if event.get("alert") and type_id in (UPDATE_LOCATION, UPDATE_GPRS_LOCATION):
+        kind = "auth_reject"
+        description = str(event.get("description") or "").strip()
+        cause = description.rsplit(": ", 1)[-1].rstrip(".").strip()[:120]
+    detail = event.get("detail") or {}
+    country = (detail.get("country") or {}) if isinstance(detail, dict) else {}
+    operator = str(detail.get("name") or "") if isinstance(detail, dict) else ""
+    mnc = (detail.get("mnc") or [{}])[0].get("mnc") if isinstance(detail, dict) and detail.get("mnc") else None
+    if operator and country.get("mcc") and mnc:
+        operator += f" {country['mcc']}-{mnc}"
+    code = str(country.get("iso_code") or "").upper()
+    imei = str((event.get("endpoint") or {}).get("imei") or "")
+    return NetworkEventRow(
+        event_id=f"emnify:{event['id']}",
+        iccid=iccid,
+        kind=kind,
+        at=at,
+        imei=imei if imei.isascii() and imei.isdigit() and len(imei) in (14, 15, 16) else "",
+        operator=operator[:60],
+        country=code if len(code) == 2 and code.isalpha() else "",
+        cause=cause,
+    )

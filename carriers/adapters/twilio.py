@@ -20,6 +20,14 @@ How the console's targets (sims.network.Target) become Super SIM states:
   unique name; a SIM with a limit of N MB is put in it. So DATA_LIMIT holds. A limit of 0 MB (no
   data at all; Twilio's smallest is 1 MB) puts the SIM in the paused Fleet.
 
+- CONNECTIVITY is not claimed. Super SIM's connection events (attachment accepted, rejected or
+  failed; data sessions started, updated, ended) reach a customer only through Twilio's Event
+  Streams, pushed to a sink; the Super SIM API (v1, the published description) lists none of them,
+  and it has no reset of a SIM's connectivity: an SMS or IP Command reaches the device, it does not
+  detach the SIM, and moving the SIM between Fleets or statuses to force a re-attach would be a
+  change of state the console did not decide. So the console hides Reset connectivity for Twilio's
+  SIMs and says why, as it does for Terminate.
+
 Each change is one POST /v1/Sims/{Sid} (Status and Fleet: the state to reach, so sending it twice
 leaves Twilio as sending it once did), after finding the Sim's SID by its ICCID (GET
 /v1/Sims?Iccid=..., or the whole account's listing, a page of 1,000 per call, when a batch is

@@ -53,7 +53,9 @@ def test_an_attach_from_before_the_reset_does_not_end_it(product, sim):
 def test_hidden_and_refused_for_a_carrier_without_the_capability(owner_client, product, make_sim):
     account = CarrierAccount.objects.create(product=product, name="Twilio US", adapter="twilio")
     sim = make_sim(product, carrier_account=account)
-    assert "Reset connectivity" not in page(owner_client, product, sim)
+    shown = page(owner_client, product, sim)
+    assert "Reset connectivity</button>" not in shown
+    assert "Not offered: Reset connectivity. Twilio US, this SIM's carrier, has no reset of connectivity" in shown
     response = owner_client.post(reset_url(product, sim), follow=True)
     assert "reset connectivity is not possible for this SIM: its carrier (Twilio US) offers no reset" in text_of(response)
     assert not SimConnectivity.objects.filter(sim=sim).exists()
@@ -78,7 +80,7 @@ def test_a_carrier_that_does_not_answer_is_said_so(owner_client, product, make_s
 @pytest.mark.parametrize("state", [State.TERMINATED, State.SUSPENDED, State.ISSUED])
 def test_not_for_a_sim_that_is_not_on_the_network(owner_client, product, make_sim, state):
     sim = make_sim(product, state=state)
-    assert "Reset connectivity" not in page(owner_client, product, sim)
+    assert "Reset connectivity" not in page(owner_client, product, sim)  # neither the button nor a note
     response = owner_client.post(reset_url(product, sim), follow=True)
     assert "no connectivity to reset" in text_of(response)
     assert not SimulatedSim.objects.filter(iccid=sim.iccid).exists()

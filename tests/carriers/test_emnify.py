@@ -18,6 +18,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ try:
     from emnify.modules.device.models import RetrieveDevice
     from emnify.modules.sim.models import SimList
 
-    from carriers.adapters.emnify import EmnifyAdapter
+    from carriers.adapters.emnify import NO_ENDPOINT, NOT_ON_ACCOUNT, EmnifyAdapter
 except ImportError as error:  # pragma: no cover - the SDK is in requirements.txt
     pytest.skip(f"emnify-sdk cannot be imported ({error}): pip install -r requirements.txt", allow_module_level=True)
 
@@ -55,6 +56,12 @@ STARTING_STATES = {
     "suspended2": State.SUSPENDED,
     "terminated": State.TERMINATED,
     "pushed": State.ACTIVE,
+    # Connectivity: a SIM in an endpoint (with the SIM it held before), one in none, a suspended one in one.
+    "connected": State.ACTIVE,
+    "previous": State.ACTIVE,
+    "bare": State.ACTIVE,
+    "parked": State.SUSPENDED,
+    "reset_here": State.ACTIVE,
 }
 
 SETUP = """
@@ -215,7 +222,7 @@ def test_the_adapter_is_registered_with_what_emnify_can_do():
     assert cls.credential_fields == {"application_token": "Application token"}
     assert cls.capabilities == {
         Capability.ACTIVATE, Capability.SUSPEND, Capability.RESUME, Capability.PAUSE_DATA,
-        Capability.TERMINATE, Capability.INVENTORY, Capability.CLAIM_WITH_PROOF,
+        Capability.TERMINATE, Capability.INVENTORY, Capability.CLAIM_WITH_PROOF, Capability.CONNECTIVITY,
     }
     assert Capability.DATA_LIMIT not in cls.capabilities and Capability.USAGE not in cls.capabilities
 
@@ -411,6 +418,155 @@ def test_a_refused_or_unreachable_change_shows_on_the_sim_here(carrier, product,
     assert (sim.network_status, sim.network_attempts) == (NetworkStatus.PENDING, 1)
     assert sim.network_error.startswith("Carrier unavailable: emnify could not be reached")
     assert carrier["console"].state(terminated) == "terminated"
+
+
+# --- Connectivity: network events and reset, through the SIM's endpoint ---------------------------
+
+# On the carrier: endpoints for the SIMs, and the network's events, ingested there as a carrier's would be.
+# "previous" was in the tracker before "connected": its events are the endpoint's too, not "connected"'s.
+ENDPOINTS = """
+import json, sys
+from datetime import timedelta
+from django.utils import timezone
+from devices.assignment import assign_sim
+from devices.models import Device
+from sims.models import Sim
+from sims.network_events import NetworkEventRow, ingest_network_events
+args = json.loads(sys.argv[-1])
+now = timezone.now().replace(microsecond=0)
+sim = {role: Sim.objects.get(iccid=iccid) for role, iccid in args.items()}
+tracker = Device.objects.create(product=sim["connected"].product, device_id="tracker-1", name="Tracker 1", imei="356938035643809")
+assign_sim(sim=sim["previous"], device=tracker, source="api", at=now - timedelta(hours=3))
+assign_sim(sim=sim["connected"], device=tracker, source="api", at=now - timedelta(hours=2))
+for role in ("parked", "reset_here"):
+    device = Device.objects.create(product=sim[role].product, device_id=f"device-{role}")
+    assign_sim(sim=sim[role], device=device, source="api", at=now - timedelta(hours=2))
+def event(n, role, kind, minutes, **more):
+    return NetworkEventRow(event_id=f"c{n}", iccid=sim[role].iccid, kind=kind, at=now - timedelta(minutes=minutes), **more)
+where = {"operator": "Telekom.de 262-01", "country": "DE", "rat": "4G", "imei": "356938035643809"}
+ingest_network_events([
+    event(1, "previous", "attach", 150, operator="Telekom.de 262-01", country="DE"),  # no IMEI: it would put the SIM back
+    event(2, "connected", "attach", 100, **where),
+    event(3, "connected", "location", 50, **where),
+    event(4, "connected", "session_start", 40, **where),
+    event(5, "connected", "session_end", 30, **where),
+    event(6, "connected", "auth_reject", 20, operator="Vodafone 262-02", country="DE", cause="Roaming not allowed"),
+    event(7, "connected", "detach", 10),
+], now=now)
+print(json.dumps({"now": now.isoformat(), "tracker": tracker.pk}))
+"""
+
+
+@pytest.fixture(scope="module")
+def endpoints(carrier) -> dict[str, Any]:
+    roles = ("connected", "previous", "bare", "parked", "reset_here")
+    script = ENDPOINTS.replace("sys.argv[-1]", repr(json.dumps({role: carrier["iccid"][role] for role in roles})))
+    made = json.loads(carrier["console"].manage("shell", "-c", script).strip().splitlines()[-1])
+    return {"now": datetime.fromisoformat(made["now"]), "tracker": made["tracker"]}
+
+
+def test_network_events_are_the_sims_own_from_its_endpoint_mapped_to_the_consoles_kinds(carrier, endpoints):
+    iccid, now = carrier["iccid"]["connected"], endpoints["now"]
+    emnify, sent = adapter(carrier)
+
+    rows = list(emnify.network_events(iccids=[iccid, carrier["iccid"]["bare"]], since=now - timedelta(hours=1), until=now))
+
+    got = sorted(rows, key=lambda row: row.at)
+    # The attach of 100 minutes ago is before the window; "previous"'s attach is another SIM's.
+    assert [(row.kind, now - row.at) for row in got] == [
+        ("location", timedelta(minutes=50)),
+        ("session_start", timedelta(minutes=40)),
+        ("session_end", timedelta(minutes=30)),
+        ("auth_reject", timedelta(minutes=20)),
+        ("detach", timedelta(minutes=10)),
+    ]
+    assert {row.iccid for row in got} == {iccid}
+    assert all(row.event_id.startswith("emnify:") for row in got) and len({row.event_id for row in got}) == 5
+    assert (got[0].operator, got[0].country, got[0].imei) == ("Telekom.de 262-01", "DE", "356938035643809")
+    assert (got[3].cause, got[3].operator) == ("Roaming not allowed", "Vodafone 262-02")
+    # One lookup per SIM (a few), then the endpoint's events; the SIM in no endpoint has none to read.
+    assert sent == [
+        find(iccid), find(carrier["iccid"]["bare"]),
+        ("GET", f"/api/v1/endpoint/{endpoints['tracker']}/event", "per_page=100", None, 200),
+    ]
+
+    # An event already read is the same event read again (ingestion counts it once).
+    again = list(emnify.network_events(iccids=[iccid], since=now - timedelta(hours=1), until=now - timedelta(minutes=25)))
+    assert sorted(row.event_id for row in again) == sorted(row.event_id for row in got[:3])
+
+
+def test_network_events_of_many_sims_read_the_sim_list_once(carrier, endpoints):
+    now = endpoints["now"]
+    emnify, sent = adapter(carrier)
+    many = [carrier_iccid(6000 + n) for n in range(25)]  # not on the account
+
+    rows = list(emnify.network_events(iccids=[*many, carrier["iccid"]["connected"]], since=now - timedelta(hours=1), until=now))
+
+    assert len(rows) == 5
+    assert sent[0] == ("GET", "/api/v1/sim", "", None, 200) and len(sent) == 2
+
+
+def test_the_events_read_are_ingested_here_and_keep_the_sims_connectivity(carrier, endpoints, product, make_sim):
+    from sims.models import Connectivity, SimConnectivity
+    from sims.network_events import ingest_network_events
+
+    now = endpoints["now"]
+    sim = make_sim(product, iccid=carrier["iccid"]["connected"])
+    emnify, _ = adapter(carrier)
+
+    report = ingest_network_events(emnify.network_events(iccids=[sim.iccid], since=now - timedelta(hours=1), until=now), now=now)
+
+    assert (report.ingested, report.rejected_count) == (5, 0), (report.summary(), report.rejected)
+    seen = SimConnectivity.objects.get(sim=sim)
+    assert (seen.status, seen.last_reject_cause, seen.operator) == (Connectivity.OFFLINE, "Roaming not allowed", "Vodafone 262-02")
+
+
+def test_reset_connectivity_resets_the_endpoint_of_the_sim(carrier, endpoints):
+    iccid = carrier["iccid"]["connected"]
+    emnify, sent = adapter(carrier)
+
+    assert emnify.reset_connectivity(iccid) == Result(iccid, True)
+
+    assert sent == [find(iccid), ("PATCH", f"/api/v1/endpoint/{endpoints['tracker']}/connectivity", "", {"location": None}, 204)]
+    asked = carrier["console"].query(
+        "SELECT c.reset_requested_at FROM sims_simconnectivity c JOIN sims_sim s ON s.id = c.sim_id WHERE s.iccid = ?", iccid
+    )
+    assert asked and asked[0][0] is not None
+
+
+def test_reset_connectivity_is_refused_with_the_reason(carrier, endpoints):
+    emnify, sent = adapter(carrier)
+    bare, parked, unknown = carrier["iccid"]["bare"], carrier["iccid"]["parked"], carrier_iccid(4321)
+
+    assert emnify.reset_connectivity(bare) == Result(bare, False, NO_ENDPOINT)
+    assert emnify.reset_connectivity(unknown) == Result(unknown, False, NOT_ON_ACCOUNT)
+    refused = emnify.reset_connectivity(parked)
+    assert not refused.ok and refused.reason == "emnify: The SIM is suspended: only an active SIM's connectivity can be reset."
+    assert [request[0] for request in sent] == ["GET", "GET", "GET", "PATCH"]  # only the SIM in an endpoint is asked to reset
+
+
+def test_reset_from_the_sim_page_reaches_emnify(carrier, endpoints, owner_client, product, make_sim):
+    from django.urls import reverse
+
+    from sims.models import SimConnectivity
+    from tests.conftest import text_of
+
+    account = CarrierAccount.objects.create(
+        product=product, name="emnify EU", adapter="emnify", settings={"api_base_url": carrier["url"]},
+        credentials=encrypt({"application_token": carrier["token"]}),
+    )
+    sim = make_sim(product, state=State.ACTIVE, iccid=carrier["iccid"]["reset_here"], carrier_account=account)
+    page = owner_client.get(reverse("sim_detail", args=[product.slug, sim.iccid])).content.decode()
+    assert "Reset connectivity" in page
+
+    response = owner_client.post(reverse("carrier_sim_reset_connectivity", args=[product.slug, sim.iccid]), follow=True)
+
+    assert "reset requested at" in text_of(response)
+    assert SimConnectivity.objects.get(sim=sim).reset_requested_at is not None
+    there = carrier["console"].query(
+        "SELECT c.reset_requested_at FROM sims_simconnectivity c JOIN sims_sim s ON s.id = c.sim_id WHERE s.iccid = ?", sim.iccid
+    )
+    assert there and there[0][0] is not None
 
 
 # --- What the dialect cannot say: a fake answering with emnify-sdk's own models ------------------

@@ -16,7 +16,7 @@ from carriers.models import CarrierAccount
 from carriers.push import push
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import NetworkStatus, Sim, State
-from tests.carriers.twilio_fake import ACCOUNT_SID, NETWORK_ACCESS_PROFILE, FakeSuperSim
+from tests.carriers.twilio_fake import ACCOUNT_SID, NETWORK_ACCESS_PROFILE, FakeSuperSim, spec
 from tests.conftest import make_iccid
 
 ADMIN = Actor.system("test")
@@ -43,6 +43,16 @@ def test_it_is_registered_under_its_code():
     # Super SIM's API cannot terminate a SIM: the console must not offer it for Twilio's SIMs.
     assert Capability.TERMINATE not in TwilioSuperSimAdapter.capabilities
     assert {Capability.PAUSE_DATA, Capability.DATA_LIMIT, Capability.CLAIM_WITH_PROOF} <= TwilioSuperSimAdapter.capabilities
+
+
+def test_it_does_not_claim_connectivity_which_super_sims_api_does_not_offer():
+    """Super SIM's connection events come only through Event Streams (pushed, never listed), and its API
+    has no reset: nothing in the published description to pull events from or to reset a SIM with."""
+    assert Capability.CONNECTIVITY not in TwilioSuperSimAdapter.capabilities
+    paths = " ".join(spec()["paths"]).lower()
+    assert not any(word in paths for word in ("event", "connection", "connectivity", "session", "reset", "attach"))
+    update_sim = spec()["paths"]["/v1/Sims/{Sid}"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert set(update_sim["schema"]["properties"]) == {"UniqueName", "Status", "Fleet", "CallbackUrl", "CallbackMethod", "AccountSid"}
 
 
 def test_active_puts_the_sim_in_the_fleet_of_its_data_limit_created_on_first_need(twilio_fake, adapter):

@@ -240,3 +240,51 @@ def test_the_counts_follow_every_way_connectivity_changes_and_survive_folding(pr
     counts = fleet_connectivity(product, now=now)
     assert (counts.online, counts.attached, counts.offline, counts.offline_over_24h, counts.never_seen) == (0, 1, 2, 2, 2)
     assert sims_per_status(other_product.pk) == {"online": 1}
+
+
+def fleet_counts(client, product) -> str:
+    response = client.get(reverse("fleet_connectivity", args=[product.slug]), headers=HTMX)
+    return " ".join(re.sub(r"<[^>]+>", "", response.content.decode()).split())
+
+
+def test_a_sim_removed_from_its_product_leaves_its_counts_and_an_import_elsewhere_brings_it_there(
+    owner_client, owner, product, other_product, fleet
+):
+    """Its connectivity follows the SIM (issue 17): removed, it counts in no product; imported into another
+    product, it counts and filters there, on PostgreSQL's triggers as on SQLite's index alike."""
+    from imports.importing import import_iccids
+    from sims.connectivity_counts import fold_connectivity_deltas, sims_per_status
+    from sims.lifecycle import Action, Actor, apply_action
+
+    moved = fleet["online1"]
+    assert "2 online" in fleet_counts(owner_client, product)
+
+    apply_action(sims=moved, action=Action.REMOVE, actor=Actor.for_user(owner))
+
+    assert SimConnectivity.objects.get(sim=moved).product_id is None
+    assert "1 online" in fleet_counts(owner_client, product)
+    assert moved.iccid not in listed(owner_client.get(reverse("sim_list", args=[product.slug]), {"connectivity": "online"}))
+    assert sims_per_status(other_product.pk) == {"offline": 2}
+
+    job = import_iccids(product=other_product, user=owner, data=moved.iccid, country="DE")
+    assert job.activated == 1
+
+    assert SimConnectivity.objects.get(sim=moved).product_id == other_product.pk
+    fold_connectivity_deltas()
+    assert {status: n for status, n in sims_per_status(other_product.pk).items() if n} == {"offline": 2, "online": 1}
+    assert {status: n for status, n in sims_per_status(product.pk).items() if n} == {"online": 1, "attached": 1, "offline": 4, "unknown": 1}
+
+
+def test_a_sim_moved_in_the_admin_takes_its_connectivity_along(admin_client, product, other_product, fleet):
+    from sims.connectivity_counts import sims_per_status
+
+    moved = fleet["attached"]
+    url = reverse("admin:sims_sim_change", args=[moved.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"product": str(other_product.pk), "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    assert admin_client.post(url, data).status_code == 302
+
+    assert SimConnectivity.objects.get(sim=moved).product_id == other_product.pk
+    assert sims_per_status(product.pk).get("attached", 0) == 0
+    assert sims_per_status(other_product.pk).get("attached") == 1
