@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment
 from devices.tac import MODELS_BY_TAC, InvalidImei, model_for_imei, validate_imei
+from lib.bulk_insert import listed
 from sims.models import NetworkEvent, Sim
 from sims.network_events import NetworkEventRow
 
@@ -92,11 +93,13 @@ def on_network_events(sender: Any, events: Iterable[tuple[int, int | None, Netwo
             latest[sim_id] = (product_id, row)
     if not latest:
         return
-    sims = {sim.pk: sim for sim in Sim.objects.filter(pk__in=latest).only("pk", "iccid", "product_id", "device_id")}
+    listed_sims = listed(Sim._meta.get_field("id"), list(latest))
+    sims = {sim.pk: sim for sim in Sim.objects.filter(pk__in=listed_sims).only("pk", "iccid", "product_id", "device_id")}
     # The devices with those IMEIs, in one query: a SIM attaching from the device it is in costs nothing more.
     known: dict[tuple[int, str], Device] = {}
     imeis = {row.imei for _, row in latest.values()}
-    for found in Device.objects.filter(product_id__in={p for p, _ in latest.values()}, imei__in=imeis).order_by("-pk"):
+    listed_imeis = listed(Device._meta.get_field("imei"), sorted(imeis))
+    for found in Device.objects.filter(product_id__in={p for p, _ in latest.values()}, imei__in=listed_imeis).order_by("-pk"):
         known[(found.product_id, found.imei)] = found  # the oldest wins
     for sim_id, (product_id, row) in latest.items():
         sim = sims.get(sim_id)
