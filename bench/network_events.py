@@ -162,7 +162,7 @@ def main() -> None:
     started = time.perf_counter()
     again = ingest_network_events(events(iccids, per_sim), now=NOW)
     second = time.perf_counter() - started
-    print(f"same events again: {second:.1f} s ({total / second:,.0f} events/s); {again.summary()}; load after it: {load()}")
+    print(f"same events again: {second:.1f} s ({total / second:,.0f} events/s); {again.summary().rstrip(".")}; load after it: {load()}")
     after_second = snapshot()
 
     (stored, distinct), statuses, (assignments, ended) = after_first
