@@ -2,7 +2,9 @@
 
 Standalone, not part of the pytest run. On a database it drops and re-creates:
 
-- a product of --sims SIMs;
+- a product of --sims SIMs, each in its own device (with its own IMEI), as a fleet that has attached
+  before: an attach from the device a SIM is in costs the devices' receiver nothing more (--new-devices:
+  no devices yet, so each SIM's first attach creates its device and puts the SIM in it, one by one);
 - --events events, --events / --sims per SIM over the last hours, delivered hour by hour as a carrier
   would (each chunk of 100,000 names every SIM: the connectivity upsert's worst case): attach,
   location update, three data sessions, and last a detach (a third of the SIMs), an auth reject
@@ -36,15 +38,20 @@ import import_1m as shared  # noqa: E402  (the database helpers of the import be
 DEFAULT_DATABASE_URL = "sqlite:////tmp/bench_network_events.sqlite3"
 TARGET_PER_SECOND = 100_000
 NOW = datetime.now(UTC).replace(microsecond=0)
-IMEI = "35693803564380"
+TAC = "35693803"  # each SIM its own IMEI: TAC, six serial digits, check digit
 STEPS = ["attach", "location", "session_start", "session_end", "session_start", "session_end", "session_start", "session_end"]
 LAST = ["detach", "auth_reject", "session_start"]
 CAUSE = "#13 Roaming not allowed in this tracking area"
 
 
-def build_fleet(sims: int) -> tuple[int, list[tuple[int, str]]]:
-    from django.db import transaction
+def imei_of(n: int) -> str:
+    return shared.with_check_digit(f"{TAC}{n:06d}")
 
+
+def build_fleet(sims: int, *, devices: bool) -> tuple[int, list[tuple[int, str]]]:
+    from django.db import connection, transaction
+
+    from devices.models import Device, DeviceAssignment
     from lib.bulk_insert import bulk_insert, db_datetime
     from sims.models import Sim
 
@@ -55,7 +62,22 @@ def build_fleet(sims: int) -> tuple[int, list[tuple[int, str]]]:
     with transaction.atomic():
         bulk_insert(Sim, fields, ((iccid, product_id, "active", changed, "DE", 1, 0, changed) for iccid in iccids))
     ids = dict(Sim.objects.filter(product_id=product_id).values_list("iccid", "pk"))
-    return product_id, [(ids[iccid], iccid) for iccid in iccids]
+    fleet = [(ids[iccid], iccid) for iccid in iccids]
+    if devices:
+        with transaction.atomic():
+            fields = ["product", "device_id", "name", "imei", "model", "tags", "created_at"]
+            bulk_insert(Device, fields, ((product_id, imei_of(n), f"Device {n:06d}", imei_of(n), "", "[]", changed) for n in range(sims)))
+            device_of = dict(Device.objects.filter(product_id=product_id).values_list("imei", "pk"))
+            fields = ["sim", "device", "started_at", "source"]
+            rows = ((sim_id, device_of[imei_of(n)], changed, "network") for n, (sim_id, _) in enumerate(fleet))
+            bulk_insert(DeviceAssignment, fields, rows)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE sims_sim SET device_id = a.device_id FROM devices_deviceassignment a WHERE a.sim_id = sims_sim.id"
+                    if connection.vendor == "postgresql"
+                    else "UPDATE sims_sim SET device_id = (SELECT a.device_id FROM devices_deviceassignment a WHERE a.sim_id = sims_sim.id)"
+                )
+    return product_id, fleet
 
 
 def events(iccids: list[str], per_sim: int) -> Iterator:
@@ -63,6 +85,7 @@ def events(iccids: list[str], per_sim: int) -> Iterator:
     from sims.network_events import NetworkEventRow
 
     kinds = (STEPS * (per_sim // len(STEPS) + 1))[: per_sim - 1]
+    imeis = [imei_of(n) for n in range(len(iccids))]
     first = NOW - timedelta(minutes=10 * per_sim)
     line = 0
     for step, kind in enumerate([*kinds, None]):
@@ -71,7 +94,7 @@ def events(iccids: list[str], per_sim: int) -> Iterator:
             line += 1
             this = kind or LAST[n % 3]
             yield NetworkEventRow(
-                f"{iccid}-{step}", iccid, this, at, imei=IMEI + str(n % 10), operator="Telekom.de 262-01", country="DE",
+                f"{iccid}-{step}", iccid, this, at, imei=imeis[n], operator="Telekom.de 262-01", country="DE",
                 rat="LTE-M", cause=CAUSE if this == "auth_reject" else "", bytes=40_000 if this == "session_end" else 0,
                 line=line,
             )
@@ -81,13 +104,20 @@ def snapshot() -> tuple:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), COUNT(ended_at) FROM devices_deviceassignment")
+        assignments = cursor.fetchone()
         cursor.execute("SELECT COUNT(*), COUNT(DISTINCT event_id) FROM sims_networkevent")
         stored = cursor.fetchone()
         cursor.execute(
             "SELECT status, COUNT(*), MIN(since), MAX(since), COUNT(NULLIF(last_reject_cause, '')), COUNT(DISTINCT imei) "
             "FROM sims_simconnectivity GROUP BY status ORDER BY status"
         )
-        return stored, cursor.fetchall()
+        return stored, cursor.fetchall(), assignments
+
+
+def load() -> str:
+    """The load averages (1, 5, 15 minutes): the machine is shared, read the figures beside them."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def peak_rss_mb() -> float:
@@ -99,6 +129,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--sims", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--new-devices", action="store_true", help="no devices seeded: each SIM's first attach creates its own")
     arguments = parser.parse_args()
     shared.setup_django(arguments.database_url)
     shared.reset_database()
@@ -106,8 +137,8 @@ def main() -> None:
 
     per_sim = arguments.events // arguments.sims
     total = per_sim * arguments.sims
-    print(f"{shared.database_label()}; {arguments.sims:,} SIMs, {total:,} events; load {os.getloadavg()[0]:.1f}")
-    product_id, fleet = build_fleet(arguments.sims)
+    print(f"{shared.database_label()}; {arguments.sims:,} SIMs, {total:,} events; load {load()}")
+    product_id, fleet = build_fleet(arguments.sims, devices=not arguments.new_devices)
     iccids = [iccid for _, iccid in fleet]
 
     started = time.perf_counter()
@@ -115,6 +146,7 @@ def main() -> None:
     building = time.perf_counter() - started
     print(f"building the {built:,} rows alone: {building:.1f} s")
 
+    print(f"load before the first ingestion: {load()}")
     rss_before = peak_rss_mb()
     started = time.perf_counter()
     report = ingest_network_events(events(iccids, per_sim), now=NOW)
@@ -125,14 +157,15 @@ def main() -> None:
         f"the rows); peak RSS {rss_before:.0f} -> {rss_after:.0f} MB; {report.summary()}"
     )
     after_first = snapshot()
+    print(f"load after it: {load()}")
 
     started = time.perf_counter()
     again = ingest_network_events(events(iccids, per_sim), now=NOW)
     second = time.perf_counter() - started
-    print(f"same events again: {second:.1f} s; {again.summary()}")
+    print(f"same events again: {second:.1f} s ({total / second:,.0f} events/s); {again.summary().rstrip(".")}; load after it: {load()}")
     after_second = snapshot()
 
-    (stored, distinct), statuses = after_first
+    (stored, distinct), statuses, (assignments, ended) = after_first
     by_status = {status: count for status, count, *_ in statuses}
     detached, rejects = (arguments.sims + 2) // 3, (arguments.sims + 1) // 3  # n % 3 == 0, n % 3 == 1
     rejected = next(row[4] for row in statuses if row[0] == "offline")
@@ -142,6 +175,7 @@ def main() -> None:
         "statuses from each SIM's last event": by_status.get("online") == arguments.sims - detached - rejects
         and by_status.get("offline") == detached + rejects,
         "rejects with their cause": rejected == rejects,
+        "each SIM in its own device, once": assignments == arguments.sims and ended == 0,
         "second run all duplicates": (again.ingested, again.duplicates, again.rejected_count) == (0, total, 0),
         "second run changed nothing": after_first == after_second,
     }

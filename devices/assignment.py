@@ -14,8 +14,13 @@ from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment
 from devices.tac import MODELS_BY_TAC, InvalidImei, model_for_imei, validate_imei
+from lib.bulk_insert import listed
 from sims.models import NetworkEvent, Sim
 from sims.network_events import NetworkEventRow
+
+
+# What the network's attaches read of each SIM.
+SIM_FIELDS = ["id", "iccid", "product_id", "device_id"]
 
 
 class AssignmentRefused(ValueError):
@@ -92,16 +97,33 @@ def on_network_events(sender: Any, events: Iterable[tuple[int, int | None, Netwo
             latest[sim_id] = (product_id, row)
     if not latest:
         return
-    sims = {sim.pk: sim for sim in Sim.objects.filter(pk__in=latest).only("pk", "iccid", "product_id", "device_id")}
-    # The devices with those IMEIs, in one query: a SIM attaching from the device it is in costs nothing more.
+    # Where each SIM is, and the oldest device of each (product, IMEI), as plain values: in a fleet's usual
+    # chunk every SIM attaches from the device it is in: nothing more is read, no model built.
+    sim_values = Sim.objects.filter(pk__in=listed(Sim._meta.get_field("id"), list(latest))).values_list(*SIM_FIELDS)
+    current = {values[0]: values for values in sim_values}
+    imeis = sorted({row.imei for _, row in latest.values()})
+    oldest: dict[tuple[int, str], int] = {}
+    devices = Device.objects.filter(product_id__in={p for p, _ in latest.values()}, imei__in=listed(Device._meta.get_field("imei"), imeis))
+    for pk, product_id, imei in devices.order_by("-pk").values_list("pk", "product_id", "imei"):
+        oldest[(product_id, imei)] = pk  # the oldest wins
+    moving = [
+        sim_id
+        for sim_id, (product_id, row) in latest.items()
+        if sim_id in current
+        and current[sim_id][2] == product_id
+        and (oldest.get((product_id, row.imei)) is None or current[sim_id][3] != oldest[(product_id, row.imei)])
+    ]
+    if not moving:
+        return
+    # As .only(*SIM_FIELDS) builds them, from the values read.
+    sims = {sim_id: Sim.from_db(Sim.objects.db, SIM_FIELDS, current[sim_id]) for sim_id in moving}
+    wanted = [pk for pk in (oldest.get((latest[sim_id][0], latest[sim_id][1].imei)) for sim_id in moving) if pk is not None]
     known: dict[tuple[int, str], Device] = {}
-    imeis = {row.imei for _, row in latest.values()}
-    for found in Device.objects.filter(product_id__in={p for p, _ in latest.values()}, imei__in=imeis).order_by("-pk"):
-        known[(found.product_id, found.imei)] = found  # the oldest wins
-    for sim_id, (product_id, row) in latest.items():
-        sim = sims.get(sim_id)
-        if sim is None or sim.product_id != product_id:
-            continue  # gone, or moved to another product since
+    for device in Device.objects.filter(pk__in=listed(Device._meta.get_field("id"), sorted(set(wanted)))) if wanted else []:
+        known[(device.product_id, device.imei)] = device
+    for sim_id in moving:
+        product_id, row = latest[sim_id]
+        sim = sims[sim_id]
         device = known.get((product_id, row.imei)) or device_for_imei(product_id, row.imei, looked_up=True)
         known[(product_id, row.imei)] = device
         if sim.device_id == device.pk:

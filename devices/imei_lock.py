@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from devices.models import ImeiLock, ImeiMismatch, LockMode, SimImeiLock
+from lib.bulk_insert import listed
 from sims.events import iso, write_events
 from sims.lifecycle import Action, Actor, apply_action
 from sims.models import DomainEvent, SimEvent
@@ -112,7 +113,8 @@ def check_network_events(sender: Any = None, *, events: Iterable[tuple[int, int 
         for lock in ImeiLock.objects.filter(product_id__in=product_ids).exclude(mode=LockMode.OFF, swap_until=None)
     }
     sim_ids = {sim_id for sim_id, _, _ in with_imei}
-    own = set(SimImeiLock.objects.filter(sim_id__in=sim_ids).exclude(mode="").values_list("sim_id", flat=True))
+    listed_sims = listed(SimImeiLock._meta.get_field("sim"), sorted(sim_ids))
+    own = set(SimImeiLock.objects.filter(sim_id__in=listed_sims).exclude(mode="").values_list("sim_id", flat=True))
     relevant = [event for event in with_imei if event[1] in product_locks or event[0] in own]
     if not relevant:
         return 0

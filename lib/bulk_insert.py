@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.core.management.color import no_style
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 
 
 def db_datetime(value: datetime | None) -> object:
@@ -107,6 +108,13 @@ def in_list(field: models.Field, values: list) -> tuple[str, str]:
     """`column IN values`, the values as one parameter (see `list_parameter`)."""
     relation, parameter = list_parameter(field, values)
     return f"{connection.ops.quote_name(_column(field))} IN (SELECT value FROM {relation})", parameter
+
+
+def listed(field: models.Field, values: list) -> RawSQL:
+    """The values as a subquery for the ORM's `field__in=`: one parameter (see `list_parameter`), where
+    `__in=values` sends one per value, each quoted in Python (100,000 for a chunk of network events)."""
+    relation, parameter = list_parameter(field, values)
+    return RawSQL(f"SELECT value FROM {relation}", [parameter])
 
 
 def insert_select_sql(

@@ -7,17 +7,18 @@ idempotent, as a usage record's id does), keeps each SIM's SimConnectivity, and 
 lock) does so without sims knowing of it.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import batched
 from typing import Any, cast
 
-from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from lib.bulk_insert import in_list, insert_rows
+from lib.bulk_insert import insert_rows
 from sims.models import Connectivity, NetworkEvent, Sim, SimConnectivity
 from sims.usage import DEADLOCK, MAX_LISTED_REJECTIONS, Rejection, _SimDirectory, _stored_form, country_codes
 
@@ -56,15 +57,20 @@ BYTES_MAX = 10**12  # a terabyte in one session: a broken sender
 STAGING = "network_event_staging"
 COLUMNS = ["event_id", "sim_id", "product_id", "kind", "at", "imei", "operator", "country", "rat", "cell", "cause", "bytes"]
 PG_TYPES = ["varchar", "int8", "int8", "varchar", "timestamptz", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "int8"]
-CONNECTIVITY_COLUMNS = [
-    "sim_id", "product_id", "status", "since", "last_event_at", "last_attach_at", "last_session_start_at",
-    "last_session_end_at", "operator", "country", "rat", "imei", "last_reject_at", "last_reject_cause", "reset_requested_at",
+# One row per SIM of a chunk: what its new events say (`_summary`), merged into its row by `_merge_sql`.
+SUMMARY = "connectivity_summary"
+SUMMARY_COLUMNS = [
+    "sim_id", "product_id", "last_event_at", "attach_at", "session_start_at", "session_end_at", "reject_at",
+    "reject_cause", "operator", "operator_at", "country", "country_at", "rat", "rat_at", "imei", "imei_at", "status",
+    "status_at", "run_start", "before_run", "run_times",
 ]  # fmt: skip
-CONNECTIVITY_STAGING = "connectivity_staging"
-CONNECTIVITY_PG_TYPES = [
-    "int8", "int8", "varchar", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "varchar",
-    "varchar", "varchar", "varchar", "timestamptz", "varchar", "timestamptz",
+SUMMARY_PG_TYPES = [
+    "int8", "int8", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "varchar", "varchar",
+    "timestamptz", "varchar", "timestamptz", "varchar", "timestamptz", "varchar", "timestamptz", "varchar",
+    "timestamptz", "timestamptz", "timestamptz", "text",
 ]  # fmt: skip
+# SQLite's stand-in for a missing time when taking the latest (any time's text sorts after it).
+EMPTY = ""
 # What each kind makes of a SIM's status (location updates leave it).
 STATUS_AFTER = {
     NetworkEvent.Kind.ATTACH: Connectivity.ATTACHED,
@@ -245,7 +251,7 @@ def _insert_all_new(table: str, columns: str, received_at: Any) -> bool:
 
 
 def _temp_table(name: str, columns: list[str], pg_types: list[str]) -> None:
-    sql_types = {"varchar": "varchar(200)", "int8": "bigint", "timestamptz": "timestamp with time zone"}
+    sql_types = {"varchar": "varchar(200)", "text": "text", "int8": "bigint", "timestamptz": "timestamp with time zone"}
     with connection.cursor() as cursor:
         definition = ", ".join(f"{column} {sql_types[kind]}" for column, kind in zip(columns, pg_types, strict=True))
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({definition})")
@@ -253,164 +259,144 @@ def _temp_table(name: str, columns: list[str], pg_types: list[str]) -> None:
         cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {name}")
 
 
-class _State:
-    """One SIM's connectivity while a chunk's events are applied, oldest first."""
-
-    sim_id: int
-    product_id: int | None
-    status: str
-    since: datetime | None
-    last_event_at: datetime | None
-    last_attach_at: datetime | None
-    last_session_start_at: datetime | None
-    last_session_end_at: datetime | None
-    operator: str
-    country: str
-    rat: str
-    imei: str
-    last_reject_at: datetime | None
-    last_reject_cause: str
-    reset_requested_at: datetime | None
-
-    __slots__ = tuple(CONNECTIVITY_COLUMNS)
-
-    def __init__(self, values: tuple) -> None:
-        # One unpacking, not a setattr per column: this runs for every SIM of every chunk.
-        (
-            self.sim_id, self.product_id, self.status, self.since, self.last_event_at, self.last_attach_at,
-            self.last_session_start_at, self.last_session_end_at, self.operator, self.country, self.rat, self.imei,
-            self.last_reject_at, self.last_reject_cause, self.reset_requested_at,
-        ) = values  # fmt: skip
-
-    def status_at(self) -> datetime | None:
-        """When the newest event that set the status happened: an older one arriving late changes nothing."""
-        times = [
-            t
-            for t in (self.since, self.last_attach_at, self.last_session_start_at, self.last_session_end_at, self.last_reject_at)
-            if t is not None
-        ]
-        return max(times) if times else None
-
-    def apply(self, row: NetworkEventRow) -> None:
-        at = row.at
-        newest = self.last_event_at is None or at >= self.last_event_at
-        status = _STATUS_AFTER.get(row.kind)
-        if status is not None:
-            status_at = self.status_at()
-            if status_at is None or at >= status_at:
-                if status != self.status or self.since is None:
-                    self.status, self.since = status, at
-        kind = row.kind
-        if kind == "attach":
-            self.last_attach_at = _later(self.last_attach_at, at)
-            if self.reset_requested_at is not None and at >= self.reset_requested_at:
-                self.reset_requested_at = None  # the reset is done: the SIM attached again
-        elif kind == "session_start":
-            self.last_session_start_at = _later(self.last_session_start_at, at)
-        elif kind == "session_end":
-            self.last_session_end_at = _later(self.last_session_end_at, at)
-        elif kind == "auth_reject" and (self.last_reject_at is None or at >= self.last_reject_at):
-            self.last_reject_at, self.last_reject_cause = at, row.cause
-        if newest:
-            self.last_event_at = at
-            # Where the SIM is: from the newest event that says (a location update, an attach).
-            if row.operator:
-                self.operator = row.operator
-            if row.country:
-                self.country = row.country
-            if row.rat:
-                self.rat = row.rat
-            if row.imei:
-                self.imei = row.imei
-
-    def values(self) -> tuple:
-        return (
-            self.sim_id, self.product_id, self.status, self.since, self.last_event_at, self.last_attach_at,
-            self.last_session_start_at, self.last_session_end_at, self.operator, self.country, self.rat, self.imei,
-            self.last_reject_at, self.last_reject_cause, self.reset_requested_at,
-        )  # fmt: skip
-
-
-def _later(current: datetime | None, at: datetime) -> datetime:
-    return at if current is None or at > current else current
-
-
 def _keep_connectivity(new: list[tuple[int, int | None, NetworkEventRow]]) -> int:
-    """Each SIM's connectivity from its new events, applied oldest first over what is stored: one
-    read and one upsert for the chunk. Returns how many SIMs."""
+    """Each SIM's connectivity from its new events, merged in SQL over what is stored: each SIM's events
+    summed up in Python (`_summary`), staged, then one insert (the SIMs without a row get a blank one) and
+    one UPDATE ... FROM that merges each summary into the SIM's row as it is when the UPDATE locks it (no
+    read into Python, and no lost update when two deliveries of one SIM meet). Returns how many SIMs."""
     if not new:
         return 0
     by_sim: dict[int, list[NetworkEventRow]] = {}
     products: dict[int, int | None] = {}
     for sim_id, product_id, row in new:
-        by_sim.setdefault(sim_id, []).append(row)
-        products[sim_id] = product_id
-    stored = _stored_connectivity(sorted(by_sim))
-    states = []
-    for sim_id, events in by_sim.items():
-        state = stored.get(sim_id) or _State(
-            (sim_id, None, Connectivity.UNKNOWN.value, None, None, None, None, None, "", "", "", "", None, "", None)
-        )
-        state.product_id = products[sim_id]
-        events.sort(key=lambda row: row.at)
-        for row in events:
-            state.apply(row)
-        states.append(state)
-    _upsert(states)
-    return len(states)
-
-
-def _stored_connectivity(sim_ids: list[int]) -> dict[int, _State]:
-    """The stored connectivity of these SIMs, locked (PostgreSQL) until the chunk commits."""
-    condition, parameter = in_list(SimConnectivity._meta.get_field("sim"), sim_ids)
-    lock = " ORDER BY sim_id FOR UPDATE" if connection.vendor == "postgresql" else ""
-    fields = {name: SimConnectivity._meta.get_field(name.removesuffix("_id")) for name in CONNECTIVITY_COLUMNS}
-    converters = {
-        name: field for name, model_field in fields.items() if isinstance(model_field, models.DateTimeField)
-    }
+        events = by_sim.get(sim_id)
+        if events is None:
+            by_sim[sim_id] = [row]
+            products[sim_id] = product_id
+        else:
+            events.append(row)
+            products[sim_id] = product_id
+    as_stored = _stored_form()
+    _temp_table(SUMMARY, SUMMARY_COLUMNS, SUMMARY_PG_TYPES)
+    insert_rows(
+        SUMMARY,
+        SUMMARY_COLUMNS,
+        (_summary(sim_id, products[sim_id], events, as_stored) for sim_id, events in by_sim.items()),
+        pg_types=SUMMARY_PG_TYPES,
+    )
+    table = SimConnectivity._meta.db_table
     with connection.cursor() as cursor:
+        # A blank row (as a SIM never seen: status unknown) for each SIM without one; ON CONFLICT for a
+        # delivery at once that adds it first (this waits for it, then the UPDATE merges into its row). Filed
+        # under the product the SIM is in now, and the merge leaves the product alone: a SIM removed or moved
+        # while the chunk ran stays where it went (the SIM table's trigger moves its row, migration 0025).
         cursor.execute(
-            f"SELECT {', '.join(CONNECTIVITY_COLUMNS)} FROM {SimConnectivity._meta.db_table} WHERE {condition}{lock}",
-            [parameter],
+            f"INSERT INTO {table} (sim_id, product_id, status, operator, country, rat, imei, last_reject_cause) "
+            f"SELECT s.sim_id, (SELECT product_id FROM {Sim._meta.db_table} WHERE id = s.sim_id), %s, '', '', '', '', '' FROM {SUMMARY} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.sim_id = s.sim_id) ORDER BY s.sim_id "
+            "ON CONFLICT (sim_id) DO NOTHING",
+            [Connectivity.UNKNOWN.value],
         )
-        rows = cursor.fetchall()
-    states = {}
-    for values in rows:
-        state = _State(values)
-        if connection.vendor == "postgresql":  # aware datetimes already
-            states[state.sim_id] = state
-            continue
-        for name in converters:
-            value = getattr(state, name)
-            if isinstance(value, str):  # SQLite's text
-                value = datetime.fromisoformat(value)
-            if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            setattr(state, name, value)
-        states[state.sim_id] = state
-    return states
+        cursor.execute(_merge_sql(table))
+    return len(by_sim)
 
 
-def _upsert(states: list[_State]) -> None:
-    _temp_table(CONNECTIVITY_STAGING, CONNECTIVITY_COLUMNS, CONNECTIVITY_PG_TYPES)
+def _at(row: NetworkEventRow) -> datetime:
+    return row.at
+
+
+def _summary(sim_id: int, product_id: int | None, events: list[NetworkEventRow], as_stored: Any) -> tuple:
+    """What one SIM's new events say, applied oldest first (ties: in the order received), whatever is
+    stored: the newest time of each kind, the newest non-empty value of each location field and when,
+    and the statuses' last run (its status, first and last times, the time of the status before it).
+    `_merge_sql` puts that over the stored row."""
+    if len(events) > 1:
+        events.sort(key=_at)  # stable: same times stay in the order received
+    attach = session_start = session_end = reject_at = None
+    cause = operator = country = rat = imei = ""
+    operator_at = country_at = rat_at = imei_at = None
+    status: str | None = None
+    status_at = run_start = before_run = None
+    run: list[datetime] = []
+    for row in events:
+        at, kind = row.at, row.kind
+        after = _STATUS_AFTER.get(kind)
+        if after is not None:
+            if after == status:
+                run.append(at)
+            else:
+                before_run, status, run_start, run = status_at, after, at, [at]
+            status_at = at
+            if kind == "attach":
+                attach = at
+            elif kind == "session_start":
+                session_start = at
+            elif kind == "session_end":
+                session_end = at
+            elif kind == "auth_reject":
+                reject_at, cause = at, row.cause
+        if row.operator:
+            operator, operator_at = row.operator, at
+        if row.country:
+            country, country_at = row.country, at
+        if row.rat:
+            rat, rat_at = row.rat, at
+        if row.imei:
+            imei, imei_at = row.imei, at
+    # The run's times matter only when a stored status time falls inside the run (late events).
+    values = (
+        sim_id, product_id, events[-1].at, attach, session_start, session_end, reject_at, cause, operator, operator_at,
+        country, country_at, rat, rat_at, imei, imei_at, status, status_at, run_start, before_run,
+        json.dumps([str(as_stored(at)) for at in run]) if len(run) > 1 else None,
+    )  # fmt: skip
     if connection.vendor == "postgresql":
-        rows: Iterable[tuple] = (state.values() for state in states)
+        return values
+    return tuple(as_stored(value) if isinstance(value, datetime) else value for value in values)
+
+
+def _merge_sql(table: str) -> str:
+    """UPDATE ... FROM the staged summaries: each SIM's row as `_State.apply` would leave it after the
+    SIM's new events, oldest first. An event sets the status only if it is no older than the newest
+    time that set it (`status_at`: since, and the last attach, session start or end, reject); the
+    location fields come from events no older than the last event stored."""
+    postgresql = connection.vendor == "postgresql"
+
+    def later(*columns: str) -> str:  # the latest of these times, NULL if none (NULLs ignored)
+        if postgresql:
+            return f"GREATEST({', '.join(columns)})"
+        return f"NULLIF(MAX({', '.join(f'COALESCE({column}, {EMPTY!r})' for column in columns)}), {EMPTY!r})"
+
+    status_at = later("c.since", "c.last_attach_at", "c.last_session_start_at", "c.last_session_end_at", "c.last_reject_at")
+    if postgresql:
+        run_times = "(SELECT MIN(value::timestamptz) FROM json_array_elements_text(s.run_times::json) AS value WHERE value::timestamptz >= {0})"
     else:
-        as_stored = _stored_form()
-        dates = {i for i, kind in enumerate(CONNECTIVITY_PG_TYPES) if kind == "timestamptz"}
-        rows = (
-            tuple(as_stored(v) if i in dates and v is not None else v for i, v in enumerate(state.values()))
-            for state in states
-        )
-    insert_rows(CONNECTIVITY_STAGING, CONNECTIVITY_COLUMNS, rows, pg_types=CONNECTIVITY_PG_TYPES)
-    columns = ", ".join(CONNECTIVITY_COLUMNS)
-    # The product the SIM is in as the upsert runs, not as the chunk began: a SIM removed or moved
-    # meanwhile (the SIM table's trigger moves its row, migration 0025) stays where it went.
-    sims = Sim._meta.db_table
-    selected = columns.replace("product_id", f"(SELECT product_id FROM {sims} WHERE {sims}.id = {CONNECTIVITY_STAGING}.sim_id)", 1)
-    updates = ", ".join(f"{column} = excluded.{column}" for column in CONNECTIVITY_COLUMNS[1:])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {SimConnectivity._meta.db_table} ({columns}) SELECT {selected} FROM {CONNECTIVITY_STAGING} "
-            f"WHERE true ORDER BY sim_id ON CONFLICT (sim_id) DO UPDATE SET {updates}"
-        )
+        run_times = "(SELECT MIN(value) FROM json_each(s.run_times) WHERE value >= {0})"
+    # Which of the statuses' outcomes holds (see _summary).
+    keep = f"s.status IS NULL OR s.status_at < {status_at}"
+    # The status before the last run counts: the run's start is since.
+    changed = f"s.before_run IS NOT NULL AND (s.before_run >= {status_at} OR {status_at} IS NULL)"
+    since = (
+        f"CASE WHEN {keep} THEN c.since WHEN {changed} THEN s.run_start "
+        "WHEN c.status = s.status AND c.since IS NOT NULL THEN c.since "
+        f"WHEN s.run_start >= {status_at} OR {status_at} IS NULL THEN s.run_start "
+        f"ELSE {run_times.format(status_at)} END"
+    )
+    newest = "c.last_event_at IS NULL OR s.{0} >= c.last_event_at"
+    fields = {
+        "status": f"CASE WHEN {keep} THEN c.status ELSE s.status END",
+        "since": since,
+        "last_event_at": later("c.last_event_at", "s.last_event_at"),
+        "last_attach_at": later("c.last_attach_at", "s.attach_at"),
+        "last_session_start_at": later("c.last_session_start_at", "s.session_start_at"),
+        "last_session_end_at": later("c.last_session_end_at", "s.session_end_at"),
+        "last_reject_at": later("c.last_reject_at", "s.reject_at"),
+        "last_reject_cause": "CASE WHEN s.reject_at >= c.last_reject_at OR (c.last_reject_at IS NULL AND s.reject_at IS NOT NULL) "
+        "THEN s.reject_cause ELSE c.last_reject_cause END",
+        "reset_requested_at": "CASE WHEN s.attach_at >= c.reset_requested_at THEN NULL ELSE c.reset_requested_at END",
+        **{
+            name: f"CASE WHEN s.{name}_at IS NOT NULL AND ({newest.format(name + '_at')}) THEN s.{name} ELSE c.{name} END"
+            for name in ("operator", "country", "rat", "imei")
+        },
+    }
+    assignments = ", ".join(f"{column} = {value}" for column, value in fields.items())
+    return f"UPDATE {table} AS c SET {assignments} FROM {SUMMARY} AS s WHERE c.sim_id = s.sim_id"

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, IncomingSms, NetworkChange, Result, SmsReport, Target
 from carriers.models import SimulatedSim, SimulatedSms
+from lib.bulk_insert import listed
 from sims.carriers.base import HOUR
 from sims.carriers.simulator import SimulatorCarrier
 from sims.carriers.simulator_events import network_events
@@ -210,10 +211,16 @@ def clear_resets_on_attach(sender: object, events: list, **kwargs: object) -> No
             attached[sim_id] = max(row.at, attached.get(sim_id, row.at))
     if not attached:
         return
-    sim_of = dict(Sim.objects.filter(pk__in=list(attached)).values_list("iccid", "pk"))
-    # Resets are rare: read the SIMs that have one, then clear those the attach came after (three queries a chunk).
-    waiting = SimulatedSim.objects.filter(iccid__in=list(sim_of), reset_requested_at__isnull=False)
-    cleared = [pk for pk, iccid, requested in waiting.values_list("pk", "iccid", "reset_requested_at") if requested and requested <= attached[sim_of[iccid]]]
+    # Resets are rare: read the attached SIMs that have one (their ids sent as one list), then clear those the
+    # attach came after (at most three queries a chunk).
+    iccids = Sim.objects.filter(pk__in=listed(Sim._meta.get_field("id"), list(attached))).values("iccid")
+    waiting = list(
+        SimulatedSim.objects.filter(iccid__in=iccids, reset_requested_at__isnull=False).values_list("pk", "iccid", "reset_requested_at")
+    )
+    if not waiting:
+        return
+    sim_of = dict(Sim.objects.filter(iccid__in=[iccid for _, iccid, _ in waiting]).values_list("iccid", "pk"))
+    cleared = [pk for pk, iccid, requested in waiting if requested and requested <= attached[sim_of[iccid]]]
     if cleared:
         SimulatedSim.objects.filter(pk__in=cleared).update(reset_requested_at=None)
     # --- SMS ---------------------------------------------------------------------------------------
