@@ -51,6 +51,7 @@ from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
 from sims.iccid import luhn_check_digit
+from rules.models import Rule, RuleApproval
 from sims.models import BulkJob, NetworkStatus, Sim, SimEvent, State
 from tests.console.access_table import (
     ADMIN_ONLY,
@@ -82,6 +83,7 @@ BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
+RULE_NAME = "Quokka rule 31337"  # a rule of the product, with a pass waiting for approval
 CARRIER_ACCOUNT = "Quokka Carrier 31337"  # a carrier account of the product, with a SIM refused by its carrier
 
 
@@ -107,7 +109,7 @@ MISSING = {
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
     "endpoint_id": "999999999", "operator_id": "26299",
-    "device_pk": 999999,
+    "device_pk": 999999, "rule_id": 999999, "approval_id": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -160,6 +162,8 @@ SHOWS = {
     "emnify_endpoint": DEVICE_NAME,
     "carrier_accounts": CARRIER_ACCOUNT,
     "carrier_account_edit": CARRIER_ACCOUNT,
+    "rule_list": RULE_NAME,
+    "rule_detail": RULE_NAME,
 }
 
 SIGN_IN, SIGNED_OUT, ALLOWED, HOME = "sign-in", "signed out", "allowed", "home"
@@ -309,6 +313,7 @@ class World:
     notification: Notification
     account: CarrierAccount
     device: Device
+    approval: RuleApproval
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -367,6 +372,10 @@ def world(db, settings, monkeypatch) -> World:
     )
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
+    rule = Rule.objects.create(
+        product=product, name=RULE_NAME, condition_kind="usage_day", condition={"mb": 50}, actions=[{"kind": "pause"}], approval_threshold=10
+    )
+    approval = RuleApproval.objects.create(rule=rule, pending=0)
     secrets = {
         "product_token": product_secret,
         "owner_token": create_token(user=teammate, name="bench", product=None, scopes=everything)[1],
@@ -378,7 +387,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME, DEVICE_IMEI,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME, DEVICE_IMEI, RULE_NAME,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -386,7 +395,7 @@ def world(db, settings, monkeypatch) -> World:
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
-        secrets=secrets, traces=traces, account=account, device=device,
+        secrets=secrets, traces=traces, account=account, device=device, approval=approval,
     )  # fmt: skip
 
 
@@ -409,6 +418,8 @@ def fingerprint(w: World) -> tuple:
         list(Device.objects.filter(product=w.product).order_by("pk").values_list("device_id", "name", "imei", "model", "tags")),
         list(DeviceAssignment.objects.filter(device__product=w.product).order_by("pk").values_list("sim_id", "device_id", "ended_at")),
         list(BlacklistedOperator.objects.filter(device__product=w.product).values_list("device_id", "operator_id")),
+        list(Rule.objects.filter(product=w.product).order_by("pk").values_list("name", "enabled", "version")),
+        list(RuleApproval.objects.filter(rule__product=w.product).order_by("pk").values_list("decision", "decided_by")),
     )
 
 
@@ -453,6 +464,8 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "endpoint_id": str(w.device.pk),
         "operator_id": "26201",
         "device_pk": w.device.pk,
+    "rule_id": w.approval.rule_id,
+    "approval_id": w.approval.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""
