@@ -1,5 +1,6 @@
 """A rule read as a sentence: "When a SIM uses more than 50 MB in a day, pause it and email the admins"."""
 
+from collections.abc import Callable
 from typing import Any
 
 from rules.kinds import ActionKind, ConditionKind, ScopeKind, WindowKind
@@ -14,7 +15,7 @@ _SCOPE = {
 
 def condition_phrase(kind: str, params: dict[str, Any]) -> str:
     p = params if isinstance(params, dict) else {}
-    phrases = {
+    phrases: dict[str, Callable[[], str]] = {
         ConditionKind.USAGE_DAY: lambda: f"uses more than {_num(p.get('mb'))} MB in a day",
         ConditionKind.USAGE_PERIOD: lambda: f"uses more than {_num(p.get('mb'))} MB in the billing period",
         ConditionKind.USAGE_ROLLING: lambda: f"uses more than {_num(p.get('mb'))} MB in the last {p.get('hours', 24)} hours",
