@@ -52,6 +52,7 @@ urlpatterns = [
     path("products/<slug:slug>/sims/<str:iccid>/timeline/", sim_views.sim_timeline, name="sim_timeline"),
     path("products/<slug:slug>/sims/<str:iccid>/<str:action>/", sim_views.sim_action, name="sim_action"),
     path("products/<slug:slug>/webhooks/", include("webhooks.urls")),
+    path("products/<slug:slug>/rules/", include("rules.urls")),
     path("", include("notifications.urls")),
     path("sims/", developer_views.my_sims, name="my_sims"),
     path("sims/<str:iccid>/<str:action>/", developer_views.my_sim_action, name="my_sim_action"),

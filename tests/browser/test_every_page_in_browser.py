@@ -46,6 +46,7 @@ from sims.network_events import NetworkEventRow
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import make_iccid, url_patterns
 from tests.console.access_table import API_PREFIXES, METHODS, PUBLIC, TOKEN_ENDPOINTS
+from rules.models import Rule, RuleApproval, RuleFiring
 from webhooks import addresses, receivers
 from webhooks.models import WebhookDelivery
 
@@ -62,7 +63,7 @@ PAGES = [
     "my_sims", "team", "product_settings", "billing", "invoice_detail", "billing_compare", "api_tokens",
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
     "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit", "carrier_reconciliation",
-    "carrier_import", "device_list", "device_detail", "device_new", "sms_messages", "sims_sms_bulk",
+    "carrier_import", "device_list", "device_detail", "device_new", "sms_messages", "sims_sms_bulk", "rule_list", "rule_detail",
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
@@ -111,6 +112,7 @@ class Console:
     reset_token: str
     account_id: int
     device_pk: int
+    rule_id: int
 
 
 @pytest.fixture
@@ -165,11 +167,28 @@ def console(transactional_db, prices, monkeypatch) -> Console:
     # SMS both ways on the walked SIM (its card, Messages).
     SmsMessage.objects.create(sim=sim, product=product, direction="mt", body="status?", status="delivered", created_by=demo)
     SmsMessage.objects.create(sim=sim, product=product, direction="mo", body="ACK status?", status="received")
+    rule = rule_with_firings(product, sim)
     return Console(
-        sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
+        rule_id=rule.pk, sim=sim, draft_job_id=draft.pk, done_job_id=done.pk, invoice=Invoice.objects.get(product=product), delivery=delivery,
         bulk_job_id=bulk_job.pk, invitation_token=links[0], reset_uidb64=urlsafe_base64_encode(force_bytes(alice.pk)),
         reset_token=default_token_generator.make_token(alice), account_id=account.pk, device_pk=device.pk,
     )  # fmt: skip
+
+
+def rule_with_firings(product: Product, sim: Sim) -> Rule:
+    """A usage rule with two firings on the walked SIM and a pass waiting for approval."""
+    rule = Rule.objects.create(
+        product=product, name="Heavy users", condition_kind="usage_day", condition={"mb": 50},
+        actions=[{"kind": "pause"}, {"kind": "email", "roles": ["admin"]}], approval_threshold=100,
+    )  # fmt: skip
+    for days in (1, 2):
+        day = (timezone.now() - timedelta(days=days)).date()
+        RuleFiring.objects.create(
+            rule=rule, rule_version=1, sim=sim, window_key=f"d{day.isoformat()}", fired_at=timezone.now() - timedelta(days=days),
+            figures={"mb": 61.2, "day": day.isoformat()}, did=["Paused", "Emailed 2 admins"],
+        )  # fmt: skip
+    RuleApproval.objects.create(rule=rule, pending=140)
+    return rule
 
 
 def devices_with_sims(product: Product, user) -> Device:
@@ -240,6 +259,8 @@ def url_of(name: str, c: Console) -> str:
         "carrier_reconciliation": reverse("carrier_reconciliation", kwargs=product),
         "carrier_import": reverse("carrier_import", kwargs={**product, "account_id": c.account_id}),
         "device_list": reverse("device_list", kwargs=product),
+        "rule_list": reverse("rule_list", kwargs=product),
+        "rule_detail": reverse("rule_detail", kwargs={**product, "rule_id": c.rule_id}),
         "device_detail": reverse("device_detail", kwargs={**product, "device_pk": c.device_pk}),
         "device_new": reverse("device_new", kwargs=product),
         "sms_messages": reverse("sms_messages", kwargs=product),

@@ -89,6 +89,11 @@ METHODS = {
     "sims_sms_bulk": "GET,POST",
     "sim_sms": "GET",
     "sim_sms_send": "POST",
+    "rule_list": "GET",
+    "rule_detail": "GET",
+    "rule_enabled": "POST",
+    "rule_delete": "POST",
+    "rule_approval": "POST",
 }
 # A teammate's own developer SIM: the outsider must not reach it either.
 DEVELOPER_PAGES = {"my_sim_action", "my_sim_to_product"}
@@ -129,6 +134,8 @@ POST_DATA = {
     "sim_sms_send": {"body": "walk"},
     "sims_sms_bulk": {"template": "walk {iccid}"},
     "carrier_sms_push": {"messages": []},
+    "rule_enabled": {"enabled": "on"},
+    "rule_approval": {"decision": "refuse"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -145,6 +152,7 @@ ADMIN_ONLY = {
     "team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply",
     "webhook_add", "webhook_active", "webhook_delete", "carrier_account_new", "carrier_account_edit", "carrier_account_delete",
     "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check", "imei_lock_swap", "sim_imei_lock_swap",
+    "rule_enabled", "rule_delete", "rule_approval",
 }  # fmt: skip
 # Members read these pages; only admins change them (their POST).
 ADMIN_ONLY_POST = {"product_settings", "carrier_import", "imei_lock", "sim_imei_lock", "budget"}

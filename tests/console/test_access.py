@@ -16,6 +16,7 @@ from devices.models import Device
 from imports.models import ImportJob
 from notifications.models import Kind, Notification
 from products.models import Invitation, Membership, MembershipQuerySet
+from rules.models import Rule, RuleApproval
 from sims.models import BulkJob, SimEvent
 from tests.console.access_table import (
     ADMIN_ONLY,
@@ -45,8 +46,10 @@ def _console_patterns() -> list[URLPattern]:
     return [p for p in _named_patterns() if p.name not in PUBLIC and p.name not in TOKEN_ENDPOINTS]
 
 
-def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account, device) -> str:
+def _url(name: str, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account, device, approval) -> str:
     kwargs = {
+        "rule_id": approval.rule_id,
+        "approval_id": approval.pk,
         "device_pk": device.pk,
         "account_id": account.pk,
         "invitation_id": invitation.pk,
@@ -135,8 +138,10 @@ def urls(product, sim, owner, teammate, make_sim, monkeypatch):
     account = CarrierAccount.objects.create(product=product, name="Lab", adapter="simulator")
     device = Device.objects.create(product=product, device_id="walk-device-1", name="Walk device")
     monkeypatch.setitem(POST_DATA, "device_assign", {"iccid": sim.iccid})
+    rule = Rule.objects.create(product=product, name="Walk rule", condition_kind="usage_day", condition={"mb": 50}, actions=[{"kind": "pause"}])
+    approval = RuleApproval.objects.create(rule=rule, pending=0)
     return {
-        name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account, device)
+        name: _url(name, product, sim, membership, job, own_sim, invoice, token, delivery, invitation, notification, bulk_job, account, device, approval)
         for name in METHODS
     }
 

@@ -43,14 +43,14 @@ from api.emnify import issue_auth_token
 from api.models import ApiToken, BlacklistedOperator, Scope
 from api.tokens import create_token, hash_secret
 from billing.models import Budget, Invoice
-from carriers.models import CarrierAccount
-from carriers.models import CarrierAccount, NetworkDifference
+from carriers.models import CarrierAccount, NetworkDifference, SmsMessage
 from devices.assignment import assign_sim
 from devices.models import Device, DeviceAssignment
 from imports.models import ImportJob
 from notifications.models import Kind, Notification, Preference
 from products.models import Invitation, Membership, Product
 from sims.iccid import luhn_check_digit
+from rules.models import Rule, RuleApproval
 from sims.models import BulkJob, NetworkStatus, Sim, SimEvent, State
 from tests.console.access_table import (
     ADMIN_ONLY,
@@ -82,6 +82,7 @@ BULK_DESCRIBED = "SIMs matching ICCID containing 31337271"
 IMSI, MSISDN = "001019876543210", "4917031337000"
 SEARCH = "3141592"  # in every ICCID of the product, and no other
 NOTIFICATION_TITLE = "Import #31337 done: 3 quokka SIMs went in"
+RULE_NAME = "Quokka rule 31337"  # a rule of the product, with a pass waiting for approval
 CARRIER_ACCOUNT = "Quokka Carrier 31337"  # a carrier account of the product, with a SIM refused by its carrier
 
 
@@ -106,8 +107,8 @@ MISSING = {
     "slug": "no-such-product", "product": "no-such-product", "iccid": UNKNOWN_ICCID, "bic": UNKNOWN_ICCID, "id": "999999999", "member_id": 999999,
     "job_id": 999999, "bulk_job_id": 999999, "number": "209912-X99999", "webhook_id": 999999, "delivery_id": 999999, "token_id": 999999,
     "invitation_id": 999999, "token": "no-such-invitation-token", "uidb64": "OTk5OTk5", "notification_id": 999999, "account_id": 999999,
-    "endpoint_id": "999999999", "operator_id": "26299",
-    "device_pk": 999999,
+    "endpoint_id": "999999999", "operator_id": "26299", "sms_id": "999999999",
+    "device_pk": 999999, "rule_id": 999999, "approval_id": 999999,
 }  # fmt: skip
 
 # -- The console ---------------------------------------------------------------------------------
@@ -160,6 +161,8 @@ SHOWS = {
     "emnify_endpoint": DEVICE_NAME,
     "carrier_accounts": CARRIER_ACCOUNT,
     "carrier_account_edit": CARRIER_ACCOUNT,
+    "rule_list": RULE_NAME,
+    "rule_detail": RULE_NAME,
 }
 
 SIGN_IN, SIGNED_OUT, ALLOWED, HOME = "sign-in", "signed out", "allowed", "home"
@@ -216,6 +219,9 @@ API_METHODS = {
     "emnify_endpoint_events": "GET",
     "emnify_endpoint_blacklist": "GET",
     "emnify_endpoint_blacklisted_operator": "PUT,DELETE",
+    "emnify_endpoint_sms": "GET,POST",
+    "emnify_endpoint_one_sms": "GET,DELETE",
+    "emnify_operators": "GET",
 }
 API_BODIES = {
     ("particle_product_sims", "POST"): {"sims": [NEW_ICCID], "country": "US"},
@@ -226,6 +232,7 @@ API_BODIES = {
     ("emnify_endpoints", "POST"): {"name": "walk-made"},
     ("emnify_endpoint", "PATCH"): {"name": "walk-renamed"},
     ("emnify_endpoint_connectivity", "PATCH"): {"location": None},
+    ("emnify_endpoint_sms", "POST"): {"payload": "walk"},
 }
 # The Particle URLs that name a SIM of the teammate's own, not one of the product.
 DEVELOPER_ROUTES = DEVELOPER_PAGES | {"particle_own_sim", "particle_own_sim_data_usage"}
@@ -249,6 +256,9 @@ KIND = {
     "emnify_endpoint_events": "sim",
     "emnify_endpoint_blacklist": "sim",
     "emnify_endpoint_blacklisted_operator": "sim",
+    "emnify_endpoint_sms": "sim",
+    "emnify_endpoint_one_sms": "sim",
+    "emnify_operators": "list",
 }
 # A product named in the URL: 403 when the token's creator is in it ("use a token of this
 # product"), 404 when not. emnify names no product, only a SIM: one the token cannot reach is 404.
@@ -280,6 +290,8 @@ def api_expected(name: str, method: str, caller: str) -> int | str:
     if name == "emnify_endpoints" and method == "POST":
         # A product's token creates an endpoint in its own product (201); a token for own SIMs has none.
         return 403 if caller in ("developer", "owner_token") else 201
+    if name == "emnify_endpoint_sms" and method == "POST" and caller == "product_token":
+        return 201  # queued for the SIM's carrier
     return API_EXPECTED[KIND[name]][caller]
 
 
@@ -309,6 +321,8 @@ class World:
     notification: Notification
     account: CarrierAccount
     device: Device
+    approval: RuleApproval
+    sms: SmsMessage
     secrets: dict[str, str]  # API caller -> its token's secret
     traces: dict[str, set[str]]  # "product", "developer" -> the strings that must not leak
 
@@ -358,6 +372,8 @@ def world(db, settings, monkeypatch) -> World:
     # A device (an emnify endpoint) with the product's first SIM in it.
     device = Device.objects.create(product=product, device_id="walk-device-1", name=DEVICE_NAME, imei=DEVICE_IMEI)
     assign_sim(sim=sims[0], device=device, source="hand")
+    # An SMS to it still waiting for the carrier (emnify's endpoint SMS: read, or canceled).
+    sms = SmsMessage.objects.create(sim=sims[0], product=product, direction="mt", body="walk", status=SmsMessage.Status.QUEUED)
     notification = Notification.objects.create(
         user=teammate, product=product, kind=Kind.IMPORT_FINISHED, title=NOTIFICATION_TITLE, url=f"/products/{SLUG}/sims/",
         link_text="Open the import", in_console=True, email=False,
@@ -367,6 +383,10 @@ def world(db, settings, monkeypatch) -> World:
     )
     everything = list(Scope.values)
     token, product_secret = create_token(user=teammate, name="quokka line", product=product, scopes=everything)
+    rule = Rule.objects.create(
+        product=product, name=RULE_NAME, condition_kind="usage_day", condition={"mb": 50}, actions=[{"kind": "pause"}], approval_threshold=10
+    )
+    approval = RuleApproval.objects.create(rule=rule, pending=0)
     secrets = {
         "product_token": product_secret,
         "owner_token": create_token(user=teammate, name="bench", product=None, scopes=everything)[1],
@@ -378,7 +398,7 @@ def world(db, settings, monkeypatch) -> World:
         "product": {
             NAME, SLUG, *PRODUCT_ICCIDS, IMSI, MSISDN, INVOICE_NUMBER, WEBHOOK_URL, WEBHOOK_SECRET, IMPORT_FILENAME, BULK_DESCRIBED,
             str(delivery.uuid), "quokka-admin", "quokka-mate", "quokka line", product_secret, token.hint, INVITEE,
-            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME, DEVICE_IMEI,
+            NOTIFICATION_TITLE, CARRIER_ACCOUNT, DEVICE_NAME, DEVICE_IMEI, RULE_NAME,
         },
         "developer": {DEVELOPER_ICCID},
     }  # fmt: skip
@@ -386,7 +406,7 @@ def world(db, settings, monkeypatch) -> World:
         product=product, other=other, admin=admin_user, teammate=teammate, outsider=outsider, dual=dual,
         newcomer=newcomer, sim=sims[0], dev_sim=dev_sim, membership=membership, draft_job=draft_job, done_job=done_job, bulk_job=bulk_job,
         invoice=invoice, webhook=webhook, delivery=delivery, token=token, invitation=invitation, notification=notification,
-        secrets=secrets, traces=traces, account=account, device=device,
+        secrets=secrets, traces=traces, account=account, device=device, approval=approval, sms=sms,
     )  # fmt: skip
 
 
@@ -410,6 +430,8 @@ def fingerprint(w: World) -> tuple:
         list(DeviceAssignment.objects.filter(device__product=w.product).order_by("pk").values_list("sim_id", "device_id", "ended_at")),
         list(BlacklistedOperator.objects.filter(device__product=w.product).values_list("device_id", "operator_id")),
         list(Budget.objects.filter(product=w.product).values_list("amount", "alert_percentages", "recipients")),
+        list(Rule.objects.filter(product=w.product).order_by("pk").values_list("name", "enabled", "version")),
+        list(RuleApproval.objects.filter(rule__product=w.product).order_by("pk").values_list("decision", "decided_by")),
     )
 
 
@@ -453,7 +475,10 @@ def url_for(name: str, w: World, *, method: str = "GET", slug: str = SLUG, missi
         "account_id": w.account.pk,
         "endpoint_id": str(w.device.pk),
         "operator_id": "26201",
+        "sms_id": str(w.sms.pk),
         "device_pk": w.device.pk,
+        "rule_id": w.approval.rule_id,
+        "approval_id": w.approval.pk,
     }
     kwargs = {key: MISSING[key] if key in missing else sample[key] for key in pattern.pattern.converters}
     query = QUERY.get(name, "") if method in ("GET", "HEAD") else ""

@@ -1,0 +1,66 @@
+"""A rule read as a sentence: "When a SIM uses more than 50 MB in a day, pause it and email the admins"."""
+
+from collections.abc import Callable
+from typing import Any
+
+from rules.kinds import ActionKind, ConditionKind, ScopeKind, WindowKind
+
+_SCOPE = {
+    ScopeKind.ALL: "a SIM",
+    ScopeKind.FILTER: "a SIM matching {value}",
+    ScopeKind.TAG: "a SIM in a device tagged {value}",
+    ScopeKind.TAC: "a SIM in a device of model (TAC) {value}",
+}
+
+
+def condition_phrase(kind: str, params: dict[str, Any]) -> str:
+    p = params if isinstance(params, dict) else {}
+    phrases: dict[str, Callable[[], str]] = {
+        ConditionKind.USAGE_DAY: lambda: f"uses more than {_num(p.get('mb'))} MB in a day",
+        ConditionKind.USAGE_PERIOD: lambda: f"uses more than {_num(p.get('mb'))} MB in the billing period",
+        ConditionKind.USAGE_ROLLING: lambda: f"uses more than {_num(p.get('mb'))} MB in the last {p.get('hours', 24)} hours",
+        ConditionKind.SMS_COUNT: lambda: f"sends more than {p.get('count')} SMS in a day",
+        ConditionKind.SPIKE: lambda: f"uses more than {_num(p['factor'])} times its usual day" if p.get("factor") else "uses far more data than usual (a spike)",
+        ConditionKind.NO_SESSION: lambda: f"has had no data session for {p.get('hours')} hours",
+        ConditionKind.IMEI_CHANGED: lambda: "is seen in a new device (its IMEI changed)",
+        ConditionKind.COUNTRY: lambda: f"attaches to a network in {', '.join(p.get('countries') or []) or 'a country'}",
+        ConditionKind.STATE_CHANGED: lambda: f"becomes {p.get('state')}",
+    }
+    return phrases[kind]() if kind in phrases else str(kind)
+
+
+def action_phrase(action: dict[str, Any]) -> str:
+    kind = action.get("kind") if isinstance(action, dict) else None
+    if kind == ActionKind.DATA_LIMIT:
+        return f"set its data limit to {action.get('mb')} MB"
+    if kind == ActionKind.TAG:
+        return f"tag its device {action.get('tag')}"
+    if kind == ActionKind.EMAIL:
+        roles, users = action.get("roles") or [], action.get("users") or []
+        who = [f"the {role}s" for role in roles] + ([f"{len(users)} people"] if users else [])
+        return "email " + (" and ".join(who) or "the admins")
+    if kind == ActionKind.SMS:
+        return f"send the device an SMS ({action.get('body')})"
+    if kind in ActionKind.values:
+        return str(ActionKind(kind).label)
+    return str(kind)
+
+
+def window_phrase(kind: str, hours: int | None) -> str:
+    if kind == WindowKind.HOURS:
+        return f"at most once every {hours} hours per SIM"
+    return f"at most {WindowKind(kind).label} per SIM" if kind in WindowKind.values else ""
+
+
+def sentence(rule: Any) -> str:
+    """The rule in words, as the console shows it."""
+    who = _SCOPE.get(rule.scope_kind, "a SIM").format(value=rule.scope_value)
+    actions = [action_phrase(a) for a in (rule.actions or [])]
+    did = ", ".join(actions[:-1]) + (" and " if len(actions) > 1 else "") + (actions[-1] if actions else "record it")
+    return f"When {who} {condition_phrase(rule.condition_kind, rule.condition)}, {did}."
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
