@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment
@@ -28,7 +29,8 @@ class AssignmentRefused(ValueError):
 
 
 def assign_sim(*, sim: Sim, device: Device, source: str, by_user: Any = None, at: datetime | None = None) -> DeviceAssignment:
-    """Puts the SIM in the device (nothing changes when it is there already) and answers the assignment."""
+    """Puts the SIM in the device (nothing changes when it is there already, nor when the SIM or the device
+    was assigned after `at`) and answers the assignment that stands."""
     if sim.product_id is None or sim.product_id != device.product_id:
         raise AssignmentRefused(f"The SIM {sim.iccid} is not in this product: only the product's own SIMs go in its devices.")
     at = at or timezone.now()
@@ -42,6 +44,12 @@ def assign_sim(*, sim: Sim, device: Device, source: str, by_user: Any = None, at
             if current is not None:
                 sim.device = device
                 return current
+        standing = DeviceAssignment.objects.filter(Q(sim_id=sim.pk) | Q(device=device), ended_at=None, started_at__gt=at)
+        newer = standing.order_by("-started_at").first()
+        if newer is not None:
+            # Word older than what stands (a carrier's late attach): the SIM and the device stay where they
+            # were put since; the history keeps no assignment that ended before it began.
+            return newer
         DeviceAssignment.objects.filter(sim_id=sim.pk, ended_at=None).update(ended_at=at)
         # The SIM the device held leaves it.
         DeviceAssignment.objects.filter(device=device, ended_at=None).update(ended_at=at)

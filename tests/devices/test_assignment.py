@@ -78,8 +78,8 @@ def test_releasing_ends_the_assignment_and_empties_sim_device(sim, device):
     assert release_sim(sim=sim) is None, "releasing a SIM in no device does nothing"
 
 
-def _attach(sim, imei: str, kind: str = "attach", event_id: str = "e1") -> None:
-    row = NetworkEventRow(event_id=event_id, iccid=sim.iccid, kind=kind, at=timezone.now(), imei=imei)
+def _attach(sim, imei: str, kind: str = "attach", event_id: str = "e1", at=None) -> None:
+    row = NetworkEventRow(event_id=event_id, iccid=sim.iccid, kind=kind, at=at or timezone.now(), imei=imei)
     network_events_ingested.send(sender=None, events=[(sim.pk, sim.product_id, row)])
 
 
@@ -120,7 +120,8 @@ def test_a_swap_moves_the_sim_to_the_new_device_and_one_chunk_costs_few_queries(
     sims = [make_sim(product) for _ in range(20)]
     rows = [(s.pk, product.pk, NetworkEventRow(event_id=f"a{n}", iccid=s.iccid, kind="attach", at=timezone.now(), imei=imei_of("35283410", f"{n:06d}"))) for n, s in enumerate(sims)]
     # The assignment's own receiver (the IMEI lock checks the same chunk apart).
-    with django_assert_max_num_queries(2 + 20 * 12):
+    # A new device per SIM: 13 queries each (one of them: is a newer assignment standing? then a late attach moves nothing).
+    with django_assert_max_num_queries(2 + 20 * 13):
         on_network_events(sender=None, events=rows)
     assert Device.objects.count() == 20
     with django_assert_max_num_queries(2):  # the same attaches again: every SIM is where it was
@@ -130,6 +131,34 @@ def test_a_swap_moves_the_sim_to_the_new_device_and_one_chunk_costs_few_queries(
     moved.refresh_from_db()
     assert moved.device.model == "Nordic nRF9160"
     assert DeviceAssignment.objects.filter(sim=moved).count() == 2
+
+
+def test_a_late_attach_from_the_device_a_sim_was_in_before_does_not_move_it_back(sim, device, other_device):
+    device.imei, other_device.imei = imei_of("35228707", "000005"), imei_of("35228707", "000006")
+    device.save()
+    other_device.save()
+    now = timezone.now()
+    _attach(sim, device.imei, event_id="old", at=now - timedelta(hours=3))
+    _attach(sim, other_device.imei, event_id="new", at=now - timedelta(hours=1))
+    # The carrier delivers an attach from before the move only now (its hour's batch came late).
+    _attach(sim, device.imei, event_id="late", at=now - timedelta(hours=2))
+    sim.refresh_from_db()
+    assert sim.device == other_device, "the newest attach says where the SIM is"
+    history = list(DeviceAssignment.objects.filter(sim=sim).order_by("started_at").values_list("device_id", "ended_at"))
+    assert history == [(device.pk, now - timedelta(hours=1)), (other_device.pk, None)]
+
+
+def test_a_late_attach_does_not_take_a_device_from_the_sim_put_in_it_since(make_sim, product, device):
+    device.imei = imei_of("35228707", "000007")
+    device.save()
+    first, second = make_sim(product), make_sim(product)
+    now = timezone.now()
+    assign_sim(sim=second, device=device, source="hand", at=now - timedelta(hours=1))
+    _attach(first, device.imei, event_id="late", at=now - timedelta(hours=2))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.device, second.device) == (None, device)
+    assert not DeviceAssignment.objects.filter(sim=first).exists()
 
 
 def test_a_user_is_optional(sim, device):
