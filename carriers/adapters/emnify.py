@@ -147,7 +147,7 @@ SMS_FAILURES = {5: "emnify could not deliver the SMS.", 6: "The SMS expired at e
 SMS_MT, SMS_MO = 1, 2
 
 
-class SendSms(SendSmsToDevice):  # type: ignore[misc]
+class SendSms(SendSmsToDevice):
     """emnify-sdk's call to send an SMS to an endpoint, answering the new SMS's id (from Location)."""
 
     def return_success(self, response: Any, *_: Any, **__: Any) -> str:
@@ -480,9 +480,9 @@ class EmnifyAdapter:
     def sms_reports(self, message_ids: list[str]) -> list[SmsReport]:
         wanted: dict[int, set[int]] = {}
         for message_id in message_ids:
-            endpoint, _, sms_id = message_id.partition("/")
-            if endpoint.isdigit() and sms_id.isdigit():
-                wanted.setdefault(int(endpoint), set()).add(int(sms_id))
+            endpoint_part, _, sms_part = message_id.partition("/")
+            if endpoint_part.isascii() and endpoint_part.isdigit() and sms_part.isascii() and sms_part.isdigit():
+                wanted.setdefault(int(endpoint_part), set()).add(int(sms_part))
         reports = []
         for endpoint, ids in wanted.items():
             for sms in self._sms_of(endpoint):

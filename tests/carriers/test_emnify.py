@@ -585,7 +585,16 @@ print(json.dumps({"at": at.isoformat()}))
 
 
 def carrier_sms(carrier, message_id: str) -> tuple:
+    """The carrier's record of an SMS, by the adapter's message id ("<endpoint id>/<SMS id>")."""
     return carrier["console"].query("SELECT body, direction, status FROM carriers_smsmessage WHERE id = ?", int(message_id.split("/")[1]))[0]
+
+
+def carrier_settles(carrier, message_id: str, status: str, reason: str = "") -> None:
+    """The carrier's network delivers (or fails) the SMS."""
+    carrier["console"].query(
+        "UPDATE carriers_smsmessage SET status = ?, reason = ?, delivered_at = CASE WHEN ? = 'delivered' THEN CURRENT_TIMESTAMP END WHERE id = ?",
+        status, reason, status, int(message_id.split("/")[1]),
+    )
 
 
 def test_an_sms_goes_to_the_sims_endpoint_and_its_delivery_is_reported(carrier, endpoints):
@@ -601,9 +610,9 @@ def test_an_sms_goes_to_the_sims_endpoint_and_its_delivery_is_reported(carrier, 
     assert emnify.sms_reports([result.message_id]) == [SmsReport(result.message_id, "sent")]
     assert sent[-1] == ("GET", f"/api/v1/endpoint/{tracker}/sms", "", None, 200)
 
-    carrier["console"].query("UPDATE carriers_smsmessage SET status = 'delivered', delivered_at = CURRENT_TIMESTAMP WHERE id = ?", int(result.message_id.split("/")[1]))
+    carrier_settles(carrier, result.message_id, "delivered")
     failed = emnify.send_sms(iccid, "second")
-    carrier["console"].query("UPDATE carriers_smsmessage SET status = 'failed', reason = 'Absent subscriber' WHERE id = ?", int(failed.message_id.split("/")[1]))
+    carrier_settles(carrier, failed.message_id, "failed", "Absent subscriber")
 
     reports = emnify.sms_reports([result.message_id, failed.message_id, f"{tracker}/999999", "not-emnifys"])
     assert sorted(reports, key=lambda report: report.status) == [
@@ -657,7 +666,7 @@ def test_an_sms_from_the_sim_page_reaches_emnify_and_comes_back_delivered(carrie
     message = SmsMessage.objects.get(sim=sim)
     assert (report.sent, message.status) == (1, "sent")
     assert carrier_sms(carrier, message.carrier_message_id) == ("status?", "mt", "queued")
-    carrier["console"].query("UPDATE carriers_smsmessage SET status = 'delivered', delivered_at = CURRENT_TIMESTAMP WHERE id = ?", int(message.carrier_message_id.split("/")[1]))
+    carrier_settles(carrier, message.carrier_message_id, "delivered")
 
     poll(account_key=account.pk, now=timezone.now())
 
