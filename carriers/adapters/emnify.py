@@ -45,6 +45,24 @@ through the SIM's endpoint (the SIM list names it), with the SDK's device calls:
 A SIM in no endpoint is not on emnify's network (emnify attaches endpoints, not bare SIMs): no events
 to read, and a reset is refused with that reason.
 
+SMS: emnify sends SMS to an endpoint too, so each goes to the SIM's endpoint (a SIM in none: refused,
+saying so), with the SDK's device calls:
+
+    send_sms        POST /api/v1/endpoint/{id}/sms {"payload": ...} (`devices.send_sms`'s call,
+                    SendSmsToDevice). emnify answers 201 with the SMS's address in Location, which the
+                    SDK drops (it answers True): the call here keeps it, and the message's id is
+                    "<endpoint id>/<SMS id>", so that its report is found in its endpoint.
+    sms_reports     GET /api/v1/endpoint/{id}/sms (`devices.get_device_sms_list`, its first page:
+                    emnify's newest SMS), once per endpoint for the messages sent to it. emnify's
+                    statuses: 1 Delivery attempt pending, 2 In progress, 3 Buffered -> sent (on its
+                    way); 4 Delivered -> delivered; 5 Failed, 6 Expired, 7 Canceled -> failed (with
+                    emnify's GSM MAP error when it gives one). A message not in its endpoint's list
+                    (older than the first page, or the endpoint gone) gets no report.
+    received_sms    the same list of every endpoint of the account's SIMs (the SIM list, then each
+                    endpoint's SMS, a few at a time): the SMS of sms_type MO submitted in the window,
+                    with emnify's ICCID of the SIM that sent each. One call per endpoint per poll: an
+                    account of many endpoints is better served by emnify's MO SMS callback (not used).
+
 Not claimed: DATA_LIMIT (the SDK sets no data limit per SIM), USAGE (the SDK has no usage call).
 CLAIM_WITH_PROOF is emnify's batch identification code: `sim.register_sim(bic)` registers (and
 activates) the batch the code is printed for.
@@ -77,11 +95,12 @@ from emnify import api_manager as sdk_api
 from emnify import errors as sdk_errors
 from emnify.modules.api.models import AuthenticationResponse  # type: ignore[import-untyped]
 from emnify.constants import DeviceStatuses, SimStatusesDict  # type: ignore[import-untyped]
-from emnify.modules.device.api_call_manager import GetEventsByDevice  # type: ignore[import-untyped]
+from emnify.modules.device.api_call_manager import GetEventsByDevice, SendSmsToDevice  # type: ignore[import-untyped]
+from emnify.modules.device.models import ListSms, SmsCreateModel  # type: ignore[import-untyped]
 from emnify.modules.sim.api_call_manager import SimListApi  # type: ignore[import-untyped]
 from emnify.modules.sim.models import SimFilter, SimList, SimStatus, SimUpdate  # type: ignore[import-untyped]
 
-from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, NetworkChange, Result, Target
+from carriers.adapters.base import Capability, CarrierSim, CarrierUnavailable, IncomingSms, NetworkChange, Result, SmsReport, Target
 from sims.network_events import NetworkEventRow
 
 if TYPE_CHECKING:
@@ -118,6 +137,21 @@ NO_ENDPOINT = (
     "emnify has no device (endpoint) for this SIM, and emnify resets the connectivity of a device: "
     "create one with the SIM in emnify's portal first."
 )
+NO_ENDPOINT_SMS = (
+    "emnify has no device (endpoint) for this SIM, and emnify sends SMS to a device: "
+    "create one with the SIM in emnify's portal first."
+)
+# emnify's SMS statuses -> the console's delivery report (module docstring); MT 1 and MO 2 sms_type.
+REPORT_OF_SMS_STATUS = {1: "sent", 2: "sent", 3: "sent", 4: "delivered", 5: "failed", 6: "failed", 7: "failed"}
+SMS_FAILURES = {5: "emnify could not deliver the SMS.", 6: "The SMS expired at emnify before it was delivered.", 7: "The SMS was canceled at emnify."}
+SMS_MT, SMS_MO = 1, 2
+
+
+class SendSms(SendSmsToDevice):
+    """emnify-sdk's call to send an SMS to an endpoint, answering the new SMS's id (from Location)."""
+
+    def return_success(self, response: Any, *_: Any, **__: Any) -> str:
+        return str(response.headers.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 class AccountClient(EMnify):
@@ -206,6 +240,7 @@ class EmnifyAdapter:
             Capability.INVENTORY,
             Capability.CLAIM_WITH_PROOF,
             Capability.CONNECTIVITY,
+            Capability.SMS,
         }
     )
     credential_fields: ClassVar[dict[str, str]] = {"application_token": "Application token"}
@@ -423,16 +458,83 @@ class EmnifyAdapter:
         except sdk_errors.ValidationErrorException:
             return []  # the endpoint is gone since the SIM list was read: nothing of it to read
 
+    # --- SMS -------------------------------------------------------------------------------------
+
+    def send_sms(self, iccid: str, body: str) -> Result:
+        try:
+            endpoints = self._endpoints([iccid])
+            if iccid not in endpoints:
+                return Result(iccid, False, NOT_ON_ACCOUNT)
+            endpoint = endpoints[iccid]
+            if endpoint is None:
+                return Result(iccid, False, NO_ENDPOINT_SMS)
+            sms_id = self._ask(
+                lambda: SendSms().call_api(
+                    client=self.client, path_params={"endpoint_id": endpoint}, data=SmsCreateModel(payload=body).dict(exclude_none=True)
+                )
+            )
+        except sdk_errors.ValidationErrorException as error:
+            return Result(iccid, False, f"emnify: {emnify_message(error)}")
+        return Result(iccid, True, message_id=f"{endpoint}/{sms_id}")
+
+    def sms_reports(self, message_ids: list[str]) -> list[SmsReport]:
+        wanted: dict[int, set[int]] = {}
+        for message_id in message_ids:
+            endpoint_part, _, sms_part = message_id.partition("/")
+            if endpoint_part.isascii() and endpoint_part.isdigit() and sms_part.isascii() and sms_part.isdigit():
+                wanted.setdefault(int(endpoint_part), set()).add(int(sms_part))
+        reports = []
+        for endpoint, ids in wanted.items():
+            for sms in self._sms_of(endpoint):
+                status = (sms.status or {}).get("id")
+                if sms.id in ids and _sms_type(sms) == SMS_MT and status in REPORT_OF_SMS_STATUS:
+                    reason = (sms.gsm_map_error or SMS_FAILURES.get(status, ""))[:300] if REPORT_OF_SMS_STATUS[status] == "failed" else ""
+                    reports.append(SmsReport(f"{endpoint}/{sms.id}", REPORT_OF_SMS_STATUS[status], reason))
+        return reports
+
+    def received_sms(self, *, since: datetime, until: datetime) -> Iterator[IncomingSms]:
+        """The MO SMS of every endpoint of the account's SIMs, submitted in (since, until]."""
+
+        def listing() -> set[int]:
+            return {sim.device.id for sim in self.client.sim.get_sim_list() if sim.device is not None}
+
+        endpoints = sorted(self._ask(listing))
+        if not endpoints:
+            return
+        with ThreadPoolExecutor(max_workers=min(THREADS, len(endpoints)), thread_name_prefix="emnify") as pool:
+            for endpoint, listed in zip(endpoints, pool.map(self._sms_of, endpoints), strict=True):
+                for sms in listed:
+                    at = _emnify_time(sms.submit_date)
+                    if _sms_type(sms) == SMS_MO and sms.id is not None and sms.iccid and at is not None and since < at <= until:
+                        yield IncomingSms(f"{endpoint}/{sms.id}", str(sms.iccid), sms.payload or "", at)
+
+    def _sms_of(self, endpoint: int) -> list[ListSms]:
+        """The endpoint's SMS (emnify's first page, the newest); none when the endpoint is gone."""
+        try:
+            return self._ask(lambda: list(self.client.devices.get_device_sms_list(device=endpoint)))
+        except sdk_errors.ValidationErrorException:
+            return []
+
     def usage_records(self, *, iccids: list[str], since: datetime, until: datetime) -> Iterator["UsageRow"]:
         raise NotImplementedError("emnify-sdk has no usage call: the emnify adapter does not fetch usage.")
 
 
 def _event_time(event: dict[str, Any]) -> datetime | None:
+    return _emnify_time(event.get("timestamp"))
+
+
+def _emnify_time(value: Any) -> datetime | None:
+    """emnify's times are UTC, ISO 8601 with or without the zone."""
     try:
-        at = datetime.fromisoformat(str(event.get("timestamp") or ""))
+        at = datetime.fromisoformat(str(value or ""))
     except ValueError:
         return None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _sms_type(sms: ListSms) -> int | None:
+    kind = sms.sms_type or {}
+    return kind.get("id") if isinstance(kind.get("id"), int) else {"MT": SMS_MT, "MO": SMS_MO}.get(str(kind.get("description") or "").upper())
 
 
 def event_row(event: dict[str, Any], *, iccid: str, at: datetime) -> NetworkEventRow | None:

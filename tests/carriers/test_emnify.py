@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from carriers.adapters import adapter_class, adapter_for
-from carriers.adapters.base import Capability, CarrierUnavailable, NetworkChange, Result, Target
+from carriers.adapters.base import Capability, CarrierUnavailable, IncomingSms, NetworkChange, Result, SmsReport, Target
 from carriers.credentials import encrypt
 from carriers.models import CarrierAccount
 from carriers.push import push
@@ -39,7 +39,7 @@ try:
     from emnify.modules.device.models import RetrieveDevice
     from emnify.modules.sim.models import SimList
 
-    from carriers.adapters.emnify import NO_ENDPOINT, NOT_ON_ACCOUNT, EmnifyAdapter
+    from carriers.adapters.emnify import NO_ENDPOINT, NO_ENDPOINT_SMS, NOT_ON_ACCOUNT, EmnifyAdapter
 except ImportError as error:  # pragma: no cover - the SDK is in requirements.txt
     pytest.skip(f"emnify-sdk cannot be imported ({error}): pip install -r requirements.txt", allow_module_level=True)
 
@@ -222,7 +222,7 @@ def test_the_adapter_is_registered_with_what_emnify_can_do():
     assert cls.credential_fields == {"application_token": "Application token"}
     assert cls.capabilities == {
         Capability.ACTIVATE, Capability.SUSPEND, Capability.RESUME, Capability.PAUSE_DATA,
-        Capability.TERMINATE, Capability.INVENTORY, Capability.CLAIM_WITH_PROOF, Capability.CONNECTIVITY,
+        Capability.TERMINATE, Capability.INVENTORY, Capability.CLAIM_WITH_PROOF, Capability.CONNECTIVITY, Capability.SMS,
     }
     assert Capability.DATA_LIMIT not in cls.capabilities and Capability.USAGE not in cls.capabilities
 
@@ -567,6 +567,111 @@ def test_reset_from_the_sim_page_reaches_emnify(carrier, endpoints, owner_client
         "SELECT c.reset_requested_at FROM sims_simconnectivity c JOIN sims_sim s ON s.id = c.sim_id WHERE s.iccid = ?", sim.iccid
     )
     assert there and there[0][0] is not None
+
+
+# --- SMS, to and from the SIM's endpoint -----------------------------------------------------------
+
+# On the carrier: an SMS the device in the tracker sent a minute ago.
+DEVICE_SENDS = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from carriers.adapters.base import IncomingSms
+from carriers.sms import receive
+at = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
+receive(None, [IncomingSms("device-1", ICCID, "ACK reboot", at)])
+print(json.dumps({"at": at.isoformat()}))
+"""
+
+
+def carrier_sms(carrier, message_id: str) -> tuple:
+    """The carrier's record of an SMS, by the adapter's message id ("<endpoint id>/<SMS id>")."""
+    return carrier["console"].query("SELECT body, direction, status FROM carriers_smsmessage WHERE id = ?", int(message_id.split("/")[1]))[0]
+
+
+def carrier_settles(carrier, message_id: str, status: str, reason: str = "") -> None:
+    """The carrier's network delivers (or fails) the SMS."""
+    carrier["console"].query(
+        "UPDATE carriers_smsmessage SET status = ?, reason = ?, delivered_at = CASE WHEN ? = 'delivered' THEN CURRENT_TIMESTAMP END WHERE id = ?",
+        status, reason, status, int(message_id.split("/")[1]),
+    )
+
+
+def test_an_sms_goes_to_the_sims_endpoint_and_its_delivery_is_reported(carrier, endpoints):
+    iccid, tracker = carrier["iccid"]["connected"], endpoints["tracker"]
+    emnify, sent = adapter(carrier)
+
+    result = emnify.send_sms(iccid, "reboot")
+
+    assert result.ok and result.message_id.startswith(f"{tracker}/"), result
+    assert sent == [find(iccid), ("POST", f"/api/v1/endpoint/{tracker}/sms", "", {"payload": "reboot"}, 201)]
+    assert carrier_sms(carrier, result.message_id) == ("reboot", "mt", "queued")
+    # Pending at emnify: on its way.
+    assert emnify.sms_reports([result.message_id]) == [SmsReport(result.message_id, "sent")]
+    assert sent[-1] == ("GET", f"/api/v1/endpoint/{tracker}/sms", "", None, 200)
+
+    carrier_settles(carrier, result.message_id, "delivered")
+    failed = emnify.send_sms(iccid, "second")
+    carrier_settles(carrier, failed.message_id, "failed", "Absent subscriber")
+
+    reports = emnify.sms_reports([result.message_id, failed.message_id, f"{tracker}/999999", "not-emnifys"])
+    assert sorted(reports, key=lambda report: report.status) == [
+        SmsReport(result.message_id, "delivered"), SmsReport(failed.message_id, "failed", "Absent subscriber"),
+    ]
+
+
+def test_the_sms_a_device_sends_are_received_from_its_endpoint(carrier, endpoints):
+    iccid, tracker = carrier["iccid"]["connected"], endpoints["tracker"]
+    made = json.loads(carrier["console"].manage("shell", "-c", DEVICE_SENDS.replace("ICCID", repr(iccid))).strip().splitlines()[-1])
+    at = datetime.fromisoformat(made["at"])
+    emnify, sent = adapter(carrier)
+    emnify.send_sms(iccid, "not received: sent to the device")
+
+    received = list(emnify.received_sms(since=at - timedelta(minutes=5), until=at + timedelta(minutes=5)))
+
+    assert [(sms.iccid, sms.body, sms.received_at) for sms in received] == [(iccid, "ACK reboot", at)]
+    assert received[0].message_id.startswith(f"{tracker}/")
+    # Outside the window: not again.
+    assert list(emnify.received_sms(since=at, until=at + timedelta(minutes=5))) == []
+
+
+def test_an_sms_to_a_sim_without_endpoint_is_refused_saying_so(carrier, endpoints):
+    emnify, sent = adapter(carrier)
+    bare, unknown = carrier["iccid"]["bare"], carrier_iccid(4322)
+
+    assert emnify.send_sms(bare, "hello") == Result(bare, False, NO_ENDPOINT_SMS)
+    assert emnify.send_sms(unknown, "hello") == Result(unknown, False, NOT_ON_ACCOUNT)
+    assert [request[0] for request in sent] == ["GET", "GET"]  # nothing sent
+
+
+def test_an_sms_from_the_sim_page_reaches_emnify_and_comes_back_delivered(carrier, endpoints, owner_client, product, make_sim):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from carriers.models import SmsMessage
+    from carriers.sms import poll, send_queued
+    from tests.conftest import text_of
+
+    account = CarrierAccount.objects.create(
+        product=product, name="emnify EU", adapter="emnify", settings={"api_base_url": carrier["url"]},
+        credentials=encrypt({"application_token": carrier["token"]}),
+    )
+    sim = make_sim(product, state=State.ACTIVE, iccid=carrier["iccid"]["connected"], carrier_account=account)
+    card = text_of(owner_client.get(reverse("sim_sms", args=[product.slug, sim.iccid])))
+    assert "cannot send SMS" not in card
+
+    owner_client.post(reverse("sim_sms_send", args=[product.slug, sim.iccid]), {"body": "status?"}, HTTP_HX_REQUEST="true")
+    report = send_queued(account_key=account.pk)
+
+    message = SmsMessage.objects.get(sim=sim)
+    assert (report.sent, message.status) == (1, "sent")
+    assert carrier_sms(carrier, message.carrier_message_id) == ("status?", "mt", "queued")
+    carrier_settles(carrier, message.carrier_message_id, "delivered")
+
+    poll(account_key=account.pk, now=timezone.now())
+
+    message.refresh_from_db()
+    assert message.status == "delivered"
 
 
 # --- What the dialect cannot say: a fake answering with emnify-sdk's own models ------------------
