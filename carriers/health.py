@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from carriers.adapters import adapter_class
@@ -14,14 +14,18 @@ from products.models import Product
 from sims.models import NetworkStatus, Sim
 
 KEPT = timedelta(days=7)
+PUSH = "apply"  # what the push worker's calls are recorded as
 BUILT_IN_KEY = 0  # the account key of the built-in simulator (as carriers.push.BUILT_IN)
 
 
-def record_call(*, account_key: int, what: str, ok: bool, error: str = "", sims: int = 0, at: datetime | None = None) -> None:
+def record_call(
+    *, account_key: int, what: str, ok: bool, error: str = "", sims: int = 0, refused: int = 0, at: datetime | None = None
+) -> None:
     """One call to the carrier of `account_key` (0: the built-in simulator): counted, and the account's
-    last success or failure updated."""
+    last success or failure updated. `refused`: of the `sims` a call that went through carried, those
+    the carrier refused."""
     at = at or timezone.now()
-    CarrierCall.objects.create(account_key=account_key, what=what, ok=ok, error=error[:300], sims=sims, at=at)
+    CarrierCall.objects.create(account_key=account_key, what=what, ok=ok, error=error[:300], sims=sims, refused=refused, at=at)
     if account_key:
         if ok:
             CarrierAccount.objects.filter(pk=account_key).update(last_success_at=at)
@@ -35,6 +39,19 @@ def error_rate(*, account_key: int, since: datetime) -> tuple[int, int]:
         calls=Count("pk"), failed=Count("pk", filter=Q(ok=False))
     )
     return counts["failed"], counts["calls"]
+
+
+def push_failures(*, account_keys: list[int], since: datetime) -> dict[int, tuple[int, int]]:
+    """Per account, (changes that failed, changes pushed) since then: the SIMs of the push's calls
+    (carriers/push.py), failed when the carrier refused them or could not be asked at all. A change
+    tried again after a failed call counts again."""
+    rows = (
+        CarrierCall.objects.filter(account_key__in=account_keys, what=PUSH, at__gte=since)
+        .order_by()
+        .values("account_key")
+        .annotate(pushed=Sum("sims"), unavailable=Sum("sims", filter=Q(ok=False)), refused=Sum("refused", filter=Q(ok=True)))
+    )
+    return {row["account_key"]: ((row["unavailable"] or 0) + (row["refused"] or 0), row["pushed"] or 0) for row in rows}
 
 
 def forget_old_calls(*, now: datetime) -> int:

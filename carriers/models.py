@@ -92,6 +92,8 @@ class CarrierCall(models.Model):
     ok = models.BooleanField()
     error = models.CharField(max_length=300, blank=True)
     sims = models.PositiveIntegerField(default=0)
+    # Of a push's `sims` the carrier answered, those it refused (a failed call failed them all).
+    refused = models.PositiveIntegerField(default=0)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

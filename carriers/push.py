@@ -33,7 +33,7 @@ from django_tasks_db.models import DBTaskResult
 
 from carriers.adapters import adapter_for
 from carriers.adapters.base import CarrierUnavailable, NetworkChange, Result
-from carriers.health import record_call
+from carriers.health import PUSH, record_call
 from carriers.models import CarrierAccount, PushLease
 from products.limits import effective_limit_mb
 from sims.models import DomainEvent, NetworkStatus, Sim
@@ -183,11 +183,12 @@ def _push_batches(account_key: int, holder: str, report: PushReport) -> None:
             try:
                 results = adapter.apply(changes)
             except CarrierUnavailable as error:
-                record_call(account_key=account_key, what="apply", ok=False, error=str(error), sims=len(changes))
+                record_call(account_key=account_key, what=PUSH, ok=False, error=str(error), sims=len(changes))
                 report.unavailable = str(error)
                 _retry_later(account_key, rows, str(error), now)
                 return
-            record_call(account_key=account_key, what="apply", ok=True, sims=len(changes))
+            refused = sum(1 for result in results if not result.ok)
+            record_call(account_key=account_key, what=PUSH, ok=True, sims=len(changes), refused=refused)
             _record(rows, results, report)
         # Still ours: a batch that took long must not let a second worker in.
         PushLease.objects.filter(account_key=account_key, holder=holder).update(until=timezone.now() + lease())

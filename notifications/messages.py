@@ -108,6 +108,8 @@ def spikes(*, slug: str, day: date, count: int, largest: list[UsageSpike]) -> Me
 def rule_fired(product: Any, data: dict[str, Any]) -> Message:
     """A rule that emails fired (rules/acting.py): its SIMs listed, each with what fired it."""
     rule, firings, count = data["rule"], data["firings"], data["event_count"]
+    if data.get("about") == "product":
+        return _product_rule_fired(product, data)
     first = firings[0]["iccid"] if firings else ""
     title = f"Rule “{rule['name']}” fired for " + (f"SIM {first}" if count == 1 else _count(count, "SIM"))
     return Message(
@@ -116,6 +118,18 @@ def rule_fired(product: Any, data: dict[str, Any]) -> Message:
         url=reverse("sim_detail", args=[product.slug, first]) if count == 1 and first else reverse("sim_list", args=[product.slug]),
         link_text="Open the SIM" if count == 1 else "Open the SIMs",
         items=[[f"{f['iccid']}: {f['why']}", reverse("sim_detail", args=[product.slug, f["iccid"]])] for f in firings[:ITEMS_LISTED]],
+    )
+
+
+def _product_rule_fired(product: Any, data: dict[str, Any]) -> Message:
+    """A rule about the product (its cost, a carrier account's failures): what fired it, and its page."""
+    rule, firings = data["rule"], data["firings"]
+    whys = [f["why"] for f in firings]
+    return Message(
+        title=f"Rule “{rule['name']}” fired for {product.name}",
+        body=f"Version {rule['version']} of the rule. " + " ".join(f"{why[:1].upper()}{why[1:]}." for why in whys),
+        url=reverse("rule_detail", args=[product.slug, rule["id"]]),
+        link_text="Open the rule",
     )
 
 

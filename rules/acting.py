@@ -5,6 +5,7 @@ notifications email and webhooks deliver."""
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -67,6 +68,13 @@ def _reasons(rule: Rule, firings: list[tuple[int, int]]) -> dict[int, str]:
 
 def describe_figures(figures: dict[str, Any]) -> str:
     """What fired a rule, in words: "61.2 MB on 2026-12-07", "3 SMS", "attached in DE"..."""
+    if "cost" in figures:
+        return _describe_cost(figures)
+    if "pushed" in figures:
+        return (
+            f"{figures['failed']:,} of the {figures['pushed']:,} changes pushed to {figures.get('account')} "
+            f"in the last {figures.get('hours')} hours failed ({figures.get('failed_percent')}%)"
+        )
     parts = []
     if "bytes" in figures:
         parts.append(human_bytes(int(figures["bytes"])) + " used")
@@ -87,6 +95,15 @@ def describe_figures(figures: dict[str, Any]) -> str:
             parts.append(f"{'in the period from' if key == 'period' else 'since' if key == 'since' else 'on'} {figures[key]}")
             break
     return ", ".join(parts) or "condition met"
+
+
+def _describe_cost(figures: dict[str, Any]) -> str:
+    """ "the estimated cost of 2026-12 is $10.95, over $10.80 (90% of the $12.00 budget)" """
+    what = "projected cost of the whole" if figures.get("projected") else "estimated cost so far of"
+    over = f"${Decimal(figures['over']):,.2f}"
+    if "budget" in figures:
+        over += f" ({figures['budget_percent']}% of the ${Decimal(figures['budget']):,.2f} budget)"
+    return f"the {what} billing period {figures.get('period')} is ${Decimal(figures['cost']):,.2f}, over {over}"
 
 
 def _outcomes(report: ActionReport, did: dict[int, list[str]], *, done: str) -> None:
@@ -123,16 +140,43 @@ def announce_firings(rule: Rule, firings: list[tuple[int, int]], *, email: dict 
         .order_by("sim__iccid")
         .values_list("sim__iccid", "figures", "window_key")
     )
+    listed = [{"iccid": iccid, "figures": figures, "window": window, "why": describe_figures(figures)} for iccid, figures, window in rows]
+    _announce(rule, listed, count=len(firings), email=email, webhook=webhook, now=now)
+
+
+def _announce(rule: Rule, listed: list[dict[str, Any]], *, count: int, email: dict | None, webhook: bool, now: datetime, about: str = "sims") -> None:
     data = {
         "rule": {"id": rule.pk, "name": rule.name, "version": rule.version, "condition": rule.condition_kind},
         "actor": {"kind": "system", "name": actor_for(rule).name},
         "occurred_at": iso(now),
-        "event_count": len(firings),
-        "firings": [{"iccid": iccid, "figures": figures, "window": window, "why": describe_figures(figures)} for iccid, figures, window in rows],
+        "event_count": count,
+        # "sims": each firing names its SIM (iccid); "product": a firing about the product names none.
+        "about": about,
+        "firings": listed,
         "email": email,
         "webhook": webhook,
     }
     write_events([DomainEvent(kind=DomainEvent.Kind.RULE_FIRED, product_id=rule.product_id, data=data, created_at=now)])
+
+
+def act_on_product(rule: Rule, firings: list[RuleFiring], *, now: datetime) -> None:
+    """A product-level rule's actions for its new firings (no SIM): it tells people, by email and
+    webhooks (rules/validation.py allows no other action for these conditions)."""
+    if not firings:
+        return
+    email: dict | None = None
+    webhook = False
+    did: list[str] = []
+    for action in actions_of(rule.actions):
+        if isinstance(action, kinds.Email):
+            email, did = {"users": action.users, "roles": action.roles}, [*did, "Email sent"]
+        elif isinstance(action, kinds.Webhook):
+            webhook, did = True, [*did, "Webhooks called"]
+    listed = [
+        {"iccid": None, "subject": f.subject, "figures": f.figures, "window": f.window_key, "why": describe_figures(f.figures)} for f in firings
+    ]
+    _announce(rule, listed, count=len(firings), email=email, webhook=webhook, now=now, about="product")
+    RuleFiring.objects.filter(pk__in=[f.pk for f in firings]).update(did=did, status=RuleFiring.Status.DONE)
 
 
 def write_did(firings: list[tuple[int, int]], did: dict[int, list[str]], *, status: str = RuleFiring.Status.DONE) -> None:

@@ -35,7 +35,7 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(RuleFiring)
 class RuleFiringAdmin(ReadOnly):
-    list_display = ["rule", "rule_version", "sim", "window_key", "fired_at", "status"]
+    list_display = ["rule", "rule_version", "sim", "subject", "window_key", "fired_at", "status"]
     list_filter = ["status"]
     list_select_related = ["rule", "sim"]
     raw_id_fields = ["rule", "sim", "approval"]

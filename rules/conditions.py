@@ -1,6 +1,7 @@
 """Each condition kind's parameters, typed: `condition_of(kind, json)` gives the dataclass or raises ParamError."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django_countries import countries as COUNTRIES
@@ -11,6 +12,9 @@ from sims.models import State
 
 MAX_MB = 10_000_000
 MAX_HOURS = 24 * 90
+MAX_AMOUNT = Decimal("999999999999.99")  # as a Budget's amount (14 digits, 2 decimals)
+PERCENT_OF_BUDGET = (1, 1000)  # as a budget's alert percentages (billing.budgets.PERCENT_RANGE)
+FAILURE_HOURS = 24 * 7  # the push's calls are kept a week (carriers.health.KEPT)
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,45 @@ class StateChanged:
             raise ParamError(f"{self.state!r} is not a state: choose one of {', '.join(State.values)}.")
 
 
-Condition = UsageOver | UsageRolling | SmsOver | Spike | NoSession | ImeiChanged | InCountry | StateChanged
+@dataclass(frozen=True)
+class CostOverBudget:
+    """The product's billing estimate for this period (the fleet header's, billing.costs.cached_estimate)
+    over `amount` (USD, as every price of the console), or over `percent` of the product's monthly
+    budget; the cost so far, or with `projected` the whole period's projected at the pace so far."""
+
+    amount: Decimal | None = None
+    percent: int | None = None
+    projected: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.amount is None) == (self.percent is None):
+            raise ParamError("Give an amount in USD (such as 250) or a percentage of the product's budget (such as 80): one of the two.")
+        if self.amount is not None and not Decimal(0) < self.amount <= MAX_AMOUNT:
+            raise ParamError(f"The amount must be more than $0 and at most ${MAX_AMOUNT:,}.")
+        low, high = PERCENT_OF_BUDGET
+        if self.percent is not None and not low <= self.percent <= high:
+            raise ParamError(f"The percentage of the budget must be from {low} to {high}.")
+
+
+@dataclass(frozen=True)
+class CarrierFailures:
+    """More than `percent` % of the changes pushed to one of the product's carrier accounts failed
+    (refused, or the carrier unavailable) in the last `hours`, out of at least `min_changes` pushed."""
+
+    percent: float
+    hours: int = 24
+    min_changes: int = 10
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.percent < 100:
+            raise ParamError("The failure rate must be from 0 % to less than 100 %: the rule fires when more than it fail.")
+        if not 1 <= self.hours <= FAILURE_HOURS:
+            raise ParamError(f"The hours to look back must be from 1 to {FAILURE_HOURS} (pushes are kept a week).")
+        if self.min_changes < 1:
+            raise ParamError("The least number of changes pushed must be at least 1, so that one failure of one change does not fire.")
+
+
+Condition = UsageOver | UsageRolling | SmsOver | Spike | NoSession | ImeiChanged | InCountry | StateChanged | CostOverBudget | CarrierFailures
 
 CONDITIONS: dict[str, type] = {
     ConditionKind.USAGE_DAY: UsageOver,
@@ -109,6 +151,8 @@ CONDITIONS: dict[str, type] = {
     ConditionKind.IMEI_CHANGED: ImeiChanged,
     ConditionKind.COUNTRY: InCountry,
     ConditionKind.STATE_CHANGED: StateChanged,
+    ConditionKind.COST_OVER_BUDGET: CostOverBudget,
+    ConditionKind.CARRIER_FAILURES: CarrierFailures,
 }
 
 

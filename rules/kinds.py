@@ -14,6 +14,13 @@ class ConditionKind(models.TextChoices):
     IMEI_CHANGED = "imei_changed", "is seen in a new device (its IMEI changed)"
     COUNTRY = "country", "attaches to a network in a country"
     STATE_CHANGED = "state_changed", "changes state"
+    # About the product as a whole, not a SIM: they fire once per product (or carrier account) per window.
+    COST_OVER_BUDGET = "cost_over_budget", "the product's estimated cost this billing period goes over an amount or its budget"
+    CARRIER_FAILURES = "carrier_failures", "too many of the changes pushed to a carrier account fail"
+
+
+# The conditions about the product, not a SIM: no scope, and actions that tell people (rules/product_pass.py).
+PRODUCT_KINDS = frozenset({ConditionKind.COST_OVER_BUDGET, ConditionKind.CARRIER_FAILURES})
 
 
 class ScopeKind(models.TextChoices):

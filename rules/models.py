@@ -88,7 +88,10 @@ class RuleApproval(models.Model):
 
 
 class RuleFiring(models.Model):
-    """A rule met by a SIM in a window: once per (rule, SIM, window), the figures that fired it and what it did."""
+    """A rule met by a SIM in a window: once per (rule, SIM, window), the figures that fired it and what it did.
+
+    A condition about the product (rules.kinds.PRODUCT_KINDS) fires with no SIM: its `subject` says what
+    it is about ("" the product, "account:12" a carrier account), once per (rule, subject, window)."""
 
     class Status(models.TextChoices):
         DONE = "done", "Done"
@@ -98,7 +101,8 @@ class RuleFiring(models.Model):
 
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings", db_index=False)
     rule_version = models.PositiveIntegerField()
-    sim = models.ForeignKey("sims.Sim", on_delete=models.CASCADE, db_constraint=False, related_name="+", db_index=False)
+    sim = models.ForeignKey("sims.Sim", null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+", db_index=False)
+    subject = models.CharField(max_length=40, blank=True, help_text="With no SIM: what fired, \"\" the product, \"account:12\" a carrier account.")
     # The window the rule fired in ("d2026-12-07", "p2026-12-01", "h24:123456"): once per SIM per window.
     window_key = models.CharField(max_length=32)
     fired_at = models.DateTimeField(default=timezone.now)
@@ -108,7 +112,13 @@ class RuleFiring(models.Model):
     approval = models.ForeignKey(RuleApproval, null=True, blank=True, on_delete=models.SET_NULL, related_name="firings", db_index=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["rule", "sim", "window_key"], name="rulefiring_once_per_window")]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "sim", "window_key"], name="rulefiring_once_per_window"),
+            # A NULL SIM is distinct from every other in the key above: the product's firings have their own.
+            models.UniqueConstraint(
+                fields=["rule", "subject", "window_key"], condition=Q(sim__isnull=True), name="rulefiring_product_once_per_window"
+            ),
+        ]
         indexes = [
             # The SIM's timeline, newest first.
             models.Index(fields=["sim", "fired_at"], name="rulefiring_sim_fired"),
@@ -118,4 +128,5 @@ class RuleFiring(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rule} on SIM {self.sim_id} ({self.window_key})"
+        about = f"SIM {self.sim_id}" if self.sim_id is not None else (self.subject or "the product")
+        return f"{self.rule} on {about} ({self.window_key})"

@@ -1,9 +1,11 @@
 """Typed parameters from a rule's JSON: each dataclass checks its own fields and says what was wrong."""
 
 from dataclasses import MISSING, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+CENT = Decimal("0.01")
 
 
 class ParamError(ValueError):
@@ -45,6 +47,8 @@ def _typed(name: str, kind: Any, value: Any, *, what: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParamError(f"In the {what}, {name} must be a number, such as 2.5.")
         return float(value)
+    if text.removeprefix("decimal.") == "Decimal":
+        return _money(name, value, what=what)
     if text == "str" and not isinstance(value, str):
         raise ParamError(f"In the {what}, {name} must be text.")
     if text == "bool" and not isinstance(value, bool):
@@ -56,6 +60,21 @@ def _typed(name: str, kind: Any, value: Any, *, what: str) -> Any:
     ):
         raise ParamError(f"In the {what}, {name} must be a list of whole numbers.")
     return value
+
+
+def _money(name: str, value: Any, *, what: str) -> Decimal:
+    """An amount of money: a number or its text ("250", 250.5, "250.50"), to the cent."""
+    wrong = ParamError(f"In the {what}, {name} must be an amount of money to the cent, such as 250 or \"250.50\".")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise wrong
+    try:
+        amount = Decimal(str(value).strip())
+        cents = amount.quantize(CENT)
+    except InvalidOperation:
+        raise wrong from None
+    if amount != cents:
+        raise wrong
+    return cents
 
 
 def at_least(name: str, value: int | float, low: int | float, *, what: str) -> None:

@@ -1,9 +1,10 @@
 """A rule read as a sentence: "When a SIM uses more than 50 MB in a day, pause it and email the admins"."""
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rules.kinds import ActionKind, ConditionKind, ScopeKind, WindowKind
+from rules.kinds import PRODUCT_KINDS, ActionKind, ConditionKind, ScopeKind, WindowKind
 
 _SCOPE = {
     ScopeKind.ALL: "a SIM",
@@ -11,6 +12,8 @@ _SCOPE = {
     ScopeKind.TAG: "a SIM in a device tagged {value}",
     ScopeKind.TAC: "a SIM in a device of model (TAC) {value}",
 }
+
+_PER: dict[str, str] = {ConditionKind.COST_OVER_BUDGET: "product", ConditionKind.CARRIER_FAILURES: "carrier account"}
 
 
 def condition_phrase(kind: str, params: dict[str, Any]) -> str:
@@ -25,6 +28,11 @@ def condition_phrase(kind: str, params: dict[str, Any]) -> str:
         ConditionKind.IMEI_CHANGED: lambda: "is seen in a new device (its IMEI changed)",
         ConditionKind.COUNTRY: lambda: f"attaches to a network in {', '.join(p.get('countries') or []) or 'a country'}",
         ConditionKind.STATE_CHANGED: lambda: f"becomes {p.get('state')}",
+        ConditionKind.COST_OVER_BUDGET: lambda: _cost_phrase(p),
+        ConditionKind.CARRIER_FAILURES: lambda: (
+            f"more than {_num(p.get('percent'))}% of the changes pushed to a carrier account fail in the last "
+            f"{p.get('hours', 24)} hours (at least {p.get('min_changes', 10)} changes)"
+        ),
     }
     return phrases[kind]() if kind in phrases else str(kind)
 
@@ -46,18 +54,33 @@ def action_phrase(action: dict[str, Any]) -> str:
     return str(kind)
 
 
-def window_phrase(kind: str, hours: int | None) -> str:
+def window_phrase(kind: str, hours: int | None, condition_kind: str = "") -> str:
+    per = _PER.get(condition_kind, "SIM")
     if kind == WindowKind.HOURS:
-        return f"at most once every {hours} hours per SIM"
-    return f"at most {WindowKind(kind).label} per SIM" if kind in WindowKind.values else ""
+        return f"at most once every {hours} hours per {per}"
+    return f"at most {WindowKind(kind).label} per {per}" if kind in WindowKind.values else ""
 
 
 def sentence(rule: Any) -> str:
     """The rule in words, as the console shows it."""
-    who = _SCOPE.get(rule.scope_kind, "a SIM").format(value=rule.scope_value)
     actions = [action_phrase(a) for a in (rule.actions or [])]
     did = ", ".join(actions[:-1]) + (" and " if len(actions) > 1 else "") + (actions[-1] if actions else "record it")
+    if rule.condition_kind in PRODUCT_KINDS:  # about the product: no SIM, the actions tell people
+        return f"When {condition_phrase(rule.condition_kind, rule.condition)}, {did}."
+    who = _SCOPE.get(rule.scope_kind, "a SIM").format(value=rule.scope_value)
     return f"When {who} {condition_phrase(rule.condition_kind, rule.condition)}, {did}."
+
+
+def _cost_phrase(p: dict[str, Any]) -> str:
+    what = "projected cost for this billing period" if p.get("projected") else "estimated cost this billing period"
+    if p.get("percent") is not None:
+        over = f"{p.get('percent')}% of its budget"
+    else:
+        try:
+            over = f"${Decimal(str(p.get('amount'))):,.2f}"
+        except InvalidOperation:
+            over = str(p.get("amount"))
+    return f"the product's {what} goes over {over}"
 
 
 def _num(value: Any) -> str:

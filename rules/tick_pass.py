@@ -1,6 +1,7 @@
 """Rules the periodic tick evaluates (sims.periodic.every_tick), over each rule's product: no data session
 for N hours (SimConnectivity), and yesterday's spikes as sims/spikes.py's detector found them earlier in
-the same tick (UsageSpike), at the rule's factor if it sets one."""
+the same tick (UsageSpike), at the rule's factor if it sets one; and the rules about the product (its
+cost, its carrier accounts' failures: rules/product_pass.py)."""
 
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from rules.engine import enabled_rules, run_each, run_rule
 from rules.firing import Candidates
 from rules.kinds import ConditionKind
 from rules.models import Rule
+from rules.product_pass import run_product_rules
 from rules.sql import json_object, text
 from sims.models import Connectivity, SimConnectivity, UsageSpike
 
@@ -20,9 +22,9 @@ TICK_KINDS = [ConditionKind.NO_SESSION, ConditionKind.SPIKE]
 
 
 def run_tick_rules(*, now: datetime) -> str:
-    if not any_in_use(TICK_KINDS):
-        return ""
-    fired = run_each(enabled_rules(TICK_KINDS), lambda rule: evaluate(rule, now=now))
+    fired = run_product_rules(now=now)
+    if any_in_use(TICK_KINDS):
+        fired += run_each(enabled_rules(TICK_KINDS), lambda rule: evaluate(rule, now=now))
     return f"{fired:,} rule firings" if fired else ""
 
 

@@ -16,21 +16,26 @@ from rules.engine import TOUCHED_SQL, enabled_rules, run_each, run_rule, stage_t
 from rules.firing import Candidates
 from rules.kinds import ConditionKind
 from rules.models import Rule
+from rules.product_pass import products_touched, run_product_rules
 from rules.sql import json_object, text
 from sims.models import SimDailyUsage, SimPeriodUsage
 
+COST_KINDS = [ConditionKind.COST_OVER_BUDGET]
 USAGE_KINDS = [ConditionKind.USAGE_DAY, ConditionKind.USAGE_PERIOD, ConditionKind.USAGE_ROLLING, ConditionKind.SMS_COUNT]
 
 
 def on_usage_ingested(sender: Any = None, *, sim_ids: list[int], days: list[date], now: datetime, **kwargs: Any) -> int:
-    """The receiver of sims.usage.usage_ingested: how many new firings."""
-    if not any_in_use(USAGE_KINDS):
-        return 0
-    rules = enabled_rules(USAGE_KINDS)
-    if not rules or not sim_ids:
+    """The receiver of sims.usage.usage_ingested: how many new firings. The product's cost moves with its
+    usage, so its rules (rules/product_pass.py) run too, for the products whose SIMs the chunk touched."""
+    rules = enabled_rules(USAGE_KINDS) if any_in_use(USAGE_KINDS) else []
+    cost_rules = enabled_rules(COST_KINDS) if any_in_use(COST_KINDS) else []
+    if not (rules or cost_rules) or not sim_ids:
         return 0
     stage_touched(sim_ids)
-    return run_each(rules, lambda rule: evaluate(rule, days=sorted(set(days)), now=now))
+    fired = run_each(rules, lambda rule: evaluate(rule, days=sorted(set(days)), now=now))
+    if cost_rules:
+        fired += run_product_rules(now=now, kinds=COST_KINDS, product_ids=products_touched(cost_rules, TOUCHED_SQL))
+    return fired
 
 
 def evaluate(rule: Rule, *, days: list[date], now: datetime) -> int:

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.http import QueryDict
 
-from rules.actions import actions_of
-from rules.conditions import MAX_HOURS, condition_of
-from rules.kinds import ScopeKind, WindowKind
+from billing.models import Budget
+from rules.actions import ACTIONS, Email, Webhook, actions_of
+from rules.conditions import MAX_HOURS, CostOverBudget, condition_of
+from rules.kinds import PRODUCT_KINDS, ScopeKind, WindowKind
 from rules.params import ParamError
 
 
@@ -14,16 +15,38 @@ def validate_rule(rule: Any) -> dict[str, str]:
     """Field name -> what is wrong and what to do; empty when the rule is good."""
     errors: dict[str, str] = {}
     for name, check in (
-        ("condition", lambda: condition_of(rule.condition_kind, rule.condition)),
-        ("actions", lambda: actions_of(rule.actions)),
+        ("condition", lambda: check_condition(rule)),
+        ("actions", lambda: check_actions(rule.condition_kind, rule.actions)),
         ("scope_value", lambda: check_scope(rule.scope_kind, rule.scope_value)),
+        ("scope_kind", lambda: check_product_scope(rule.condition_kind, rule.scope_kind)),
         ("window_hours", lambda: check_window(rule.window_kind, rule.window_hours)),
     ):
         try:
             check()
         except ParamError as error:
-            errors[name] = str(error)
+            errors.setdefault(name, str(error))
     return errors
+
+
+def check_condition(rule: Any) -> None:
+    condition = condition_of(rule.condition_kind, rule.condition)
+    if isinstance(condition, CostOverBudget) and condition.percent is not None and rule.product_id is not None:
+        if not Budget.objects.filter(product_id=rule.product_id).exists():
+            raise ParamError("The product has no monthly budget to take a percentage of: set one on its Billing tab, or give an amount in USD.")
+
+
+def check_actions(condition_kind: str, actions: Any) -> None:
+    """A condition about the product has no SIM to act on: it tells people, by email or webhooks."""
+    parsed = actions_of(actions)
+    if condition_kind in PRODUCT_KINDS:
+        others = sorted({kind for a in parsed for kind, cls in ACTIONS.items() if isinstance(a, cls) and cls not in (Email, Webhook)})
+        if others:
+            raise ParamError(f"A rule about the product, not a SIM, can only email people or call the webhooks: remove {', '.join(others)}.")
+
+
+def check_product_scope(condition_kind: str, scope_kind: str) -> None:
+    if condition_kind in PRODUCT_KINDS and scope_kind != ScopeKind.ALL:
+        raise ParamError("A rule about the product's cost or its carrier accounts watches the whole product: choose every SIM of the product as its scope.")
 
 
 def check_scope(kind: str, value: str) -> None:

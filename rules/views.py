@@ -16,7 +16,9 @@ from lib.calendar import billing_period_start
 from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
+from rules.acting import describe_figures
 from rules.approval import AlreadyDecided, decide
+from rules.kinds import PRODUCT_KINDS
 from rules.models import Rule, RuleApproval, RuleFiring
 from rules.sentence import sentence, window_phrase
 
@@ -77,6 +79,10 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
     rule = _get_rule(membership, rule_id)
     firings = RuleFiring.objects.filter(rule=rule).select_related("sim").order_by("-fired_at", "-pk")
     page = Paginator(firings, FIRINGS_PER_PAGE).get_page(request.GET.get("page"))
+    product_level = rule.condition_kind in PRODUCT_KINDS
+    if product_level:  # no SIM to show: what fired it, in words
+        for firing in page.object_list:
+            firing.why = describe_figures(firing.figures or {})  # type: ignore[attr-defined]
     approvals = RuleApproval.objects.filter(rule=rule, decision=RuleApproval.Decision.PENDING).order_by("created_at", "pk")
     return render(
         request,
@@ -86,9 +92,10 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
             "membership": membership,
             "rule": rule,
             "sentence": sentence(rule),
-            "window": window_phrase(rule.window_kind, rule.window_hours),
+            "window": window_phrase(rule.window_kind, rule.window_hours, rule.condition_kind),
             "page": page,
             "approvals": list(approvals),
+            "product_level": product_level,
         },
     )
 

@@ -139,13 +139,18 @@ def _imei_mismatch(data: dict[str, Any]) -> dict[str, Any]:
 def _rule_fired(data: dict[str, Any]) -> dict[str, Any]:
     """A product's rule fired for SIMs (rules/acting.py): the rule, and each SIM with the figures that fired it."""
     rule, count = data["rule"], data["event_count"]
+    about_product = data.get("about") == "product"  # a rule about the product's cost or carriers: no SIM
+    firings = [
+        {"iccid": f["iccid"], "window": f["window"], "figures": f["figures"]} | ({"subject": f["subject"] or "product"} if about_product else {})
+        for f in data["firings"]
+    ]
     return {
-        "summary": f"Rule “{rule['name']}” fired for {count:,} SIM{'s' if count != 1 else ''}",
+        "summary": f"Rule “{rule['name']}” fired for " + ("the product" if about_product else f"{count:,} SIM{'s' if count != 1 else ''}"),
         "data": {
             "rule": {"name": rule["name"], "version": rule["version"], "condition": rule["condition"]},
             "occurred_at": data["occurred_at"],
             "event_count": count,
-            "firings": [{"iccid": f["iccid"], "window": f["window"], "figures": f["figures"]} for f in data["firings"]],
+            "firings": firings,
         },
     }
 
