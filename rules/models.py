@@ -102,7 +102,7 @@ class RuleFiring(models.Model):
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings", db_index=False)
     rule_version = models.PositiveIntegerField()
     sim = models.ForeignKey("sims.Sim", null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+", db_index=False)
-    subject = models.CharField(max_length=40, blank=True, help_text="With no SIM: what fired, \"\" the product, \"account:12\" a carrier account.")
+    subject = models.CharField(max_length=40, blank=True, db_default="", help_text="With no SIM: what fired, \"\" the product, \"account:12\" a carrier account.")
     # The window the rule fired in ("d2026-12-07", "p2026-12-01", "h24:123456"): once per SIM per window.
     window_key = models.CharField(max_length=32)
     fired_at = models.DateTimeField(default=timezone.now)

@@ -59,3 +59,26 @@ def test_the_rules_pages_fit_and_an_admin_approves_once(page, live_server, rule,
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     stale.get_by_role("button", name="Refuse").click()
     expect(stale.get_by_text("This approval was approved already. Nothing more was done.")).to_be_visible()
+
+
+def test_a_product_rules_page_fits_and_says_what_fired(page, live_server, rule, screenshot):
+    """A rule about the product's cost: no SIM, the product named instead, and the figures in words."""
+    period = timezone.now().date().replace(day=1)
+    cost = Rule.objects.create(
+        product=rule.product, name="Over budget", condition_kind="cost_over_budget", condition={"amount": 1250}, window_kind="period",
+        actions=[{"kind": "email", "roles": ["admin"]}, {"kind": "webhook"}],
+    )  # fmt: skip
+    RuleFiring.objects.create(
+        rule=cost, rule_version=1, sim=None, window_key=f"p{period.isoformat()}", did=["Email sent", "Webhooks called"],
+        figures={"cost": "1312.40", "over": "1250.00", "projected": False, "period": f"{period:%Y-%m}"},
+    )  # fmt: skip
+    sign_in(page, live_server, "demo")
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 860})
+        page.goto(f"{live_server.url}/products/acme-trackers/rules/{cost.pk}/")
+        expect(page.get_by_text("When the product's estimated cost this billing period goes over $1,250.00, email the admins and call the product's webhooks.")).to_be_visible()
+        expect(page.get_by_text("Fires at most once a billing period per product")).to_be_visible()
+        expect(page.locator("table tbody tr td").nth(1)).to_have_text("The product")
+        expect(page.get_by_text(f"The estimated cost so far of billing period {period:%Y-%m} is $1,312.40, over $1,250.00")).to_be_visible()
+        _fits(page)
+        screenshot(f"rule-product-page-{width}")
