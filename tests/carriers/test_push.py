@@ -135,3 +135,20 @@ def test_the_simulator_registers_a_sim_of_its_inventory_with_any_code_and_refuse
     simulator = SimulatorAdapter(settings={"inventory_prefixes": ["8988"]}, credentials={})
     assert simulator.register("89882806000000000017", "any-code").ok
     assert simulator.register("89012600000000000017", "any-code").reason == NOT_HELD
+
+
+def test_the_push_call_records_how_many_changes_the_carrier_refused(product, make_sim, monkeypatch):
+    """What a carrier failure rate counts (rules/product_pass.py): the refused SIMs of a call that went through."""
+    from carriers.adapters.base import Result
+    from carriers.adapters.simulator import SimulatorAdapter
+    from carriers.models import CarrierCall
+
+    sims = [make_sim(product) for _ in range(3)]
+    refused_iccid = sims[0].iccid
+    monkeypatch.setattr(
+        SimulatorAdapter, "apply", lambda self, changes: [Result(c.iccid, c.iccid != refused_iccid, "No such SIM") for c in changes]
+    )
+    apply_action(sims=[sim.pk for sim in sims], action=Action.DEACTIVATE, actor=ADMIN)
+    push(account_key=BUILT_IN)
+    call = CarrierCall.objects.get(what="apply")
+    assert (call.ok, call.sims, call.refused) == (True, 3, 1)

@@ -217,24 +217,6 @@ def test_another_products_account_is_not_counted(product, other_product):
     assert product_firings(rule) == []
 
 
-def test_the_push_records_the_changes_the_carrier_refused(product, make_sim, monkeypatch):
-    from carriers.adapters.base import Result
-    from carriers.adapters.simulator import SimulatorAdapter
-    from carriers.models import CarrierCall
-    from carriers.push import push
-    from sims.lifecycle import Action, Actor, apply_action
-
-    sims = [make_sim(product) for _ in range(3)]
-    refused_iccid = sims[0].iccid
-    monkeypatch.setattr(
-        SimulatorAdapter, "apply", lambda self, changes: [Result(c.iccid, c.iccid != refused_iccid, "No such SIM") for c in changes]
-    )
-    apply_action(sims=[sim.pk for sim in sims], action=Action.DEACTIVATE, actor=Actor.system("test"))
-    push(account_key=0)
-    call = CarrierCall.objects.get(what="apply")
-    assert (call.ok, call.sims, call.refused) == (True, 3, 1)
-
-
 # --- Parameters, scope and actions -----------------------------------------------------------------
 
 
