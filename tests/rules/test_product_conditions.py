@@ -86,6 +86,15 @@ def test_cost_over_an_amount_fires_once_per_period_with_no_sim_and_emails_the_ad
     assert "$10.95, over $10.50" in told.body
 
 
+def test_a_rule_that_fired_in_its_window_prices_nothing_again(mid_month, product, make_sim, django_assert_max_num_queries):
+    priceable_fleet(product, make_sim)
+    cost_rule(product, amount="10.50")
+    run_tick_rules(now=timezone.now())
+    cache.clear()  # no estimate to reuse: pricing the period would take dozens of queries
+    with django_assert_max_num_queries(3):  # the rules in use, the enabled ones, the window's firings
+        run_tick_rules(now=timezone.now())
+
+
 def test_cost_within_the_amount_does_not_fire(mid_month, product, make_sim):
     priceable_fleet(product, make_sim)
     rule = cost_rule(product, amount=11)
