@@ -25,7 +25,7 @@ from rules.sentence import sentence
 RULE_FIELDS = {"name", "enabled", "condition", "scope", "actions", "window", "approval_threshold"}
 # Rule.clean's field names, as the API's body spells them.
 FIELD_NAMES = {"condition": "condition", "actions": "actions", "scope_value": "scope.value", "window_hours": "window.hours"}
-NAME_LENGTH = Rule._meta.get_field("name").max_length
+NAME_LENGTH: int = Rule._meta.get_field("name").max_length or 100
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:

@@ -6,10 +6,11 @@ from typing import Any
 from api.models import Scope
 from api.schema_particle import OK, _body, _json, _operation, _ref
 from rules.kinds import ActionKind, ConditionKind, ScopeKind, WindowKind
+from rules.models import Rule
 
 RULES_TAG = "Particle: a product's rules"
 _ADMIN = " Needs a token whose creator is an admin of the product (403 otherwise)."
-_NAME_LENGTH = 100  # Rule.name's max_length
+_NAME_LENGTH = Rule._meta.get_field("name").max_length
 
 
 def _paths() -> dict[str, Any]:
