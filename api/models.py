@@ -13,7 +13,7 @@ class Scope(models.TextChoices):
     SIMS_REMOVE = "sims:remove", "Remove or terminate SIMs"
     USAGE_GET = "sims.usage:get", "Read usage"
     RULES_LIST = "rules:list", "Read rules and their firings"
-    RULES_UPDATE = "rules:update", "Create, change and delete rules; approve or refuse their waiting passes (product admins only)"
+    RULES_UPDATE = "rules:update", "Change rules and decide their approvals (admins)"
 
 
 class ApiToken(models.Model):
