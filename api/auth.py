@@ -61,6 +61,11 @@ class Caller:
             raise ApiError(403, "This token acts for another product: use a token of this product.", code="forbidden")
         raise ApiError(404, "There is no such product, or it is not yours.", code="not_found")
 
+    def require_admin(self, product: Product) -> None:
+        """Changes to a product's settings (its rules) are for its admins: the token's creator must be one now."""
+        if not Membership.objects.filter(user=self.token.user_id, product=product, role=Membership.Role.ADMIN).exists():
+            raise ApiError(403, "Only a product admin can do this: the token's creator is a member, not an admin. Ask an admin of the product.", code="forbidden")
+
     def own_sims(self) -> None:
         if self.token.product_id is not None:
             raise ApiError(403, "This token acts for a product: use a token for your own SIMs.", code="forbidden")

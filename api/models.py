@@ -12,6 +12,8 @@ class Scope(models.TextChoices):
     SIMS_UPDATE = "sims:update", "Change SIMs (activate, deactivate, data limit)"
     SIMS_REMOVE = "sims:remove", "Remove or terminate SIMs"
     USAGE_GET = "sims.usage:get", "Read usage"
+    RULES_LIST = "rules:list", "Read rules and their firings"
+    RULES_UPDATE = "rules:update", "Change rules and decide their approvals (admins)"
 
 
 class ApiToken(models.Model):

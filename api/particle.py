@@ -156,7 +156,7 @@ def _with_last_action(sims):
     return sims.annotate(last_action=Subquery(last))
 
 
-def _page_numbers(request: HttpRequest) -> tuple[int, int]:
+def page_numbers(request: HttpRequest) -> tuple[int, int]:
     try:
         page = int(request.GET.get("page") or 1)
         per_page = int(request.GET.get("per_page") or PER_PAGE)
@@ -239,7 +239,7 @@ def _illegal(error: IllegalTransition) -> ApiError:
 
 def list_product_sims(request: HttpRequest, caller: Caller, product: str) -> HttpResponse:
     chosen = caller.product(product)
-    page, per_page = _page_numbers(request)
+    page, per_page = page_numbers(request)
     fragment = "".join(ch for ch in request.GET.get("iccid", "") if ch.isdigit())
     selection = select_sims(product=chosen, fragment=fragment)
     device_id, device_name = (request.GET.get(name, "").strip() for name in DEVICE_FILTERS)

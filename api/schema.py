@@ -9,6 +9,7 @@ from typing import Any
 
 from api.schema_emnify import EMNIFY_COMPONENTS, EMNIFY_PATHS
 from api.schema_particle import PARTICLE_COMPONENTS, PARTICLE_PATHS
+from api.schema_rules import RULES_COMPONENTS, RULES_PATHS, RULES_TAG
 
 VERSION = "1.0.0"
 DESCRIPTION = """\
@@ -41,11 +42,13 @@ def _merged(name: str, *parts: dict[str, Any]) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """A fresh document each call (it is small), so a caller may change its copy."""
     components: dict[str, Any] = {}
-    for kind in sorted(set(PARTICLE_COMPONENTS) | set(EMNIFY_COMPONENTS)):
-        components[kind] = _merged(kind, PARTICLE_COMPONENTS.get(kind, {}), EMNIFY_COMPONENTS.get(kind, {}))
+    parts = (PARTICLE_COMPONENTS, RULES_COMPONENTS, EMNIFY_COMPONENTS)
+    for kind in sorted(set().union(*parts)):
+        components[kind] = _merged(kind, *(part.get(kind, {}) for part in parts))
     tags = [
         {"name": "Particle: a product's SIMs", "description": "Particle's SIM API for the SIMs of the token's product."},
         {"name": "Particle: my own SIMs", "description": "Particle's SIM API for a developer's own SIMs (a token made for \"My own SIMs\")."},
+        {"name": RULES_TAG, "description": "The product's rules (as on its Rules page), their firings and their waiting approvals, in Particle's style."},
     ]
     known = {tag["name"] for tag in tags}
     for item in EMNIFY_PATHS.values():
@@ -58,6 +61,6 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "SIM Console API", "version": VERSION, "description": DESCRIPTION},
         "tags": tags,
-        "paths": _merged("path", PARTICLE_PATHS, EMNIFY_PATHS),
+        "paths": _merged("path", PARTICLE_PATHS, RULES_PATHS, EMNIFY_PATHS),
         "components": components,
     }

@@ -402,10 +402,10 @@ PARTICLE_COMPONENTS: dict[str, Any] = {
             "content": {"application/json": {"schema": _ref("schemas", "ParticleTokenError"), "example": {
                 "error": "invalid_token", "error_description": "The access token is missing, wrong, expired or revoked."}}},
         },
-        "Particle403": _error_response("The token lacks the scope, acts for another product (or for a product when this is about own SIMs), or the SIM cannot be claimed: someone else's SIM and one no carrier account of the token holds get the same answer.", "This token lacks the scope sims:update: create a token with it on the Tokens page."),
-        "Particle404": _error_response("No such product or SIM for this token.", "The SIM 89012600000000000011 is not in this product."),
+        "Particle403": _error_response("The token lacks the scope, acts for another product (or for a product when this is about own SIMs), or the SIM cannot be claimed: someone else's SIM and one no carrier account of the token holds get the same answer. A change to a rule also needs the token's creator to be an admin of the product.", "This token lacks the scope sims:update: create a token with it on the Tokens page."),
+        "Particle404": _error_response("No such product, SIM, rule or approval for this token.", "The SIM 89012600000000000011 is not in this product."),
         "Particle405": _error_response("The method is not one this path answers; the `Allow` header lists those it does.", "PATCH is not allowed here: use GET, POST."),
-        "Particle409": _error_response("The SIM is already here.", "The SIM 89012600000000000011 is already yours here."),
+        "Particle409": _error_response("The SIM is already here, or the approval was decided already (nothing more was done).", "The SIM 89012600000000000011 is already yours here."),
         "Particle503": {
             **_error_response(
                 "The carrier could not be asked whether it holds the SIM: nothing was claimed; try again after `Retry-After`.",

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from api import emnify, emnify_endpoints, emnify_operators, emnify_sms, particle
+from api import emnify, emnify_endpoints, emnify_operators, emnify_sms, particle, particle_rules
 from api import views as api_views
 from console import views as console_views
 from console.password_reset import ConsolePasswordResetView
@@ -67,6 +67,15 @@ urlpatterns = [
     path("v1/products/<str:product>/sims/data_usage", particle.product_fleet_data_usage, name="particle_fleet_data_usage"),
     path("v1/products/<str:product>/sims/<str:iccid>", particle.product_sim, name="particle_product_sim"),
     path("v1/products/<str:product>/sims/<str:iccid>/data_usage", particle.product_sim_data_usage, name="particle_product_sim_data_usage"),
+    # A product's rules, in Particle's dialect (api/particle_rules.py).
+    path("v1/products/<str:product>/rules", particle_rules.product_rules, name="particle_product_rules"),
+    path("v1/products/<str:product>/rules/<str:rule_id>", particle_rules.product_rule, name="particle_product_rule"),
+    path("v1/products/<str:product>/rules/<str:rule_id>/firings", particle_rules.product_rule_firings, name="particle_product_rule_firings"),
+    path(
+        "v1/products/<str:product>/rules/<str:rule_id>/approvals/<str:approval_id>",
+        particle_rules.product_rule_approval,
+        name="particle_product_rule_approval",
+    ),
     path("v1/sims", particle.own_sims, name="particle_own_sims"),
     path("v1/sims/<str:iccid>", particle.own_sim, name="particle_own_sim"),
     path("v1/sims/<str:iccid>/data_usage", particle.own_sim_data_usage, name="particle_own_sim_data_usage"),

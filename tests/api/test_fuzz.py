@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from api.models import Scope
 from api.schema import openapi_document
 from api.tokens import create_token
+from rules.models import Rule, RuleApproval
 from sims.models import Sim, SimDailyUsage, State
 from tests.conftest import make_iccid
 
@@ -58,8 +59,9 @@ def wsgi_schema(settings):
 
 
 @pytest.fixture
-def world(product, teammate, make_sim):
-    """A product with SIMs in several states and some usage; a developer's own SIMs; tokens for both."""
+def world(product, teammate, owner, make_sim):
+    """A product with SIMs in several states and some usage; a developer's own SIMs; tokens for both; a
+    rule with a pass waiting for approval, and an admin's token to change rules (a member's may not)."""
     sims = [make_sim(product, home_country="US") for _ in range(3)]
     sims += [make_sim(product, state=state) for state in (State.PAUSED, State.SUSPENDED, State.ISSUED, State.TERMINATED)]
     own = [make_sim(None, owner_user=teammate, home_country="DE"), make_sim(None, owner_user=teammate, state=State.SUSPENDED)]
@@ -72,6 +74,9 @@ def world(product, teammate, make_sim):
     Sim.objects.filter(pk=sims[0].pk).update(device=devices[0])
     _, product_secret = create_token(user=teammate, name="fuzz", product=product, scopes=list(Scope.values))
     _, own_secret = create_token(user=teammate, name="fuzz-own", product=None, scopes=list(Scope.values))
+    _, admin_secret = create_token(user=owner, name="fuzz-admin", product=product, scopes=list(Scope.values))
+    rule = Rule.objects.create(product=product, name="Fuzz", condition_kind="usage_day", condition={"mb": 50}, actions=[{"kind": "pause"}])
+    approval = RuleApproval.objects.create(rule=rule, pending=0)
     return {
         "product": product,
         "iccids": [sim.iccid for sim in sims],
@@ -79,6 +84,9 @@ def world(product, teammate, make_sim):
         "product_secret": product_secret,
         "own_secret": own_secret,
         "endpoint_ids": [str(device.pk) for device in devices],
+        "admin_secret": admin_secret,
+        "rule_ids": [str(rule.pk)],
+        "approval_ids": [str(approval.pk)],
     }
 
 
@@ -88,6 +96,8 @@ def _auth_headers(operation, path: str, world: dict, app_call) -> dict[str, str]
         return {}
     if schemes & {"particleAuth", "particleAccessToken"}:
         secret = world["product_secret"] if path.startswith("/v1/products/") else world["own_secret"]
+        if "/rules" in path:
+            secret = world["admin_secret"]
         return {"Authorization": f"Bearer {secret}"}
     if "emnifyAuth" in schemes:
         # emnify's flow (../shared/API.md): the application token buys a bearer auth_token.
@@ -104,6 +114,8 @@ def _real_values(path: str, world: dict) -> dict[str, list[str]]:
         "iccid": [*(world["iccids"] if path.startswith("/v1/products/") else world["own_iccids"]), make_iccid(), make_iccid()],
         "endpoint_id": world["endpoint_ids"],
         "operator_id": ["26201", "310410"],
+        "rule_id": world["rule_ids"],
+        "approval_id": world["approval_ids"],
     }
 
 
@@ -149,8 +161,9 @@ def test_the_documented_request_example_succeeds(wsgi_schema, world, path, metho
     ]["example"]
     real = _real_values(path, world)
     iccid = make_iccid() if body.get("action") == "activate" else real["iccid"][0]
-    case = operation.Case(path_parameters={"product": world["product"].slug, "iccid": iccid}, body=body, media_type="application/json")
+    ids = {"product": world["product"].slug, "iccid": iccid, "rule_id": real["rule_id"][0], "approval_id": real["approval_id"][0]}
+    case = operation.Case(path_parameters=ids, body=body, media_type="application/json")
     case.path_parameters = {k: v for k, v in case.path_parameters.items() if "{" + k + "}" in path}
     response = case.call(headers=_auth_headers(operation, path, world, None))
-    assert response.status_code == 200, response.text
+    assert response.status_code in (200, 201), response.text
     case.validate_response(response, checks=CHECKS)

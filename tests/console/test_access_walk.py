@@ -163,6 +163,8 @@ SHOWS = {
     "carrier_account_edit": CARRIER_ACCOUNT,
     "rule_list": RULE_NAME,
     "rule_detail": RULE_NAME,
+    "particle_product_rules": RULE_NAME,
+    "particle_product_rule": RULE_NAME,
 }
 
 SIGN_IN, SIGNED_OUT, ALLOWED, HOME = "sign-in", "signed out", "allowed", "home"
@@ -206,6 +208,10 @@ API_METHODS = {
     "particle_fleet_data_usage": "GET",
     "particle_product_sim": "GET,PUT,DELETE",
     "particle_product_sim_data_usage": "GET",
+    "particle_product_rules": "GET,POST",
+    "particle_product_rule": "GET,PUT,DELETE",
+    "particle_product_rule_firings": "GET",
+    "particle_product_rule_approval": "POST",
     "particle_own_sims": "GET",
     "particle_own_sim": "HEAD,GET,PUT,DELETE",
     "particle_own_sim_data_usage": "GET",
@@ -227,6 +233,9 @@ API_BODIES = {
     ("particle_product_sims", "POST"): {"sims": [NEW_ICCID], "country": "US"},
     ("particle_product_sim", "PUT"): {"mb_limit": 7},
     ("particle_own_sim", "PUT"): {"mb_limit": 7},
+    ("particle_product_rules", "POST"): {"name": "walk-made", "condition": {"kind": "usage_day", "mb": 9}, "actions": [{"kind": "pause"}]},
+    ("particle_product_rule", "PUT"): {"enabled": False},
+    ("particle_product_rule_approval", "POST"): {"decision": "refuse"},
     ("emnify_sim", "PATCH"): {"status": {"id": 2}},
     ("emnify_sim_batch", "PATCH"): {"status": {"id": 1}},
     ("emnify_endpoints", "POST"): {"name": "walk-made"},
@@ -242,6 +251,10 @@ KIND = {
     "particle_fleet_data_usage": "product",
     "particle_product_sim": "product",
     "particle_product_sim_data_usage": "product",
+    "particle_product_rules": "product",
+    "particle_product_rule": "product",
+    "particle_product_rule_firings": "product",
+    "particle_product_rule_approval": "product",
     "particle_own_sims": "own list",
     "particle_own_sim": "own",
     "particle_own_sim_data_usage": "own",
@@ -280,6 +293,14 @@ CONTROL = {"product": "product_token", "sim": "product_token", "list": "product_
 # it belongs to another product or person (the same answer as for a SIM no carrier holds), 204 for the teammate's product
 # (it would transfer), 409 for its own owner (already theirs).
 HEAD_CHECK = {"foreign": 403, "co_member": 403, "developer": 403, "product_token": OK, "owner_token": 409}
+# Changes to a product's rules are for tokens of its admins: the product token's creator (the teammate)
+# is a member, refused with 403 after the product check; a new rule answers 201.
+RULE_CHANGES = {
+    ("particle_product_rules", "POST"), ("particle_product_rule", "PUT"), ("particle_product_rule", "DELETE"),
+    ("particle_product_rule_approval", "POST"),
+}  # fmt: skip
+# The token's creator in their own product: the outsider is an admin there, the dual member is not.
+CREATOR_IS_ADMIN = {"foreign": True, "co_member": False}
 
 
 def api_expected(name: str, method: str, caller: str) -> int | str:
@@ -292,7 +313,19 @@ def api_expected(name: str, method: str, caller: str) -> int | str:
         return 403 if caller in ("developer", "owner_token") else 201
     if name == "emnify_endpoint_sms" and method == "POST" and caller == "product_token":
         return 201  # queued for the SIM's carrier
+    if (name, method) in RULE_CHANGES and caller == "product_token":
+        return 403
     return API_EXPECTED[KIND[name]][caller]
+
+
+def own_product_expected(name: str, method: str, caller: str) -> int | str:
+    """A foreign or co-member token in its own product: the product's objects by id are not there (404),
+    a list or search finds none of them; a rule change needs the token's creator to be an admin there."""
+    if (name, method) in RULE_CHANGES and not CREATOR_IS_ADMIN[caller]:
+        return 403
+    if _arguments(name) & {"iccid", "rule_id"}:
+        return 404
+    return 201 if (name, method) == ("particle_product_rules", "POST") else OK
 
 
 # -- The world -----------------------------------------------------------------------------------
@@ -668,7 +701,7 @@ def test_the_api_answers_each_caller(client, world, name, caller):
         check(client, w, wrong, name, method, caller, expected, **headers)
         if caller in ("foreign", "co_member") and KIND[name] == "product":
             # In the token's own product: this product's SIMs are not there, and a search finds none.
-            check(client, w, wrong, name, method, caller, 404 if "iccid" in _arguments(name) else OK, slug=w.other.slug, variant="own product", **headers)
+            check(client, w, wrong, name, method, caller, own_product_expected(name, method, caller), slug=w.other.slug, variant="own product", **headers)
     if not answers & MAY_CHANGE:
         assert fingerprint(w) == before, f"{name} as {caller} changed the product"
     assert not wrong, "\n".join(wrong)
