@@ -51,6 +51,8 @@ def firing_json(firing: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": firing["pk"],
         "iccid": firing["sim__iccid"],
+        # A condition about the product fires with no SIM: "product", or "account:12" for a carrier account.
+        "subject": "sim" if firing["sim__iccid"] else (firing["subject"] or "product"),
         "window": firing["window_key"],
         "fired_at": firing["fired_at"].isoformat(),
         "rule_version": firing["rule_version"],
@@ -213,7 +215,7 @@ def rule_firings(request: HttpRequest, caller: Caller, product: str, rule_id: st
     firings = RuleFiring.objects.filter(rule=rule)
     total = firings.count()
     offset = (page - 1) * per_page
-    fields = ("pk", "sim__iccid", "window_key", "fired_at", "rule_version", "figures", "did", "status", "approval_id")
+    fields = ("pk", "sim__iccid", "subject", "window_key", "fired_at", "rule_version", "figures", "did", "status", "approval_id")
     rows = list(firings.order_by("-fired_at", "-pk").values(*fields)[offset : offset + per_page]) if offset < total else []
     return JsonResponse({"firings": [firing_json(row) for row in rows], "meta": {"total_pages": -(-total // per_page)}})
 

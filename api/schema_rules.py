@@ -143,7 +143,7 @@ _RULE_EXAMPLE = {
     "last_fired_at": None,
 }
 _FIRING_EXAMPLE = {
-    "id": 31, "iccid": "89012600000000000011", "window": "d2026-11-02", "fired_at": "2026-11-02T18:40:00+00:00", "rule_version": 1,
+    "id": 31, "iccid": "89012600000000000011", "subject": "sim", "window": "d2026-11-02", "fired_at": "2026-11-02T18:40:00+00:00", "rule_version": 1,
     "figures": {"mb": 61.2, "day": "2026-11-02"}, "did": ["Paused"], "status": "done", "approval_id": None,
 }
 _TIME = {"type": "string", "format": "date-time"}
@@ -190,7 +190,9 @@ def _components() -> dict[str, Any]:
                         "type": "object",
                         "required": list(_FIRING_EXAMPLE),
                         "properties": {
-                            "id": {"type": "integer"}, "iccid": {"type": "string"},
+                            "id": {"type": "integer"},
+                            "iccid": {"type": ["string", "null"], "description": "The SIM's ICCID; null for a condition about the product."},
+                            "subject": {"type": "string", "description": "What fired: sim, product, or account:<id> (a carrier account's failure rate)."},
                             "window": {"type": "string", "description": "The window it fired in: a day (d…), a period (p…) or a slot of hours (h…)."},
                             "fired_at": _TIME, "rule_version": {"type": "integer"},
                             "figures": {"type": "object", "description": "What the rule saw."},

@@ -108,11 +108,18 @@ def test_firings_page_newest_first_in_bounded_queries(client, product, make_sim,
     assert page["meta"] == {"total_pages": 2}
     assert [f["iccid"] for f in page["firings"]] == [sim.iccid for sim in reversed(sims[:5])]
     assert page["firings"][-1] == {
-        "id": RuleFiring.objects.get(sim=sims[0]).pk, "iccid": sims[0].iccid, "window": "h48:0", "fired_at": start.isoformat(),
+        "id": RuleFiring.objects.get(sim=sims[0]).pk, "iccid": sims[0].iccid, "subject": "sim", "window": "h48:0", "fired_at": start.isoformat(),
         "rule_version": 1, "figures": {"hours": 50}, "did": ["Suspended"], "status": "done", "approval_id": None,
     }  # fmt: skip
     assert call(client, "GET", f"/v1/products/acme/rules/{rule.pk}/firings?page=9", member_token).json()["firings"] == []
     assert call(client, "GET", f"/v1/products/acme/rules/{rule.pk}/firings?per_page=500", member_token).status_code == 400
+
+
+def test_a_firing_about_the_product_says_so(client, product, member_token, rule):
+    RuleFiring.objects.create(rule=rule, rule_version=1, sim=None, subject="account:7", window_key="d2026-11-02")
+    RuleFiring.objects.create(rule=rule, rule_version=1, sim=None, subject="", window_key="d2026-11-03")
+    firings = call(client, "GET", f"/v1/products/acme/rules/{rule.pk}/firings", member_token).json()["firings"]
+    assert sorted((f["iccid"], f["subject"]) for f in firings) == [(None, "account:7"), (None, "product")]
 
 
 def test_an_approval_is_decided_once(client, product, make_sim, admin_token, rule):
