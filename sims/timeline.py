@@ -18,9 +18,11 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cache
 
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django_countries.fields import Country
 
 from lib.units import MB
@@ -163,12 +165,18 @@ def _network_detail(event: NetworkEvent) -> str:
         parts.append(event.cause)
     if event.kind == NetworkEvent.Kind.SESSION_END and event.bytes:
         parts.append(f"{event.bytes / MB:,.2f} MB")
-    parts += [p for p in (event.operator, Country(code=str(event.country)).name if event.country else "", event.rat) if p]
+    parts += [p for p in (event.operator, _country_name(str(event.country), get_language()) if event.country else "", event.rat) if p]
     if event.cell:
         parts.append(f"cell {event.cell}")
     if event.imei:
         parts.append(f"IMEI {event.imei}")
     return " · ".join(parts)
+
+
+@cache
+def _country_name(code: str, language: str | None) -> str:
+    # django_countries looks the whole list up again for each name: a tenth of a busy page's timeline.
+    return str(Country(code=code).name)
 
 
 def _network_fresh(sim: Sim) -> str:
