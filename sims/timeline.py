@@ -15,10 +15,11 @@ also says how fresh each source is ("network events up to 14:02", from the newes
 """
 
 import base64
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -81,13 +82,18 @@ class Entry:
 class Source:
     """One kind of entry. `entries(sim, after, limit)` returns at most `limit` entries strictly older than
     `after` in (time, source, id) order (all of them from the newest when `after` is None), newest first,
-    in one query; once the page is full, the timeline calls `entries(sim, after, limit, newer_than=bound)`,
-    where only entries strictly newer than `bound` are of use (`window` builds both bounds); `fresh(sim)`
-    says how fresh the source is ("" when there is nothing to say)."""
+    in one query; once the page is full, the timeline calls `entries(sim, after, limit, newer_than=bound)`
+    if it takes `newer_than`, where only entries strictly newer than `bound` are of use (`window` builds
+    both bounds; a source without it is merged all the same); `fresh(sim)` says how fresh the source is
+    ("" when there is nothing to say)."""
 
     key: str
     entries: Callable[..., list[Entry]]
     fresh: Callable[[Sim], str] = field(default=lambda sim: "")
+
+    @cached_property
+    def takes_a_bound(self) -> bool:
+        return "newer_than" in inspect.signature(self.entries).parameters
 
 
 def older_than(cursor: Cursor | None, source: str, at_field: str = "at", id_field: str = "id") -> Q:
@@ -290,7 +296,7 @@ def timeline(sim: Sim, *, after: Cursor | None = None, size: int = PAGE_SIZE) ->
     """One page of the SIM's timeline, newest first, after `after` (None: from the newest)."""
     candidates: list[Entry] = []
     for source in SOURCES:
-        if len(candidates) > size:
+        if len(candidates) > size and source.takes_a_bound:
             # The page and the entry after it are known already: only newer entries can change them.
             candidates = sorted(candidates, key=lambda entry: entry.key, reverse=True)[: size + 1]
             candidates += source.entries(sim, after, size + 1, newer_than=Cursor(*candidates[-1].key))
