@@ -3,14 +3,15 @@ since sims imports nothing of carriers."""
 
 from carriers.models import SmsMessage
 from sims.models import Sim
-from sims.timeline import CONSOLE, NETWORK, Cursor, Entry, Source, older_than
+from sims.timeline import CONSOLE, NETWORK, Cursor, Entry, Source, window
 
 TITLES: dict[str, str] = {SmsMessage.Direction.MT: "SMS to the device", SmsMessage.Direction.MO: "SMS from the device"}
 
 
-def sms_entries(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
-    """The SIM's messages strictly older than `after`, newest first, in one query (the sms_sim_newest index)."""
-    rows = SmsMessage.objects.filter(sim_id=sim.pk).filter(older_than(after, "sms", "created_at")).order_by("-created_at", "-id")
+def sms_entries(sim: Sim, after: Cursor | None, limit: int, newer_than: Cursor | None = None) -> list[Entry]:
+    """The SIM's messages strictly older than `after` (and newer than `newer_than`), newest first, in one query
+    (the sms_sim_newest index)."""
+    rows = SmsMessage.objects.filter(sim_id=sim.pk).filter(window(after, newer_than, "sms", "created_at")).order_by("-created_at", "-id")
     return [
         Entry(
             message.created_at,

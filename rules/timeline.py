@@ -4,14 +4,15 @@ fired it and what it did. Registered by rules' AppConfig.ready, since sims impor
 from rules.acting import describe_figures
 from rules.models import RuleFiring
 from sims.models import Sim
-from sims.timeline import CONSOLE, Cursor, Entry, Source, older_than
+from sims.timeline import CONSOLE, Cursor, Entry, Source, window
 
 
-def firing_entries(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
-    """The SIM's firings strictly older than `after`, newest first, in one query (the rulefiring_sim_fired index)."""
+def firing_entries(sim: Sim, after: Cursor | None, limit: int, newer_than: Cursor | None = None) -> list[Entry]:
+    """The SIM's firings strictly older than `after` (and newer than `newer_than`), newest first, in one query
+    (the rulefiring_sim_fired index)."""
     rows = (
         RuleFiring.objects.filter(sim_id=sim.pk)
-        .filter(older_than(after, "rule", "fired_at"))
+        .filter(window(after, newer_than, "rule", "fired_at"))
         .select_related("rule")
         .order_by("-fired_at", "-id")[:limit]
     )

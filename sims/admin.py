@@ -20,6 +20,7 @@ from sims.models import (
     SimPeriodUsage,
     SimStateDelta,
     SimConnectivityDelta,
+    SimOfflineHourDelta,
     State,
     UsageRecord,
     UsageSpike,
@@ -226,6 +227,12 @@ class SimConnectivityDeltaAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     ordering = ["product_id", "status", "id"]
 
+
+
+@admin.register(SimOfflineHourDelta)
+class SimOfflineHourDeltaAdmin(ReadOnlyAdmin):
+    list_display = ["product_id", "hour", "sims"]
+    ordering = ["product_id", "-hour", "id"]
 
 @admin.register(BulkJob)
 class BulkJobAdmin(admin.ModelAdmin):

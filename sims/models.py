@@ -380,6 +380,21 @@ class SimConnectivityDelta(models.Model):
         indexes = [models.Index(fields=["product_id", "status"], name="simconndelta_product_status")]
 
 
+class SimOfflineHourDelta(models.Model):
+    """How many of a product's offline SIMs went offline in each hour (`since` to the hour, UTC): +1 as a SIM
+    goes offline since a moment of that hour, -1 as it leaves it; written by triggers on SimConnectivity
+    (migration 0026) as SimConnectivityDelta is (PostgreSQL: rows per statement, folded by the periodic
+    work; SQLite: one row per product and hour). "Offline for more than 24 h" sums the last day's rows
+    (sims/connectivity_counts.py) instead of counting the SIMs offline since then."""
+
+    product_id = models.BigIntegerField()
+    hour = models.DateTimeField()
+    sims = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["product_id", "hour"], name="simofflinehour_product_hour")]
+
+
 class DomainEvent(models.Model):
     """The outbox: what a lifecycle chunk, an import batch or a finished import did, written in that
     change's own transaction and kept until its subscribers (webhooks) have taken it (sims/events.py).

@@ -5,19 +5,25 @@ sims imports nothing of devices), and what other apps register (SMS: `register_s
 Newest first, paged by a (time, source, id) cursor: each source is asked for the entries strictly
 after the cursor in that order, at most one page of them, by its (sim, time) index; the page is the
 newest of those. So a page costs one query per source whatever the SIM's history (no OFFSET), and
-pages neither repeat nor skip an entry, even where entries share a time.
+pages neither repeat nor skip an entry, even where entries share a time. Once the sources asked so far
+fill the page, the others are asked only for entries newer than its oldest candidate (`newer_than`): a
+busy SIM's network events fill a page with the last day, and the other sources then read a day of their
+index, not a page each that the merge would throw away (bench/sim_page_timeline.py).
 
 Each entry says where it came from ("Carrier network", "Console", "Usage records"); the first page
 also says how fresh each source is ("network events up to 14:02", from the newest one received).
 """
 
 import base64
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cache, cached_property
 
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django_countries.fields import Country
 
 from lib.units import MB
@@ -76,11 +82,18 @@ class Entry:
 class Source:
     """One kind of entry. `entries(sim, after, limit)` returns at most `limit` entries strictly older than
     `after` in (time, source, id) order (all of them from the newest when `after` is None), newest first,
-    in one query; `fresh(sim)` says how fresh the source is ("" when there is nothing to say)."""
+    in one query; once the page is full, the timeline calls `entries(sim, after, limit, newer_than=bound)`
+    if it takes `newer_than`, where only entries strictly newer than `bound` are of use (`window` builds
+    both bounds; a source without it is merged all the same); `fresh(sim)` says how fresh the source is
+    ("" when there is nothing to say)."""
 
     key: str
-    entries: Callable[[Sim, Cursor | None, int], list[Entry]]
+    entries: Callable[..., list[Entry]]
     fresh: Callable[[Sim], str] = field(default=lambda sim: "")
+
+    @cached_property
+    def takes_a_bound(self) -> bool:
+        return "newer_than" in inspect.signature(self.entries).parameters
 
 
 def older_than(cursor: Cursor | None, source: str, at_field: str = "at", id_field: str = "id") -> Q:
@@ -96,6 +109,22 @@ def older_than(cursor: Cursor | None, source: str, at_field: str = "at", id_fiel
     return Q(**{f"{at_field}__lte": cursor.at}) & ~Q(**{at_field: cursor.at, f"{id_field}__gte": cursor.id})
 
 
+def newer_than(bound: Cursor | None, source: str, at_field: str = "at", id_field: str = "id") -> Q:
+    """The rows of `source` that come before `bound` in newest-first (time, source, id) order."""
+    if bound is None:
+        return Q()
+    if source < bound.source:  # same time: this source sorts below the bound's
+        return Q(**{f"{at_field}__gt": bound.at})
+    if source > bound.source:
+        return Q(**{f"{at_field}__gte": bound.at})
+    return Q(**{f"{at_field}__gte": bound.at}) & ~Q(**{at_field: bound.at, f"{id_field}__lte": bound.id})
+
+
+def window(after: Cursor | None, bound: Cursor | None, source: str, at_field: str = "at", id_field: str = "id") -> Q:
+    """The rows of `source` older than `after` and newer than `bound`: one range of its (sim, time) index."""
+    return older_than(after, source, at_field, id_field) & newer_than(bound, source, at_field, id_field)
+
+
 def clock(moment: datetime | None) -> str:
     """14:02 today, else 6 Dec 14:02 (UTC)."""
     if moment is None:
@@ -109,9 +138,9 @@ def clock(moment: datetime | None) -> str:
 # --- Lifecycle (the console's own changes) ---------------------------------------------------------------
 
 
-def _lifecycle(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
+def _lifecycle(sim: Sim, after: Cursor | None, limit: int, newer_than: Cursor | None = None) -> list[Entry]:
     rows = (
-        SimEvent.objects.filter(older_than(after, "lifecycle", "created_at"), sim=sim)
+        SimEvent.objects.filter(window(after, newer_than, "lifecycle", "created_at"), sim=sim)
         .order_by("-created_at", "-id")
         .only("id", "created_at", "action", "from_state", "to_state", "actor_kind", "actor_name", "reason")[:limit]
     )
@@ -131,8 +160,8 @@ def _lifecycle(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
 # --- Network events --------------------------------------------------------------------------------------
 
 
-def _network(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
-    rows = NetworkEvent.objects.filter(older_than(after, "network"), sim=sim).order_by("-at", "-id")[:limit]
+def _network(sim: Sim, after: Cursor | None, limit: int, newer_than: Cursor | None = None) -> list[Entry]:
+    rows = NetworkEvent.objects.filter(window(after, newer_than, "network"), sim=sim).order_by("-at", "-id")[:limit]
     return [Entry(e.at, "network", e.pk, e.get_kind_display(), NETWORK, _network_detail(e), kind=e.kind) for e in rows]
 
 
@@ -142,12 +171,18 @@ def _network_detail(event: NetworkEvent) -> str:
         parts.append(event.cause)
     if event.kind == NetworkEvent.Kind.SESSION_END and event.bytes:
         parts.append(f"{event.bytes / MB:,.2f} MB")
-    parts += [p for p in (event.operator, Country(code=str(event.country)).name if event.country else "", event.rat) if p]
+    parts += [p for p in (event.operator, _country_name(str(event.country), get_language()) if event.country else "", event.rat) if p]
     if event.cell:
         parts.append(f"cell {event.cell}")
     if event.imei:
         parts.append(f"IMEI {event.imei}")
     return " · ".join(parts)
+
+
+@cache
+def _country_name(code: str, language: str | None) -> str:
+    # django_countries looks the whole list up again for each name: a tenth of a busy page's timeline.
+    return str(Country(code=code).name)
 
 
 def _network_fresh(sim: Sim) -> str:
@@ -164,24 +199,43 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _usage(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
-    rows = SimDailyUsage.objects.filter(sim=sim)
-    if after is not None:
-        # A day's entry stands at its midnight (UTC): "older than the cursor" in days.
-        last = after.at.astimezone(UTC)
-        day = last.date()
-        at_midnight = last == _start_of(day)
-        if "usage" < after.source:
-            rows = rows.filter(day__lte=day)
-        elif "usage" > after.source:
-            rows = rows.filter(day__lt=day) if at_midnight else rows.filter(day__lte=day)
-        else:
-            rows = rows.filter(Q(day__lt=day) | Q(day=day, id__lt=after.id)) if at_midnight else rows.filter(day__lte=day)
+def _usage(sim: Sim, after: Cursor | None, limit: int, newer_than: Cursor | None = None) -> list[Entry]:
+    rows = SimDailyUsage.objects.filter(_days_older_than(after), _days_newer_than(newer_than), sim=sim)
     entries = []
     for row in rows.order_by("-day", "-id")[:limit]:
         detail = f"{row.bytes / MB:,.2f} MB" + (f", {row.sms:,} SMS" if row.sms else "")
         entries.append(Entry(_start_of(row.day), "usage", row.pk, f"Usage on {row.day.day} {row.day:%b}", USAGE, detail, kind="usage"))
     return entries
+
+
+# A day's entry stands at its midnight (UTC): "older than the cursor" and "newer than the bound" in days.
+
+
+def _days_older_than(after: Cursor | None) -> Q:
+    if after is None:
+        return Q()
+    last = after.at.astimezone(UTC)
+    day = last.date()
+    at_midnight = last == _start_of(day)
+    if "usage" < after.source or not at_midnight:
+        return Q(day__lte=day)
+    if "usage" > after.source:
+        return Q(day__lt=day)
+    return Q(day__lt=day) | Q(day=day, id__lt=after.id)
+
+
+def _days_newer_than(bound: Cursor | None) -> Q:
+    if bound is None:
+        return Q()
+    first = bound.at.astimezone(UTC)
+    day = first.date()
+    # A day's midnight is after the bound when the day is after the bound's; at the bound's own midnight,
+    # only if it sorts above it.
+    if "usage" < bound.source or first != _start_of(day):
+        return Q(day__gt=day)
+    if "usage" > bound.source:
+        return Q(day__gte=day)
+    return Q(day__gt=day) | Q(day=day, id__gt=bound.id)
 
 
 def _usage_fresh(sim: Sim) -> str:
@@ -196,10 +250,10 @@ def _assignments(sim: Sim) -> QuerySet:
     return sim.device_assignments.all()  # devices' related name (sims imports nothing of devices)
 
 
-def _devices(sim: Sim, after: Cursor | None, limit: int) -> list[Entry]:
+def _devices(sim: Sim, after: Cursor | None, limit: int, newer_than: Cursor | None = None) -> list[Entry]:
     rows = (
         _assignments(sim)
-        .filter(older_than(after, "device", "started_at"))
+        .filter(window(after, newer_than, "device", "started_at"))
         .select_related("device", "by_user")
         .order_by("-started_at", "-id")[:limit]
     )
@@ -242,7 +296,12 @@ def timeline(sim: Sim, *, after: Cursor | None = None, size: int = PAGE_SIZE) ->
     """One page of the SIM's timeline, newest first, after `after` (None: from the newest)."""
     candidates: list[Entry] = []
     for source in SOURCES:
-        candidates += source.entries(sim, after, size + 1)
+        if len(candidates) > size and source.takes_a_bound:
+            # The page and the entry after it are known already: only newer entries can change them.
+            candidates = sorted(candidates, key=lambda entry: entry.key, reverse=True)[: size + 1]
+            candidates += source.entries(sim, after, size + 1, newer_than=Cursor(*candidates[-1].key))
+        else:
+            candidates += source.entries(sim, after, size + 1)
     candidates.sort(key=lambda entry: entry.key, reverse=True)
     page = candidates[:size]
     more = len(candidates) > size

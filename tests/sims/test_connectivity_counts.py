@@ -132,3 +132,28 @@ def test_a_flush_emptying_the_counters_before_the_sims_leaves_no_count_behind(pr
     Sim.objects.all().delete()
     assert not SimConnectivityDelta.objects.exists()
     assert not SimStateDelta.objects.exists()
+
+
+def test_offline_for_more_than_24_hours_is_exact_to_the_second_whatever_the_time_of_the_hour(product, make_sim):
+    """The count sums hourly counters (migration 0026) and counts the rest of the first hour: SIMs that went
+    offline either side of the 24 hours, in the same hour as the bound and in others, and while they stay offline."""
+    now = timezone.now()
+    ago = [timedelta(hours=25), timedelta(hours=24, minutes=1), timedelta(hours=24, seconds=1), timedelta(hours=24),
+           timedelta(hours=23, minutes=59), timedelta(hours=23, minutes=1), timedelta(hours=2), None]  # fmt: skip
+    rows = [
+        SimConnectivity.objects.create(sim=make_sim(product), product=product, status=Connectivity.OFFLINE, since=now - a if a else None)
+        for a in ago
+    ]
+
+    def agrees() -> None:
+        for later in (timedelta(0), timedelta(seconds=1), timedelta(minutes=17), timedelta(minutes=59, seconds=59)):
+            assert fleet_connectivity(product, now=now + later) == real(product, now + later), later
+
+    agrees()
+    SimConnectivity.objects.filter(pk=rows[4].pk).update(since=now - timedelta(hours=30))  # still offline, since earlier
+    SimConnectivity.objects.filter(pk=rows[0].pk).update(since=now - timedelta(minutes=5))
+    SimConnectivity.objects.filter(pk=rows[5].pk).update(status=Connectivity.ONLINE, since=now)
+    agrees()
+    fold_connectivity_deltas()
+    agrees()
+    assert fleet_connectivity(product, now=now).offline_over_24h == 3  # 30 h, 24 h 1 min, 24 h 1 s

@@ -211,3 +211,26 @@ def test_each_entry_shows_its_time_of_day_today_its_date_before_and_the_whole_mo
     html = owner_client.get(reverse("sim_timeline", args=[product.slug, sim.iccid]), headers={"HX-Request": "true"}).content.decode()
     assert f'<time datetime="{today.isoformat()}" title="{today.day} {today:%b %Y}, 00:05:09 UTC">00:05</time>' in html
     assert f'<time datetime="{earlier.isoformat()}" title="{earlier.day} {earlier:%b %Y, %H:%M:%S} UTC">{earlier.day} {earlier:%b %H:%M}</time>' in html
+
+
+def test_a_source_that_takes_no_bound_is_merged_all_the_same_once_the_page_is_full(sim):
+    """The built-in sources are asked only for entries newer than a full page's oldest; a registered source
+    without `newer_than` is asked as before, and paging neither repeats nor skips its entries."""
+
+    def notes(sim, after, limit):
+        times = [T0 - timedelta(minutes=90 * n) for n in range(12)]
+        keys = [(at, "note", n) for n, at in enumerate(times) if after is None or (at, "note", n) < (after.at, after.source, after.id)]
+        return [Entry(at, source, n, f"Note {n}", CONSOLE) for at, source, n in keys][:limit]
+
+    for n in range(30):
+        network_event(sim, "session_start", T0 - timedelta(hours=n))
+    before = list(SOURCES)
+    try:
+        register_source(Source("note", notes))
+        everything = timeline(sim, size=1000).entries
+        assert len(everything) == 42
+        for size in (5, 13):
+            walked = [entry for page in all_pages(sim, size) for entry in page.entries]
+            assert [e.key for e in walked] == [e.key for e in everything], size
+    finally:
+        SOURCES[:] = before
