@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils.dateparse import parse_date, parse_datetime
 
 from lib.units import MB
+from rules.acting import describe_figures
 from rules.conditions import condition_of
 from rules.kinds import ActionKind, ConditionKind, WindowKind
 from rules.models import Rule
@@ -46,6 +47,14 @@ class Firing:
     # A day for usage conditions, the moment for network events and state changes.
     when: date | datetime
     figures: dict[str, Any]
+
+    @property
+    def description(self) -> str:
+        return describe_figures(self.figures)
+
+    @property
+    def timed(self) -> bool:
+        return isinstance(self.when, datetime)
 
 
 @dataclass(frozen=True)
@@ -92,10 +101,10 @@ def backtest(rule: Rule, *, now: datetime, days: int = DAYS) -> Backtest:
 
 @dataclass(frozen=True)
 class Replay:
-    """A condition's hits over history: rows of (sim_id, day, at, wkey, amount, detail), a calendar of windows
-    (a CTE) they join, and how a hit's row reads as the live firing's figures."""
+    """A condition's hits over history: rows of (sim_id, day, at, wkey, amount, detail), the CTEs they read (a
+    calendar of windows first), and how a hit's row reads as the live firing's figures."""
 
-    calendar: str
+    ctes: str
     hits: str
     params: list
     figures: Callable[[date, Any, Any], dict[str, Any]]
@@ -108,7 +117,7 @@ def _run(rule: Rule, replay: Replay) -> tuple[dict[date, int], int, list[Firing]
     scope_condition, scope_params = scope_sql(rule)
     # The sample comes first: PostgreSQL types a UNION's columns from its first member, the others hold NULLs.
     sql = (
-        f"WITH {replay.calendar}, hits AS ({replay.hits}), "
+        f"WITH {replay.ctes}, hits AS ({replay.hits}), "
         "ranked AS (SELECT h.sim_id, h.day, h.at, h.amount, h.detail, s.iccid, "
         "ROW_NUMBER() OVER (PARTITION BY h.sim_id, h.wkey ORDER BY h.day, h.at) AS nth "
         f"FROM hits h JOIN {Sim._meta.db_table} s ON s.id = h.sim_id WHERE s.product_id = %s AND {scope_condition}), "
@@ -227,7 +236,8 @@ def _usage_period(rule: Rule, condition: Any, first: date, now: datetime) -> Rep
 
 def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Replay:
     """The sum of the whole days a window of hours covers, as usage_pass.rolling sums them at each day's end. A
-    sum of n days over the amount has a day over amount/n: only SIMs with such a day are summed."""
+    sum of n days over the amount has a day over amount/n: only SIMs with such a day are summed (a constant the
+    planner can weigh against the column's statistics; bytes * n would be a guess)."""
     amount, hours = int(condition.mb * MB), condition.hours
 
     def since(day: date) -> date:
@@ -235,13 +245,17 @@ def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Re
 
     start, cte, params = _days_calendar(rule, since, first, now, lambda d: replay_moment(d, now))
     widest = max((day - since(day)).days + 1 for day in _days_from(first, now))
+    # The candidates' rows, read once (the table once more to find them), for both sides of the sum.
+    cte += (
+        f", candidate_days AS (SELECT u.sim_id, u.day, u.bytes, u.product_id FROM {DAILY} u WHERE u.day >= %s AND u.day <= %s "
+        f"AND u.sim_id IN (SELECT c.sim_id FROM {DAILY} c WHERE c.day >= %s AND c.day <= %s AND c.bytes > %s))"
+    )
+    params += [_day(start), _day(now.date()), _day(start), _day(now.date()), amount // widest]
     hits = (
         "SELECT t.sim_id, t.day, NULL AS at, cal.wkey, SUM(u.bytes) AS amount, NULL AS detail "
-        f"FROM {DAILY} t JOIN cal ON cal.day = t.day "
-        f"JOIN {DAILY} u ON u.sim_id = t.sim_id AND u.day >= cal.since AND u.day <= t.day "
-        "WHERE t.product_id = %s AND t.day >= %s AND t.day <= %s AND t.sim_id IN "
-        f"(SELECT c.sim_id FROM {DAILY} c WHERE c.day >= %s AND c.day <= %s AND c.bytes * %s > %s) "
-        "GROUP BY t.sim_id, t.day, cal.wkey HAVING SUM(u.bytes) > %s"
+        "FROM candidate_days t JOIN cal ON cal.day = t.day "
+        "JOIN candidate_days u ON u.sim_id = t.sim_id AND u.day >= cal.since AND u.day <= t.day "
+        "WHERE t.product_id = %s AND t.day >= %s GROUP BY t.sim_id, t.day, cal.wkey HAVING SUM(u.bytes) > %s"
     )
     caveat = _hours_caveat(rule)
     if hours % 24:
@@ -251,7 +265,7 @@ def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Re
         )
     return Replay(
         cte, hits,
-        [*params, rule.product_id, _day(first), _day(now.date()), _day(start), _day(now.date()), widest, amount, amount],
+        [*params, rule.product_id, _day(first), amount],
         lambda day, value, _: {"bytes": int(value), "since": since(day).isoformat()},
         caveat=caveat,
     )  # fmt: skip
