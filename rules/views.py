@@ -19,7 +19,9 @@ from products.models import Membership
 from rules.acting import describe_figures
 from rules.approval import AlreadyDecided, decide
 from rules.kinds import PRODUCT_KINDS
+from rules.backtest import Backtest, backtest
 from rules.models import Rule, RuleApproval, RuleFiring
+from rules.params import ParamError
 from rules.sentence import sentence, window_phrase
 
 FIRINGS_PER_PAGE = 50
@@ -84,6 +86,7 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
         for firing in page.object_list:
             firing.why = describe_figures(firing.figures or {})  # type: ignore[attr-defined]
     approvals = RuleApproval.objects.filter(rule=rule, decision=RuleApproval.Decision.PENDING).order_by("created_at", "pk")
+    replayed, replay_error = _backtest(rule)
     return render(
         request,
         "rules/rule_detail.html",
@@ -96,8 +99,18 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
             "page": page,
             "approvals": list(approvals),
             "product_level": product_level,
+            "backtest": replayed,
+            "backtest_error": replay_error,
         },
     )
+
+
+def _backtest(rule: Rule) -> tuple[Backtest | None, str]:
+    """The rule over the last 30 days, or why it cannot be (a condition made invalid outside the console)."""
+    try:
+        return backtest(rule, now=timezone.now()), ""
+    except ParamError as error:
+        return None, f"The rule cannot be replayed: {error} Edit its condition to see what it would have done."
 
 
 @require_POST
