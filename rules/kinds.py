@@ -14,6 +14,9 @@ class ConditionKind(models.TextChoices):
     IMEI_CHANGED = "imei_changed", "is seen in a new device (its IMEI changed)"
     COUNTRY = "country", "attaches to a network in a country"
     STATE_CHANGED = "state_changed", "changes state"
+    # Built in, one rule each per product (rules/builtin.py): evaluated by sims, recorded here; never created by hand.
+    DATA_LIMIT = "data_limit", "reaches its data limit (built in)"
+    TEST_TRIGGER = "test_trigger", "reaches its product's test trigger (built in)"
 
 
 class ScopeKind(models.TextChoices):

@@ -17,6 +17,8 @@ from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
 from rules.approval import AlreadyDecided, decide
+from rules.builtin import WINDOW as BUILTIN_WINDOW
+from rules.builtin import builtin_sentence, is_builtin
 from rules.models import Rule, RuleApproval, RuleFiring
 from rules.sentence import sentence, window_phrase
 
@@ -39,7 +41,9 @@ def rule_list(request: SignedInRequest, slug: str) -> HttpResponse:
         .order_by("name", "pk")
     )
     for rule in rules:
-        rule.sentence = sentence(rule)  # type: ignore[attr-defined]
+        rule.builtin = is_builtin(rule)  # type: ignore[attr-defined]
+        rule.sentence = builtin_sentence(rule, membership.product) if rule.builtin else sentence(rule)  # type: ignore[attr-defined]
+    rules.sort(key=lambda rule: not rule.builtin)  # type: ignore[attr-defined]  # the built-in ones first
     return render(request, "rules/rule_list.html", {"product": membership.product, "membership": membership, "rules": rules})
 
 
@@ -49,6 +53,8 @@ def rule_enabled(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespo
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     rule = _get_rule(membership, rule_id)
+    if is_builtin(rule):
+        return _refuse_builtin(request, slug, rule, "disabled")
     enabled = request.POST.get("enabled") == "on"
     if rule.enabled != enabled:
         rule.enabled = enabled
@@ -65,9 +71,20 @@ def rule_delete(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     rule = _get_rule(membership, rule_id)
+    if is_builtin(rule):
+        return _refuse_builtin(request, slug, rule, "deleted")
     rule.delete()
     messages.success(request, f"Rule “{rule.name}” deleted, with its firings.")
     return redirect("rule_list", slug=slug)
+
+
+def _refuse_builtin(request: SignedInRequest, slug: str, rule: Rule, what: str) -> HttpResponse:
+    messages.error(
+        request,
+        f"“{rule.name}” is built in: it cannot be {what}. Change what it acts on in the product's settings "
+        "(the test triggers, the default data limit) or a SIM's own data limit.",
+    )
+    return redirect("rule_detail", slug=slug, rule_id=rule.pk)
 
 
 @require_GET
@@ -85,8 +102,9 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
             "product": membership.product,
             "membership": membership,
             "rule": rule,
-            "sentence": sentence(rule),
-            "window": window_phrase(rule.window_kind, rule.window_hours),
+            "sentence": builtin_sentence(rule, membership.product) if is_builtin(rule) else sentence(rule),
+            "window": BUILTIN_WINDOW if is_builtin(rule) else window_phrase(rule.window_kind, rule.window_hours),
+            "builtin": is_builtin(rule),
             "page": page,
             "approvals": list(approvals),
         },
