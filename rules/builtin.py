@@ -11,13 +11,16 @@ limit; the rules engine's passes run after a chunk commits. Moving them would ch
 and what ingestion reports. So sims evaluates and announces (sims.builtin_rules.builtin_rule_acted, in the
 change's transaction) and this module records the firings."""
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+
+from lib.bulk_insert import db_datetime, listed
 
 from products.models import Product
 from rules.kinds import ConditionKind
@@ -66,34 +69,43 @@ def on_product_saved(sender: Any, instance: Product, created: bool, raw: bool = 
         transaction.on_commit(lambda: ensure_builtin_rules([product_id]))
 
 
-def record_builtin_firings(sender: Any = None, *, kind: str, acted: dict[int, Acted], now: datetime, **kwargs: Any) -> int:
+def record_builtin_firings(sender: Any = None, *, kind: str, acted: dict[int, Acted], now: datetime, **kwargs: Any) -> None:
     """The receiver of sims.builtin_rules.builtin_rule_acted: a firing per SIM changed, of its product's
     built-in rule, in the change's transaction. SIMs of no product (a developer's) have no rule to fire."""
-    window = f"t{now:%Y%m%dT%H%M%S.%f}"  # the pass: a built-in rule fires each time it changes a SIM
-    recorded = 0
     for chunk in batched(acted, IDS_PER_QUERY):
-        product_of = dict(Sim.objects.filter(pk__in=chunk, product__isnull=False).values_list("pk", "product_id"))
-        rules = _rules_of(kind, set(product_of.values()))
-        firings = [
-            RuleFiring(
-                rule=rules[product_id], rule_version=rules[product_id].version, sim_id=sim_id, window_key=window, fired_at=now,
-                figures=acted[sim_id].figures, did=[acted[sim_id].did.rstrip(".")], status=RuleFiring.Status.DONE,
-            )  # fmt: skip
-            for sim_id, product_id in product_of.items()
-        ]
-        recorded += len(RuleFiring.objects.bulk_create(firings, ignore_conflicts=True, batch_size=1000))
-    return recorded
+        sim_ids = list(chunk)
+        missing = (
+            Sim.objects.filter(pk__in=listed(Sim._meta.pk, sim_ids), product__isnull=False)
+            .exclude(product_id__in=Rule.objects.filter(condition_kind=kind).values("product_id"))
+            .values_list("product_id", flat=True)
+            .distinct()
+        )
+        if missing_ids := set(missing):
+            ensure_builtin_rules(missing_ids)
+        _insert_firings(kind, [(sim_id, acted[sim_id]) for sim_id in sim_ids], now=now)
 
 
-def _rules_of(kind: str, product_ids: set[int]) -> dict[int, Rule]:
-    """The products' built-in rule of `kind`, by product id, made first where missing."""
-    if not product_ids:
-        return {}
-    rules = {rule.product_id: rule for rule in Rule.objects.filter(condition_kind=kind, product_id__in=product_ids)}
-    if missing := product_ids - rules.keys():
-        ensure_builtin_rules(missing)
-        rules |= {rule.product_id: rule for rule in Rule.objects.filter(condition_kind=kind, product_id__in=missing)}
-    return rules
+def _insert_firings(kind: str, acted: list[tuple[int, Acted]], *, now: datetime) -> None:
+    """One INSERT ... SELECT: each SIM's firing of its product's built-in rule of `kind`, from one JSON parameter
+    (the ORM's bulk_create cost a third of a millisecond a firing, more than the change itself)."""
+    firings = json.dumps([{"sim_id": sim_id, "figures": a.figures, "did": [a.did.rstrip(".")]} for sim_id, a in acted])
+    if connection.vendor == "postgresql":
+        source = "json_to_recordset(%s::json) AS j(sim_id bigint, figures jsonb, did jsonb)"
+        columns = "j.sim_id AS sim_id, j.figures AS figures, j.did AS did"
+    else:
+        source = "json_each(%s)"
+        columns = "json_extract(value, '$.sim_id') AS sim_id, json_extract(value, '$.figures') AS figures, json_extract(value, '$.did') AS did"
+    # The pass is the window: a built-in rule fires each time it changes a SIM.
+    window = f"t{now:%Y%m%dT%H%M%S.%f}"
+    sql = (
+        f"INSERT INTO {RuleFiring._meta.db_table} (rule_id, rule_version, window_key, fired_at, status, sim_id, figures, did) "
+        f"SELECT r.id, r.version, %s, %s, %s, c.sim_id, c.figures, c.did FROM (SELECT {columns} FROM {source}) AS c "
+        f"JOIN {Sim._meta.db_table} s ON s.id = c.sim_id JOIN {Rule._meta.db_table} r ON r.product_id = s.product_id AND r.condition_kind = %s "
+        "WHERE true ON CONFLICT (rule_id, sim_id, window_key) DO NOTHING"
+    )
+    params: list[Any] = [window, db_datetime(now), RuleFiring.Status.DONE, firings, kind]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def builtin_sentence(rule: Rule, product: Product) -> str:
