@@ -81,8 +81,8 @@ def rule_delete(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
 def _refuse_builtin(request: SignedInRequest, slug: str, rule: Rule, what: str) -> HttpResponse:
     messages.error(
         request,
-        f"“{rule.name}” is built in: it cannot be {what}. Change what it acts on in the product's settings "
-        "(the test triggers, the default data limit) or a SIM's own data limit.",
+        f"“{rule.name}” is built in: it cannot be {what}. Change its figures instead: the test triggers in the "
+        "product's settings, the default data limit on the SIMs page, or a SIM's own limit.",
     )
     return redirect("rule_detail", slug=slug, rule_id=rule.pk)
 

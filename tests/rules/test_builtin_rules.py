@@ -113,7 +113,7 @@ def test_the_rules_tab_lists_the_built_in_rules_first_as_sentences_with_the_prod
     )
     assert limit in page and trigger in page
     assert page.index("Data limit") < page.index("Test-state triggers") < page.index("A heavy day")
-    assert page.count("Built in") == 2
+    assert page.count(">Built in<") == 2  # the badges
 
 
 def test_a_built_in_rule_cannot_be_deleted_or_disabled(product, owner_client):
