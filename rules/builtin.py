@@ -8,8 +8,8 @@ SIM's limit are its parameters, as before).
 Why sims still evaluates them: they act inside the usage chunk's transaction (triggers first, then the limit,
 so a SIM a trigger activates is held to its limit in the same pass), on the tick, and when a person lowers a
 limit; the rules engine's passes run after a chunk commits. Moving them would change when a SIM is paused
-and what ingestion reports. So sims evaluates and announces (sims.builtin_rules.builtin_rule_acted, in the
-change's transaction) and this module records the firings."""
+and what ingestion reports. So sims evaluates and announces (sims.builtin_rules.builtin_rule_acted, once the
+SIMs changed: inside the chunk's transaction in ingestion) and this module records the firings."""
 
 import json
 from collections.abc import Iterable
@@ -71,7 +71,7 @@ def on_product_saved(sender: Any, instance: Product, created: bool, raw: bool = 
 
 def record_builtin_firings(sender: Any = None, *, kind: str, acted: dict[int, Acted], now: datetime, **kwargs: Any) -> None:
     """The receiver of sims.builtin_rules.builtin_rule_acted: a firing per SIM changed, of its product's
-    built-in rule, in the change's transaction. SIMs of no product (a developer's) have no rule to fire."""
+    built-in rule, in the caller's transaction if any. SIMs of no product (a developer's) have no rule to fire."""
     for chunk in batched(acted, IDS_PER_QUERY):
         sim_ids = list(chunk)
         missing = (

@@ -1,8 +1,10 @@
 """The console's two built-in rules, evaluated here in sims where they always were: the data limit's pause
 (sims/limits.py) and the test-state triggers (sims/triggers.py). They run inside the pass that ingests usage
 (triggers first, then the limit, in the chunk's transaction) or ticks, so their SQL, order and counts stay
-as they were. What they did is announced with `builtin_rule_acted`, in the same transaction as the change:
-the rules app records it as firings of each product's built-in Rule (sims imports nothing of rules)."""
+as they were. What they did is announced with `builtin_rule_acted` once the SIMs changed (in ingestion, inside
+the chunk's transaction, so the firings commit with the changes; elsewhere apply_action has committed its
+chunks, whose transactions stay as they were): the rules app records it as firings of each product's
+built-in Rule (sims imports nothing of rules)."""
 
 from dataclasses import dataclass
 from datetime import datetime

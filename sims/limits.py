@@ -4,7 +4,7 @@ pausing at it, and unpausing under it or when a new billing period begins."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -35,11 +35,9 @@ def pause_sims_over_limit(*, sims_sql: str, sims_params: list, now: datetime) ->
         for sim_id, limit_mb, used in over
     }
     figures = {sim_id: {"bytes": used, "limit_mb": limit_mb, "period": period_start.isoformat()} for sim_id, limit_mb, used in over}
-    # The firings the rules app records commit with the pauses, or neither does.
-    with transaction.atomic():
-        report = apply_action(sims=list(reasons), action=Action.PAUSE, actor=Actor.system(LIMIT_RULE), reasons=reasons)
-        done = [outcome.sim_id for outcome in report.done]
-        announce(DATA_LIMIT, {sim_id: Acted(figures[sim_id], f"Paused: {reasons[sim_id]}") for sim_id in done}, now=now)
+    report = apply_action(sims=list(reasons), action=Action.PAUSE, actor=Actor.system(LIMIT_RULE), reasons=reasons)
+    done = [outcome.sim_id for outcome in report.done]
+    announce(DATA_LIMIT, {sim_id: Acted(figures[sim_id], f"Paused: {reasons[sim_id]}") for sim_id in done}, now=now)
     return len(report.done)
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import batched
 
-from django.db import transaction
 from django.utils import timezone
 
 from lib.calendar import months_later
@@ -137,11 +136,9 @@ def _activate(reached: dict[int, Reached | None], *, now: datetime) -> list[int]
             by_rule[hit.rule][sim_id] = hit.reason
     activated = []
     for rule, reasons in by_rule.items():
-        # The firings the rules app records commit with the activations, or neither does.
-        with transaction.atomic():
-            report = apply_action(sims=list(reasons), action=Action.ACTIVATE, actor=Actor.system(rule), reasons=reasons)
-            done = [outcome.sim_id for outcome in report.done]
-            announce(TEST_TRIGGER, {sim_id: _acted(reached[sim_id]) for sim_id in done}, now=now)
+        report = apply_action(sims=list(reasons), action=Action.ACTIVATE, actor=Actor.system(rule), reasons=reasons)
+        done = [outcome.sim_id for outcome in report.done]
+        announce(TEST_TRIGGER, {sim_id: _acted(reached[sim_id]) for sim_id in done}, now=now)
         activated += done
     return activated
 
