@@ -18,6 +18,7 @@ from api.models import Scope
 from api.particle import body_of, page_numbers, particle_view
 from products.models import Product
 from rules.approval import AlreadyDecided, decide
+from rules.builtin import builtin_sentence, is_builtin
 from rules.kinds import ConditionKind, ScopeKind, WindowKind
 from rules.models import Rule, RuleApproval, RuleFiring
 from rules.sentence import sentence
@@ -35,7 +36,9 @@ def rule_json(rule: Rule) -> dict[str, Any]:
         "name": rule.name,
         "enabled": rule.enabled,
         "version": rule.version,
-        "sentence": sentence(rule),
+        "sentence": builtin_sentence(rule, rule.product) if is_builtin(rule) else sentence(rule),
+        # The data limit's pause and the test triggers: read-only here, set by the product's settings.
+        "builtin": is_builtin(rule),
         "condition": {"kind": rule.condition_kind, **rule.condition},
         "scope": {"kind": rule.scope_kind, "value": rule.scope_value},
         "actions": rule.actions,
@@ -66,13 +69,23 @@ def firing_json(firing: dict[str, Any]) -> dict[str, Any]:
 def _rules(product: Product) -> QuerySet[Rule]:
     # The newest firing by the (rule, fired_at) index: one row read per rule, however many firings it has.
     last = RuleFiring.objects.filter(rule=OuterRef("pk")).order_by("-fired_at").values("fired_at")[:1]
-    return Rule.objects.filter(product=product).annotate(last_fired_at=Subquery(last))
+    return Rule.objects.filter(product=product).select_related("product").annotate(last_fired_at=Subquery(last))
 
 
 def _rule(product: Product, rule_id: str) -> Rule:
     rule = _rules(product).filter(pk=int(rule_id)).first() if rule_id.isascii() and rule_id.isdigit() and len(rule_id) < 19 else None
     if rule is None:
         raise ApiError(404, f"There is no rule {rule_id} in this product.")
+    return rule
+
+
+def _changeable(rule: Rule) -> Rule:
+    if is_builtin(rule):
+        raise ApiError(
+            409,
+            f"“{rule.name}” is built in: it cannot be changed or deleted. Change its figures instead: the test triggers "
+            "in the product's settings, the default data limit, or a SIM's own limit (mb_limit).",
+        )
     return rule
 
 
@@ -194,7 +207,7 @@ def get_rule(request: HttpRequest, caller: Caller, product: str, rule_id: str) -
 
 
 def update_rule(request: HttpRequest, caller: Caller, product: str, rule_id: str) -> HttpResponse:
-    rule = _rule(_writable_product(caller, product), rule_id)
+    rule = _changeable(_rule(_writable_product(caller, product), rule_id))
     body = body_of(request, allowed=RULE_FIELDS)
     if not body:
         raise ApiError(400, f"Nothing to change: send one or more of {', '.join(sorted(RULE_FIELDS))}.")
@@ -204,7 +217,7 @@ def update_rule(request: HttpRequest, caller: Caller, product: str, rule_id: str
 
 
 def delete_rule(request: HttpRequest, caller: Caller, product: str, rule_id: str) -> HttpResponse:
-    _rule(_writable_product(caller, product), rule_id).delete()
+    _changeable(_rule(_writable_product(caller, product), rule_id)).delete()
     return JsonResponse({"ok": True})
 
 

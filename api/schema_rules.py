@@ -137,6 +137,7 @@ _RULE_FIELDS: dict[str, Any] = {
 _RULE_EXAMPLE = {
     "id": 7, "name": "Heavy day", "enabled": True, "version": 1,
     "sentence": "When a SIM uses more than 50 MB in a day, pause it and email the admins.",
+    "builtin": False,
     "condition": {"kind": "usage_day", "mb": 50}, "scope": {"kind": "all", "value": ""},
     "actions": [{"kind": "pause"}, {"kind": "email", "roles": ["admin"]}], "window": {"kind": "day", "hours": None},
     "approval_threshold": None, "created_at": "2026-11-02T09:14:03+00:00", "updated_at": "2026-11-02T09:14:03+00:00",
@@ -162,13 +163,14 @@ def _components() -> dict[str, Any]:
         "schemas": {
             "ParticleRule": {
                 "type": "object",
-                "required": [*_RULE_FIELDS, "id", "version", "sentence", "created_at", "updated_at", "last_fired_at"],
+                "required": [*_RULE_FIELDS, "id", "version", "sentence", "builtin", "created_at", "updated_at", "last_fired_at"],
                 "properties": {
                     "id": {"type": "integer"}, **_RULE_FIELDS,
                     "scope": {**_RULE_FIELDS["scope"], "required": ["kind", "value"]},
                     "window": {**_RULE_FIELDS["window"], "required": ["kind", "hours"]},
                     "version": {"type": "integer", "minimum": 1, "description": "Bumped by each change."},
                     "sentence": {"type": "string", "description": "The rule in words, as the console shows it."},
+                    "builtin": {"type": "boolean", "description": "The data limit's pause or the test triggers: set by the product's settings; a change or delete answers 409."},
                     "created_at": _TIME, "updated_at": _TIME,
                     "last_fired_at": {"type": ["string", "null"], "format": "date-time"},
                 },

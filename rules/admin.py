@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from rules.approval import AlreadyDecided, decide
+from rules.builtin import BUILTINS, is_builtin
 
 from rules.models import Rule, RuleApproval, RuleFiring
 
@@ -18,6 +19,18 @@ class RuleAdmin(admin.ModelAdmin):
     list_select_related = ["product"]
     raw_id_fields = ["product", "created_by"]
     readonly_fields = ["version", "created_at", "updated_at"]
+
+    # A product's built-in rules (rules/builtin.py) are read here, never changed or deleted.
+    def has_change_permission(self, request: HttpRequest, obj: Rule | None = None) -> bool:
+        return not (obj is not None and is_builtin(obj)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Rule | None = None) -> bool:
+        return not (obj is not None and is_builtin(obj)) and super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Rule]) -> None:
+        if queryset.filter(condition_kind__in=list(BUILTINS)).exists():
+            self.message_user(request, "Built-in rules cannot be deleted: they were kept.", level=messages.WARNING)
+        super().delete_queryset(request, queryset.exclude(condition_kind__in=list(BUILTINS)))
 
     def save_model(self, request: HttpRequest, obj: Rule, form: object, change: bool) -> None:
         if not change and obj.created_by_id is None:

@@ -17,6 +17,9 @@ class ConditionKind(models.TextChoices):
     # About the product as a whole, not a SIM: they fire once per product (or carrier account) per window.
     COST_OVER_BUDGET = "cost_over_budget", "the product's estimated cost this billing period goes over an amount or its budget"
     CARRIER_FAILURES = "carrier_failures", "too many of the changes pushed to a carrier account fail"
+    # Built in, one rule each per product (rules/builtin.py): evaluated by sims, recorded here; never created by hand.
+    DATA_LIMIT = "data_limit", "reaches its data limit (built in)"
+    TEST_TRIGGER = "test_trigger", "reaches its product's test trigger (built in)"
 
 
 # The conditions about the product, not a SIM: no scope, and actions that tell people (rules/product_pass.py).

@@ -46,6 +46,13 @@ class Rule(models.Model):
     class Meta:
         ordering = ["product", "name"]
         indexes = [models.Index(fields=["product", "condition_kind"], name="rule_product_kind", condition=Q(enabled=True))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "condition_kind"],
+                name="rule_builtin_once_per_product",
+                condition=Q(condition_kind__in=[ConditionKind.DATA_LIMIT, ConditionKind.TEST_TRIGGER]),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -20,6 +20,8 @@ from rules.acting import describe_figures
 from rules.approval import AlreadyDecided, decide
 from rules.kinds import PRODUCT_KINDS
 from rules.backtest import Backtest, backtest
+from rules.builtin import WINDOW as BUILTIN_WINDOW
+from rules.builtin import builtin_sentence, is_builtin
 from rules.models import Rule, RuleApproval, RuleFiring
 from rules.params import ParamError
 from rules.sentence import sentence, window_phrase
@@ -43,7 +45,9 @@ def rule_list(request: SignedInRequest, slug: str) -> HttpResponse:
         .order_by("name", "pk")
     )
     for rule in rules:
-        rule.sentence = sentence(rule)  # type: ignore[attr-defined]
+        rule.builtin = is_builtin(rule)  # type: ignore[attr-defined]
+        rule.sentence = builtin_sentence(rule, membership.product) if rule.builtin else sentence(rule)  # type: ignore[attr-defined]
+    rules.sort(key=lambda rule: not rule.builtin)  # type: ignore[attr-defined]  # the built-in ones first
     return render(request, "rules/rule_list.html", {"product": membership.product, "membership": membership, "rules": rules})
 
 
@@ -53,6 +57,8 @@ def rule_enabled(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespo
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     rule = _get_rule(membership, rule_id)
+    if is_builtin(rule):
+        return _refuse_builtin(request, slug, rule, "disabled")
     enabled = request.POST.get("enabled") == "on"
     if rule.enabled != enabled:
         rule.enabled = enabled
@@ -69,9 +75,20 @@ def rule_delete(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
     membership = get_membership_for_user(request, slug)
     require_product_admin(membership)
     rule = _get_rule(membership, rule_id)
+    if is_builtin(rule):
+        return _refuse_builtin(request, slug, rule, "deleted")
     rule.delete()
     messages.success(request, f"Rule “{rule.name}” deleted, with its firings.")
     return redirect("rule_list", slug=slug)
+
+
+def _refuse_builtin(request: SignedInRequest, slug: str, rule: Rule, what: str) -> HttpResponse:
+    messages.error(
+        request,
+        f"“{rule.name}” is built in: it cannot be {what}. Change its figures instead: the test triggers in the "
+        "product's settings, the default data limit on the SIMs page, or a SIM's own limit.",
+    )
+    return redirect("rule_detail", slug=slug, rule_id=rule.pk)
 
 
 @require_GET
@@ -86,7 +103,9 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
         for firing in page.object_list:
             firing.why = describe_figures(firing.figures or {})  # type: ignore[attr-defined]
     approvals = RuleApproval.objects.filter(rule=rule, decision=RuleApproval.Decision.PENDING).order_by("created_at", "pk")
-    replayed, replay_error = _backtest(rule)
+    # The replay reads 30 days of the fleet's history (seconds at a million SIMs): htmx loads it after the
+    # page; without JavaScript, the page's "See what it would have done" link asks for it inline.
+    replayed, replay_error = _backtest(rule) if request.GET.get("replay") else (None, "")
     return render(
         request,
         "rules/rule_detail.html",
@@ -94,8 +113,9 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
             "product": membership.product,
             "membership": membership,
             "rule": rule,
-            "sentence": sentence(rule),
-            "window": window_phrase(rule.window_kind, rule.window_hours, rule.condition_kind),
+            "sentence": builtin_sentence(rule, membership.product) if is_builtin(rule) else sentence(rule),
+            "window": BUILTIN_WINDOW if is_builtin(rule) else window_phrase(rule.window_kind, rule.window_hours, rule.condition_kind),
+            "builtin": is_builtin(rule),
             "page": page,
             "approvals": list(approvals),
             "product_level": product_level,
@@ -105,8 +125,25 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
     )
 
 
+@require_GET
+@login_required
+def rule_backtest(request: SignedInRequest, slug: str, rule_id: int) -> HttpResponse:
+    """The rule page's "What it would have done", loaded after the page."""
+    membership = get_membership_for_user(request, slug)
+    rule = _get_rule(membership, rule_id)
+    replayed, replay_error = _backtest(rule)
+    return render(
+        request,
+        "rules/partials/backtest_section.html",
+        {"product": membership.product, "rule": rule, "backtest": replayed, "backtest_error": replay_error},
+    )
+
+
 def _backtest(rule: Rule) -> tuple[Backtest | None, str]:
-    """The rule over the last 30 days, or why it cannot be (a condition made invalid outside the console)."""
+    """The rule over the last 30 days, or why it cannot be (a condition made invalid outside the console).
+    None for a built-in rule: it has always been on, so its firings are what it did."""
+    if is_builtin(rule):
+        return None, ""
     try:
         return backtest(rule, now=timezone.now()), ""
     except ParamError as error:

@@ -13,6 +13,7 @@ from lib.calendar import billing_period_start
 from lib.units import MB, human_bytes
 from products.limits import effective_limit_sql
 from products.models import Product
+from sims.builtin_rules import DATA_LIMIT, Acted, announce
 from sims.lifecycle import Action, ActionReport, Actor, apply_action
 from sims.models import Sim, SimPeriodUsage, State
 
@@ -33,7 +34,10 @@ def pause_sims_over_limit(*, sims_sql: str, sims_params: list, now: datetime) ->
         sim_id: f"Data limit of {limit_mb} MB reached: {human_bytes(used)} used since {period_start:%b} 1."
         for sim_id, limit_mb, used in over
     }
+    figures = {sim_id: {"bytes": used, "limit_mb": limit_mb, "period": period_start.isoformat()} for sim_id, limit_mb, used in over}
     report = apply_action(sims=list(reasons), action=Action.PAUSE, actor=Actor.system(LIMIT_RULE), reasons=reasons)
+    done = [outcome.sim_id for outcome in report.done]
+    announce(DATA_LIMIT, {sim_id: Acted(figures[sim_id], f"Paused: {reasons[sim_id]}") for sim_id in done}, now=now)
     return len(report.done)
 
 

@@ -2,7 +2,7 @@
 first of its product's rules it reaches: data, SMS, days with traffic, or time since provisioning."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import batched
 
@@ -11,6 +11,7 @@ from django.utils import timezone
 from lib.calendar import months_later
 from lib.units import KB, human_bytes
 from products.models import Product
+from sims.builtin_rules import TEST_TRIGGER, Acted, announce
 from sims.lifecycle import Action, Actor, apply_action
 from sims.limits import pause_if_over_limit
 from sims.models import Sim, SimDailyUsage, State
@@ -41,21 +42,37 @@ class UsageSinceProvisioning:
 class Reached:
     rule: str
     reason: str
+    # What the trigger saw, for its firing's audit (rules app).
+    figures: dict = field(default_factory=dict, compare=False)
 
 
 def rule_reached(rules: Rules, used: UsageSinceProvisioning, provisioned_at: datetime, now: datetime) -> Reached | None:
     """The first rule this SIM has reached, in the seed's order, or None."""
+    since = {"since": provisioned_at.date().isoformat()}
     if rules.data_kb is not None and used.bytes >= rules.data_kb * KB:
-        return Reached("trigger: data", f"{human_bytes(used.bytes)} used since provisioning reached the {rules.data_kb} KB rule.")
+        return Reached(
+            "trigger: data",
+            f"{human_bytes(used.bytes)} used since provisioning reached the {rules.data_kb} KB rule.",
+            {"trigger": "data", "bytes": used.bytes, "trigger_kb": rules.data_kb, **since},
+        )
     if rules.sms is not None and used.sms >= rules.sms:
-        return Reached("trigger: SMS", f"{used.sms} SMS since provisioning reached the {rules.sms} SMS rule.")
+        return Reached(
+            "trigger: SMS",
+            f"{used.sms} SMS since provisioning reached the {rules.sms} SMS rule.",
+            {"trigger": "sms", "sms": used.sms, "trigger_sms": rules.sms, **since},
+        )
     if rules.traffic_days is not None and used.traffic_days >= rules.traffic_days:
         return Reached(
             "trigger: traffic days",
             f"Traffic on {used.traffic_days} days since provisioning reached the {rules.traffic_days}-day rule.",
+            {"trigger": "traffic days", "traffic_days": used.traffic_days, "trigger_days": rules.traffic_days, **since},
         )
     if rules.months is not None and now >= _months_after(provisioned_at, rules.months):
-        return Reached("trigger: time", f"Provisioned on {provisioned_at:%Y-%m-%d}: the {rules.months}-month rule.")
+        return Reached(
+            "trigger: time",
+            f"Provisioned on {provisioned_at:%Y-%m-%d}: the {rules.months}-month rule.",
+            {"trigger": "time", "trigger_months": rules.months, **since},
+        )
     return None
 
 
@@ -75,7 +92,7 @@ def apply_provisioning_triggers(*, sim_ids: list[int], now: datetime | None = No
             sim_id: rule_reached(rules[product_id], usage.get(sim_id, UsageSinceProvisioning()), changed_at, now)
             for sim_id, product_id, changed_at in sims
         }
-        activated += len(_activate(reached))
+        activated += len(_activate(reached, now=now))
     return activated
 
 
@@ -93,7 +110,7 @@ def activate_long_provisioned(*, now: datetime | None = None) -> int:
             sim_id: rule_reached(rules, UsageSinceProvisioning(), changed_at, now)
             for sim_id, changed_at in sims.values_list("pk", "state_changed_at")
         }
-        activated += _activate(reached)
+        activated += _activate(reached, now=now)
     if activated:
         pause_if_over_limit(sim_ids=activated, now=now)
     return len(activated)
@@ -111,7 +128,7 @@ def _usage_since_provisioning(provisioned_on: dict[int, date]) -> dict[int, Usag
     return {sim_id: UsageSinceProvisioning(*total) for sim_id, total in totals.items()}
 
 
-def _activate(reached: dict[int, Reached | None]) -> list[int]:
+def _activate(reached: dict[int, Reached | None], *, now: datetime) -> list[int]:
     """Activate the SIMs that reached a rule; the ids activated."""
     by_rule: dict[str, dict[int, str]] = defaultdict(dict)
     for sim_id, hit in reached.items():
@@ -120,8 +137,15 @@ def _activate(reached: dict[int, Reached | None]) -> list[int]:
     activated = []
     for rule, reasons in by_rule.items():
         report = apply_action(sims=list(reasons), action=Action.ACTIVATE, actor=Actor.system(rule), reasons=reasons)
-        activated += [outcome.sim_id for outcome in report.done]
+        done = [outcome.sim_id for outcome in report.done]
+        announce(TEST_TRIGGER, {sim_id: _acted(reached[sim_id]) for sim_id in done}, now=now)
+        activated += done
     return activated
+
+
+def _acted(hit: Reached | None) -> Acted:
+    assert hit is not None  # only SIMs that reached a rule are activated
+    return Acted(hit.figures, f"Activated: {hit.reason}")
 
 
 def _months_after(moment: datetime, months: int) -> datetime:

@@ -115,6 +115,21 @@ def test_firings_page_newest_first_in_bounded_queries(client, product, make_sim,
     assert call(client, "GET", f"/v1/products/acme/rules/{rule.pk}/firings?per_page=500", member_token).status_code == 400
 
 
+def test_the_built_in_rules_are_listed_and_cannot_be_changed(client, product, admin_token):
+    from rules.builtin import ensure_builtin_rules
+
+    ensure_builtin_rules([product.pk])
+    rules = call(client, "GET", "/v1/products/acme/rules", admin_token).json()["rules"]
+    built_in = {r["condition"]["kind"]: r for r in rules if r["builtin"]}
+    assert set(built_in) == {"data_limit", "test_trigger"}
+    assert built_in["data_limit"]["sentence"].startswith("When a SIM reaches its data limit")
+    limit = built_in["data_limit"]["id"]
+    for method, body in (("PUT", {"enabled": False}), ("DELETE", None)):
+        response = call(client, method, f"/v1/products/acme/rules/{limit}", admin_token, body)
+        assert response.status_code == 409 and "is built in" in response.json()["error"]
+    assert Rule.objects.get(pk=limit).enabled
+
+
 def test_a_firing_about_the_product_says_so(client, product, member_token, rule):
     RuleFiring.objects.create(rule=rule, rule_version=1, sim=None, subject="account:7", window_key="d2026-11-02")
     RuleFiring.objects.create(rule=rule, rule_version=1, sim=None, subject="", window_key="d2026-11-03")
@@ -227,5 +242,5 @@ def test_a_round_trip_over_http(live_server, product, owner, admin_token):
     status, made = ask("POST", "/v1/products/acme/rules", HEAVY_DAY)
     assert status == 201, made
     status, listed = ask("GET", "/v1/products/acme/rules")
-    assert status == 200 and [r["id"] for r in listed["rules"]] == [made["id"]]
+    assert status == 200 and [r["id"] for r in listed["rules"] if not r["builtin"]] == [made["id"]]
     assert ask("PUT", f"/v1/products/acme/rules/{made['id']}", {"condition": {"kind": "usage_day", "mb": -1}})[0] == 400
