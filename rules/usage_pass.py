@@ -27,6 +27,8 @@ from sims.models import SimDailyUsage, SimPeriodUsage
 USAGE_KINDS = [ConditionKind.USAGE_DAY, ConditionKind.USAGE_PERIOD, ConditionKind.USAGE_ROLLING, ConditionKind.SMS_COUNT]
 # The touched SIMs that may meet a rule of a kind (over the lowest amount of the kind's rules).
 LIKELY = "rules_likely"
+# The kinds whose SIMs LIKELY keeps: each an amount that a SIM over a higher one is over too.
+NARROWED = {ConditionKind.USAGE_DAY, ConditionKind.USAGE_PERIOD, ConditionKind.USAGE_ROLLING, ConditionKind.SMS_COUNT}
 
 
 def on_usage_ingested(sender: Any = None, *, sim_ids: list[int], days: list[date], now: datetime, **kwargs: Any) -> int:
@@ -38,16 +40,17 @@ def on_usage_ingested(sender: Any = None, *, sim_ids: list[int], days: list[date
         return 0
     days = sorted(set(days))
     stage_touched(sim_ids)
-    keep_likely(rules, days=days, now=now)
-    return run_each(rules, lambda rule: evaluate(rule, days=days, now=now))
+    kept = keep_likely(rules, days=days, now=now)
+    return run_each(rules, lambda rule: evaluate(rule, days=days, now=now, among=among_for(rule.condition_kind, kept)))
 
 
-def keep_likely(rules: list[Rule], *, days: list[date], now: datetime) -> None:
-    """Per condition kind, the touched SIMs over the lowest amount of its rules, in LIKELY. A SIM over
-    a rule's amount is over the lowest one; over a rolling window, over the longest window's sum."""
+def keep_likely(rules: list[Rule], *, days: list[date], now: datetime) -> set[str]:
+    """Per condition kind, the touched SIMs over the lowest amount of its rules, in LIKELY: which kinds.
+    A SIM over a rule's amount is over the lowest one; over a rolling window, over the longest window's
+    sum. A kind not in NARROWED (one added later) reads all the touched SIMs."""
     create_temp_table(LIKELY, "kind varchar(16), sim_id bigint, PRIMARY KEY (kind, sim_id)")
     by_kind: dict[str, list[Any]] = {}
-    for rule in rules:
+    for rule in (rule for rule in rules if rule.condition_kind in NARROWED):
         try:
             by_kind.setdefault(rule.condition_kind, []).append(condition_of(rule.condition_kind, rule.condition))
         except ParamError:
@@ -68,16 +71,19 @@ def keep_likely(rules: list[Rule], *, days: list[date], now: datetime) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {LIKELY}")
+    return set(by_kind)
 
 
-def likely_sql(kind: str) -> str:
+def among_for(kind: str, kept: set[str]) -> str:
+    """The SIMs a rule of `kind` reads: those LIKELY kept for the kind, or else all the touched ones."""
+    if kind not in kept:
+        return TOUCHED_SQL
     # The kind is one of ConditionKind's values, never a user's text.
     return f"SELECT sim_id FROM {LIKELY} WHERE kind = '{ConditionKind(kind).value}'"
 
 
-def evaluate(rule: Rule, *, days: list[date], now: datetime) -> int:
+def evaluate(rule: Rule, *, days: list[date], now: datetime, among: str) -> int:
     condition = condition_of(rule.condition_kind, rule.condition)
-    among = likely_sql(rule.condition_kind)
     if rule.condition_kind == ConditionKind.USAGE_ROLLING:
         return run_rule(rule, rolling(condition.mb, condition.hours, now, among=among), day=now.date(), now=now, among=among)
     fired = 0
