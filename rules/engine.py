@@ -34,11 +34,16 @@ def enabled_rules(kinds: Iterable[str], *, product_ids: Iterable[int] | None = N
     return list(rules)
 
 
+def create_temp_table(name: str, columns: str) -> None:
+    """A pass's temporary table, emptied (TRUNCATE on PostgreSQL: a temporary table is never vacuumed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {name}")
+
+
 def stage_touched(sim_ids: Iterable[int]) -> None:
     """The pass's SIMs in a temporary table (COPY on PostgreSQL), so each rule's statement joins them."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {TOUCHED} (sim_id bigint PRIMARY KEY)")
-        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {TOUCHED}")
+    create_temp_table(TOUCHED, "sim_id bigint PRIMARY KEY")
     insert_rows(TOUCHED, ["sim_id"], ((sim_id,) for sim_id in sim_ids), pg_types=["int8"])
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
