@@ -163,6 +163,7 @@ SHOWS = {
     "carrier_account_edit": CARRIER_ACCOUNT,
     "rule_list": RULE_NAME,
     "rule_detail": RULE_NAME,
+    "rule_edit": RULE_NAME,
 }
 
 SIGN_IN, SIGNED_OUT, ALLOWED, HOME = "sign-in", "signed out", "allowed", "home"
