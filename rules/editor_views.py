@@ -18,8 +18,14 @@ from rules.views import _get_rule
 TEMPLATE = "rules/rule_form.html"
 
 
-def _render(request: SignedInRequest, membership: Membership, form: RuleForm, *, rule: Rule | None = None, status: int = 200) -> HttpResponse:
-    context = {"product": membership.product, "membership": membership, "form": form, "rule": rule, "saved_sentence": sentence(rule) if rule else ""}
+def render_form(
+    request: SignedInRequest, membership: Membership, form: RuleForm, *, rule: Rule | None = None, preview: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The form page; `preview` is what the rule as typed would have done (rules/preview_views.py)."""
+    context = {
+        "product": membership.product, "membership": membership, "form": form, "rule": rule, "saved_sentence": sentence(rule) if rule else "",
+        "preview": preview or {},
+    }  # fmt: skip
     return render(request, TEMPLATE, context, status=status)
 
 
@@ -30,10 +36,10 @@ def rule_new(request: SignedInRequest, slug: str) -> HttpResponse:
     require_product_admin(membership)
     product = membership.product
     if request.method == "GET":
-        return _render(request, membership, RuleForm(product=product))
+        return render_form(request, membership, RuleForm(product=product))
     form = RuleForm(request.POST, product=product)
     if not form.is_valid():
-        return _render(request, membership, form, status=400)
+        return render_form(request, membership, form, status=400)
     token = form.cleaned_data["form_token"]
     sent_before = Rule.objects.filter(product=product, form_token=token).first() if token else None
     if sent_before is not None:
@@ -63,11 +69,11 @@ def rule_edit(request: SignedInRequest, slug: str, rule_id: int) -> HttpResponse
     require_product_admin(membership)
     rule = _get_rule(membership, rule_id)
     if request.method == "GET":
-        return _render(request, membership, RuleForm(product=membership.product, instance=rule), rule=rule)
+        return render_form(request, membership, RuleForm(product=membership.product, instance=rule), rule=rule)
     saved = Rule.objects.get(pk=rule.pk)  # the rule as stored, kept apart from the form's changes
     form = RuleForm(request.POST, product=membership.product, instance=rule)
     if not form.is_valid():
-        return _render(request, membership, form, rule=saved, status=400)
+        return render_form(request, membership, form, rule=saved, status=400)
     if form.cleaned_data["version"] not in (None, saved.version):
         if _same(form.rule(), saved):
             messages.info(request, f"Rule “{saved.name}” is saved as you sent it (the form was sent twice).")
@@ -76,7 +82,7 @@ def rule_edit(request: SignedInRequest, slug: str, rule_id: int) -> HttpResponse
         data = request.POST.copy()
         data["version"] = str(saved.version)  # saved again from here, it is on top of the change just seen
         form.data = data
-        return _render(request, membership, form, rule=saved, status=409)
+        return render_form(request, membership, form, rule=saved, status=409)
     rule = form.rule()
     rule.save()
     messages.success(request, f"Rule “{rule.name}” saved as version {rule.version}: {sentence(rule)}")
