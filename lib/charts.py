@@ -6,7 +6,7 @@ outlined, not drawn. The SVG is an image to assistive technology, with a label t
 what a sighted reader takes from it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,6 +43,8 @@ class Chart:
     peak: int
     first_day: date | None
     last_day: date | None
+    # The busiest day's amount in words, for the scale: "12.4 MB", "7 firings".
+    peak_text: str = ""
 
     def bars_svg(self) -> SafeString:
         """The bars as SVG elements: built here, not in a template loop, which costs ~10x as much per bar."""
@@ -64,9 +66,17 @@ ZERO_BAR = 0.6
 
 
 def daily_bars(
-    days: Sequence[DayUsage], *, width: int, height: int, what: str, highlight_from: date | None = None
+    days: Sequence[DayUsage],
+    *,
+    width: int,
+    height: int,
+    what: str,
+    highlight_from: date | None = None,
+    amount: Callable[[int], str] = human_bytes,
+    nothing: str = "no usage",
 ) -> Chart:
-    """Bars for `days` (oldest first) in a `width` x `height` box; `what` names the series for the label."""
+    """Bars for `days` (oldest first) in a `width` x `height` box; `what` names the series for the label.
+    Amounts are bytes unless `amount` words them otherwise (a count of firings); `nothing` is a day of none."""
     known = [d for d in days if d.bytes is not None]
     peak = max((d.bytes or 0 for d in known), default=0)
     slot = width / max(len(days), 1)
@@ -80,11 +90,11 @@ def daily_bars(
             title = f"{day.day:%a %-d %b}: still to come"
         elif day.bytes == 0:
             kind, bar_height = "zero", ZERO_BAR
-            title = f"{day.day:%a %-d %b}: no usage"
+            title = f"{day.day:%a %-d %b}: {nothing}"
         else:
             kind = "earlier" if highlight_from and day.day < highlight_from else ""
             bar_height = max(MIN_BAR, day.bytes / peak * height)
-            title = f"{day.day:%a %-d %b}: {human_bytes(day.bytes)}"
+            title = f"{day.day:%a %-d %b}: {amount(day.bytes)}"
         bars.append(
             Bar(x=round(x, 2), width=round(slot - gap, 2), y=round(height - bar_height, 2),
                 height=round(bar_height, 2), kind=kind, title=title)  # fmt: skip
@@ -93,25 +103,26 @@ def daily_bars(
         width=width,
         height=height,
         bars=bars,
-        label=_label(days, known, peak, what),
+        label=_label(days, known, peak, what, amount, nothing),
         peak=peak,
         first_day=days[0].day if days else None,
         last_day=days[-1].day if days else None,
+        peak_text=amount(peak) if peak else "",
     )
 
 
-def _label(days: Sequence[DayUsage], known: list[DayUsage], peak: int, what: str) -> str:
+def _label(days: Sequence[DayUsage], known: list[DayUsage], peak: int, what: str, amount: Callable[[int], str], nothing: str) -> str:
     if not days:
         return f"{what}: no days to show."
     span = f"{days[0].day:%-d %b} to {days[-1].day:%-d %b %Y}"
     total = sum(d.bytes or 0 for d in known)
     if not total:
-        return f"{what}, {span}: no usage."
+        return f"{what}, {span}: {nothing}."
     busiest = next(d for d in known if d.bytes == peak)
     used_days = sum(1 for d in known if d.bytes)
     return (
-        f"{what}, {span}: {human_bytes(total)} in all on {used_days} day{'s' if used_days != 1 else ''}, "
-        f"the most {human_bytes(peak)} on {busiest.day:%-d %b}."
+        f"{what}, {span}: {amount(total)} in all on {used_days} day{'s' if used_days != 1 else ''}, "
+        f"the most {amount(peak)} on {busiest.day:%-d %b}."
     )
 
 

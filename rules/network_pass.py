@@ -65,14 +65,20 @@ def candidates(rule: Rule) -> Candidates:
             f"WHERE e.kind IN (%s, %s) AND e.country IN ({marks}) GROUP BY e.sim_id",
             [NetworkEvent.Kind.ATTACH, NetworkEvent.Kind.LOCATION, *countries],
         )
+    changed, params = imei_changed_sql()
+    return Candidates(
+        f"SELECT e.sim_id, {json_object("'imei'", 'MAX(e.imei)')} AS figures FROM {EVENTS} e WHERE {changed} GROUP BY e.sim_id",
+        params,
+    )
+
+
+def imei_changed_sql() -> tuple[str, list]:
+    """The attaches `e` (columns of NetworkEvent) that moved the SIM into another device, or that its IMEI lock
+    refused: a condition with its parameters, shared with the backtest (rules/backtest.py)."""
     assignments, mismatches = DeviceAssignment._meta.db_table, ImeiMismatch._meta.db_table
     moved = (
         f"EXISTS (SELECT 1 FROM {assignments} a WHERE a.sim_id = e.sim_id AND a.source = %s AND a.started_at = e.at "
         f"AND EXISTS (SELECT 1 FROM {assignments} b WHERE b.sim_id = e.sim_id AND b.started_at < e.at))"
     )
     refused = f"EXISTS (SELECT 1 FROM {mismatches} m WHERE m.event_id = e.event_id)"
-    return Candidates(
-        f"SELECT e.sim_id, {json_object("'imei'", 'MAX(e.imei)')} AS figures FROM {EVENTS} e "
-        f"WHERE e.kind = %s AND e.imei <> '' AND ({moved} OR {refused}) GROUP BY e.sim_id",
-        [NetworkEvent.Kind.ATTACH, DeviceAssignment.Source.NETWORK],
-    )
+    return f"e.kind = %s AND e.imei <> '' AND ({moved} OR {refused})", [NetworkEvent.Kind.ATTACH, DeviceAssignment.Source.NETWORK]

@@ -17,7 +17,9 @@ from lib.http import SignedInRequest
 from products.access import get_membership_for_user, require_product_admin
 from products.models import Membership
 from rules.approval import AlreadyDecided, decide
+from rules.backtest import Backtest, backtest
 from rules.models import Rule, RuleApproval, RuleFiring
+from rules.params import ParamError
 from rules.sentence import sentence, window_phrase
 
 FIRINGS_PER_PAGE = 50
@@ -78,6 +80,7 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
     firings = RuleFiring.objects.filter(rule=rule).select_related("sim").order_by("-fired_at", "-pk")
     page = Paginator(firings, FIRINGS_PER_PAGE).get_page(request.GET.get("page"))
     approvals = RuleApproval.objects.filter(rule=rule, decision=RuleApproval.Decision.PENDING).order_by("created_at", "pk")
+    replayed, replay_error = _backtest(rule)
     return render(
         request,
         "rules/rule_detail.html",
@@ -89,8 +92,18 @@ def rule_detail(request: SignedInRequest, slug: str, rule_id: int) -> HttpRespon
             "window": window_phrase(rule.window_kind, rule.window_hours),
             "page": page,
             "approvals": list(approvals),
+            "backtest": replayed,
+            "backtest_error": replay_error,
         },
     )
+
+
+def _backtest(rule: Rule) -> tuple[Backtest | None, str]:
+    """The rule over the last 30 days, or why it cannot be (a condition made invalid outside the console)."""
+    try:
+        return backtest(rule, now=timezone.now()), ""
+    except ParamError as error:
+        return None, f"The rule cannot be replayed: {error} Edit its condition to see what it would have done."
 
 
 @require_POST

@@ -18,6 +18,14 @@ def sparkline(days: Sequence[DayUsage], what: str = "Daily data usage") -> dict:
 
 
 @register.inclusion_tag("console/partials/daily_bars.html")
+def count_sparkline(per_day: Sequence[tuple[date, int]], what: str = "Firings per day", one: str = "firing", many: str = "firings") -> dict:
+    """The same small chart for a count per day (a rule's backtest: its firings each day)."""
+    days = [DayUsage(day, n) for day, n in per_day]
+    chart = daily_bars(days, width=360, height=48, what=what, amount=lambda n: f"{n:,} {one if n == 1 else many}", nothing=f"no {many}")
+    return {"chart": chart, "css_class": "sparkline", "with_scale": True}
+
+
+@register.inclusion_tag("console/partials/daily_bars.html")
 def daily_chart(days: Sequence[DayUsage], what: str = "Daily data usage", highlight_from: date | None = None) -> dict:
     """A wider chart with its scale, for a page of its own; days before `highlight_from` are drawn paler."""
     chart = daily_bars(days, width=720, height=120, what=what, highlight_from=highlight_from)

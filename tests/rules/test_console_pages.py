@@ -123,3 +123,34 @@ def test_a_member_may_not_decide(make_rule, roomy_product, make_sim, teammate_cl
     assert url not in page
     assert teammate_client.post(url, {"decision": "approve"}).status_code == 403
     assert _states(fleet) == {State.ACTIVE}
+
+
+def test_a_rules_page_shows_what_it_would_have_done_in_30_days(make_rule, roomy_product, make_sim, teammate_client, now):
+    rule = make_rule(actions=[{"kind": "webhook"}])
+    heavy, light = make_sim(roomy_product), make_sim(roomy_product)
+    ingest(usage(heavy, 90, now - timedelta(days=1)), usage(light, 10, now - timedelta(days=1)), now=now)
+    ingest(usage(heavy, 90, now - timedelta(hours=1)), now=now)
+    page = teammate_client.get(reverse("rule_detail", args=[roomy_product.slug, rule.pk])).content.decode()
+    assert "In the last 30 days it would have fired\n    <strong>2 times</strong>, on\n    <strong>1 SIM</strong>." in page
+    assert 'aria-label="Firings per day in the backtest' in page and "busiest day 1 firing" in page
+    assert "90.0 MB used" in page and page.count(reverse("sim_detail", args=[roomy_product.slug, heavy.iccid])) >= 3
+    assert light.iccid not in page
+
+
+def test_a_rules_page_backtests_in_a_fixed_number_of_queries(make_rule, roomy_product, make_sim, teammate_client, now, django_assert_max_num_queries):
+    rule = make_rule(actions=[{"kind": "webhook"}], scope_kind="filter", scope_value="state=active")
+    fleet = [make_sim(roomy_product) for _ in range(30)]
+    ingest(*(usage(sim, 90, now - timedelta(hours=1)) for sim in fleet), now=now)
+    with django_assert_max_num_queries(14):
+        page = teammate_client.get(reverse("rule_detail", args=[roomy_product.slug, rule.pk])).content.decode()
+    assert "<strong>30 times</strong>" in page and "The 20 most recent" in page
+
+
+def test_a_rule_that_cannot_be_replayed_says_why(make_rule, roomy_product, teammate_client):
+    quiet = make_rule(name="Quiet", condition_kind="no_session", condition={"hours": 48})
+    page = teammate_client.get(reverse("rule_detail", args=[roomy_product.slug, quiet.pk])).content.decode()
+    assert "Not replayed" in page and "would have fired" not in page
+    broken = make_rule(name="Broken")
+    Rule.objects.filter(pk=broken.pk).update(condition={"mb": -5})
+    page = teammate_client.get(reverse("rule_detail", args=[roomy_product.slug, broken.pk])).content.decode()
+    assert "The rule cannot be replayed: The amount of data must be more than 0 MB" in page
