@@ -26,7 +26,7 @@ def render_form(
         "product": membership.product, "membership": membership, "form": form, "rule": rule, "saved_sentence": sentence(rule) if rule else "",
         "preview": preview or {},
     }  # fmt: skip
-    return render(request, TEMPLATE, context, status=status)
+    return render(request, TEMPLATE + ("#editor" if request.htmx else ""), context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

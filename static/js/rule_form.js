@@ -12,8 +12,20 @@ function showChosen(form) {
   form.querySelector("[data-window-hours]").hidden = form.querySelector('[name="window_kind"]').value !== "hours";
 }
 
-document.querySelectorAll("[data-rule-form]").forEach((form) => {
-  form.classList.add("js");
-  showChosen(form);
-  form.addEventListener("change", () => showChosen(form));
+function setUp() {
+  const forms = document.querySelectorAll("[data-rule-form]:not(.js)");
+  forms.forEach((form) => {
+    form.classList.add("js");
+    showChosen(form);
+    form.addEventListener("change", () => showChosen(form));
+  });
+  return forms.length > 0;
+}
+
+setUp();
+// "See what it would have done" puts the form back (htmx) with the preview in it: set it up again, go to the preview.
+document.addEventListener("htmx:afterSettle", () => {
+  if (!setUp()) return;
+  const heading = document.getElementById("rule-preview-heading");
+  if (heading) heading.focus();
 });

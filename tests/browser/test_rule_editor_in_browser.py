@@ -1,5 +1,6 @@
 """The rule form in a real browser, at 375 and 1280 px: it reads as a sentence, shows only the chosen
-condition's and the ticked actions' inputs, fits a phone, keeps what was typed when it is wrong, and saves."""
+condition's and the ticked actions' inputs, fits a phone, keeps what was typed when it is wrong, and saves; an
+edit shows what it would have done beside the form (htmx) before it is saved."""
 
 import pytest
 from playwright.sync_api import expect
@@ -75,7 +76,15 @@ def test_an_admin_writes_a_rule_as_a_sentence(page, live_server, product, screen
     _fits(page)
     screenshot(f"rule-edit-{width}")
     page.locator('[name="condition-usage_day-mb"]').fill("80")
+    page.get_by_role("button", name="See what it would have done").click()
+    expect(page.get_by_text("In the last 30 days it would have fired")).to_be_visible()
+    expect(page.get_by_text("The same as the current version")).to_be_visible()
+    expect(page.locator('[name="condition-usage_day-mb"]')).to_have_value("80")  # the form, back with the preview, as typed
+    expect(page.locator('[name="condition-no_session-hours"]')).to_be_hidden()  # and set up again
+    assert Rule.objects.get(pk=rule.pk).version == 1
+    _fits(page)
+    screenshot(f"rule-preview-{width}")
     page.get_by_role("button", name="Save the rule").click()
     expect(page.get_by_text("Version 2", exact=True)).to_be_visible()
     expect(page.get_by_text("When a SIM uses more than 80 MB in a day").first).to_be_visible()
-    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e]
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
