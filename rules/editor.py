@@ -31,7 +31,7 @@ WORDS: dict[tuple[str, str] | str, tuple[str, str]] = {
     (ConditionKind.STATE_CHANGED, "state"): ("to", ""),
     (ActionKind.DATA_LIMIT, "mb"): ("to", "MB"),
     (ActionKind.SMS, "body"): ("saying", "({iccid} and {device_name} are filled in)"),
-    (ActionKind.EMAIL, "users"): ("people:", ""),
+    (ActionKind.EMAIL, "users"): ("to", ""),
     (ActionKind.EMAIL, "roles"): ("or all the", ""),
     "mb": ("more than", "MB"),
     "count": ("more than", ""),
