@@ -31,7 +31,7 @@ DAYS = 30
 SAMPLE = 20
 DAY_END = time(23, 59)
 
-NOT_REPLAYED = {
+NOT_REPLAYED: dict[str, str] = {
     ConditionKind.NO_SESSION: (
         "Not replayed: “no data session for some hours” is checked against each SIM's connectivity as it stands at "
         "each tick, and only the latest connectivity is kept, so what it would have done cannot be counted. "
@@ -184,6 +184,10 @@ def _days_from(start: date, now: datetime) -> list[date]:
     return [start + timedelta(days=n) for n in range((now.date() - start).days + 1)]
 
 
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, DAY_END, tzinfo=UTC)
+
+
 def _key(rule: Rule, day: date, moment: datetime) -> str:
     return window_key(kind=rule.window_kind, hours=rule.window_hours, day=day, now=moment)
 
@@ -251,10 +255,16 @@ def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Re
         f"AND u.sim_id IN (SELECT c.sim_id FROM {DAILY} c WHERE c.day >= %s AND c.day <= %s AND c.bytes > %s))"
     )
     params += [_day(start), _day(now.date()), _day(start), _day(now.date()), amount // widest]
+    # Each day with the days its window sums: the sum joins on (SIM, day) equality, not a range per SIM.
+    covered, covered_params = _values(
+        "covered", ["day", "summed"], ((_day(day), _day(summed)) for day in _days_from(first, now) for summed in _days_from(since(day), _end_of(day)))
+    )
+    cte += f", {covered}"
+    params += covered_params
     hits = (
         "SELECT t.sim_id, t.day, NULL AS at, cal.wkey, SUM(u.bytes) AS amount, NULL AS detail "
-        "FROM candidate_days t JOIN cal ON cal.day = t.day "
-        "JOIN candidate_days u ON u.sim_id = t.sim_id AND u.day >= cal.since AND u.day <= t.day "
+        "FROM candidate_days t JOIN cal ON cal.day = t.day JOIN covered w ON w.day = t.day "
+        "JOIN candidate_days u ON u.sim_id = t.sim_id AND u.day = w.summed "
         "WHERE t.product_id = %s AND t.day >= %s GROUP BY t.sim_id, t.day, cal.wkey HAVING SUM(u.bytes) > %s"
     )
     caveat = _hours_caveat(rule)

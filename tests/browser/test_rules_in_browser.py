@@ -59,3 +59,22 @@ def test_the_rules_pages_fit_and_an_admin_approves_once(page, live_server, rule,
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     stale.get_by_role("button", name="Refuse").click()
     expect(stale.get_by_text("This approval was approved already. Nothing more was done.")).to_be_visible()
+
+
+def test_a_rules_backtest_fits_a_phone_and_a_desktop(page, live_server, rule, screenshot):
+    from sims.models import SimDailyUsage
+
+    for n in range(24):
+        sim = Sim.objects.create(iccid=make_iccid(), product=rule.product, state=State.ACTIVE)
+        day = (timezone.now() - timedelta(days=1 + n % 12)).date()
+        SimDailyUsage.objects.create(sim=sim, product=rule.product, day=day, bytes=(60 + n) * 1_000_000)
+    sign_in(page, live_server, "demo")
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 860})
+        page.goto(f"{live_server.url}/products/acme-trackers/rules/{rule.pk}/")
+        section = page.locator("section", has=page.get_by_role("heading", name="What it would have done"))
+        expect(section.get_by_text("In the last 30 days it would have fired")).to_contain_text("24 times")
+        expect(section.locator("svg[role=img]")).to_be_visible()
+        expect(section.locator("table tbody tr")).to_have_count(20)
+        _fits(page)
+        screenshot(f"rule-backtest-{width}")
