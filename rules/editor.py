@@ -19,7 +19,7 @@ from rules.conditions import CONDITIONS, condition_of
 from rules.kinds import ActionKind, ConditionKind, ScopeKind, WindowKind
 from rules.models import Rule
 from rules.params import ParamError
-from rules.validation import check_scope, check_window
+from rules.validation import check_scope, check_window, validate_rule
 from sims.models import State
 
 # (kind, field) or field -> the words before and after its input, in the sentence.
@@ -36,6 +36,9 @@ WORDS: dict[tuple[str, str] | str, tuple[str, str]] = {
     "mb": ("more than", "MB"),
     "count": ("more than", ""),
     "hours": ("", "hours"),
+    "amount": ("over", "USD"),
+    "percent": ("over", "%"),
+    "min_changes": ("out of at least", "changes"),
 }
 
 SCOPE_WORDS = {
@@ -228,11 +231,24 @@ class RuleForm(forms.Form):
             self.actions_error = "Choose at least one thing for the rule to do: tick pause it, email people, or another."
         self._check("scope_value", lambda: check_scope(data.get("scope_kind", ""), data.get("scope_value", "")))
         self._check("window_hours", lambda: check_window(data.get("window_kind", ""), data.get("window_hours")))
-        if self.errors or self.condition_error or self.actions_error or self.action_errors:
-            raise forms.ValidationError("The rule is not saved: see what is wrong beside each input below; what you typed is kept.")
-        if "name" in data:
+        if not (self.errors or self.condition_error or self.actions_error or self.action_errors):
             self._rule = self._build(data, condition or {}, actions)
+            self._check_whole(self._rule)  # what only the whole rule shows (Rule.clean), such as a kind's allowed actions
+        if self.errors or self.condition_error or self.actions_error or self.action_errors:
+            self._rule = None
+            raise forms.ValidationError("The rule is not saved: see what is wrong beside each input below; what you typed is kept.")
         return data
+
+    def _check_whole(self, rule: Rule) -> None:
+        for name, message in validate_rule(rule).items():
+            if name == "condition":
+                self.condition_error = message
+            elif name == "actions":
+                self.actions_error = message
+            elif name in self.fields:
+                self.add_error(name, message)
+            else:
+                self.add_error(None, message)
 
     def _check(self, name: str, check: Any) -> None:
         if name in self.errors:

@@ -184,6 +184,7 @@ def test_a_condition_kind_added_later_gets_inputs_of_its_fields_types(monkeypatc
     monkeypatch.setitem(CONDITIONS, "cost_over", CostOver)
     # (ConditionKind gets the kind too, in the branch adding it; condition_of reads its label.)
     monkeypatch.setattr("rules.editor.condition_of", lambda kind, data: from_json(CONDITIONS[kind], data, what="cost condition"))
+    monkeypatch.setattr("rules.editor.validate_rule", lambda rule: {})
     form = RuleForm(product=product)
     kinds = {inputs.kind: inputs for inputs in form.condition_inputs()}
     assert [param.name for param in kinds["cost_over"].params] == ["amount", "percent", "carriers"]
@@ -236,3 +237,12 @@ def test_the_pages_take_a_fixed_number_of_queries(owner_client, product, make_ru
         assert _new(owner_client, product, name="Counted").status_code == 302
     with django_assert_max_num_queries(12):
         assert owner_client.post(reverse("rule_edit", args=[product.slug, rule.pk]), HEAVY_DAY | {"version": "1"}).status_code == 302
+
+
+def test_what_only_the_whole_rule_shows_is_told_too(owner_client, product, monkeypatch):
+    """Rule.clean's checks across fields (a kind that allows only some actions) come back beside their part."""
+    monkeypatch.setattr("rules.editor.validate_rule", lambda rule: {"actions": "This condition takes only email and webhooks."})
+    response = _new(owner_client, product)
+    assert response.status_code == 400
+    assert "This condition takes only email and webhooks." in text_of(response)
+    assert not Rule.objects.exists()
