@@ -42,6 +42,8 @@ class Rule(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The console's New rule form, sent twice (a double click, a resend), makes one rule: its token is unique.
+    form_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["product", "name"]
@@ -51,7 +53,8 @@ class Rule(models.Model):
                 fields=["product", "condition_kind"],
                 name="rule_builtin_once_per_product",
                 condition=Q(condition_kind__in=[ConditionKind.DATA_LIMIT, ConditionKind.TEST_TRIGGER]),
-            )
+            ),
+            models.UniqueConstraint(fields=["product", "form_token"], name="rule_form_token_once"),
         ]
 
     def __str__(self) -> str:

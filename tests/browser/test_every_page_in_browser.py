@@ -64,10 +64,10 @@ PAGES = [
     "api_docs", "webhooks", "webhook_delivery", "password_change", "password_change_done", "product_new", "bulk_job",
     "notifications", "notification_settings", "carrier_account_new", "carrier_account_edit", "carrier_reconciliation",
     "carrier_import", "device_list", "device_detail", "device_new", "sms_messages", "sims_sms_bulk", "rule_list", "rule_detail",
-    "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
+    "rule_new", "rule_edit", "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation",
 ]  # fmt: skip
 # Pages of product admins only: the member gets 403 there (tests/console/test_access_walk.py), and does not walk them.
-ADMIN_PAGES = {"carrier_account_new", "carrier_account_edit"}
+ADMIN_PAGES = {"carrier_account_new", "carrier_account_edit", "rule_new", "rule_edit"}
 # Pages walked signed out: a person's way in.
 SIGNED_OUT = {"login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete", "invitation"}
 # GET routes that are not pages of their own, and why.
@@ -261,6 +261,8 @@ def url_of(name: str, c: Console) -> str:
         "device_list": reverse("device_list", kwargs=product),
         "rule_list": reverse("rule_list", kwargs=product),
         "rule_detail": reverse("rule_detail", kwargs={**product, "rule_id": c.rule_id}),
+        "rule_new": reverse("rule_new", kwargs=product),
+        "rule_edit": reverse("rule_edit", kwargs={**product, "rule_id": c.rule_id}),
         "device_detail": reverse("device_detail", kwargs={**product, "device_pk": c.device_pk}),
         "device_new": reverse("device_new", kwargs=product),
         "sms_messages": reverse("sms_messages", kwargs=product),

@@ -90,7 +90,12 @@ METHODS = {
     "sim_sms": "GET",
     "sim_sms_send": "POST",
     "rule_list": "GET",
+    "rule_new": "GET,POST",
+    "rule_preview_new": "POST",
     "rule_detail": "GET",
+    "rule_backtest": "GET",
+    "rule_edit": "GET,POST",
+    "rule_preview": "POST",
     "rule_enabled": "POST",
     "rule_delete": "POST",
     "rule_approval": "POST",
@@ -136,6 +141,13 @@ POST_DATA = {
     "carrier_sms_push": {"messages": []},
     "rule_enabled": {"enabled": "on"},
     "rule_approval": {"decision": "refuse"},
+    "rule_new": {
+        "name": "Walk rule", "scope_kind": "all", "condition_kind": "usage_day", "condition-usage_day-mb": "50",
+        "action-pause": "on", "window_kind": "day", "form_token": "7b0c6f0e-2f7e-4a43-9d55-2b3f1c4b2a10",
+    },
+    "rule_preview_new": {"name": "Walk rule", "scope_kind": "all", "condition_kind": "usage_day", "condition-usage_day-mb": "50", "action-pause": "on", "window_kind": "day"},
+    "rule_preview": {"name": "Walk rule", "scope_kind": "all", "condition_kind": "usage_day", "condition-usage_day-mb": "70", "action-pause": "on", "window_kind": "day"},
+    "rule_edit": {"name": "Walk rule renamed", "scope_kind": "all", "condition_kind": "usage_day", "condition-usage_day-mb": "60", "action-pause": "on", "window_kind": "day"},
 }
 # Pages of the person, not of a product: every signed-in person has their own.
 NOT_PRODUCT_PAGES = {
@@ -152,7 +164,7 @@ ADMIN_ONLY = {
     "team_add", "team_role", "team_remove", "team_invite", "invitation_resend", "invitation_revoke", "billing_model", "billing_advisor_apply",
     "webhook_add", "webhook_active", "webhook_delete", "carrier_account_new", "carrier_account_edit", "carrier_account_delete",
     "carrier_account_test", "carrier_reconciliation_fix", "carrier_reconciliation_check", "imei_lock_swap", "sim_imei_lock_swap",
-    "rule_enabled", "rule_delete", "rule_approval",
+    "rule_enabled", "rule_delete", "rule_approval", "rule_new", "rule_edit", "rule_preview_new", "rule_preview",
 }  # fmt: skip
 # Members read these pages; only admins change them (their POST).
 ADMIN_ONLY_POST = {"product_settings", "carrier_import", "imei_lock", "sim_imei_lock", "budget"}

@@ -165,6 +165,7 @@ SHOWS = {
     "rule_detail": RULE_NAME,
     "particle_product_rules": RULE_NAME,
     "particle_product_rule": RULE_NAME,
+    "rule_edit": RULE_NAME,
 }
 
 SIGN_IN, SIGNED_OUT, ALLOWED, HOME = "sign-in", "signed out", "allowed", "home"

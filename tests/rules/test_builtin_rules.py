@@ -122,10 +122,12 @@ def test_a_built_in_rule_cannot_be_deleted_or_disabled(product, owner_client):
     page = owner_client.get(reverse("rule_list", args=[product.slug])).content.decode()
     assert reverse("rule_delete", args=[product.slug, rule.pk]) not in page
     assert reverse("rule_enabled", args=[product.slug, rule.pk]) not in page
+    assert reverse("rule_edit", args=[product.slug, rule.pk]) not in page
 
-    for name in ("rule_delete", "rule_enabled"):
+    for name in ("rule_delete", "rule_enabled", "rule_edit"):
         response = owner_client.post(reverse(name, args=[product.slug, rule.pk]), follow=True)
         assert "is built in: it cannot be" in response.content.decode()
+    assert "is built in: it cannot be edited" in owner_client.get(reverse("rule_edit", args=[product.slug, rule.pk]), follow=True).content.decode()
     rule.refresh_from_db()
     assert (rule.enabled, rule.version) == (True, 1)
 
