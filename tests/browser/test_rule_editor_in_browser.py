@@ -68,7 +68,7 @@ def test_an_admin_writes_a_rule_as_a_sentence(page, live_server, product, screen
     page.locator('[name="action-email-roles"][value="admin"]').check()
     page.get_by_role("button", name="Create the rule").click()
     expect(page.get_by_text("When a SIM uses more than 50 MB in a day, pause it, set its data limit to 5 MB and email the admins.").first).to_be_visible()
-    rule = Rule.objects.get(product=product)
+    rule = Rule.objects.get(product=product, name="Heavy day")
     assert rule.version == 1
 
     page.get_by_role("link", name="Edit", exact=True).click()
