@@ -9,6 +9,8 @@ Standalone, not part of the pytest run. On a database it drops and re-creates:
   would (each chunk of 100,000 names every SIM: the connectivity upsert's worst case): attach,
   location update, three data sessions, and last a detach (a third of the SIMs), an auth reject
   (a third) or a session start (the rest);
+- a raw COPY of the same rows (built the same way) into a bare table with the events' indexes, in one
+  transaction: the yardstick, as loaded as the ingestion (the machine is shared: read the ratio);
 - the ingestion in this process: wall time, events per second, peak RSS (and the time to build the
   rows alone, which a push's JSON parse or an adapter would spend anyway);
 - checks against the database: every event stored once, one connectivity row per SIM with the status,
