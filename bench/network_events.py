@@ -9,6 +9,8 @@ Standalone, not part of the pytest run. On a database it drops and re-creates:
   would (each chunk of 100,000 names every SIM: the connectivity upsert's worst case): attach,
   location update, three data sessions, and last a detach (a third of the SIMs), an auth reject
   (a third) or a session start (the rest);
+- a raw COPY of the same rows (built the same way) into a bare table with the events' indexes, in one
+  transaction: the yardstick, as loaded as the ingestion (the machine is shared: read the ratio);
 - the ingestion in this process: wall time, events per second, peak RSS (and the time to build the
   rows alone, which a push's JSON parse or an adapter would spend anyway);
 - checks against the database: every event stored once, one connectivity row per SIM with the status,
@@ -100,6 +102,37 @@ def events(iccids: list[str], per_sim: int) -> Iterator:
             )
 
 
+def raw_copy(fleet: list[tuple[int, str]], per_sim: int) -> float:
+    """The same events, built the same way, COPYed (SQLite: one executemany) into a bare table of the events'
+    columns with their indexes (event id, SIM and time), in one transaction: the load-independent yardstick."""
+    from django.db import connection, transaction
+
+    from lib.bulk_insert import insert_rows
+    from sims.network_events import COLUMNS, PG_TYPES
+    from sims.usage import _stored_form
+
+    sim_of = {iccid: sim_id for sim_id, iccid in fleet}
+    columns = [*COLUMNS, "received_at"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE raw_network_events AS SELECT {', '.join(columns)} FROM sims_networkevent WHERE 1 = 0")
+        cursor.execute("CREATE UNIQUE INDEX raw_network_events_id ON raw_network_events (event_id)")
+        cursor.execute("CREATE INDEX raw_network_events_sim_at ON raw_network_events (sim_id, at)")
+    as_stored = _stored_form()
+    received = as_stored(NOW)
+    started = time.perf_counter()
+    with transaction.atomic():
+        rows = (
+            (row.event_id, sim_of[row.iccid], None, row.kind, as_stored(row.at),
+             row.imei, row.operator, row.country, row.rat, row.cell, row.cause, row.bytes, received)  # fmt: skip
+            for row in events([iccid for _, iccid in fleet], per_sim)
+        )
+        insert_rows("raw_network_events", columns, rows, pg_types=[*PG_TYPES, "timestamptz"])
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE raw_network_events")
+    return elapsed
+
+
 def snapshot() -> tuple:
     from django.db import connection
 
@@ -146,6 +179,9 @@ def main() -> None:
     building = time.perf_counter() - started
     print(f"building the {built:,} rows alone: {building:.1f} s")
 
+    raw = raw_copy(fleet, per_sim)
+    print(f"raw COPY of the same rows into a bare table with the events' indexes: {raw:.1f} s, {total / raw:,.0f} events/s; load {load()}")
+
     print(f"load before the first ingestion: {load()}")
     rss_before = peak_rss_mb()
     started = time.perf_counter()
@@ -154,7 +190,7 @@ def main() -> None:
     rss_after = peak_rss_mb()
     print(
         f"first ingestion: {first:.1f} s, {total / first:,.0f} events/s ({total / (first - building):,.0f} without building "
-        f"the rows); peak RSS {rss_before:.0f} -> {rss_after:.0f} MB; {report.summary()}"
+        f"the rows); {first / raw:.1f} times the raw COPY; peak RSS {rss_before:.0f} -> {rss_after:.0f} MB; {report.summary()}"
     )
     after_first = snapshot()
     print(f"load after it: {load()}")

@@ -5,17 +5,18 @@ A SIM sits in at most one device and a device holds at most one SIM: putting a S
 the SIM's previous assignment and the one of the SIM the device held. Every assignment stays, with its
 end, as the history; Sim.device is the current one, kept in step in the same transaction."""
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment
 from devices.tac import MODELS_BY_TAC, InvalidImei, model_for_imei, validate_imei
-from lib.bulk_insert import listed
+from lib.bulk_insert import bulk_insert, db_datetime, insert_rows, listed
 from sims.models import NetworkEvent, Sim
 from sims.network_events import NetworkEventRow
 
@@ -80,14 +81,21 @@ def device_for_imei(product_id: int, imei: str, *, looked_up: bool = False) -> D
     device = None if looked_up else Device.objects.filter(product_id=product_id, imei=imei).order_by("pk").first()
     if device is not None:
         return device
+    try:
+        with transaction.atomic():
+            device = _new_device(product_id, imei)
+            device.save(force_insert=True)
+            return device
+    except IntegrityError:  # another chunk created it at the same moment (same device id)
+        return Device.objects.get(product_id=product_id, device_id=imei)
+
+
+def _new_device(product_id: int, imei: str) -> Device:
+    """The device an attach with this IMEI creates (not saved): its IMEI as its id, named from its model."""
     model = model_for_imei(imei)
     # "Quectel BG96 100200": the model and the serial digits; a model the TAC table does not know, "Device 100200".
     name = f"{model if imei[:8] in MODELS_BY_TAC else 'Device'} {imei[8:14]}"
-    try:
-        with transaction.atomic():
-            return Device.objects.create(product_id=product_id, device_id=imei, imei=imei, model=model, name=name)
-    except IntegrityError:  # another chunk created it at the same moment (same device id)
-        return Device.objects.get(product_id=product_id, device_id=imei)
+    return Device(product_id=product_id, device_id=imei, imei=imei, model=model, name=name)
 
 
 def on_network_events(sender: Any, events: Iterable[tuple[int, int | None, NetworkEventRow]], **kwargs: Any) -> None:
@@ -123,6 +131,12 @@ def on_network_events(sender: Any, events: Iterable[tuple[int, int | None, Netwo
     ]
     if not moving:
         return
+    put = _put_in_new_devices(
+        {sim_id: latest[sim_id] for sim_id in moving if current[sim_id][3] is None and (latest[sim_id][0], latest[sim_id][1].imei) not in oldest}
+    )
+    moving = [sim_id for sim_id in moving if sim_id not in put]
+    if not moving:
+        return
     # As .only(*SIM_FIELDS) builds them, from the values read.
     sims = {sim_id: Sim.from_db(Sim.objects.db, SIM_FIELDS, current[sim_id]) for sim_id in moving}
     wanted = [pk for pk in (oldest.get((latest[sim_id][0], latest[sim_id][1].imei)) for sim_id in moving) if pk is not None]
@@ -137,3 +151,45 @@ def on_network_events(sender: Any, events: Iterable[tuple[int, int | None, Netwo
         if sim.device_id == device.pk:
             continue
         assign_sim(sim=sim, device=device, source=DeviceAssignment.Source.NETWORK, at=row.at)
+
+
+# A fleet's first attaches, in one temporary table: each SIM and the device it goes in.
+PAIRS = "devices_new_assignments"
+
+
+def _put_in_new_devices(first_attaches: dict[int, tuple[int, NetworkEventRow]]) -> set[int]:
+    """SIMs in no device whose attach names an IMEI no device of their product has (a fleet's first delivery):
+    the devices created and each SIM put in its own set-wise, as `assign_sim` would one by one. Only IMEIs
+    that one SIM of the chunk names (two SIMs in one device: one by one, in order). Returns the SIMs put; the
+    rest (a device another chunk filled meanwhile) go one by one."""
+    claims = Counter((product_id, row.imei) for product_id, row in first_attaches.values())
+    first_attaches = {sim_id: (p, row) for sim_id, (p, row) in first_attaches.items() if claims[(p, row.imei)] == 1}
+    if not first_attaches:
+        return set()
+    Device.objects.bulk_create([_new_device(p, row.imei) for p, row in first_attaches.values()], ignore_conflicts=True)
+    imeis = sorted({row.imei for _, row in first_attaches.values()})
+    created = Device.objects.filter(
+        product_id__in={p for p, _ in first_attaches.values()}, device_id__in=listed(Device._meta.get_field("device_id"), imeis)
+    )
+    device_of = {(p, device_id): pk for pk, p, device_id in created.values_list("pk", "product_id", "device_id")}
+    pairs = [(sim_id, device_of[(p, row.imei)], db_datetime(row.at)) for sim_id, (p, row) in first_attaches.items()]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The devices' rows locked, as assign_sim does: an assignment into one of them at once waits for this.
+        locked = Device.objects.select_for_update().filter(pk__in=listed(Device._meta.get_field("id"), sorted(pk for _, pk, _ in pairs)))
+        list(locked.order_by("pk").values_list("pk", flat=True))
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PAIRS} (sim_id bigint, device_id bigint, started_at timestamp with time zone)")
+        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {PAIRS}")
+        insert_rows(PAIRS, ["sim_id", "device_id", "started_at"], pairs, pg_types=["int8", "int8", "timestamptz"])
+        # Still in no device, into a device no SIM is in (a SIM in it since would make this attach a late one).
+        sims = Sim._meta.db_table
+        cursor.execute(
+            f"UPDATE {sims} SET device_id = p.device_id FROM {PAIRS} p WHERE {sims}.id = p.sim_id AND {sims}.device_id IS NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {sims} o WHERE o.device_id = p.device_id) RETURNING {sims}.id"
+        )
+        put = {sim_id for (sim_id,) in cursor.fetchall()}
+        bulk_insert(
+            DeviceAssignment,
+            ["sim", "device", "started_at", "source"],
+            ((sim_id, device_id, at, DeviceAssignment.Source.NETWORK.value) for sim_id, device_id, at in pairs if sim_id in put),
+        )
+    return put

@@ -35,16 +35,16 @@ class InvalidImei(ValueError):
     """A value that is not an IMEI, with what is wrong with it and what to do."""
 
 
+# Each digit as its share of the Luhn sum when doubled (doubled, less 9 when that makes two digits).
+_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_digit(body: str) -> str:
     """The Luhn check digit of an IMEI's first 14 digits."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        digit = int(char)
-        if position % 2 == 0:  # from the right, every other digit, starting with the last one, is doubled
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
+    # From the right, every other digit, starting with the last one, is doubled. Summed as the digits' bytes,
+    # not in a loop over them: every attach of a delivery is checked (a third of the loop's time).
+    doubled, kept = body[::-2].translate(_DOUBLED), body[-2::-2]
+    total = sum(doubled.encode()) + sum(kept.encode()) - 48 * (len(doubled) + len(kept))
     return str((10 - total % 10) % 10)
 
 

@@ -39,7 +39,9 @@ def insert_rows(table: str, columns: list[str], rows: Iterable[tuple], *, pg_typ
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             binary = " (FORMAT BINARY)" if pg_types else ""
-            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN{binary}") as copy:
+            # Errors as Django's (IntegrityError for a duplicate key), as cursor.execute raises them: psycopg's
+            # own cursor does the COPY.
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN{binary}") as copy:
                 if pg_types:
                     copy.set_types(pg_types)
                 for row in rows:

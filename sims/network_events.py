@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from lib.bulk_insert import insert_rows
+from lib.bulk_insert import in_list, insert_rows
 from sims.models import Connectivity, NetworkEvent, Sim, SimConnectivity
 from sims.usage import DEADLOCK, MAX_LISTED_REJECTIONS, Rejection, _SimDirectory, _stored_form, country_codes
 
@@ -46,7 +46,9 @@ class NetworkEventRow:
     line: int = 0
 
 
-CHUNK_SIZE = 100_000
+CHUNK_SIZE = 500_000
+# How many of a chunk's event ids `_some_stored` looks up.
+PROBED = 1000
 # A sender's clock may run a little ahead; further ahead is a wrong time.
 CLOCK_SKEW = timedelta(minutes=5)
 EVENT_ID_MAX = cast(int, NetworkEvent._meta.get_field("event_id").max_length)
@@ -138,13 +140,15 @@ def ingest_network_events(rows: Iterable[NetworkEventRow], *, now: datetime | No
     for chunk in batched(rows, CHUNK_SIZE):
         acceptable = _acceptable(chunk, now, report)
         directory.look_up({row.iccid for row in acceptable})
-        known: list[tuple[NetworkEventRow, int, int | None]] = []
+        # In the signal's form already: a chunk of new events, the usual one, is sent as it is.
+        known: list[tuple[int, int | None, NetworkEventRow]] = []
+        sims = directory.known
         for row in acceptable:
-            sim = directory.get(row.iccid)
+            sim = sims.get(row.iccid)
             if sim is None:
                 report.reject(line=row.line, event_id=row.event_id, reason=unknown_sim(row.iccid))
             else:
-                known.append((row, sim[0], sim[1]))
+                known.append((sim[0], sim[1], row))
         new = _ingest_chunk(known, now, report)
         if new:
             network_events_ingested.send(sender=NetworkEvent, events=new)
@@ -194,60 +198,80 @@ def _acceptable(chunk: Iterable[NetworkEventRow], now: datetime, report: Network
 
 
 def _ingest_chunk(
-    rows: list[tuple[NetworkEventRow, int, int | None]], now: datetime, report: NetworkEventReport
+    rows: list[tuple[int, int | None, NetworkEventRow]], now: datetime, report: NetworkEventReport
 ) -> list[tuple[int, int | None, NetworkEventRow]]:
-    """Stage the chunk, insert its new events, keep their SIMs' connectivity: one transaction, a
-    fixed number of statements whatever the chunk's size. Returns the new events."""
+    """Store the chunk's new events and keep their SIMs' connectivity: one transaction, a fixed number
+    of statements whatever the chunk's size. Returns the new events."""
     if not rows:
         return []
     as_stored = _stored_form()
+    received_at = as_stored(now)
+    values = (
+        (row.event_id, sim_id, product_id, row.kind, as_stored(row.at), row.imei, row.operator, row.country,
+         row.rat, row.cell, row.cause, row.bytes, received_at)  # fmt: skip
+        for sim_id, product_id, row in rows
+    )
     with transaction.atomic():
-        _temp_table(STAGING, COLUMNS, PG_TYPES)
-        insert_rows(
-            STAGING,
-            COLUMNS,
-            (
-                (row.event_id, sim_id, product_id, row.kind, as_stored(row.at), row.imei, row.operator, row.country,
-                 row.rat, row.cell, row.cause, row.bytes)  # fmt: skip
-                for row, sim_id, product_id in rows
-            ),
-            pg_types=PG_TYPES,
-        )
-        table = NetworkEvent._meta.db_table
-        columns = ", ".join(COLUMNS)
-        received_at = connection.ops.adapt_datetimefield_value(now)
-        if _insert_all_new(table, columns, received_at):
-            new = [(sim_id, product_id, row) for row, sim_id, product_id in rows]
+        if not _some_stored([row.event_id for _, _, row in rows[:: max(1, len(rows) // PROBED)]]) and _copy_all_new(values):
+            new = rows
         else:
-            with connection.cursor() as cursor:
-                # ON CONFLICT skips what is stored, by anyone; RETURNING names what this chunk added.
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING} WHERE true "
-                    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                    [received_at],
-                )
-                stored = {event_id for (event_id,) in cursor.fetchall()}
-            new = [(sim_id, product_id, row) for row, sim_id, product_id in rows if row.event_id in stored]
+            stored = _insert_new(rows, received_at)
+            new = [event for event in rows if event[2].event_id in stored]
         report.ingested += len(new)
         report.duplicates += len(rows) - len(new)
         report.sims += _keep_connectivity(new)
     return new
 
 
-def _insert_all_new(table: str, columns: str, received_at: Any) -> bool:
-    """Insert every staged event as new; False (and nothing done) if one is stored already.
+def _some_stored(event_ids: list[str]) -> bool:
+    """Whether any of these events is stored: a sample of the chunk's, so that a delivery seen before
+    goes straight to the insert that skips them, and a new one to the COPY."""
+    condition, parameter = in_list(NetworkEvent._meta.get_field("event_id"), event_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {NetworkEvent._meta.db_table} WHERE {condition} LIMIT 1", [parameter])
+        return cursor.fetchone() is not None
 
-    A plain insert costs less than ON CONFLICT's, and a chunk of new events needs no RETURNING rows; a
-    chunk seen before fails at its first event, cheaply. A delivery at once with the same events makes
-    this wait for it, then fail, or end in a deadlock: either way the savepoint undoes it (as usage's)."""
+
+def _copy_all_new(values: Iterable[tuple]) -> bool:
+    """COPY every event of the chunk straight into the events table, as new; False (and nothing done)
+    if one is stored already.
+
+    No staging table, no INSERT ... SELECT, no RETURNING rows: a chunk of new events, the usual one,
+    costs one pass. A delivery at once with the same events makes this wait for it, then fail, or end
+    in a deadlock: either way the savepoint undoes it (as usage's)."""
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING}", [received_at])
+        with transaction.atomic():
+            insert_rows(NetworkEvent._meta.db_table, [*COLUMNS, "received_at"], values, pg_types=[*PG_TYPES, "timestamptz"])
     except (IntegrityError, OperationalError) as error:
         if isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) != DEADLOCK:
             raise
         return False
     return True
+
+
+def _insert_new(rows: list[tuple[int, int | None, NetworkEventRow]], received_at: Any) -> set[str]:
+    """Stage the chunk and insert the events not stored yet; the ids of those it inserted."""
+    as_stored = _stored_form()
+    _temp_table(STAGING, COLUMNS, PG_TYPES)
+    insert_rows(
+        STAGING,
+        COLUMNS,
+        (
+            (row.event_id, sim_id, product_id, row.kind, as_stored(row.at), row.imei, row.operator, row.country,
+             row.rat, row.cell, row.cause, row.bytes)  # fmt: skip
+            for sim_id, product_id, row in rows
+        ),
+        pg_types=PG_TYPES,
+    )
+    columns = ", ".join(COLUMNS)
+    with connection.cursor() as cursor:
+        # ON CONFLICT skips what is stored, by anyone; RETURNING names what this chunk added.
+        cursor.execute(
+            f"INSERT INTO {NetworkEvent._meta.db_table} ({columns}, received_at) SELECT {columns}, %s FROM {STAGING} WHERE true "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [received_at],
+        )
+        return {event_id for (event_id,) in cursor.fetchall()}
 
 
 def _temp_table(name: str, columns: list[str], pg_types: list[str]) -> None:
@@ -277,11 +301,12 @@ def _keep_connectivity(new: list[tuple[int, int | None, NetworkEventRow]]) -> in
             events.append(row)
             products[sim_id] = product_id
     as_stored = _stored_form()
+    postgresql = connection.vendor == "postgresql"
     _temp_table(SUMMARY, SUMMARY_COLUMNS, SUMMARY_PG_TYPES)
     insert_rows(
         SUMMARY,
         SUMMARY_COLUMNS,
-        (_summary(sim_id, products[sim_id], events, as_stored) for sim_id, events in by_sim.items()),
+        (_summary(sim_id, products[sim_id], events, as_stored, postgresql) for sim_id, events in by_sim.items()),
         pg_types=SUMMARY_PG_TYPES,
     )
     table = SimConnectivity._meta.db_table
@@ -305,7 +330,7 @@ def _at(row: NetworkEventRow) -> datetime:
     return row.at
 
 
-def _summary(sim_id: int, product_id: int | None, events: list[NetworkEventRow], as_stored: Any) -> tuple:
+def _summary(sim_id: int, product_id: int | None, events: list[NetworkEventRow], as_stored: Any, postgresql: bool) -> tuple:
     """What one SIM's new events say, applied oldest first (ties: in the order received), whatever is
     stored: the newest time of each kind, the newest non-empty value of each location field and when,
     and the statuses' last run (its status, first and last times, the time of the status before it).
@@ -349,7 +374,7 @@ def _summary(sim_id: int, product_id: int | None, events: list[NetworkEventRow],
         country, country_at, rat, rat_at, imei, imei_at, status, status_at, run_start, before_run,
         json.dumps([str(as_stored(at)) for at in run]) if len(run) > 1 else None,
     )  # fmt: skip
-    if connection.vendor == "postgresql":
+    if postgresql:
         return values
     return tuple(as_stored(value) if isinstance(value, datetime) else value for value in values)
 

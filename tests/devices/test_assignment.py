@@ -9,6 +9,7 @@ from django.utils import timezone
 from devices.assignment import AssignmentRefused, assign_sim, on_network_events, release_sim
 from devices.models import Device, DeviceAssignment
 from devices.tac import luhn_digit
+from sims.models import Sim
 from sims.network_events import NetworkEventRow, network_events_ingested
 from tests.conftest import make_user
 
@@ -164,3 +165,28 @@ def test_a_late_attach_does_not_take_a_device_from_the_sim_put_in_it_since(make_
 def test_a_user_is_optional(sim, device):
     user = make_user("helper")
     assert assign_sim(sim=sim, device=device, source="hand", by_user=user).by_user == user
+
+
+def test_a_fleets_first_attaches_put_each_sim_in_its_new_device_and_two_naming_one_imei_end_in_the_later(make_sim, product):
+    sims = [make_sim(product) for _ in range(4)]
+    now = timezone.now()
+    shared = imei_of("35283410", "777777")
+    rows = [
+        (sims[0].pk, product.pk, NetworkEventRow(event_id="a0", iccid=sims[0].iccid, kind="attach", at=now, imei=imei_of("35283410", "700000"))),
+        (sims[1].pk, product.pk, NetworkEventRow(event_id="a1", iccid=sims[1].iccid, kind="attach", at=now, imei=imei_of("35283410", "700001"))),
+        (sims[2].pk, product.pk, NetworkEventRow(event_id="a2", iccid=sims[2].iccid, kind="attach", at=now - timedelta(minutes=5), imei=shared)),
+        (sims[3].pk, product.pk, NetworkEventRow(event_id="a3", iccid=sims[3].iccid, kind="attach", at=now, imei=shared)),
+    ]
+    on_network_events(sender=None, events=rows)
+
+    devices = {sim.pk: Sim.objects.get(pk=sim.pk).device for sim in sims}
+    assert [devices[sims[n].pk].imei for n in (0, 1)] == [imei_of("35283410", "700000"), imei_of("35283410", "700001")]
+    assert devices[sims[2].pk] is None and devices[sims[3].pk].imei == shared, "one device holds one SIM: the later attach"
+    assert Device.objects.filter(product=product).count() == 3
+    history = DeviceAssignment.objects.filter(sim_id__in=[sim.pk for sim in sims]).order_by("sim_id")
+    assert [(a.sim_id, a.source, a.started_at, a.ended_at) for a in history] == [
+        (sims[0].pk, "network", now, None),
+        (sims[1].pk, "network", now, None),
+        (sims[2].pk, "network", now - timedelta(minutes=5), now),
+        (sims[3].pk, "network", now, None),
+    ]

@@ -178,3 +178,19 @@ def test_a_chunk_of_old_and_new_events_stores_only_the_new_ones(sim, received):
     assert (report.ingested, report.duplicates) == (1, 1)
     assert [row.event_id for _, _, row in received] == ["e2"]
     assert connectivity(sim).status == Connectivity.OFFLINE
+
+
+def test_a_chunk_whose_stored_events_the_sample_misses_still_stores_only_the_new_ones(sim, received, monkeypatch):
+    ingest_network_events([event(sim, "e2", "attach")], now=NOW)
+    received.clear()
+    monkeypatch.setattr("sims.network_events.PROBED", 1)  # only the chunk's first event is looked up
+
+    report = ingest_network_events(
+        [event(sim, "e1", "session_start", T + timedelta(minutes=1)), event(sim, "e2", "attach"), event(sim, "e3", "detach", T + timedelta(hours=1))],
+        now=NOW,
+    )
+
+    assert (report.ingested, report.duplicates) == (2, 1)
+    assert sorted(row.event_id for _, _, row in received) == ["e1", "e3"]
+    assert NetworkEvent.objects.count() == 3
+    assert connectivity(sim).status == Connectivity.OFFLINE
