@@ -60,7 +60,7 @@ def count_with_the_join(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sims", "0025_counts_on_sqlite_and_connectivity_follows_its_sim"),
+        ("sims", "0026_offline_counts_by_hour"),
     ]
 
     operations = [migrations.RunPython(count_without_a_join, count_with_the_join)]
