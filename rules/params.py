@@ -2,9 +2,12 @@
 
 from dataclasses import MISSING, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 T = TypeVar("T")
+
+# How a list parameter is written, for the error that asks for one.
+LIST_EXAMPLES = {"countries": '["DE", "FR"]', "roles": '["admin", "member"]'}
 CENT = Decimal("0.01")
 
 
@@ -36,7 +39,9 @@ def _names(known: dict) -> str:
 
 
 def _typed(name: str, kind: Any, value: Any, *, what: str) -> Any:
-    text = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    # A class by its name (int), anything else as written (list[str], float | None): `list[str]`'s own
+    # __name__ is "list", which would let a text through where a list is asked for.
+    text = kind if isinstance(kind, str) else kind.__name__ if isinstance(kind, type) and not get_args(kind) else str(kind)
     if text.endswith(" | None"):
         if value is None:
             return None
@@ -54,7 +59,7 @@ def _typed(name: str, kind: Any, value: Any, *, what: str) -> Any:
     if text == "bool" and not isinstance(value, bool):
         raise ParamError(f"In the {what}, {name} must be true or false.")
     if text.startswith("list[str]") and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise ParamError(f"In the {what}, {name} must be a list of texts, such as [\"DE\", \"FR\"].")
+        raise ParamError(f"In the {what}, {name} must be a list of texts, such as {LIST_EXAMPLES.get(name, '[\"a\", \"b\"]')}.")
     if text.startswith("list[int]") and not (
         isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
