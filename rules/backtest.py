@@ -225,8 +225,9 @@ def _usage_day(rule: Rule, condition: Any, first: date, now: datetime) -> Replay
 
 
 def _usage_period(rule: Rule, condition: Any, first: date, now: datetime) -> Replay:
-    """Each day's period total so far, from the daily rows (a running sum); only SIMs whose period total is over
-    the amount can be, so the running sum reads only theirs."""
+    """Each day's period total so far, from the daily rows (a running sum). Only a SIM whose period total is over
+    the amount can cross it in that period: those few (SIM, period) pairs come from the period totals' index, and
+    their daily rows are read by (SIM, day) through the unique index, not by scanning every SIM's."""
     amount = int(condition.mb * MB)
     start, cte, params = _days_calendar(rule, lambda d: d, first, now, lambda d: replay_moment(d, now))
     periods = sorted({day.replace(day=1) for day in _days_from(first, now)})
@@ -235,13 +236,13 @@ def _usage_period(rule: Rule, condition: Any, first: date, now: datetime) -> Rep
         "SELECT r.sim_id, r.day, NULL AS at, cal.wkey, r.total AS amount, NULL AS detail FROM ("
         "SELECT u.sim_id, u.day, u.product_id, "
         "SUM(u.bytes) OVER (PARTITION BY u.sim_id, p.period ORDER BY u.day ROWS UNBOUNDED PRECEDING) AS total "
-        f"FROM {DAILY} u JOIN cal p ON p.day = u.day WHERE u.day >= %s AND u.day <= %s AND u.sim_id IN "
-        f"(SELECT pu.sim_id FROM {PERIODS} pu WHERE pu.product_id = %s AND pu.period IN ({marks}) AND pu.bytes > %s)"
+        f"FROM {PERIODS} pu JOIN cal p ON p.period = pu.period JOIN {DAILY} u ON u.sim_id = pu.sim_id AND u.day = p.day "
+        f"WHERE pu.product_id = %s AND pu.period IN ({marks}) AND pu.bytes > %s"
         ") r JOIN cal ON cal.day = r.day WHERE r.product_id = %s AND r.day >= %s AND r.total > %s"
     )
     return Replay(
         cte, hits,
-        [*params, _day(start), _day(now.date()), rule.product_id, *map(_day, periods), amount, rule.product_id, _day(first), amount],
+        [*params, rule.product_id, *map(_day, periods), amount, rule.product_id, _day(first), amount],
         lambda day, value, _: {"bytes": int(value), "period": day.replace(day=1).isoformat()},
         caveat=_hours_caveat(rule),
     )  # fmt: skip
@@ -249,8 +250,10 @@ def _usage_period(rule: Rule, condition: Any, first: date, now: datetime) -> Rep
 
 def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Replay:
     """The sum of the whole days a window of hours covers, as usage_pass.rolling sums them at each day's end. A
-    sum of n days over the amount has a day over amount/n: only SIMs with such a day are summed (a constant the
-    planner can weigh against the column's statistics; bytes * n would be a guess)."""
+    sum of n days over the amount has a day over amount/n: one scan finds those heavy days (a constant the
+    planner can weigh against the column's statistics), and only the days whose window covers one are summed,
+    each of their rows read by (SIM, day) through the unique index: a few rows per heavy day, not every row of
+    the SIMs that have one (a day's rows lie together, so a SIM's rows are as many pages)."""
     amount, hours = int(condition.mb * MB), condition.hours
 
     def since(day: date) -> date:
@@ -258,23 +261,20 @@ def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Re
 
     start, cte, params = _days_calendar(rule, since, first, now, lambda d: replay_moment(d, now))
     widest = max((day - since(day)).days + 1 for day in _days_from(first, now))
-    # The candidates' rows, read once (the table once more to find them), for both sides of the sum.
-    cte += (
-        f", candidate_days AS (SELECT u.sim_id, u.day, u.bytes, u.product_id FROM {DAILY} u WHERE u.day >= %s AND u.day <= %s "
-        f"AND u.sim_id IN (SELECT c.sim_id FROM {DAILY} c WHERE c.day >= %s AND c.day <= %s AND c.bytes > %s))"
-    )
-    params += [_day(start), _day(now.date()), _day(start), _day(now.date()), amount // widest]
     # Each day with the days its window sums: the sum joins on (SIM, day) equality, not a range per SIM.
     covered, covered_params = _values(
         "covered", ["day", "summed"], ((_day(day), _day(summed)) for day in _days_from(first, now) for summed in _days_from(since(day), _end_of(day)))
     )
-    cte += f", {covered}"
-    params += covered_params
+    cte += (
+        f", {covered}, heavy AS (SELECT c.sim_id, c.day FROM {DAILY} c WHERE c.day >= %s AND c.day <= %s AND c.bytes > %s), "
+        "windows AS (SELECT DISTINCT h.sim_id, w.day FROM heavy h JOIN covered w ON w.summed = h.day)"
+    )
+    params += [*covered_params, _day(start), _day(now.date()), amount // widest]
     hits = (
         "SELECT t.sim_id, t.day, NULL AS at, cal.wkey, SUM(u.bytes) AS amount, NULL AS detail "
-        "FROM candidate_days t JOIN cal ON cal.day = t.day JOIN covered w ON w.day = t.day "
-        "JOIN candidate_days u ON u.sim_id = t.sim_id AND u.day = w.summed "
-        "WHERE t.product_id = %s AND t.day >= %s GROUP BY t.sim_id, t.day, cal.wkey HAVING SUM(u.bytes) > %s"
+        f"FROM windows c JOIN {DAILY} t ON t.sim_id = c.sim_id AND t.day = c.day JOIN cal ON cal.day = t.day "
+        f"JOIN covered w ON w.day = t.day JOIN {DAILY} u ON u.sim_id = t.sim_id AND u.day = w.summed "
+        "WHERE t.product_id = %s GROUP BY t.sim_id, t.day, cal.wkey HAVING SUM(u.bytes) > %s"
     )
     caveat = _hours_caveat(rule)
     if hours % 24:
@@ -284,7 +284,7 @@ def _usage_rolling(rule: Rule, condition: Any, first: date, now: datetime) -> Re
         )
     return Replay(
         cte, hits,
-        [*params, rule.product_id, _day(first), amount],
+        [*params, rule.product_id, amount],
         lambda day, value, _: {"bytes": int(value), "since": since(day).isoformat()},
         caveat=caveat,
     )  # fmt: skip
