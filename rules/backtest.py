@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from lib.units import MB
 from rules.acting import describe_figures
-from rules.conditions import condition_of
+from rules.conditions import condition_of, countries_of
 from rules.kinds import ActionKind, ConditionKind, WindowKind
 from rules.models import Rule
 from rules.network_pass import imei_changed_sql
@@ -342,10 +342,11 @@ def _state_changed(rule: Rule, condition: Any, first: date, now: datetime) -> Re
 
 def _country(rule: Rule, condition: Any, first: date, now: datetime) -> Replay:
     """Attaches and location updates in the countries, at the moment they were received (the live pass's)."""
-    marks = ", ".join(["%s"] * len(condition.countries))
+    countries: list[str | None] = [*countries_of(condition)] or [None]
+    marks = ", ".join(["%s"] * len(countries))
     return _events(
         rule, NetworkEvent._meta.db_table, "received_at", "e.country", f"e.kind IN (%s, %s) AND e.country IN ({marks})",
-        [NetworkEvent.Kind.ATTACH, NetworkEvent.Kind.LOCATION, *condition.countries], first, now, "country",
+        [NetworkEvent.Kind.ATTACH, NetworkEvent.Kind.LOCATION, *countries], first, now, "country",
     )  # fmt: skip
 
 

@@ -77,13 +77,16 @@ class ImeiChanged:
 
 @dataclass(frozen=True)
 class InCountry:
-    """Attached to a network in one of `countries` (ISO 3166 codes)."""
+    """Attached to a network in one of `countries` (ISO 3166 codes) or of the rate zone `zone` (its code, as
+    billing prices it: rules.validation checks it exists; rules.network_pass reads its countries)."""
 
     countries: list[str] = field(default_factory=list)
+    zone: str = ""
 
     def __post_init__(self) -> None:
-        if not self.countries:
-            raise ParamError("Choose at least one country, such as [\"DE\"].")
+        object.__setattr__(self, "zone", self.zone.strip())
+        if not self.countries and not self.zone:
+            raise ParamError("Choose at least one country, such as [\"DE\"], or a rate zone by its code.")
         unknown = [code for code in self.countries if code.upper() not in COUNTRIES]
         if unknown:
             raise ParamError(f"Not a country code: {', '.join(unknown)}. Use two-letter ISO codes such as DE or FR.")
@@ -154,6 +157,14 @@ CONDITIONS: dict[str, type] = {
     ConditionKind.COST_OVER_BUDGET: CostOverBudget,
     ConditionKind.CARRIER_FAILURES: CarrierFailures,
 }
+
+
+def countries_of(condition: InCountry) -> list[str]:
+    """The condition's countries and, with a rate zone, the zone's (as they stand when the rule runs)."""
+    from billing.models import ZoneCountry
+
+    zoned = ZoneCountry.objects.filter(zone__code=condition.zone).values_list("country", flat=True) if condition.zone else []
+    return sorted({*condition.countries, *(str(code) for code in zoned)})
 
 
 def condition_of(kind: str, data: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 
+from billing.models import RateZone
 from products.models import Membership, Product
 from rules.actions import ACTIONS, actions_of
 from rules.conditions import CONDITIONS, condition_of
@@ -28,6 +29,7 @@ WORDS: dict[tuple[str, str] | str, tuple[str, str]] = {
     (ConditionKind.NO_SESSION, "hours"): ("for", "hours"),
     (ConditionKind.SPIKE, "factor"): ("more than", "times its usual day (empty: the spike detector's threshold)"),
     (ConditionKind.COUNTRY, "countries"): ("in", "(two-letter codes, such as DE, FR)"),
+    (ConditionKind.COUNTRY, "zone"): ("or in the rate zone", "(its code, as on the Billing tab; may be empty)"),
     (ConditionKind.STATE_CHANGED, "state"): ("to", ""),
     (ActionKind.DATA_LIMIT, "mb"): ("to", "MB"),
     (ActionKind.SMS, "body"): ("saying", "({iccid} and {device_name} are filled in)"),
@@ -86,6 +88,8 @@ def _choices_for(kind: str, name: str, product: Product) -> list[tuple[Any, str]
         return list(State.choices)
     if kind == ActionKind.EMAIL and name == "roles":
         return [(role, f"{label.lower()}s") for role, label in Membership.Role.choices]
+    if kind == ConditionKind.COUNTRY and name == "zone":
+        return [(zone.code, str(zone)) for zone in RateZone.objects.order_by("code")]
     if kind == ActionKind.EMAIL and name == "users":
         members = Membership.objects.filter(product=product).select_related("user").order_by("user__username")
         return [(m.user_id, m.user.get_full_name() or m.user.get_username()) for m in members]

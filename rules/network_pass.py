@@ -12,7 +12,7 @@ from django.utils import timezone
 from devices.models import DeviceAssignment, ImeiMismatch
 from lib.bulk_insert import db_datetime, insert_rows
 from rules.active import any_in_use
-from rules.conditions import condition_of
+from rules.conditions import condition_of, countries_of
 from rules.engine import enabled_rules, run_each, run_rule
 from rules.firing import Candidates
 from rules.kinds import ConditionKind
@@ -58,7 +58,8 @@ def _stage(events: list) -> None:
 
 def candidates(rule: Rule) -> Candidates:
     if rule.condition_kind == ConditionKind.COUNTRY:
-        countries = condition_of(rule.condition_kind, rule.condition).countries
+        # A zone with no countries left selects nothing (NULL matches no country).
+        countries: list[str | None] = [*countries_of(condition_of(rule.condition_kind, rule.condition))] or [None]
         marks = ", ".join(["%s"] * len(countries))
         return Candidates(
             f"SELECT e.sim_id, {json_object("'country'", 'MAX(e.country)')} AS figures FROM {EVENTS} e "

@@ -26,7 +26,7 @@ def condition_phrase(kind: str, params: dict[str, Any]) -> str:
         ConditionKind.SPIKE: lambda: f"uses more than {_num(p['factor'])} times its usual day" if p.get("factor") else "uses far more data than usual (a spike)",
         ConditionKind.NO_SESSION: lambda: f"has had no data session for {p.get('hours')} hours",
         ConditionKind.IMEI_CHANGED: lambda: "is seen in a new device (its IMEI changed)",
-        ConditionKind.COUNTRY: lambda: f"attaches to a network in {', '.join(p.get('countries') or []) or 'a country'}",
+        ConditionKind.COUNTRY: lambda: f"attaches to a network in {_places(p)}",
         ConditionKind.STATE_CHANGED: lambda: f"becomes {p.get('state')}",
         ConditionKind.COST_OVER_BUDGET: lambda: _cost_phrase(p),
         ConditionKind.CARRIER_FAILURES: lambda: (
@@ -35,6 +35,11 @@ def condition_phrase(kind: str, params: dict[str, Any]) -> str:
         ),
     }
     return phrases[kind]() if kind in phrases else str(kind)
+
+
+def _places(p: dict[str, Any]) -> str:
+    places = [", ".join(p.get("countries") or [])] + ([f"rate zone {p['zone']}"] if p.get("zone") else [])
+    return " or ".join(place for place in places if place) or "a country"
 
 
 def action_phrase(action: dict[str, Any]) -> str:

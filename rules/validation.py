@@ -4,9 +4,9 @@ from typing import Any
 
 from django.http import QueryDict
 
-from billing.models import Budget
+from billing.models import Budget, RateZone
 from rules.actions import ACTIONS, Email, Webhook, actions_of
-from rules.conditions import MAX_HOURS, CostOverBudget, condition_of
+from rules.conditions import MAX_HOURS, CostOverBudget, InCountry, condition_of
 from rules.kinds import PRODUCT_KINDS, ScopeKind, WindowKind
 from rules.params import ParamError
 
@@ -33,6 +33,9 @@ def check_condition(rule: Any) -> None:
     if isinstance(condition, CostOverBudget) and condition.percent is not None and rule.product_id is not None:
         if not Budget.objects.filter(product_id=rule.product_id).exists():
             raise ParamError("The product has no monthly budget to take a percentage of: set one on its Billing tab, or give an amount in USD.")
+    if isinstance(condition, InCountry) and condition.zone and not RateZone.objects.filter(code=condition.zone).exists():
+        codes = ", ".join(RateZone.objects.order_by("code").values_list("code", flat=True)) or "none yet"
+        raise ParamError(f"There is no rate zone {condition.zone!r}: give one of the zones' codes ({codes}).")
 
 
 def check_actions(condition_kind: str, actions: Any) -> None:

@@ -132,6 +132,10 @@ def test_attached_in_a_country(roomy_product, make_sim):
     ingest_network_events([event(in_france, country="FR"), event(in_germany, country="DE")])
     result = backtest(unsaved(roomy_product, condition_kind="country", condition={"countries": ["FR", "ES"]}), now=timezone.now())
     assert (result.firings, result.sample[0].iccid, result.sample[0].figures) == (1, in_france.iccid, {"country": "FR"})
+    from billing.models import ZoneCountry
+
+    zoned = unsaved(roomy_product, condition_kind="country", condition={"zone": ZoneCountry.objects.get(country="FR").zone.code})
+    assert backtest(zoned, now=timezone.now()).firings == 1 + (ZoneCountry.objects.get(country="DE").zone_id == ZoneCountry.objects.get(country="FR").zone_id)
 
 
 def test_imei_changed(roomy_product, make_sim):

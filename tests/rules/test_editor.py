@@ -264,3 +264,13 @@ def test_a_rule_about_the_products_cost_is_made_with_the_same_form(owner_client,
     assert made.status_code == 302
     rule = Rule.objects.get(name="Over budget")
     assert sentence(rule) == "When the product's estimated cost this billing period goes over $250.00, email the admins."
+
+
+def test_a_country_rule_may_name_a_rate_zone_instead(owner_client, product):
+    response = _new(owner_client, product, name="Roaming", condition_kind="country", **{"condition-country-zone": "Z2", "condition-country-countries": ""})
+    assert response.status_code == 302
+    rule = Rule.objects.get(name="Roaming")
+    assert rule.condition == {"zone": "Z2"}
+    assert sentence(rule).startswith("When a SIM attaches to a network in rate zone Z2, pause it")
+    page = text_of(owner_client.get(reverse("rule_new", args=[product.slug])))
+    assert "or in the rate zone" in page

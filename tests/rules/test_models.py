@@ -31,6 +31,8 @@ def test_a_good_rule_is_accepted(product):
         ({"condition": {"mb": 5, "hours": 3}}, "condition", "takes mb, not hours"),
         ({"condition_kind": "country", "condition": {"countries": ["XX"]}}, "condition", "Not a country code: XX"),
         ({"condition_kind": "state_changed", "condition": {"state": "gone"}}, "condition", "'gone' is not a state"),
+        ({"condition_kind": "country", "condition": {"zone": "Z99"}}, "condition", "There is no rate zone 'Z99'"),
+        ({"condition_kind": "country", "condition": {}}, "condition", "or a rate zone by its code"),
         ({"condition_kind": "country", "condition": {"countries": "DE"}}, "condition", 'countries must be a list of texts, such as ["DE", "FR"]'),
         ({"actions": [{"kind": "email", "roles": "admin"}]}, "actions", 'roles must be a list of texts, such as ["admin", "member"]'),
         ({"actions": []}, "actions", "at least one action"),

@@ -29,6 +29,17 @@ def event(sim, kind="attach", **fields) -> NetworkEventRow:
     return NetworkEventRow(event_id=f"{sim.iccid}-{kind}-{fields.get('country', '')}-{fields.get('imei', '')}", iccid=sim.iccid, kind=kind, **fields)
 
 
+def test_attached_in_a_rate_zone_reads_the_zones_countries(make_rule, roomy_product, make_sim):
+    from billing.models import ZoneCountry
+
+    zone = ZoneCountry.objects.get(country="FR").zone
+    rule = make_rule(condition_kind="country", condition={"zone": zone.code}, actions=WEBHOOK)
+    in_france, elsewhere = make_sim(roomy_product), make_sim(roomy_product)
+    outside = next(code for code in ("US", "BR", "JP", "AU") if ZoneCountry.objects.get(country=code).zone_id != zone.pk)
+    ingest_network_events([event(in_france, country="FR"), event(elsewhere, country=outside)])
+    assert list(RuleFiring.objects.filter(rule=rule).values_list("sim_id", "figures")) == [(in_france.pk, {"country": "FR"})]
+
+
 def test_attached_in_a_country(make_rule, roomy_product, make_sim):
     rule = make_rule(condition_kind="country", condition={"countries": ["FR", "ES"]}, actions=WEBHOOK)
     in_france, in_germany, detached = make_sim(roomy_product), make_sim(roomy_product), make_sim(roomy_product)
