@@ -81,6 +81,7 @@ NOT_PAGES = {
     "fleet_monthly_cost": "a fragment of the SIMs page",
     "sim_menu": "a fragment: a row's menu on the SIMs page",
     "sim_timeline": "a fragment: the older entries of a SIM's timeline, loaded by its Older button",
+    "rule_backtest": "a fragment of a rule's page: its last 30 days replayed, loaded after the page (walked there)",
     "import_quote": "a fragment of the import review",
     "billing_period": "a fragment of the billing page (the billing page itself without htmx)",
     "billing_advisor": "a fragment of the billing page (the billing page itself without htmx)",
